@@ -1,0 +1,112 @@
+"""Typed settings, read once from an environment mapping (and an optional .env file)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+TELEGRAM_API = "https://api.telegram.org"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseModel):
+    """Everything Kamibot reads from its environment. Field names are the environment keys."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    BOT_TOKEN: SecretStr
+    TELEGRAM_API_BASE: str = TELEGRAM_API
+    DATABASE_URL: str = "sqlite+aiosqlite:///data/kamibot.sqlite3"
+    ADMIN_IDS: Annotated[tuple[int, ...], Field(default=())]
+    CARD_KEY_SECRET: tuple[SecretStr, ...]
+    SHOP_NAME: str = "Kamibot"
+    SHOP_CURRENCY: str = "CNY"
+    STAR_VALUE_MINOR: int = Field(default=10, ge=1)
+    """What one Telegram Star is worth in the shop currency's minor units (10 = ¥0.10)."""
+    TOPUP_STARS: tuple[int, ...] = (50, 100, 500, 1000)
+    RESERVATION_MINUTES: int = Field(default=15, ge=1, le=24 * 60)
+    MAX_OPEN_RESERVATIONS: int = Field(default=3, ge=1)
+    DEFAULT_ORDER_LIMIT: int = Field(default=10, ge=1)
+    SUPPORT_CONTACT: str = "@kamibot_support"
+    LOG_LEVEL: str = "INFO"
+
+    @field_validator("ADMIN_IDS", "TOPUP_STARS", mode="before")
+    @classmethod
+    def _ints_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("CARD_KEY_SECRET", mode="before")
+    @classmethod
+    def _secrets_from_csv(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return _split_csv(value)
+
+    @field_validator("CARD_KEY_SECRET")
+    @classmethod
+    def _secrets_long_enough(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        if not value:
+            raise ValueError("at least one passphrase is needed")
+        if any(len(secret.get_secret_value()) < 32 for secret in value):
+            raise ValueError("each passphrase needs at least 32 characters")
+        return value
+
+    @field_validator("BOT_TOKEN")
+    @classmethod
+    def _token_shaped(cls, value: SecretStr) -> SecretStr:
+        bot_id, _, rest = value.get_secret_value().partition(":")
+        if not bot_id.isdigit() or not rest:
+            raise ValueError("expected the form 123456:ABC... from @BotFather")
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("TELEGRAM_API_BASE")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s):// URL")
+        return value.rstrip("/")
+
+    @property
+    def bot_id(self) -> int:
+        return int(self.BOT_TOKEN.get_secret_value().partition(":")[0])
+
+    def card_key_secrets(self) -> list[str]:
+        return [secret.get_secret_value() for secret in self.CARD_KEY_SECRET]
+
+
+def load_settings(
+    environ: Mapping[str, str], env_file: Path | None = Path(".env"), **overrides: object
+) -> Settings:
+    """Settings from a .env file overlaid by the environment; raise SettingsError naming a field."""
+    values: dict[str, object] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update({k: v for k, v in environ.items() if k in Settings.model_fields})
+    values.update(overrides)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = ".".join(str(part) for part in first["loc"][:1]) or "settings"
+        reason = "is not set" if first["type"] == "missing" else first["msg"]
+        raise SettingsError(f"Setting {name} {reason}") from None

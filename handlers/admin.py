@@ -1,0 +1,81 @@
+"""Admin commands in chat: importing card keys from a file, and stock status."""
+
+from __future__ import annotations
+
+from store.key_file import KeyFileError, parse_key_file
+
+from handlers.context import ShopContext
+from handlers.event import DocumentMessage, TextMessage
+from handlers.reply import Action, SendText
+from handlers.text import Markup, escape, say
+from store.errors import ImportRefused, NotFound
+from store.model import Language
+from store.service.stock import ImportSummary, import_card_keys, stock_status
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+"""Telegram lets bots download files up to 20 MB."""
+REFUSALS_SHOWN = 20
+
+
+def import_sku(caption: str) -> str | None:
+    """`/import SKU` → SKU; anything else → None."""
+    parts = caption.split()
+    if len(parts) == 2 and parts[0].split("@")[0] == "/import":
+        return parts[1]
+    return None
+
+
+def _refusal_lines(summary: ImportSummary) -> Markup:
+    lines = [f"line {r.line}: {escape(r.reason)}" for r in summary.refused[:REFUSALS_SHOWN]]
+    hidden = len(summary.refused) - REFUSALS_SHOWN
+    if hidden > 0:
+        lines.append(f"… +{hidden}")
+    totals = ", ".join(f"{escape(reason)}: {n}" for reason, n in summary.refused_by_reason.items())
+    return Markup("\n".join(lines) + (f"\n({totals})" if totals else ""))
+
+
+async def on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """An admin's key file captioned /import SKU is imported; the reply is the summary."""
+    chat = event.person.chat_id
+    if not ctx.is_admin(event.person.user_id):
+        return [SendText(chat, say(lang, "admin.only"))]
+    sku = import_sku(event.caption)
+    if sku is None:
+        return [SendText(chat, say(lang, "admin.import_usage"))]
+    if event.file_size > MAX_IMPORT_BYTES:
+        return [SendText(chat, say(lang, "admin.import_bad_file", reason="over 20 MB"))]
+    try:
+        parsed = parse_key_file(event.file_name, await event.download())
+    except KeyFileError as error:
+        return [SendText(chat, say(lang, "admin.import_bad_file", reason=str(error)))]
+    try:
+        summary = await import_card_keys(
+            ctx.uow(),
+            sku=sku,
+            parsed=parsed,
+            source=event.file_name,
+            cipher=ctx.cipher,
+            now=ctx.clock.now(),
+            imported_by=event.person.user_id,
+        )
+    except NotFound:
+        return [SendText(chat, say(lang, "error.not_found"))]
+    except ImportRefused as refusal:
+        refused = refusal.summary
+        assert isinstance(refused, ImportSummary)
+        return [SendText(chat, say(lang, "admin.import_refused", sku=sku, lines=_refusal_lines(refused)))]
+    return [SendText(chat, say(lang, "admin.import_done", imported=summary.imported, sku=sku, refused=""))]
+
+
+async def cmd_stock(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """Stock per product, for admins."""
+    chat = event.person.chat_id
+    if not ctx.is_admin(event.person.user_id):
+        return [SendText(chat, say(lang, "admin.only"))]
+    levels = await stock_status(ctx.uow(read_only=True))
+    lines = "\n".join(
+        f"{'⚠️' if level.low else '•'} <code>{escape(level.sku)}</code> {level.available} / "
+        f"{level.reserved} / {level.sold}"
+        for level in levels
+    )
+    return [SendText(chat, say(lang, "admin.stock", lines=Markup("available / reserved / sold\n" + lines)))]

@@ -1,0 +1,28 @@
+"""What every handler may use: the unit of work, the clock, the rules; built by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from store.card_key_cipher import CardKeyCipher
+from store.clock import Clock
+from store.service.order import HoldRules
+from store.service.payment import StarRefunder, TopupRules
+from store.unit_of_work import UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class ShopContext:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    cipher: CardKeyCipher
+    refunder: StarRefunder
+    hold: HoldRules
+    topup: TopupRules
+    admin_ids: frozenset[int] = field(default_factory=frozenset)
+    shop_name: str = "Kamibot"
+    currency: str = "CNY"
+    support_contact: str = "@kamibot_support"
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.admin_ids

@@ -1,0 +1,56 @@
+"""Inline keyboards, built from texts and encoded callback data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.callback import encode
+from handlers.reply import Button, Keyboard
+from handlers.text import say
+from store.model import Language, Order, OrderStatus, Page, Product
+
+
+def main_menu(lang: Language) -> Keyboard:
+    return (
+        (Button(say(lang, "menu.shop"), encode("shop")), Button(say(lang, "menu.orders"), encode("orders", 0))),
+        (Button(say(lang, "menu.wallet"), encode("wallet")), Button(say(lang, "menu.help"), encode("help"))),
+    )
+
+
+def home_row(lang: Language) -> tuple[Button, ...]:
+    return (Button(say(lang, "menu.home"), encode("menu")),)
+
+
+def pager(lang: Language, page: Page[object] | Page[Product] | Page[Order], verb: str, *args: object) -> tuple[Button, ...]:
+    row: list[Button] = []
+    if page.has_prev:
+        row.append(Button(say(lang, "nav.prev"), encode(verb, *args, page.page - 1)))
+    if page.has_next:
+        row.append(Button(say(lang, "nav.next"), encode(verb, *args, page.page + 1)))
+    return tuple(row)
+
+
+def rows(buttons: Sequence[Button], width: int) -> list[tuple[Button, ...]]:
+    return [tuple(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def language_choice() -> Keyboard:
+    return ((Button("简体中文", encode("lang", "zh")), Button("English", encode("lang", "en"))),)
+
+
+def order_actions(lang: Language, order: Order) -> list[tuple[Button, ...]]:
+    if order.has_keys:
+        return [(Button(say(lang, "delivery.show"), encode("keys", order.id)),)]
+    if order.status is OrderStatus.AWAITING_STOCK:
+        return [
+            (
+                Button(say(lang, "waiting.refund"), encode("refund", order.id)),
+                Button(say(lang, "waiting.wait"), encode("wait", order.id)),
+            )
+        ]
+    if order.status is OrderStatus.AWAITING_PAYMENT:
+        return [
+            (Button(say(lang, "pay.stars", stars=order.total_stars), encode("paystars", order.id)),),
+            (Button(say(lang, "pay.cancel"), encode("cancel", order.id)),),
+        ]
+    return []

@@ -1,0 +1,82 @@
+"""My orders: the list, one order, and revealing its keys to its owner."""
+
+from __future__ import annotations
+
+from handlers.callback import encode
+from handlers.context import ShopContext
+from handlers.event import ButtonPress, TextMessage
+from handlers.keyboard import home_row, order_actions, pager, rows
+from handlers.reply import Action, AnswerButton, Button, SendDocument, SendText
+from handlers.respond import refuse, show
+from handlers.text import Markup, escape, say
+from store.errors import KeysNotAvailable, NotFound, NotYourOrder
+from store.model import Language
+from store.money import format_money
+from store.service.delivery import reveal_keys
+from store.service.order import get_order, list_orders
+
+KEYS_IN_MESSAGE = 10
+"""More keys than this arrive as a .txt document instead of a message."""
+
+
+async def cmd_orders(event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext, page: int = 0) -> list[Action]:
+    """The buyer's orders, newest first, five to a page, each with its status."""
+    orders = await list_orders(ctx.uow(read_only=True), user_id=event.person.user_id, page=page)
+    if not orders.items:
+        return show(event, say(lang, "orders.empty"), (home_row(lang),))
+    buttons = [
+        Button(
+            say(lang, "orders.line", id=o.id, name=o.product_name(lang), qty=o.quantity, status=say(lang, f"status.{o.status.value}")),
+            encode("order", o.id),
+        )
+        for o in orders.items
+    ]
+    keyboard = (*rows(buttons, 1), pager(lang, orders, "orders"), home_row(lang))
+    title = say(lang, "orders.title", page=orders.page + 1, pages=orders.pages)
+    return show(event, title, tuple(row for row in keyboard if row))
+
+
+async def on_order_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+    """One order with its status, and Show keys when it has keys; only for its owner."""
+    try:
+        order = await get_order(ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id)
+    except NotYourOrder:
+        return refuse(event, say(lang, "error.not_yours"))
+    except NotFound:
+        return refuse(event, say(lang, "error.not_found"))
+    text = say(
+        lang,
+        "order.detail",
+        id=order.id,
+        name=order.product_name(lang),
+        qty=order.quantity,
+        total=format_money(order.total_minor, ctx.currency),
+        stars=order.total_stars,
+        status=say(lang, f"status.{order.status.value}"),
+        created=order.created_at.strftime("%Y-%m-%d %H:%M"),
+    )
+    keyboard = (*order_actions(lang, order), (Button(say(lang, "menu.back"), encode("orders", 0)),))
+    return show(event, text, keyboard)
+
+
+async def on_keys_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+    """The keys, each in <code>, with how to redeem; more than 10 come as a .txt file."""
+    try:
+        revealed = await reveal_keys(
+            ctx.uow(), user_id=event.person.user_id, order_id=order_id, cipher=ctx.cipher, now=ctx.clock.now()
+        )
+    except NotYourOrder:
+        return refuse(event, say(lang, "error.not_yours"))
+    except NotFound:
+        return refuse(event, say(lang, "error.not_found"))
+    except KeysNotAvailable as error:
+        return refuse(event, say(lang, "error.no_keys", status=say(lang, f"status.{error}")))
+    order = revealed.order
+    chat = event.person.chat_id
+    if len(revealed.keys) > KEYS_IN_MESSAGE:
+        content = ("\n".join(revealed.keys) + "\n").encode()
+        caption = say(lang, "keys.document", id=order.id, n=len(revealed.keys), redeem=revealed.redeem(lang))
+        return [AnswerButton(event.callback_id), SendDocument(chat, f"order-{order.id}-keys.txt", content, caption[:1024])]
+    keys = Markup("\n".join(f"<code>{escape(key)}</code>" for key in revealed.keys))
+    text = say(lang, "keys.message", id=order.id, name=order.product_name(lang), keys=keys, redeem=revealed.redeem(lang))
+    return [AnswerButton(event.callback_id), SendText(chat, text, sensitive=True)]

@@ -1,0 +1,44 @@
+"""Rendering outbox items (deliveries, notices, admin alerts) into messages."""
+
+from __future__ import annotations
+
+from handlers.context import ShopContext
+from handlers.keyboard import order_actions
+from handlers.reply import Action, SendText
+from handlers.text import say
+from store.model import Language, OutboxItem, OutboxKind
+from store.service.catalog import show_product
+from store.service.order import ADMINS_CHAT, get_order
+from store.service.user import find_user
+
+
+async def render_outbox(item: OutboxItem, ctx: ShopContext) -> list[Action]:
+    """The messages one outbox item becomes; an item for chat 0 goes to every admin."""
+    if item.chat_id == ADMINS_CHAT:
+        return await _to_admins(item, ctx)
+    user = await find_user(ctx.uow(read_only=True), user_id=item.chat_id)
+    lang = user.language if user and user.language else Language.EN
+    if item.order_id is None:
+        return []
+    order = await get_order(ctx.uow(read_only=True), user_id=item.chat_id, order_id=item.order_id)
+    if item.kind == OutboxKind.DELIVERY:
+        text = say(lang, "delivery.ready", id=order.id, name=order.product_name(lang), qty=order.quantity)
+    elif item.kind == OutboxKind.AWAITING_STOCK:
+        text = say(lang, "waiting.notice", id=order.id)
+    else:
+        return []
+    return [SendText(item.chat_id, text, tuple(order_actions(lang, order)) or None)]
+
+
+async def _to_admins(item: OutboxItem, ctx: ShopContext) -> list[Action]:
+    actions: list[Action] = []
+    for admin_id in sorted(ctx.admin_ids):
+        user = await find_user(ctx.uow(read_only=True), user_id=admin_id)
+        lang = user.language if user and user.language else Language.EN
+        if item.kind == OutboxKind.LOW_STOCK:
+            product = await show_product(ctx.uow(read_only=True), sku=item.body)
+            text = say(lang, "admin.low_stock", name=product.name(lang), sku=product.sku, n=product.in_stock)
+        else:
+            text = say(lang, "admin.alert", body=item.body)
+        actions.append(SendText(admin_id, text))
+    return actions

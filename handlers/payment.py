@@ -1,0 +1,172 @@
+"""Paying: Stars invoices, pre-checkout answers, confirmed payments, wallet payment, refunds."""
+
+from __future__ import annotations
+
+from handlers.callback import encode
+from handlers.context import ShopContext
+from handlers.event import ButtonPress, PaymentReceived, PreCheckout
+from handlers.keyboard import home_row
+from handlers.reply import Action, AnswerButton, AnswerPreCheckout, Button, SendInvoice, SendText
+from handlers.respond import notify, refuse, show
+from handlers.text import say
+from store.errors import (
+    InsufficientBalance,
+    NotFound,
+    NotYourOrder,
+    OrderNotPayable,
+    RefundNotAllowed,
+)
+from store.model import Language, OrderStatus
+from store.money import format_money
+from store.service.order import get_order
+from store.service.payment import (
+    InvoicePayload,
+    RefundFailed,
+    check_pre_checkout,
+    confirm_payment,
+    pay_with_wallet,
+    refund_awaiting_stock,
+)
+from store.service.wallet import show_wallet
+
+
+async def on_pay_stars_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+    """A Stars invoice for the order: one price item in XTR, the order id as payload."""
+    try:
+        order = await get_order(ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id)
+    except NotYourOrder:
+        return refuse(event, say(lang, "error.not_yours"))
+    except NotFound:
+        return refuse(event, say(lang, "error.not_found"))
+    if order.status is not OrderStatus.AWAITING_PAYMENT:
+        return refuse(event, say(lang, "error.not_payable", status=say(lang, f"status.{order.status.value}")))
+    name = order.product_name(lang)
+    invoice = SendInvoice(
+        chat_id=event.person.chat_id,
+        title=say(lang, "invoice.title", id=order.id)[:32],
+        description=f"{name} ×{order.quantity}"[:255],
+        payload=InvoicePayload(order_id=order.id).encode(),
+        stars=order.total_stars,
+        label=f"{name} ×{order.quantity}"[:32],
+    )
+    return [AnswerButton(event.callback_id, say(lang, "invoice.sent")), invoice]
+
+
+async def on_topup_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, stars: int) -> list[Action]:
+    """A Stars invoice that credits the wallet at the configured rate."""
+    if stars not in ctx.topup.allowed_stars:
+        return refuse(event, say(lang, "error.forged"))
+    amount = format_money(stars * ctx.topup.star_value_minor, ctx.currency)
+    invoice = SendInvoice(
+        chat_id=event.person.chat_id,
+        title=say(lang, "topup.title"),
+        description=say(lang, "topup.description", amount=amount, stars=stars),
+        payload=InvoicePayload(topup_user_id=event.person.user_id, topup_stars=stars).encode(),
+        stars=stars,
+        label=say(lang, "topup.title"),
+    )
+    return [AnswerButton(event.callback_id), invoice]
+
+
+async def on_pre_checkout(event: PreCheckout, lang: Language, ctx: ShopContext) -> list[Action]:
+    """ok only for the buyer's own unpaid order whose keys are (or can again be) held."""
+    verdict = await check_pre_checkout(
+        ctx.uow(),
+        user_id=event.person.user_id,
+        payload=event.payload,
+        currency=event.currency,
+        amount=event.total_amount,
+        now=ctx.clock.now(),
+        rules=ctx.hold,
+        topup=ctx.topup,
+    )
+    if verdict.ok:
+        return [AnswerPreCheckout(event.query_id, True)]
+    return [AnswerPreCheckout(event.query_id, False, say(lang, f"precheckout.{verdict.reason}"))]
+
+
+async def on_payment_received(event: PaymentReceived, lang: Language, ctx: ShopContext) -> list[Action]:
+    """The payment is applied once; delivery follows through the outbox."""
+    outcome = await confirm_payment(
+        ctx.uow(),
+        user_id=event.person.user_id,
+        payload=event.payload,
+        currency=event.currency,
+        amount=event.total_amount,
+        charge_id=event.charge_id,
+        now=ctx.clock.now(),
+        rules=ctx.hold,
+        topup=ctx.topup,
+    )
+    chat = event.person.chat_id
+    if outcome.duplicate:
+        return []  # Telegram repeated the update; the first one already answered
+    if outcome.topup_minor:
+        wallet = await show_wallet(ctx.uow(read_only=True), user_id=event.person.user_id)
+        text = say(
+            lang,
+            "topup.done",
+            amount=format_money(outcome.topup_minor, ctx.currency),
+            balance=format_money(wallet.balance_minor, ctx.currency),
+        )
+        return [SendText(chat, text, (home_row(lang),))]
+    if outcome.order is None or not (outcome.delivered or outcome.awaiting_stock):
+        order_id = outcome.order.id if outcome.order else "?"
+        return [SendText(chat, say(lang, "paid.unapplied", id=order_id))]
+    if outcome.delivered:
+        return [SendText(chat, say(lang, "paid.stars", id=outcome.order.id))]
+    return []  # awaiting stock: the outbox sends the notice with its refund/wait buttons
+
+
+async def on_pay_wallet_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+    """The order is paid from the wallet balance; delivery follows through the outbox."""
+    try:
+        outcome = await pay_with_wallet(
+            ctx.uow(), user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now(), rules=ctx.hold
+        )
+    except NotYourOrder:
+        return refuse(event, say(lang, "error.not_yours"))
+    except NotFound:
+        return refuse(event, say(lang, "error.not_found"))
+    except InsufficientBalance as error:
+        return refuse(
+            event,
+            say(
+                lang,
+                "error.balance",
+                balance=format_money(error.balance, ctx.currency),
+                needed=format_money(error.needed, ctx.currency),
+            ),
+        )
+    except OrderNotPayable as error:
+        return refuse(event, say(lang, "error.not_payable", status=say(lang, f"status.{error.status}")))
+    assert outcome.order is not None
+    return show(event, say(lang, "paid.wallet", id=outcome.order.id), (home_row(lang),))
+
+
+async def on_refund_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+    """A paid order that found no stock is refunded at once, Stars or wallet."""
+    try:
+        order = await refund_awaiting_stock(
+            ctx.uow, user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now(), refunder=ctx.refunder
+        )
+    except NotYourOrder:
+        return refuse(event, say(lang, "error.not_yours"))
+    except NotFound:
+        return refuse(event, say(lang, "error.not_found"))
+    except RefundNotAllowed as error:
+        return refuse(event, say(lang, "error.refund", status=say(lang, f"status.{error}")))
+    except RefundFailed:
+        return refuse(event, say(lang, "refund.failed"))
+    return show(event, say(lang, "refund.done", id=order.id), (home_row(lang),))
+
+
+async def on_wait_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+    """The buyer chooses to wait; keys are sent when stock is imported."""
+    try:
+        await get_order(ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id)
+    except NotYourOrder:
+        return refuse(event, say(lang, "error.not_yours"))
+    except NotFound:
+        return refuse(event, say(lang, "error.not_found"))
+    return notify(event, say(lang, "waiting.ok"), ((Button(say(lang, "menu.orders"), encode("order", order_id)),),))

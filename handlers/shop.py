@@ -1,0 +1,134 @@
+"""Browsing the shop and reserving keys: categories, products, the product card, Buy."""
+
+from __future__ import annotations
+
+from handlers.callback import encode
+from handlers.context import ShopContext
+from handlers.event import ButtonPress, TextMessage
+from handlers.keyboard import home_row, order_actions, pager, rows
+from handlers.reply import Action, Button
+from handlers.respond import refuse, show
+from handlers.text import Markup, say
+from store.errors import (
+    NotFound,
+    NotYourOrder,
+    OutOfStock,
+    QuantityNotAllowed,
+    TooManyOpenOrders,
+)
+from store.model import Language, OrderStatus, Product
+from store.money import format_money
+from store.service.catalog import list_categories, list_products, show_product
+from store.service.order import cancel_order, reserve_keys
+
+
+def _stock(lang: Language, product: Product) -> Markup:
+    if product.in_stock:
+        return say(lang, "stock.some", n=product.in_stock)
+    return say(lang, "stock.none")
+
+
+async def cmd_shop(event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
+    """The list of categories."""
+    categories = await list_categories(ctx.uow(read_only=True))
+    if not categories:
+        return show(event, say(lang, "shop.empty"), (home_row(lang),))
+    buttons = [Button(c.name(lang), encode("cat", c.id, 0)) for c in categories]
+    return show(event, say(lang, "shop.categories"), (*rows(buttons, 2), home_row(lang)))
+
+
+async def on_category_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, category_id: str, page: int) -> list[Action]:
+    """A page of up to 8 products with price and live stock."""
+    try:
+        category, products = await list_products(ctx.uow(read_only=True), category_id=category_id, page=page)
+    except NotFound:
+        return refuse(event, say(lang, "error.not_found"))
+    lines = "\n".join(
+        say(lang, "shop.line", name=p.name(lang), price=format_money(p.price_minor, ctx.currency), stock=_stock(lang, p))
+        for p in products.items
+    )
+    buttons = [Button(f"{p.name(lang)} · {format_money(p.price_minor, ctx.currency)}", encode("prod", p.sku)) for p in products.items]
+    keyboard = (
+        *rows(buttons, 1),
+        pager(lang, products, "cat", category_id),
+        (Button(say(lang, "menu.back"), encode("shop")),),
+    )
+    text = say(lang, "shop.products", category=category.name(lang), page=products.page + 1, pages=products.pages, lines=Markup(lines))
+    return show(event, text, tuple(row for row in keyboard if row))
+
+
+async def on_product_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, sku: str) -> list[Action]:
+    """The product card: description, price in ¥ and ⭐, stock, how to redeem, quantities."""
+    try:
+        product = await show_product(ctx.uow(read_only=True), sku=sku)
+    except NotFound:
+        return refuse(event, say(lang, "error.not_found"))
+    text = say(
+        lang,
+        "product.card",
+        name=product.name(lang),
+        description=product.description(lang),
+        price=format_money(product.price_minor, ctx.currency),
+        stars=product.price_stars,
+        stock=_stock(lang, product),
+        redeem=product.redeem(lang),
+        limit=product.order_limit,
+    )
+    buy = [Button(say(lang, "product.buy", n=q), encode("buy", product.sku, q)) for q in product.quantity_choices()]
+    keyboard = (*rows(buy, 4), (Button(say(lang, "menu.back"), encode("cat", product.category_id, 0)),))
+    return show(event, text, keyboard)
+
+
+async def on_buy_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, sku: str, quantity: int) -> list[Action]:
+    """Keys are held; the order summary offers Stars, and the wallet when it covers the total."""
+    try:
+        reservation = await reserve_keys(
+            ctx.uow(),
+            user_id=event.person.user_id,
+            first_name=event.person.first_name,
+            sku=sku,
+            quantity=quantity,
+            now=ctx.clock.now(),
+            rules=ctx.hold,
+        )
+    except NotFound:
+        return refuse(event, say(lang, "error.not_found"))
+    except OutOfStock as error:
+        return refuse(event, say(lang, "error.out_of_stock", n=error.available))
+    except QuantityNotAllowed as error:
+        return refuse(event, say(lang, "error.quantity", n=error.limit))
+    except TooManyOpenOrders as error:
+        return refuse(event, say(lang, "error.too_many_open", n=error.limit))
+    order = reservation.order
+    text = say(
+        lang,
+        "order.summary",
+        id=order.id,
+        name=order.product_name(lang),
+        qty=order.quantity,
+        total=format_money(order.total_minor, ctx.currency),
+        stars=order.total_stars,
+        until=order.expires_at.strftime("%H:%M"),
+        minutes=ctx.hold.minutes,
+        balance=format_money(reservation.balance_minor, ctx.currency),
+    )
+    keyboard = order_actions(lang, order)
+    if reservation.balance_minor >= order.total_minor:
+        wallet = Button(say(lang, "pay.wallet", total=format_money(order.total_minor, ctx.currency)), encode("paywallet", order.id))
+        keyboard.insert(1, (wallet,))
+    return show(event, text, tuple(keyboard))
+
+
+async def on_cancel_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+    """An unpaid order is cancelled and its keys released."""
+    try:
+        order = await cancel_order(ctx.uow(), user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now())
+    except NotYourOrder:
+        return refuse(event, say(lang, "error.not_yours"))
+    except NotFound:
+        return refuse(event, say(lang, "error.not_found"))
+    if order.status is not OrderStatus.EXPIRED or order.paid_at is not None:
+        status = say(lang, f"status.{order.status.value}")
+        return refuse(event, say(lang, "error.not_payable", status=status))
+    return show(event, say(lang, "order.cancelled", id=order.id), (home_row(lang),))
+

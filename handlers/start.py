@@ -1,0 +1,75 @@
+"""Welcome, help, language, and the pages Telegram requires of bots that take payments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.context import ShopContext
+from handlers.event import ButtonPress, TextMessage
+from handlers.keyboard import home_row, language_choice, main_menu
+from handlers.reply import Action
+from handlers.respond import show
+from handlers.text import say
+from store.model import Language
+from store.service.user import choose_language
+
+COMMANDS = ("start", "shop", "orders", "wallet", "help", "language", "paysupport", "terms")
+COMMAND_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "start": ("主菜单", "Main menu"),
+    "shop": ("浏览商城", "Browse the shop"),
+    "orders": ("我的订单", "My orders"),
+    "wallet": ("余额与充值", "Wallet and top-up"),
+    "help": ("帮助", "Help"),
+    "language": ("切换语言", "Change language"),
+    "paysupport": ("付款支持", "Payment support"),
+    "terms": ("服务条款", "Terms of service"),
+}
+
+
+def command_list(language: Language) -> list[tuple[str, str]]:
+    """What setMyCommands registers, per language."""
+    index = 0 if language is Language.ZH else 1
+    return [(name, COMMAND_DESCRIPTIONS[name][index]) for name in COMMANDS]
+
+
+async def cmd_start(event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
+    """The welcome and the main menu."""
+    text = say(lang, "welcome", name=event.person.first_name or "👋", shop=ctx.shop_name)
+    return show(event, text, main_menu(lang))
+
+
+async def cmd_help(event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
+    """How buying works and the command list."""
+    return show(event, say(lang, "help", minutes=ctx.hold.minutes), (home_row(lang),))
+
+
+async def cmd_language(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """A choice of 简体中文 / English."""
+    return show(event, say(lang, "language.choose"), language_choice())
+
+
+async def on_language_chosen(event: ButtonPress, chosen: str, ctx: ShopContext) -> list[Action]:
+    """The language is remembered and the main menu redrawn in it."""
+    language = Language(chosen)
+    await choose_language(
+        ctx.uow(),
+        user_id=event.person.user_id,
+        first_name=event.person.first_name,
+        language=language,
+        now=_now(ctx),
+    )
+    return show(event, say(language, "language.set") + "\n\n" + say(language, "welcome", name=event.person.first_name or "👋", shop=ctx.shop_name), main_menu(language))
+
+
+async def cmd_paysupport(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """Who to contact about a payment, as Telegram requires."""
+    return show(event, say(lang, "paysupport", contact=ctx.support_contact))
+
+
+async def cmd_terms(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """The shop's terms of service."""
+    return show(event, say(lang, "terms"))
+
+
+def _now(ctx: ShopContext) -> datetime:
+    return ctx.clock.now()

@@ -1,0 +1,44 @@
+"""The wallet: balance, recent ledger entries, and top-ups with Stars."""
+
+from __future__ import annotations
+
+from handlers.callback import encode
+from handlers.context import ShopContext
+from handlers.event import ButtonPress, TextMessage
+from handlers.keyboard import home_row, rows
+from handlers.reply import Action, Button
+from handlers.respond import show
+from handlers.text import Markup, say
+from store.model import Language
+from store.money import format_money
+from store.service.wallet import show_wallet
+
+
+async def cmd_wallet(event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
+    """Balance, the last ledger entries, and top-up buttons."""
+    wallet = await show_wallet(ctx.uow(read_only=True), user_id=event.person.user_id)
+    entries = "\n".join(
+        say(
+            lang,
+            "wallet.entry",
+            when=e.created_at.strftime("%m-%d %H:%M"),
+            amount=format_money(e.amount_minor, ctx.currency),
+            reason=e.reason,
+        )
+        for e in wallet.recent
+    ) or say(lang, "wallet.none")
+    text = say(
+        lang,
+        "wallet.title",
+        balance=format_money(wallet.balance_minor, ctx.currency),
+        entries=Markup(entries + "\n"),
+        rate=format_money(ctx.topup.star_value_minor, ctx.currency),
+    )
+    buttons = [
+        Button(
+            say(lang, "wallet.topup", stars=stars, amount=format_money(stars * ctx.topup.star_value_minor, ctx.currency)),
+            encode("topup", stars),
+        )
+        for stars in ctx.topup.allowed_stars
+    ]
+    return show(event, text, (*rows(buttons, 2), home_row(lang)))

@@ -1,0 +1,84 @@
+"""Domain errors: every expected failure a buyer or admin can cause shares one base."""
+
+from __future__ import annotations
+
+
+class ShopError(Exception):
+    """An expected, explainable refusal; handlers turn it into a friendly reply."""
+
+
+class NotFound(ShopError):
+    """The thing asked for does not exist (or is not visible to the asker)."""
+
+
+class ProductNotFound(NotFound):
+    pass
+
+
+class OrderNotFound(NotFound):
+    pass
+
+
+class NotYourOrder(ShopError):
+    """Someone asked about an order that belongs to another buyer."""
+
+
+class OutOfStock(ShopError):
+    def __init__(self, available: int) -> None:
+        super().__init__(f"only {available} in stock")
+        self.available = available
+
+
+class QuantityNotAllowed(ShopError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"quantity must be between 1 and {limit}")
+        self.limit = limit
+
+
+class TooManyOpenOrders(ShopError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} unpaid orders at once")
+        self.limit = limit
+
+
+class OrderNotPayable(ShopError):
+    """The order is no longer awaiting payment (paid, expired without stock, refunded)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"order is {status}")
+        self.status = status
+
+
+class PaymentMismatch(ShopError):
+    """A payment's currency or amount does not match the order it names."""
+
+
+class InsufficientBalance(ShopError):
+    def __init__(self, balance: int, needed: int) -> None:
+        super().__init__(f"balance {balance} is below {needed}")
+        self.balance = balance
+        self.needed = needed
+
+
+class KeysNotAvailable(ShopError):
+    """The order has no keys to show (not paid yet, refunded, or awaiting stock)."""
+
+
+class RefundNotAllowed(ShopError):
+    pass
+
+
+class NotAdmin(ShopError):
+    pass
+
+
+class ImportRefused(ShopError):
+    """A stock import was refused whole; `summary` says which lines and why."""
+
+    def __init__(self, summary: object) -> None:
+        super().__init__("import refused")
+        self.summary = summary
+
+
+class CatalogFileError(ShopError):
+    """A catalog file is malformed; the message names the line and field."""

@@ -1,0 +1,188 @@
+"""Card keys: import, race-free claiming, release, sale, and their history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from store.model import KeyStatus, StockLevel
+from store.tables import batches, card_key_events, card_keys, products
+
+_CHUNK = 500
+
+
+class SqlCardKeyRepository:
+    def __init__(self, connection: AsyncConnection, dialect: str) -> None:
+        self._c = connection
+        self._dialect = dialect
+
+    async def known_fingerprints(self, fingerprints: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(fingerprints), _CHUNK):
+            chunk = fingerprints[start : start + _CHUNK]
+            rows = await self._c.execute(
+                select(card_keys.c.fingerprint).where(card_keys.c.fingerprint.in_(chunk))
+            )
+            found.update(rows.scalars())
+        return found
+
+    async def add_batch(
+        self,
+        sku: str,
+        source: str,
+        keys: Sequence[tuple[str, str]],
+        imported_by: int | None,
+        now: datetime,
+    ) -> int:
+        """Store (ciphertext, fingerprint) pairs as one batch; returns the batch id."""
+        batch_id = (
+            await self._c.execute(
+                insert(batches)
+                .values(sku=sku, source=source[:255], key_count=len(keys), imported_by=imported_by, imported_at=now)
+                .returning(batches.c.id)
+            )
+        ).scalar_one()
+        rows = [
+            {
+                "sku": sku,
+                "batch_id": batch_id,
+                "ciphertext": ciphertext,
+                "fingerprint": fingerprint,
+                "status": KeyStatus.AVAILABLE.value,
+                "created_at": now,
+            }
+            for ciphertext, fingerprint in keys
+        ]
+        for start in range(0, len(rows), 5000):
+            await self._c.execute(insert(card_keys), rows[start : start + 5000])
+        await self._c.execute(
+            insert(card_key_events).from_select(
+                ["card_key_id", "event", "at"],
+                select(card_keys.c.id, literal("imported"), literal(now, card_key_events.c.at.type))
+                .where(card_keys.c.batch_id == batch_id),
+            )
+        )
+        return int(batch_id)
+
+    async def claim(self, sku: str, order_id: int, quantity: int, now: datetime) -> list[int]:
+        """Reserve up to `quantity` available keys for an order in one conditional statement.
+
+        The inner SELECT picks candidates; the outer WHERE re-checks `status='available'`, so
+        a key another transaction took in between is skipped rather than sold twice. On
+        PostgreSQL the candidates are locked with FOR UPDATE SKIP LOCKED so racing buyers take
+        different keys; SQLite ignores that clause and relies on BEGIN IMMEDIATE instead.
+        """
+        candidates = (
+            select(card_keys.c.id)
+            .where(and_(card_keys.c.sku == sku, card_keys.c.status == KeyStatus.AVAILABLE))
+            .order_by(card_keys.c.id)
+            .limit(quantity)
+        )
+        if self._dialect == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        result = await self._c.execute(
+            update(card_keys)
+            .where(
+                and_(
+                    card_keys.c.id.in_(candidates.scalar_subquery()),
+                    card_keys.c.status == KeyStatus.AVAILABLE,
+                )
+            )
+            .values(status=KeyStatus.RESERVED.value, order_id=order_id)
+            .returning(card_keys.c.id)
+        )
+        ids = list(result.scalars())
+        await self._record(ids, "reserved", order_id, now)
+        return ids
+
+    async def release(self, order_id: int, now: datetime) -> int:
+        result = await self._c.execute(
+            update(card_keys)
+            .where(and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.RESERVED))
+            .values(status=KeyStatus.AVAILABLE.value, order_id=None)
+            .returning(card_keys.c.id)
+        )
+        ids = list(result.scalars())
+        await self._record(ids, "released", order_id, now)
+        return len(ids)
+
+    async def held_for(self, order_id: int) -> int:
+        return (
+            await self._c.execute(
+                select(func.count()).where(
+                    and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.RESERVED)
+                )
+            )
+        ).scalar_one()
+
+    async def sell(self, order_id: int, now: datetime) -> int:
+        result = await self._c.execute(
+            update(card_keys)
+            .where(and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.RESERVED))
+            .values(status=KeyStatus.SOLD.value, sold_at=now)
+            .returning(card_keys.c.id)
+        )
+        ids = list(result.scalars())
+        await self._record(ids, "sold", order_id, now)
+        return len(ids)
+
+    async def sold_ciphertexts(self, order_id: int) -> list[str]:
+        rows = await self._c.execute(
+            select(card_keys.c.ciphertext)
+            .where(and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.SOLD))
+            .order_by(card_keys.c.id)
+        )
+        return list(rows.scalars())
+
+    async def record_reveal(self, order_id: int, now: datetime) -> None:
+        ids = (
+            await self._c.execute(select(card_keys.c.id).where(card_keys.c.order_id == order_id))
+        ).scalars()
+        await self._record(list(ids), "revealed", order_id, now)
+
+    async def count_available(self, sku: str) -> int:
+        return (
+            await self._c.execute(
+                select(func.count()).where(
+                    and_(card_keys.c.sku == sku, card_keys.c.status == KeyStatus.AVAILABLE)
+                )
+            )
+        ).scalar_one()
+
+    async def stock_levels(self) -> list[StockLevel]:
+        def counted(status: KeyStatus) -> object:
+            return func.coalesce(func.sum(case((card_keys.c.status == status, 1), else_=0)), 0)
+
+        rows = await self._c.execute(
+            select(
+                products.c.sku,
+                products.c.name_en,
+                products.c.low_stock_threshold,
+                counted(KeyStatus.AVAILABLE).label("available"),
+                counted(KeyStatus.RESERVED).label("reserved"),
+                counted(KeyStatus.SOLD).label("sold"),
+            )
+            .select_from(products.outerjoin(card_keys, card_keys.c.sku == products.c.sku))
+            .group_by(products.c.sku, products.c.name_en, products.c.low_stock_threshold)
+            .order_by(products.c.sku)
+        )
+        return [
+            StockLevel(r.sku, r.name_en, int(r.available), int(r.reserved), int(r.sold), r.low_stock_threshold)
+            for r in rows
+        ]
+
+    async def history(self, card_key_id: int) -> list[tuple[str, int | None, datetime]]:
+        rows = await self._c.execute(
+            select(card_key_events.c.event, card_key_events.c.order_id, card_key_events.c.at)
+            .where(card_key_events.c.card_key_id == card_key_id)
+            .order_by(card_key_events.c.id)
+        )
+        return [(r.event, r.order_id, r.at) for r in rows]
+
+    async def _record(self, ids: Iterable[int], event: str, order_id: int | None, now: datetime) -> None:
+        rows = [{"card_key_id": i, "event": event, "order_id": order_id, "at": now} for i in ids]
+        if rows:
+            await self._c.execute(insert(card_key_events), rows)

@@ -1,0 +1,128 @@
+"""Reserving keys for an order, expiring reservations, and reading a buyer's orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from store.errors import (
+    NotYourOrder,
+    OrderNotFound,
+    OutOfStock,
+    ProductNotFound,
+    QuantityNotAllowed,
+    TooManyOpenOrders,
+)
+from store.model import Order, OrderStatus, OutboxKind, Page, Reservation
+from store.unit_of_work import UnitOfWork
+
+ADMINS_CHAT = 0
+"""Outbox items addressed to chat 0 fan out to every admin."""
+
+
+@dataclass(frozen=True)
+class HoldRules:
+    minutes: int = 15
+    max_open: int = 3
+
+
+async def reserve_keys(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    first_name: str,
+    sku: str,
+    quantity: int,
+    now: datetime,
+    rules: HoldRules,
+) -> Reservation:
+    """Create an order that holds `quantity` keys until it is paid or its hold lapses."""
+    async with uow:
+        product = await uow.catalog.product(sku)
+        if product is None or not product.active:
+            raise ProductNotFound(sku)
+        if not 1 <= quantity <= product.order_limit:
+            raise QuantityNotAllowed(product.order_limit)
+        await uow.users.ensure(user_id, first_name, now)
+        if await uow.orders.count_open(user_id, now) >= rules.max_open:
+            raise TooManyOpenOrders(rules.max_open)
+        order_id = await uow.orders.add(
+            user_id=user_id,
+            sku=sku,
+            quantity=quantity,
+            unit_price_minor=product.price_minor,
+            total_minor=product.price_minor * quantity,
+            total_stars=product.price_stars * quantity,
+            status=OrderStatus.AWAITING_PAYMENT.value,
+            created_at=now,
+            expires_at=now + timedelta(minutes=rules.minutes),
+        )
+        claimed = await uow.card_keys.claim(sku, order_id, quantity, now)
+        if len(claimed) != quantity:
+            raise OutOfStock(available=len(claimed))  # leaving `async with` rolls back
+        await note_stock_level(uow, sku, now)
+        order = await uow.orders.get(order_id)
+        balance = await uow.ledger.balance(user_id)
+        await uow.commit()
+    assert order is not None
+    return Reservation(order=order, product=product, balance_minor=balance)
+
+
+async def note_stock_level(uow: UnitOfWork, sku: str, now: datetime) -> None:
+    """Alert admins once when a product's stock falls below its threshold; re-arm on restock."""
+    product = await uow.catalog.product(sku)
+    if product is None:
+        return
+    if product.in_stock < product.low_stock_threshold:
+        if await uow.catalog.set_low_stock_alerted(sku, True):
+            await uow.outbox.add(
+                OutboxKind.LOW_STOCK, ADMINS_CHAT, f"low:{sku}:{now.isoformat()}", now, body=sku
+            )
+    else:
+        await uow.catalog.set_low_stock_alerted(sku, False)
+
+
+async def expire_reservations(uow: UnitOfWork, *, now: datetime, limit: int = 500) -> list[int]:
+    """Release the keys of every unpaid order whose hold has lapsed; returns their ids."""
+    expired: list[int] = []
+    async with uow:
+        for order_id in await uow.orders.lapsed(now, limit):
+            if await uow.orders.move(order_id, [OrderStatus.AWAITING_PAYMENT], OrderStatus.EXPIRED):
+                await uow.card_keys.release(order_id, now)
+                expired.append(order_id)
+        await uow.commit()
+    return expired
+
+
+async def list_orders(uow: UnitOfWork, *, user_id: int, page: int, page_size: int = 5) -> Page[Order]:
+    async with uow:
+        items, total = await uow.orders.for_user(user_id, max(page, 0) * page_size, page_size)
+    pages = max(1, -(-total // page_size))
+    return Page(items=items, page=min(max(page, 0), pages - 1), pages=pages)
+
+
+async def get_order(uow: UnitOfWork, *, user_id: int, order_id: int) -> Order:
+    """The order, only for its owner; anyone else is told it is not theirs."""
+    async with uow:
+        order = await uow.orders.get(order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    if order.user_id != user_id:
+        raise NotYourOrder(order_id)
+    return order
+
+
+async def cancel_order(uow: UnitOfWork, *, user_id: int, order_id: int, now: datetime) -> Order:
+    """The buyer gives up an unpaid order; its keys go back to stock at once."""
+    async with uow:
+        order = await uow.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound(order_id)
+        if order.user_id != user_id:
+            raise NotYourOrder(order_id)
+        if await uow.orders.move(order_id, [OrderStatus.AWAITING_PAYMENT], OrderStatus.EXPIRED):
+            await uow.card_keys.release(order_id, now)
+        cancelled = await uow.orders.get(order_id)
+        await uow.commit()
+    assert cancelled is not None
+    return cancelled

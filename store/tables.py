@@ -1,0 +1,177 @@
+"""The schema, as SQLAlchemy Core tables; Alembic migrations are written from it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Timestamp = DateTime(timezone=True)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("first_name", String(128), nullable=False, default=""),
+    Column("language", String(8), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", String(32), primary_key=True),
+    Column("category_id", String(32), ForeignKey("categories.id"), nullable=False),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("description_zh", Text, nullable=False, default=""),
+    Column("description_en", Text, nullable=False, default=""),
+    Column("redeem_zh", Text, nullable=False, default=""),
+    Column("redeem_en", Text, nullable=False, default=""),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("price_stars", Integer, nullable=False),
+    Column("order_limit", Integer, nullable=False),
+    Column("low_stock_threshold", Integer, nullable=False, default=5),
+    Column("low_stock_alerted", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("position", Integer, nullable=False, default=0),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sku", String(32), ForeignKey("products.sku"), nullable=False),
+    Column("source", String(255), nullable=False),
+    Column("key_count", Integer, nullable=False),
+    Column("imported_by", BigInteger, nullable=True),
+    Column("imported_at", Timestamp, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("sku", String(32), ForeignKey("products.sku"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor", BigInteger, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("total_stars", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("payment_method", String(10), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Column("paid_at", Timestamp, nullable=True),
+    Column("delivered_at", Timestamp, nullable=True),
+    Column("revealed_at", Timestamp, nullable=True),
+    Column("refunded_at", Timestamp, nullable=True),
+    Index("ix_orders_user_created", "user_id", "id"),
+    Index("ix_orders_status_expires", "status", "expires_at"),
+)
+
+card_keys = Table(
+    "card_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sku", String(32), ForeignKey("products.sku"), nullable=False),
+    Column("batch_id", Integer, ForeignKey("batches.id"), nullable=False),
+    Column("ciphertext", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("sold_at", Timestamp, nullable=True),
+    UniqueConstraint("fingerprint"),
+    Index("ix_card_keys_sku_status", "sku", "status", "id"),
+    Index("ix_card_keys_order", "order_id"),
+)
+
+card_key_events = Table(
+    "card_key_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("card_key_id", Integer, ForeignKey("card_keys.id"), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("order_id", Integer, nullable=True),
+    Column("at", Timestamp, nullable=False),
+    Index("ix_card_key_events_key", "card_key_id"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("charge_id", String(128), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=True),
+    Column("purpose", String(10), nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("payload", String(128), nullable=False),
+    Column("received_at", Timestamp, nullable=False),
+    Column("refunded_at", Timestamp, nullable=True),
+    UniqueConstraint("charge_id"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("order_id", Integer, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("idempotency_key"),
+    Index("ix_ledger_entries_user", "user_id", "id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(24), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("order_id", Integer, nullable=True),
+    Column("body", Text, nullable=False, default=""),
+    Column("dedupe_key", String(128), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", Timestamp, nullable=False),
+    Column("claimed_at", Timestamp, nullable=True),
+    Column("sent_at", Timestamp, nullable=True),
+    UniqueConstraint("dedupe_key"),
+    Index("ix_outbox_status", "status", "id"),
+)

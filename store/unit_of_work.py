@@ -1,0 +1,96 @@
+"""The unit of work: one transaction and the repositories on it; rolls back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from store.repository.card_key import SqlCardKeyRepository
+from store.repository.catalog import SqlCatalogRepository
+from store.repository.ledger import SqlLedgerRepository
+from store.repository.order import SqlOrderRepository
+from store.repository.outbox import SqlOutboxRepository
+from store.repository.payment import SqlPaymentRepository
+from store.repository.user import SqlUserRepository
+
+
+class UnitOfWork(Protocol):
+    catalog: SqlCatalogRepository
+    card_keys: SqlCardKeyRepository
+    orders: SqlOrderRepository
+    payments: SqlPaymentRepository
+    ledger: SqlLedgerRepository
+    outbox: SqlOutboxRepository
+    users: SqlUserRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class SqlUnitOfWork:
+    """`async with uow:` opens a transaction; `await uow.commit()` ends it, else it rolls back.
+
+    A read-only unit of work on SQLite begins a deferred transaction, so browsing never waits
+    for the write lock that reservations take.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
+        self._engine = engine
+        self._read_only = read_only
+        self._connection: AsyncConnection | None = None
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._connection
+
+    async def __aenter__(self) -> Self:
+        connection = await self._engine.connect()
+        if self._read_only:
+            connection = await connection.execution_options(kamibot_read_only=True)
+        await connection.begin()
+        self._connection = connection
+        dialect = self._engine.dialect.name
+        self.catalog = SqlCatalogRepository(connection)
+        self.card_keys = SqlCardKeyRepository(connection, dialect)
+        self.orders = SqlOrderRepository(connection)
+        self.payments = SqlPaymentRepository(connection, dialect)
+        self.ledger = SqlLedgerRepository(connection, dialect)
+        self.outbox = SqlOutboxRepository(connection, dialect)
+        self.users = SqlUserRepository(connection, dialect)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        connection = self.connection
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        finally:
+            await connection.close()
+            self._connection = None
+
+    async def commit(self) -> None:
+        await self.connection.commit()
+
+    async def rollback(self) -> None:
+        await self.connection.rollback()
+
+
+class UnitOfWorkFactory:
+    """Hands out units of work on one engine; services and handlers receive this."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, read_only=read_only)

@@ -27,7 +27,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    BOT_TOKEN: SecretStr
+    BOT_TOKEN: SecretStr | None = None
     TELEGRAM_API_BASE: str = TELEGRAM_API
     DATABASE_URL: str = "sqlite+aiosqlite:///data/kamibot.sqlite3"
     ADMIN_IDS: Annotated[tuple[int, ...], Field(default=())]
@@ -66,7 +66,9 @@ class Settings(BaseModel):
 
     @field_validator("BOT_TOKEN")
     @classmethod
-    def _token_shaped(cls, value: SecretStr) -> SecretStr:
+    def _token_shaped(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         bot_id, _, rest = value.get_secret_value().partition(":")
         if not bot_id.isdigit() or not rest:
             raise ValueError("expected the form 123456:ABC... from @BotFather")
@@ -86,9 +88,11 @@ class Settings(BaseModel):
             raise ValueError("expected an http(s):// URL")
         return value.rstrip("/")
 
-    @property
-    def bot_id(self) -> int:
-        return int(self.BOT_TOKEN.get_secret_value().partition(":")[0])
+    def token(self) -> str:
+        """The bot token; only running the bot needs it, so it is checked here."""
+        if self.BOT_TOKEN is None:
+            raise SettingsError("Setting BOT_TOKEN is not set")
+        return self.BOT_TOKEN.get_secret_value()
 
     def card_key_secrets(self) -> list[str]:
         return [secret.get_secret_value() for secret in self.CARD_KEY_SECRET]

@@ -79,6 +79,3 @@ class ImportRefused(ShopError):
         super().__init__("import refused")
         self.summary = summary
 
-
-class CatalogFileError(ShopError):
-    """A catalog file is malformed; the message names the line and field."""

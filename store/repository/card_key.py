@@ -71,9 +71,10 @@ class SqlCardKeyRepository:
         """Reserve up to `quantity` available keys for an order in one conditional statement.
 
         The inner SELECT picks candidates; the outer WHERE re-checks `status='available'`, so
-        a key another transaction took in between is skipped rather than sold twice. On
-        PostgreSQL the candidates are locked with FOR UPDATE SKIP LOCKED so racing buyers take
-        different keys; SQLite ignores that clause and relies on BEGIN IMMEDIATE instead.
+        a key another transaction took in between is skipped rather than sold twice; the caller
+        checks that exactly `quantity` came back. On PostgreSQL the candidates are locked with
+        FOR UPDATE SKIP LOCKED so racing buyers take different keys; on SQLite the write
+        transaction began with BEGIN IMMEDIATE, so no other writer runs in between.
         """
         candidates = (
             select(card_keys.c.id)
@@ -81,18 +82,17 @@ class SqlCardKeyRepository:
             .order_by(card_keys.c.id)
             .limit(quantity)
         )
+        claim = update(card_keys).values(status=KeyStatus.RESERVED.value, order_id=order_id)
         if self._dialect == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
+            # A materialised CTE runs once. As an IN-subquery PostgreSQL may rescan it per row,
+            # and SKIP LOCKED then skips the rows this very statement just updated, claiming
+            # more than `quantity` keys.
+            picked = candidates.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            claim = claim.where(card_keys.c.id == picked.c.id)
+        else:
+            claim = claim.where(card_keys.c.id.in_(candidates.scalar_subquery()))
         result = await self._c.execute(
-            update(card_keys)
-            .where(
-                and_(
-                    card_keys.c.id.in_(candidates.scalar_subquery()),
-                    card_keys.c.status == KeyStatus.AVAILABLE,
-                )
-            )
-            .values(status=KeyStatus.RESERVED.value, order_id=order_id)
-            .returning(card_keys.c.id)
+            claim.where(card_keys.c.status == KeyStatus.AVAILABLE).returning(card_keys.c.id)
         )
         ids = list(result.scalars())
         await self._record(ids, "reserved", order_id, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.model import OutboxItem
@@ -45,13 +45,16 @@ class SqlOutboxRepository:
             and_(outbox.c.status == SENDING, outbox.c.claimed_at < stale_before),
         )
         candidates = select(outbox.c.id).where(ready).order_by(outbox.c.id).limit(limit)
-        if self._dialect == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
+        claim = update(outbox).values(status=SENDING, claimed_at=now, attempts=outbox.c.attempts + 1)
+        if self._dialect == "postgresql":  # materialised: see SqlCardKeyRepository.claim
+            picked = candidates.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            claim = claim.where(outbox.c.id == picked.c.id)
+        else:
+            claim = claim.where(outbox.c.id.in_(candidates.scalar_subquery()))
         rows = await self._c.execute(
-            update(outbox)
-            .where(and_(outbox.c.id.in_(candidates.scalar_subquery()), ready))
-            .values(status=SENDING, claimed_at=now, attempts=outbox.c.attempts + 1)
-            .returning(outbox.c.id, outbox.c.kind, outbox.c.chat_id, outbox.c.order_id, outbox.c.body, outbox.c.attempts)
+            claim.where(ready).returning(
+                outbox.c.id, outbox.c.kind, outbox.c.chat_id, outbox.c.order_id, outbox.c.body, outbox.c.attempts
+            )
         )
         items = [OutboxItem(r.id, r.kind, r.chat_id, r.order_id, r.body, r.attempts) for r in rows]
         return sorted(items, key=lambda item: item.id)
@@ -69,8 +72,6 @@ class SqlOutboxRepository:
         )
 
     async def pending_count(self) -> int:
-        from sqlalchemy import func
-
         return (
             await self._c.execute(select(func.count()).where(outbox.c.status.in_([PENDING, SENDING])))
         ).scalar_one()

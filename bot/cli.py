@@ -1,0 +1,247 @@
+"""`python -m bot …`: run the bot, the demo, and the admin commands (catalog, stock, wallet, db)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import KamibotApp, open_database
+from config.settings import Settings, SettingsError, load_settings
+from handlers.admin import MAX_IMPORT_BYTES
+from store.card_key_cipher import CardKeyCipher
+from store.catalog_file import CatalogFileError, parse_catalog
+from store.clock import SystemClock
+from store.errors import ImportRefused, NotFound, ShopError
+from store.key_file import KeyFileError, parse_key_file
+from store.migration import upgrade
+from store.money import format_money
+from store.service.catalog import load_catalog
+from store.service.stock import ImportSummary, import_card_keys, stock_status
+from store.service.wallet import credit_wallet
+from store.unit_of_work import UnitOfWorkFactory
+
+
+class CommandError(Exception):
+    """A refusal to print as one line, exit code 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Kamibot, a card-key shop in Telegram")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the bot by long polling")
+    run.add_argument("--runtime", choices=["aiogram", "ptb"], default="aiogram")
+    demo = commands.add_parser("demo", help="run the shop against the local Telegram sandbox")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--runtime", choices=["aiogram", "ptb"], default="aiogram")
+    catalog = commands.add_parser("catalog", help="catalog admin").add_subparsers(dest="action", required=True)
+    catalog.add_parser("load", help="create or update the catalog from a YAML file").add_argument("file", type=Path)
+    stock = commands.add_parser("stock", help="stock admin").add_subparsers(dest="action", required=True)
+    importing = stock.add_parser("import", help="import card keys (.txt one per line, or .csv with a key column)")
+    importing.add_argument("sku")
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--partial", action="store_true", help="import the good lines even if some are refused")
+    stock.add_parser("status", help="stock per product")
+    wallet = commands.add_parser("wallet", help="wallet admin").add_subparsers(dest="action", required=True)
+    credit = wallet.add_parser("credit", help="credit a wallet for a payment taken outside Telegram")
+    credit.add_argument("user_id", type=int)
+    credit.add_argument("amount", help="in the shop currency, e.g. 25.00 (negative corrects a mistake)")
+    credit.add_argument("--reason", required=True)
+    credit.add_argument("--key", required=True, help="idempotency key, e.g. the bank transfer reference")
+    db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply migrations")
+    return parser
+
+
+def to_minor(amount: str) -> int:
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        raise CommandError(f"amount {amount!r} is not a number") from None
+    minor = value * 100
+    if minor != minor.to_integral_value():
+        raise CommandError(f"amount {amount!r} has more than two decimals")
+    return int(minor)
+
+
+def _progress(out: TextIO) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        out.write(f"\rencrypting [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done == total:
+            out.write("\n")
+        out.flush()
+
+    return show
+
+
+def print_import_summary(summary: ImportSummary, out: TextIO, *, refused_whole: bool) -> None:
+    for refusal in summary.refused:
+        out.write(f"line {refusal.line}: refused: {refusal.reason}\n")
+    out.write(f"imported: {summary.imported}\n")
+    out.write(f"refused: {len(summary.refused)}\n")
+    for reason, count in sorted(summary.refused_by_reason.items()):
+        out.write(f"  {reason}: {count}\n")
+    if refused_whole:
+        out.write("nothing was imported (all-or-nothing; use --partial to import the good lines)\n")
+    if summary.fulfilled_orders:
+        out.write(f"orders now delivered from this stock: {len(summary.fulfilled_orders)}\n")
+
+
+async def _with_uow(settings: Settings, work: Callable[[UnitOfWorkFactory], Awaitable[int]]) -> int:
+    engine = await open_database(settings)
+    try:
+        return await work(UnitOfWorkFactory(engine))
+    finally:
+        await engine.dispose()
+
+
+async def cmd_catalog_load(settings: Settings, path: Path, out: TextIO) -> int:
+    try:
+        spec = parse_catalog(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"{path}: cannot read: {error}") from None
+    except CatalogFileError as error:
+        raise CommandError(f"{path}: {error}") from None
+
+    async def work(uow: UnitOfWorkFactory) -> int:
+        summary = await load_catalog(
+            uow(), spec=spec, star_value_minor=settings.STAR_VALUE_MINOR, default_order_limit=settings.DEFAULT_ORDER_LIMIT
+        )
+        out.write(f"catalog loaded: {summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged\n")
+        return 0
+
+    return await _with_uow(settings, work)
+
+
+async def cmd_stock_import(settings: Settings, sku: str, path: Path, partial: bool, out: TextIO) -> int:
+    try:
+        if path.stat().st_size > MAX_IMPORT_BYTES * 5:
+            raise CommandError(f"{path}: file too large")
+        parsed = parse_key_file(path.name, path.read_bytes())
+    except OSError as error:
+        raise CommandError(f"{path}: cannot read: {error}") from None
+    except KeyFileError as error:
+        raise CommandError(f"{path}: {error}") from None
+    cipher = CardKeyCipher(settings.card_key_secrets())
+
+    async def work(uow: UnitOfWorkFactory) -> int:
+        try:
+            summary = await import_card_keys(
+                uow(), sku=sku, parsed=parsed, source=path.name, cipher=cipher,
+                now=SystemClock().now(), all_or_nothing=not partial, progress=_progress(sys.stderr),
+            )
+        except NotFound:
+            raise CommandError(f"no product with SKU {sku!r}; load the catalog first") from None
+        except ImportRefused as refusal:
+            assert isinstance(refusal.summary, ImportSummary)
+            print_import_summary(refusal.summary, out, refused_whole=True)
+            return 1
+        print_import_summary(summary, out, refused_whole=False)
+        return 0
+
+    return await _with_uow(settings, work)
+
+
+async def cmd_stock_status(settings: Settings, out: TextIO) -> int:
+    async def work(uow: UnitOfWorkFactory) -> int:
+        levels = await stock_status(uow())
+        out.write(f"{'SKU':<24} {'name':<32} {'available':>9} {'reserved':>8} {'sold':>6}  low\n")
+        for level in levels:
+            out.write(
+                f"{level.sku:<24} {level.name_en[:32]:<32} {level.available:>9} {level.reserved:>8} "
+                f"{level.sold:>6}  {'LOW' if level.low else ''}\n"
+            )
+        return 0
+
+    return await _with_uow(settings, work)
+
+
+async def cmd_wallet_credit(settings: Settings, user_id: int, amount: str, reason: str, key: str, out: TextIO) -> int:
+    minor = to_minor(amount)
+
+    async def work(uow: UnitOfWorkFactory) -> int:
+        wallet, written = await credit_wallet(
+            uow(), user_id=user_id, amount_minor=minor, reason=reason, idempotency_key=key, now=SystemClock().now()
+        )
+        state = "credited" if written else "already credited under that key; nothing changed"
+        out.write(f"user {user_id}: {state}; balance {format_money(wallet.balance_minor, settings.SHOP_CURRENCY)}\n")
+        return 0
+
+    return await _with_uow(settings, work)
+
+
+async def cmd_db_upgrade(settings: Settings, out: TextIO) -> int:
+    from store.database import create_engine
+
+    engine = create_engine(settings.DATABASE_URL)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    out.write("database is at the newest schema\n")
+    return 0
+
+
+async def cmd_run(settings: Settings, runtime: str) -> int:
+    app = KamibotApp(settings, runtime="ptb" if runtime == "ptb" else "aiogram")
+    await app.start()
+    await _until_interrupted()
+    await app.stop()
+    return 0
+
+
+async def _until_interrupted() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    match (args.command, getattr(args, "action", None)):
+        case ("run", _):
+            return await cmd_run(settings, args.runtime)
+        case ("demo", _):
+            from bot.demo import run_demo
+
+            return await run_demo(settings, host=args.host, port=args.port, runtime=args.runtime)
+        case ("catalog", "load"):
+            return await cmd_catalog_load(settings, args.file, out)
+        case ("stock", "import"):
+            return await cmd_stock_import(settings, args.sku, args.file, args.partial, out)
+        case ("stock", "status"):
+            return await cmd_stock_status(settings, out)
+        case ("wallet", "credit"):
+            return await cmd_wallet_credit(settings, args.user_id, args.amount, args.reason, args.key, out)
+        case ("db", "upgrade"):
+            return await cmd_db_upgrade(settings, out)
+    raise CommandError("unknown command")
+
+
+def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None, out: TextIO = sys.stdout) -> int:
+    args = _parser().parse_args(argv)
+    environment = dict(os.environ if environ is None else environ)
+    try:
+        if args.command == "demo":
+            from bot.demo import demo_environment
+
+            environment = demo_environment(environment)
+        settings = load_settings(environment)
+        logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return asyncio.run(execute(args, settings, out))
+    except (SettingsError, CommandError, ShopError) as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,210 @@
+"""The second runtime: python-telegram-bot long polling over the same conversation."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LabeledPrice,
+    LinkPreviewOptions,
+    Update,
+    User,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter as PtbRetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    PreCheckoutQueryHandler,
+    filters,
+)
+
+from bot.sender import PermanentSendError, RetryAfter, TransientSendError
+from handlers.event import (
+    ButtonPress,
+    DocumentMessage,
+    Event,
+    PaymentReceived,
+    Person,
+    PreCheckout,
+    TextMessage,
+)
+from handlers.reply import (
+    AnswerButton,
+    AnswerPreCheckout,
+    EditText,
+    Keyboard,
+    SendDocument,
+    SendInvoice,
+    SendText,
+)
+
+NOT_MODIFIED = "message is not modified"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def _seconds(error: PtbRetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that retry_after will become a timedelta
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@asynccontextmanager
+async def _translated_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except PtbRetryAfter as error:
+        raise RetryAfter(_seconds(error)) from error
+    except BadRequest as error:  # a subclass of NetworkError, but not transient
+        raise PermanentSendError(error.message) from error
+    except NetworkError as error:
+        raise TransientSendError(type(error).__name__) from error
+    except TelegramError as error:
+        raise PermanentSendError(error.message) from error
+
+
+def _markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.text, callback_data=b.data, url=b.url, pay=b.pay or None)
+                for b in row
+            ]
+            for row in keyboard
+        ]
+    )
+
+
+class PtbPort:
+    """TelegramPort on a python-telegram-bot Bot."""
+
+    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.bot = application.bot
+
+    async def send_text(self, action: SendText) -> None:
+        async with _translated_errors():
+            await self.bot.send_message(
+                action.chat_id, action.html, parse_mode=ParseMode.HTML,
+                reply_markup=_markup(action.keyboard), link_preview_options=NO_PREVIEW,
+            )
+
+    async def edit_text(self, action: EditText) -> None:
+        try:
+            async with _translated_errors():
+                await self.bot.edit_message_text(
+                    action.html, chat_id=action.chat_id, message_id=action.message_id,
+                    parse_mode=ParseMode.HTML, reply_markup=_markup(action.keyboard),
+                    link_preview_options=NO_PREVIEW,
+                )
+        except PermanentSendError as error:
+            if NOT_MODIFIED not in str(error):
+                raise
+
+    async def answer_button(self, action: AnswerButton) -> None:
+        async with _translated_errors():
+            await self.bot.answer_callback_query(action.callback_id, text=action.text, show_alert=action.alert)
+
+    async def send_invoice(self, action: SendInvoice) -> None:
+        async with _translated_errors():
+            await self.bot.send_invoice(
+                chat_id=action.chat_id, title=action.title, description=action.description,
+                payload=action.payload, currency="XTR",
+                prices=[LabeledPrice(action.label, action.stars)],
+                reply_markup=_markup(action.keyboard),
+            )
+
+    async def answer_pre_checkout(self, action: AnswerPreCheckout) -> None:
+        async with _translated_errors():
+            await self.bot.answer_pre_checkout_query(
+                action.query_id, ok=action.ok, error_message=action.error_message
+            )
+
+    async def send_document(self, action: SendDocument) -> None:
+        async with _translated_errors():
+            await self.bot.send_document(
+                action.chat_id, action.content, filename=action.file_name,
+                caption=action.caption_html or None, parse_mode=ParseMode.HTML,
+            )
+
+    async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
+        async with _translated_errors():
+            await self.bot.refund_star_payment(user_id=user_id, telegram_payment_charge_id=charge_id)
+
+    async def set_commands(self, commands: list[tuple[str, str]], language_code: str | None) -> None:
+        async with _translated_errors():
+            await self.bot.set_my_commands(
+                [BotCommand(c, d) for c, d in commands], language_code=language_code
+            )
+
+
+def _person(user: User, chat_id: int) -> Person:
+    return Person(user.id, chat_id, user.first_name or "", user.language_code)
+
+
+def event_from_update(update: Update) -> Event | None:
+    """The one place PTB updates become Kamibot events."""
+    if update.pre_checkout_query is not None:
+        query = update.pre_checkout_query
+        person = _person(query.from_user, query.from_user.id)
+        return PreCheckout(person, query.id, query.invoice_payload, query.currency, query.total_amount)
+    if update.callback_query is not None:
+        press = update.callback_query
+        if press.message is None or press.data is None:
+            return None
+        return ButtonPress(_person(press.from_user, press.message.chat.id), press.data, press.message.message_id, press.id)
+    message = update.message
+    if message is None or message.from_user is None or message.chat.type != "private":
+        return None
+    person = _person(message.from_user, message.chat.id)
+    if message.successful_payment is not None:
+        paid = message.successful_payment
+        return PaymentReceived(
+            person, paid.invoice_payload, paid.currency, paid.total_amount, paid.telegram_payment_charge_id
+        )
+    if message.document is not None:
+        document = message.document
+
+        async def download() -> bytes:
+            file = await document.get_file()
+            return bytes(await file.download_as_bytearray())
+
+        return DocumentMessage(
+            person, document.file_name or "keys.txt", document.file_size or 0, message.caption or "", download
+        )
+    if message.text is not None:
+        return TextMessage(person, message.text, message.message_id)
+    return None
+
+
+def build_application(
+    token: str, api_base: str, on_event: Callable[[Event], Awaitable[None]]
+) -> Application:  # type: ignore[type-arg]
+    application = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{api_base}/bot")
+        .base_file_url(f"{api_base}/file/bot")
+        .concurrent_updates(True)
+        .build()
+    )
+
+    async def handle(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        event = event_from_update(update)
+        if event is not None:
+            await on_event(event)
+
+    application.add_handler(PreCheckoutQueryHandler(handle))
+    application.add_handler(CallbackQueryHandler(handle))
+    application.add_handler(MessageHandler(filters.ALL, handle))
+    return application

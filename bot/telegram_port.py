@@ -1,0 +1,63 @@
+"""The Bot API calls Kamibot makes, as one port each runtime implements, and how actions use it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from bot.sender import OutgoingSender, Priority
+from handlers.reply import (
+    Action,
+    AnswerButton,
+    AnswerPreCheckout,
+    EditText,
+    SendDocument,
+    SendInvoice,
+    SendText,
+)
+
+log = logging.getLogger(__name__)
+
+NO_CHAT = 0
+"""Answers to a button or pre-checkout are not messages to a chat and are not paced."""
+
+
+class TelegramPort(Protocol):
+    """Each method raises bot.sender's RetryAfter / TransientSendError / PermanentSendError."""
+
+    async def send_text(self, action: SendText) -> None: ...
+    async def edit_text(self, action: EditText) -> None: ...
+    async def answer_button(self, action: AnswerButton) -> None: ...
+    async def send_invoice(self, action: SendInvoice) -> None: ...
+    async def answer_pre_checkout(self, action: AnswerPreCheckout) -> None: ...
+    async def send_document(self, action: SendDocument) -> None: ...
+    async def refund_star_payment(self, user_id: int, charge_id: str) -> None: ...
+    async def set_commands(self, commands: list[tuple[str, str]], language_code: str | None) -> None: ...
+
+
+class ActionExecutor:
+    """Carries out the conversation's actions through the one sender, in order."""
+
+    def __init__(self, port: TelegramPort, sender: OutgoingSender) -> None:
+        self.port = port
+        self.sender = sender
+
+    async def perform(self, actions: list[Action], priority: Priority = Priority.REPLY) -> None:
+        for action in actions:
+            await self._perform(action, priority)
+
+    async def _perform(self, action: Action, priority: Priority) -> None:
+        port = self.port
+        match action:
+            case SendText():
+                await self.sender.send(action.chat_id, lambda: port.send_text(action), priority=priority)
+            case EditText():
+                await self.sender.send(action.chat_id, lambda: port.edit_text(action), priority=priority)
+            case SendInvoice():
+                await self.sender.send(action.chat_id, lambda: port.send_invoice(action), priority=priority)
+            case SendDocument():
+                await self.sender.send(action.chat_id, lambda: port.send_document(action), priority=priority)
+            case AnswerButton():
+                await self.sender.send(NO_CHAT, lambda: port.answer_button(action), counts=False)
+            case AnswerPreCheckout():
+                await self.sender.send(NO_CHAT, lambda: port.answer_pre_checkout(action), counts=False)

@@ -1,0 +1,93 @@
+"""Builders for catalog specs, key files, events and a stocked shop, shared by every test."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import replace
+
+from handlers.event import ButtonPress, PaymentReceived, Person, PreCheckout, TextMessage
+from store.card_key_cipher import CardKeyCipher
+from store.catalog_file import CatalogSpec, CategorySpec, ProductSpec
+from store.key_file import ParsedKeyFile, parse_key_file
+from store.service.catalog import load_catalog
+from store.service.stock import import_card_keys
+from store.unit_of_work import UnitOfWorkFactory
+
+from tests.conftest import FakeClock
+
+_ids = itertools.count(1)
+
+
+def category(id: str = "game", **changes: object) -> CategorySpec:
+    spec = CategorySpec(id=id, name_zh="游戏点卡", name_en="Game cards", position=0)
+    return replace(spec, **changes)  # type: ignore[arg-type]
+
+
+def product(sku: str = "STEAM-50", **changes: object) -> ProductSpec:
+    spec = ProductSpec(
+        sku=sku,
+        category_id="game",
+        name_zh="Steam 钱包 ¥50",
+        name_en="Steam Wallet ¥50",
+        description_zh="国区",
+        description_en="China region",
+        redeem_zh="打开 Steam 兑换",
+        redeem_en="Redeem in Steam",
+        price_minor=4800,
+        price_stars=480,
+        order_limit=10,
+        low_stock_threshold=2,
+        active=True,
+        position=0,
+    )
+    return replace(spec, **changes)  # type: ignore[arg-type]
+
+
+def catalog(*products: ProductSpec, categories: Iterable[CategorySpec] | None = None) -> CatalogSpec:
+    return CatalogSpec(categories=tuple(categories or [category()]), products=tuple(products or [product()]))
+
+
+def key_file(*keys: str) -> ParsedKeyFile:
+    return parse_key_file("keys.txt", "\n".join(keys).encode())
+
+
+def keys(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}-{n:06d}" for n in range(count)]
+
+
+async def stocked_shop(
+    uow: UnitOfWorkFactory,
+    cipher: CardKeyCipher,
+    clock: FakeClock,
+    *,
+    sku: str = "STEAM-50",
+    stock: int = 5,
+    **product_changes: object,
+) -> list[str]:
+    """A shop with one product and `stock` keys; returns the keys."""
+    await load_catalog(uow(), spec=catalog(product(sku, **product_changes)), star_value_minor=10, default_order_limit=10)
+    stocked = keys(sku, stock)
+    if stocked:
+        await import_card_keys(uow(), sku=sku, parsed=key_file(*stocked), source="test", cipher=cipher, now=clock.now())
+    return stocked
+
+
+def person(user_id: int = 1001, language_code: str | None = "en", first_name: str = "Li") -> Person:
+    return Person(user_id=user_id, chat_id=user_id, first_name=first_name, language_code=language_code)
+
+
+def text(body: str, user_id: int = 1001, language_code: str | None = "en") -> TextMessage:
+    return TextMessage(person(user_id, language_code), body, next(_ids))
+
+
+def press(data: str, user_id: int = 1001, language_code: str | None = "en", message_id: int = 7) -> ButtonPress:
+    return ButtonPress(person(user_id, language_code), data, message_id, f"cb{next(_ids)}")
+
+
+def pre_checkout(payload: str, amount: int, user_id: int = 1001) -> PreCheckout:
+    return PreCheckout(person(user_id), f"pcq{next(_ids)}", payload, "XTR", amount)
+
+
+def paid(payload: str, amount: int, charge_id: str | None = None, user_id: int = 1001) -> PaymentReceived:
+    return PaymentReceived(person(user_id), payload, "XTR", amount, charge_id or f"charge-{next(_ids)}")

@@ -1,0 +1,232 @@
+"""The conversation, fed events: browsing, buying, paying, revealing, and refusing bad input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from handlers.context import ShopContext
+from handlers.outbox import render_outbox
+from handlers.reply import Action, AnswerButton, AnswerPreCheckout, Button, EditText, SendDocument, SendInvoice, SendText
+from handlers.router import dispatch
+from store.card_key_cipher import CardKeyCipher
+from store.service.delivery import claim_outbox
+from store.unit_of_work import UnitOfWorkFactory
+from tests.conftest import FakeClock
+from tests.factories import paid, pre_checkout, press, stocked_shop, text
+
+pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
+
+def buttons(actions: list[Action]) -> list[Button]:
+    found: list[Button] = []
+    for action in actions:
+        keyboard = getattr(action, "keyboard", None) or ()
+        found.extend(b for row in keyboard for b in row)
+    return found
+
+
+def button(actions: list[Action], starts_with: str) -> str:
+    for b in buttons(actions):
+        if b.data and b.data.startswith(starts_with):
+            return b.data
+    raise AssertionError(f"no button {starts_with!r} in {[b.data for b in buttons(actions)]}")
+
+
+def html(actions: list[Action]) -> str:
+    return "\n".join(a.html for a in actions if isinstance(a, SendText | EditText))
+
+
+async def buy_and_pay(ctx: ShopContext, quantity: int = 1, user_id: int = 1001) -> int:
+    bought = await dispatch(press(f"buy:STEAM-50:{quantity}", user_id), ctx)
+    order_id = int(button(bought, "paystars:").split(":")[1])
+    invoice = await dispatch(press(f"paystars:{order_id}", user_id), ctx)
+    sent = next(a for a in invoice if isinstance(a, SendInvoice))
+    answer = await dispatch(pre_checkout(sent.payload, sent.stars, user_id), ctx)
+    assert answer == [AnswerPreCheckout(answer[0].query_id, True)]  # type: ignore[union-attr]
+    await dispatch(paid(sent.payload, sent.stars, user_id=user_id), ctx)
+    return order_id
+
+
+async def test_start_shows_the_main_menu_in_the_buyers_language(ctx: ShopContext) -> None:
+    zh = await dispatch(text("/start", language_code="zh-hans"), ctx)
+    en = await dispatch(text("/start", user_id=2002, language_code="en"), ctx)
+    assert "欢迎" in html(zh) and "welcome" in html(en)
+    assert [b.data for b in buttons(zh)] == ["shop", "orders:0", "wallet", "help"]
+
+
+async def test_the_language_choice_is_remembered(ctx: ShopContext) -> None:
+    await dispatch(press("lang:zh", language_code="en"), ctx)
+    again = await dispatch(text("/start", language_code="en"), ctx)
+    assert "欢迎" in html(again)
+
+
+async def test_browsing_edits_the_message_in_place_and_shows_live_stock(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=12)
+    category = await dispatch(press("cat:game:0"), ctx)
+    assert isinstance(category[1], EditText)
+    assert "12 in stock" in html(category)
+    card = await dispatch(press("prod:STEAM-50"), ctx)
+    assert "¥48.00" in html(card) and "⭐ 480" in html(card)
+    assert [b.data for b in buttons(card) if b.data and b.data.startswith("buy")] == [
+        "buy:STEAM-50:1", "buy:STEAM-50:2", "buy:STEAM-50:5", "buy:STEAM-50:10",
+    ]
+
+
+async def test_a_long_category_pages_by_eight(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    from store.service.catalog import load_catalog
+    from tests.factories import catalog, product
+
+    await load_catalog(uow(), spec=catalog(*(product(f"P{n:02d}") for n in range(11))), star_value_minor=10, default_order_limit=10)
+    first = await dispatch(press("cat:game:0"), ctx)
+    assert "page 1/2" in html(first) and button(first, "cat:game:1")
+    second = await dispatch(press("cat:game:1"), ctx)
+    assert len([b for b in buttons(second) if b.data and b.data.startswith("prod:")]) == 3
+
+
+async def test_a_buyer_pays_with_stars_and_reveals_the_key_once_delivered(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    stocked = await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await buy_and_pay(ctx)
+    [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.chat_id == 1001]
+    ready = await render_outbox(item, ctx)
+    assert "ready" in html(ready) and button(ready, "keys:") == f"keys:{order_id}"
+    shown = await dispatch(press(f"keys:{order_id}"), ctx)
+    assert f"<code>{stocked[0]}</code>" in html(shown)
+    assert "Redeem in Steam" in html(shown)
+
+
+async def test_keys_with_html_characters_are_escaped(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    from store.service.stock import import_card_keys
+    from tests.factories import key_file
+
+    await stocked_shop(uow, cipher, clock, stock=0)
+    await import_card_keys(uow(), sku="STEAM-50", parsed=key_file("<b>&\"key'"), source="t", cipher=cipher, now=clock.now())
+    order_id = await buy_and_pay(ctx)
+    shown = await dispatch(press(f"keys:{order_id}"), ctx)
+    assert "<code>&lt;b&gt;&amp;\"key'</code>" in html(shown)
+
+
+async def test_more_than_ten_keys_arrive_as_a_text_file(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    stocked = await stocked_shop(uow, cipher, clock, stock=11, order_limit=20)
+    order_id = await buy_and_pay(ctx, quantity=11)
+    shown = await dispatch(press(f"keys:{order_id}"), ctx)
+    [document] = [a for a in shown if isinstance(a, SendDocument)]
+    assert document.content.decode().split() == stocked
+    assert "11 keys" in document.caption_html
+    assert "STEAM-50-000000" not in repr(document)  # never printable by accident
+
+
+async def test_a_forged_button_for_another_buyers_order_is_refused_and_changes_nothing(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await buy_and_pay(ctx, user_id=1001)
+    for forged in (f"keys:{order_id}", f"order:{order_id}", f"paywallet:{order_id}", f"cancel:{order_id}"):
+        reply = await dispatch(press(forged, user_id=6666), ctx)
+        assert reply == [AnswerButton(reply[0].callback_id, "That order is not yours.", alert=True)]  # type: ignore[union-attr]
+    async with uow() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None and order.revealed_at is None
+
+
+@pytest.mark.parametrize("data", ["buy:NOPE:1", "buy:STEAM-50:0", "zzz", "keys:abc", "buy:STEAM-50:1:extra", "x" * 64, "cat:../../:0"])
+async def test_forged_or_odd_callback_data_gets_a_polite_refusal(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock, data: str
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    reply = await dispatch(press(data), ctx)
+    assert len(reply) == 1 and isinstance(reply[0], AnswerButton) and reply[0].alert
+    async with uow() as tx:
+        assert await tx.card_keys.count_available("STEAM-50") == 3
+
+
+async def test_every_button_the_shop_draws_fits_in_64_bytes(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, sku="A" * 32, stock=3)
+    screens = [
+        await dispatch(text("/start"), ctx),
+        await dispatch(press("cat:game:0"), ctx),
+        await dispatch(press("prod:" + "A" * 32), ctx),
+        await dispatch(press("buy:" + "A" * 32 + ":1"), ctx),
+        await dispatch(text("/wallet"), ctx),
+        await dispatch(text("/orders"), ctx),
+    ]
+    for screen in screens:
+        for b in buttons(screen):
+            assert b.data is None or len(b.data.encode()) <= 64
+
+
+async def test_huge_or_odd_text_gets_a_clear_answer(ctx: ShopContext) -> None:
+    assert "too long" in html(await dispatch(text("x" * 5000), ctx))
+    assert "Unknown command" in html(await dispatch(text("/definitely_not_a_command"), ctx))
+    assert "How to buy" in html(await dispatch(text("\u202e<script>"), ctx))
+
+
+async def test_the_wallet_pays_and_the_balance_drops(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    from store.service.wallet import credit_wallet
+
+    await stocked_shop(uow, cipher, clock, stock=3)
+    await credit_wallet(uow(), user_id=1001, amount_minor=10000, reason="gift", idempotency_key="g", now=clock.now())
+    bought = await dispatch(press("buy:STEAM-50:1"), ctx)
+    pay = button(bought, "paywallet:")
+    done = await dispatch(press(pay), ctx)
+    assert "paid from your wallet" in html(done)
+    wallet = await dispatch(text("/wallet"), ctx)
+    assert "¥52.00" in html(wallet)
+
+
+async def test_a_buyer_sees_orders_newest_first_with_status(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    first = await buy_and_pay(ctx)
+    await dispatch(press("buy:STEAM-50:1"), ctx)
+    listing = await dispatch(text("/orders"), ctx)
+    lines = [b.text for b in buttons(listing) if b.data and b.data.startswith("order:")]
+    assert re.match(r"#\d+ .* awaiting payment", lines[0]) and f"#{first}" in lines[1] and "paid" in lines[1]
+
+
+async def test_only_admins_may_import_stock(ctx: ShopContext) -> None:
+    from handlers.event import DocumentMessage
+    from tests.factories import person
+
+    async def download() -> bytes:
+        raise AssertionError("a non-admin's file must not even be downloaded")
+
+    reply = await dispatch(DocumentMessage(person(1001), "keys.txt", 10, "/import STEAM-50", download), ctx)
+    assert "admins only" in html(reply)
+
+
+async def test_an_admin_imports_keys_by_sending_a_file(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    from handlers.event import DocumentMessage
+    from tests.factories import person
+
+    await stocked_shop(uow, cipher, clock, stock=1)
+
+    async def download() -> bytes:
+        return b"NEW-1\nNEW-2\n\nSTEAM-50-000000\n"
+
+    refused = await dispatch(DocumentMessage(person(42), "keys.txt", 30, "/import STEAM-50", download), ctx)
+    assert "line 3: blank line" in html(refused) and "line 4: already in stock" in html(refused)
+
+    async def clean() -> bytes:
+        return b"NEW-1\nNEW-2\n"
+
+    done = await dispatch(DocumentMessage(person(42), "keys.txt", 12, "/import STEAM-50", clean), ctx)
+    assert "Imported 2 keys" in html(done)

@@ -1,0 +1,55 @@
+"""The real runtimes, over HTTP, against the local Telegram sandbox, on a SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import KamibotApp
+from bot.demo import DEMO_USERS
+from bot.sandbox import Sandbox
+from bot.sandbox.sandbox import DEFAULT_TOKEN
+from config.settings import load_settings
+from store.card_key_cipher import CardKeyCipher
+from store.database import create_engine
+from store.migration import upgrade
+from store.unit_of_work import UnitOfWorkFactory
+from tests.conftest import FakeClock
+from tests.factories import stocked_shop
+
+ADMIN = 42
+SECRET = "an e2e passphrase comfortably longer than 32 chars"
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    fake = Sandbox(DEFAULT_TOKEN, users=DEMO_USERS)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+async def shop(request: pytest.FixtureRequest, sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[KamibotApp]:
+    """A running bot with one stocked product, STEAM-50 (3 keys)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'e2e.sqlite3'}"
+    engine = create_engine(url)
+    await upgrade(engine)
+    await stocked_shop(UnitOfWorkFactory(engine), CardKeyCipher([SECRET]), FakeClock(), stock=3)
+    await engine.dispose()
+    settings = load_settings(
+        {
+            "BOT_TOKEN": DEFAULT_TOKEN,
+            "TELEGRAM_API_BASE": sandbox.base_url,
+            "DATABASE_URL": url,
+            "ADMIN_IDS": str(ADMIN),
+            "CARD_KEY_SECRET": SECRET,
+        },
+        env_file=None,
+    )
+    app = KamibotApp(settings, runtime=request.param, with_scheduler=False)
+    await app.start()
+    yield app
+    await app.stop()

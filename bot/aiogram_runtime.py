@@ -13,11 +13,10 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
-    TelegramBadRequest,
+    TelegramAPIError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
-    TelegramAPIError,
 )
 from aiogram.types import (
     BotCommand,
@@ -75,7 +74,9 @@ def _markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(text=b.text, callback_data=b.data, url=b.url, pay=b.pay or None)
+                InlineKeyboardButton(
+                    text=b.text, callback_data=b.data, url=b.url, pay=b.pay or None
+                )
                 for b in row
             ]
             for row in keyboard
@@ -114,7 +115,9 @@ class AiogramPort:
 
     async def answer_button(self, action: AnswerButton) -> None:
         async with _translated_errors():
-            await self.bot.answer_callback_query(action.callback_id, text=action.text, show_alert=action.alert)
+            await self.bot.answer_callback_query(
+                action.callback_id, text=action.text, show_alert=action.alert
+            )
 
     async def send_invoice(self, action: SendInvoice) -> None:
         async with _translated_errors():
@@ -144,12 +147,17 @@ class AiogramPort:
 
     async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
         async with _translated_errors():
-            await self.bot.refund_star_payment(user_id=user_id, telegram_payment_charge_id=charge_id)
+            await self.bot.refund_star_payment(
+                user_id=user_id, telegram_payment_charge_id=charge_id
+            )
 
-    async def set_commands(self, commands: list[tuple[str, str]], language_code: str | None) -> None:
+    async def set_commands(
+        self, commands: list[tuple[str, str]], language_code: str | None
+    ) -> None:
         async with _translated_errors():
             await self.bot.set_my_commands(
-                [BotCommand(command=c, description=d) for c, d in commands], language_code=language_code
+                [BotCommand(command=c, description=d) for c, d in commands],
+                language_code=language_code,
             )
 
 
@@ -165,7 +173,11 @@ def event_from_message(message: Message, bot: Bot) -> Event | None:
     if message.successful_payment is not None:
         paid = message.successful_payment
         return PaymentReceived(
-            person, paid.invoice_payload, paid.currency, paid.total_amount, paid.telegram_payment_charge_id
+            person,
+            paid.invoice_payload,
+            paid.currency,
+            paid.total_amount,
+            paid.telegram_payment_charge_id,
         )
     if message.document is not None:
         document = message.document
@@ -176,7 +188,11 @@ def event_from_message(message: Message, bot: Bot) -> Event | None:
             return buffer.getvalue()
 
         return DocumentMessage(
-            person, document.file_name or "keys.txt", document.file_size or 0, message.caption or "", download
+            person,
+            document.file_name or "keys.txt",
+            document.file_size or 0,
+            message.caption or "",
+            download,
         )
     if message.text is not None:
         return TextMessage(person, message.text, message.message_id)
@@ -186,7 +202,12 @@ def event_from_message(message: Message, bot: Bot) -> Event | None:
 def event_from_callback(query: CallbackQuery) -> Event | None:
     if query.message is None or query.data is None:
         return None
-    return ButtonPress(_person(query.from_user, query.message.chat.id), query.data, query.message.message_id, query.id)
+    return ButtonPress(
+        _person(query.from_user, query.message.chat.id),
+        query.data,
+        query.message.message_id,
+        query.id,
+    )
 
 
 def event_from_pre_checkout(query: PreCheckoutQuery) -> Event:
@@ -225,4 +246,4 @@ async def run_polling(bot: Bot, dispatcher: Dispatcher, **kwargs: Any) -> None:
     await dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False, **kwargs)
 
 
-__all__ = ["F", "AiogramPort", "build_bot", "build_dispatcher", "run_polling"]
+__all__ = ["AiogramPort", "F", "build_bot", "build_dispatcher", "run_polling"]

@@ -57,8 +57,12 @@ def build_context(
         clock=clock,
         cipher=CardKeyCipher(settings.card_key_secrets()),
         refunder=refunder,
-        hold=HoldRules(minutes=settings.RESERVATION_MINUTES, max_open=settings.MAX_OPEN_RESERVATIONS),
-        topup=TopupRules(star_value_minor=settings.STAR_VALUE_MINOR, allowed_stars=settings.TOPUP_STARS),
+        hold=HoldRules(
+            minutes=settings.RESERVATION_MINUTES, max_open=settings.MAX_OPEN_RESERVATIONS
+        ),
+        topup=TopupRules(
+            star_value_minor=settings.STAR_VALUE_MINOR, allowed_stars=settings.TOPUP_STARS
+        ),
         admin_ids=frozenset(settings.ADMIN_IDS),
         shop_name=settings.SHOP_NAME,
         currency=settings.SHOP_CURRENCY,
@@ -91,11 +95,13 @@ class KamibotApp:
         self.refunder = PortRefunder()
         self.with_scheduler = with_scheduler
         self._tasks: list[asyncio.Task[None]] = []
-        self._stop_runtime: list[object] = []
+        self.port: TelegramPort
 
     async def start(self) -> None:
         self.engine = await open_database(self.settings)
-        self.ctx = build_context(self.settings, self.engine, clock=self.clock, refunder=self.refunder)
+        self.ctx = build_context(
+            self.settings, self.engine, clock=self.clock, refunder=self.refunder
+        )
         token = self.settings.token()
         base = self.settings.TELEGRAM_API_BASE
         if self.runtime == "aiogram":
@@ -129,7 +135,9 @@ class KamibotApp:
         self._bot = build_bot(token, base)
         self._dispatcher = build_dispatcher(self._bot, self.handle)
         self.port = AiogramPort(self._bot)
-        self._tasks.append(asyncio.create_task(run_polling(self._bot, self._dispatcher), name="polling"))
+        self._tasks.append(
+            asyncio.create_task(run_polling(self._bot, self._dispatcher), name="polling")
+        )
 
     async def _start_ptb(self, token: str, base: str) -> None:
         from bot.ptb_runtime import PtbPort, build_application

@@ -15,7 +15,6 @@ from typing import TextIO
 
 from bot.app import KamibotApp, open_database
 from config.settings import Settings, SettingsError, load_settings
-from handlers.admin import MAX_IMPORT_BYTES
 from store.card_key_cipher import CardKeyCipher
 from store.catalog_file import CatalogFileError, parse_catalog
 from store.clock import SystemClock
@@ -34,7 +33,9 @@ class CommandError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Kamibot, a card-key shop in Telegram")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Kamibot, a card-key shop in Telegram"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot by long polling")
     run.add_argument("--runtime", choices=["aiogram", "ptb"], default="aiogram")
@@ -42,20 +43,38 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--runtime", choices=["aiogram", "ptb"], default="aiogram")
-    catalog = commands.add_parser("catalog", help="catalog admin").add_subparsers(dest="action", required=True)
-    catalog.add_parser("load", help="create or update the catalog from a YAML file").add_argument("file", type=Path)
-    stock = commands.add_parser("stock", help="stock admin").add_subparsers(dest="action", required=True)
-    importing = stock.add_parser("import", help="import card keys (.txt one per line, or .csv with a key column)")
+    catalog = commands.add_parser("catalog", help="catalog admin").add_subparsers(
+        dest="action", required=True
+    )
+    catalog.add_parser("load", help="create or update the catalog from a YAML file").add_argument(
+        "file", type=Path
+    )
+    stock = commands.add_parser("stock", help="stock admin").add_subparsers(
+        dest="action", required=True
+    )
+    importing = stock.add_parser(
+        "import", help="import card keys (.txt one per line, or .csv with a key column)"
+    )
     importing.add_argument("sku")
     importing.add_argument("file", type=Path)
-    importing.add_argument("--partial", action="store_true", help="import the good lines even if some are refused")
+    importing.add_argument(
+        "--partial", action="store_true", help="import the good lines even if some are refused"
+    )
     stock.add_parser("status", help="stock per product")
-    wallet = commands.add_parser("wallet", help="wallet admin").add_subparsers(dest="action", required=True)
-    credit = wallet.add_parser("credit", help="credit a wallet for a payment taken outside Telegram")
+    wallet = commands.add_parser("wallet", help="wallet admin").add_subparsers(
+        dest="action", required=True
+    )
+    credit = wallet.add_parser(
+        "credit", help="credit a wallet for a payment taken outside Telegram"
+    )
     credit.add_argument("user_id", type=int)
-    credit.add_argument("amount", help="in the shop currency, e.g. 25.00 (negative corrects a mistake)")
+    credit.add_argument(
+        "amount", help="in the shop currency, e.g. 25.00 (negative corrects a mistake)"
+    )
     credit.add_argument("--reason", required=True)
-    credit.add_argument("--key", required=True, help="idempotency key, e.g. the bank transfer reference")
+    credit.add_argument(
+        "--key", required=True, help="idempotency key, e.g. the bank transfer reference"
+    )
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply migrations")
     return parser
@@ -107,7 +126,7 @@ async def _with_uow(settings: Settings, work: Callable[[UnitOfWorkFactory], Awai
 
 async def cmd_catalog_load(settings: Settings, path: Path, out: TextIO) -> int:
     try:
-        spec = parse_catalog(path.read_text(encoding="utf-8"))
+        spec = parse_catalog(await asyncio.to_thread(path.read_text, encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         raise CommandError(f"{path}: cannot read: {error}") from None
     except CatalogFileError as error:
@@ -115,19 +134,26 @@ async def cmd_catalog_load(settings: Settings, path: Path, out: TextIO) -> int:
 
     async def work(uow: UnitOfWorkFactory) -> int:
         summary = await load_catalog(
-            uow(), spec=spec, star_value_minor=settings.STAR_VALUE_MINOR, default_order_limit=settings.DEFAULT_ORDER_LIMIT
+            uow(),
+            spec=spec,
+            star_value_minor=settings.STAR_VALUE_MINOR,
+            default_order_limit=settings.DEFAULT_ORDER_LIMIT,
         )
-        out.write(f"catalog loaded: {summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged\n")
+        out.write(
+            f"catalog loaded: {summary.created} created, {summary.updated} updated, "
+            f"{summary.unchanged} unchanged\n"
+        )
         return 0
 
     return await _with_uow(settings, work)
 
 
-async def cmd_stock_import(settings: Settings, sku: str, path: Path, partial: bool, out: TextIO) -> int:
+async def cmd_stock_import(
+    settings: Settings, sku: str, path: Path, partial: bool, out: TextIO
+) -> int:
     try:
-        if path.stat().st_size > MAX_IMPORT_BYTES * 5:
-            raise CommandError(f"{path}: file too large")
-        parsed = parse_key_file(path.name, path.read_bytes())
+        content = await asyncio.to_thread(path.read_bytes)
+        parsed = parse_key_file(path.name, content)
     except OSError as error:
         raise CommandError(f"{path}: cannot read: {error}") from None
     except KeyFileError as error:
@@ -137,8 +163,14 @@ async def cmd_stock_import(settings: Settings, sku: str, path: Path, partial: bo
     async def work(uow: UnitOfWorkFactory) -> int:
         try:
             summary = await import_card_keys(
-                uow(), sku=sku, parsed=parsed, source=path.name, cipher=cipher,
-                now=SystemClock().now(), all_or_nothing=not partial, progress=_progress(sys.stderr),
+                uow(),
+                sku=sku,
+                parsed=parsed,
+                source=path.name,
+                cipher=cipher,
+                now=SystemClock().now(),
+                all_or_nothing=not partial,
+                progress=_progress(sys.stderr),
             )
         except NotFound:
             raise CommandError(f"no product with SKU {sku!r}; load the catalog first") from None
@@ -158,7 +190,8 @@ async def cmd_stock_status(settings: Settings, out: TextIO) -> int:
         out.write(f"{'SKU':<24} {'name':<32} {'available':>9} {'reserved':>8} {'sold':>6}  low\n")
         for level in levels:
             out.write(
-                f"{level.sku:<24} {level.name_en[:32]:<32} {level.available:>9} {level.reserved:>8} "
+                f"{level.sku:<24} {level.name_en[:32]:<32} {level.available:>9} "
+                f"{level.reserved:>8} "
                 f"{level.sold:>6}  {'LOW' if level.low else ''}\n"
             )
         return 0
@@ -166,15 +199,25 @@ async def cmd_stock_status(settings: Settings, out: TextIO) -> int:
     return await _with_uow(settings, work)
 
 
-async def cmd_wallet_credit(settings: Settings, user_id: int, amount: str, reason: str, key: str, out: TextIO) -> int:
+async def cmd_wallet_credit(
+    settings: Settings, user_id: int, amount: str, reason: str, key: str, out: TextIO
+) -> int:
     minor = to_minor(amount)
 
     async def work(uow: UnitOfWorkFactory) -> int:
         wallet, written = await credit_wallet(
-            uow(), user_id=user_id, amount_minor=minor, reason=reason, idempotency_key=key, now=SystemClock().now()
+            uow(),
+            user_id=user_id,
+            amount_minor=minor,
+            reason=reason,
+            idempotency_key=key,
+            now=SystemClock().now(),
         )
         state = "credited" if written else "already credited under that key; nothing changed"
-        out.write(f"user {user_id}: {state}; balance {format_money(wallet.balance_minor, settings.SHOP_CURRENCY)}\n")
+        out.write(
+            f"user {user_id}: {state}; "
+            f"balance {format_money(wallet.balance_minor, settings.SHOP_CURRENCY)}\n"
+        )
         return 0
 
     return await _with_uow(settings, work)
@@ -223,13 +266,19 @@ async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
         case ("stock", "status"):
             return await cmd_stock_status(settings, out)
         case ("wallet", "credit"):
-            return await cmd_wallet_credit(settings, args.user_id, args.amount, args.reason, args.key, out)
+            return await cmd_wallet_credit(
+                settings, args.user_id, args.amount, args.reason, args.key, out
+            )
         case ("db", "upgrade"):
             return await cmd_db_upgrade(settings, out)
     raise CommandError("unknown command")
 
 
-def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None, out: TextIO = sys.stdout) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    environ: dict[str, str] | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
     args = _parser().parse_args(argv)
     environment = dict(os.environ if environ is None else environ)
     try:
@@ -238,7 +287,9 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
 
             environment = demo_environment(environment)
         settings = load_settings(environment)
-        logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         return asyncio.run(execute(args, settings, out))
     except (SettingsError, CommandError, ShopError) as error:
         sys.stderr.write(f"error: {error}\n")

@@ -50,7 +50,9 @@ class DeliveryWorker:
         try:
             await self._executor.perform(await render_outbox(item, self._ctx), priority)
         except PermanentSendError:
-            log.warning("outbox item %s to chat %s refused by Telegram; giving up", item.id, item.chat_id)
+            log.warning(
+                "outbox item %s to chat %s refused by Telegram; giving up", item.id, item.chat_id
+            )
             await finish_outbox(self._ctx.uow(), item=item, now=now(), sent=False, give_up=True)
             return 0
         except Exception:

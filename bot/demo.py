@@ -61,14 +61,24 @@ async def stock_demo_shop(settings: Settings) -> None:
     cipher = CardKeyCipher(settings.card_key_secrets())
     try:
         spec = parse_catalog(CATALOG.read_text(encoding="utf-8"))
-        await load_catalog(uow(), spec=spec, star_value_minor=settings.STAR_VALUE_MINOR, default_order_limit=settings.DEFAULT_ORDER_LIMIT)
+        await load_catalog(
+            uow(),
+            spec=spec,
+            star_value_minor=settings.STAR_VALUE_MINOR,
+            default_order_limit=settings.DEFAULT_ORDER_LIMIT,
+        )
         for level in await stock_status(uow()):
             missing = DEMO_STOCK - level.available
             if missing > 0:
                 lines = "\n".join(_fake_key(level.sku) for _ in range(missing)).encode()
                 await import_card_keys(
-                    uow(), sku=level.sku, parsed=parse_key_file("demo.txt", lines), source="demo stock",
-                    cipher=cipher, now=SystemClock().now(), all_or_nothing=False,
+                    uow(),
+                    sku=level.sku,
+                    parsed=parse_key_file("demo.txt", lines),
+                    source="demo stock",
+                    cipher=cipher,
+                    now=SystemClock().now(),
+                    all_or_nothing=False,
                 )
     finally:
         await engine.dispose()
@@ -76,9 +86,17 @@ async def stock_demo_shop(settings: Settings) -> None:
 
 async def run_demo(settings: Settings, *, host: str, port: int, runtime: str) -> int:
     await stock_demo_shop(settings)
-    sandbox = Sandbox(settings.token(), users=DEMO_USERS, bot_username="kamibot_demo_bot", bot_first_name=settings.SHOP_NAME)
+    sandbox = Sandbox(
+        settings.token(),
+        users=DEMO_USERS,
+        bot_username="kamibot_demo_bot",
+        bot_first_name=settings.SHOP_NAME,
+    )
     url = await sandbox.start(host=host, port=port)
-    app = KamibotApp(settings.model_copy(update={"TELEGRAM_API_BASE": url}), runtime="ptb" if runtime == "ptb" else "aiogram")
+    app = KamibotApp(
+        settings.model_copy(update={"TELEGRAM_API_BASE": url}),
+        runtime="ptb" if runtime == "ptb" else "aiogram",
+    )
     await app.start()
     sys.stdout.write(
         f"\nKamibot demo is running.\n  Open {url}/ in a browser to chat with the bot "

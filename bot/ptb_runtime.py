@@ -17,7 +17,8 @@ from telegram import (
     User,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter as PtbRetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import RetryAfter as PtbRetryAfter
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -95,16 +96,22 @@ class PtbPort:
     async def send_text(self, action: SendText) -> None:
         async with _translated_errors():
             await self.bot.send_message(
-                action.chat_id, action.html, parse_mode=ParseMode.HTML,
-                reply_markup=_markup(action.keyboard), link_preview_options=NO_PREVIEW,
+                action.chat_id,
+                action.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=_markup(action.keyboard),
+                link_preview_options=NO_PREVIEW,
             )
 
     async def edit_text(self, action: EditText) -> None:
         try:
             async with _translated_errors():
                 await self.bot.edit_message_text(
-                    action.html, chat_id=action.chat_id, message_id=action.message_id,
-                    parse_mode=ParseMode.HTML, reply_markup=_markup(action.keyboard),
+                    action.html,
+                    chat_id=action.chat_id,
+                    message_id=action.message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=_markup(action.keyboard),
                     link_preview_options=NO_PREVIEW,
                 )
         except PermanentSendError as error:
@@ -113,13 +120,18 @@ class PtbPort:
 
     async def answer_button(self, action: AnswerButton) -> None:
         async with _translated_errors():
-            await self.bot.answer_callback_query(action.callback_id, text=action.text, show_alert=action.alert)
+            await self.bot.answer_callback_query(
+                action.callback_id, text=action.text, show_alert=action.alert
+            )
 
     async def send_invoice(self, action: SendInvoice) -> None:
         async with _translated_errors():
             await self.bot.send_invoice(
-                chat_id=action.chat_id, title=action.title, description=action.description,
-                payload=action.payload, currency="XTR",
+                chat_id=action.chat_id,
+                title=action.title,
+                description=action.description,
+                payload=action.payload,
+                currency="XTR",
                 prices=[LabeledPrice(action.label, action.stars)],
                 reply_markup=_markup(action.keyboard),
             )
@@ -133,15 +145,22 @@ class PtbPort:
     async def send_document(self, action: SendDocument) -> None:
         async with _translated_errors():
             await self.bot.send_document(
-                action.chat_id, action.content, filename=action.file_name,
-                caption=action.caption_html or None, parse_mode=ParseMode.HTML,
+                action.chat_id,
+                action.content,
+                filename=action.file_name,
+                caption=action.caption_html or None,
+                parse_mode=ParseMode.HTML,
             )
 
     async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
         async with _translated_errors():
-            await self.bot.refund_star_payment(user_id=user_id, telegram_payment_charge_id=charge_id)
+            await self.bot.refund_star_payment(
+                user_id=user_id, telegram_payment_charge_id=charge_id
+            )
 
-    async def set_commands(self, commands: list[tuple[str, str]], language_code: str | None) -> None:
+    async def set_commands(
+        self, commands: list[tuple[str, str]], language_code: str | None
+    ) -> None:
         async with _translated_errors():
             await self.bot.set_my_commands(
                 [BotCommand(c, d) for c, d in commands], language_code=language_code
@@ -157,12 +176,19 @@ def event_from_update(update: Update) -> Event | None:
     if update.pre_checkout_query is not None:
         query = update.pre_checkout_query
         person = _person(query.from_user, query.from_user.id)
-        return PreCheckout(person, query.id, query.invoice_payload, query.currency, query.total_amount)
+        return PreCheckout(
+            person, query.id, query.invoice_payload, query.currency, query.total_amount
+        )
     if update.callback_query is not None:
         press = update.callback_query
         if press.message is None or press.data is None:
             return None
-        return ButtonPress(_person(press.from_user, press.message.chat.id), press.data, press.message.message_id, press.id)
+        return ButtonPress(
+            _person(press.from_user, press.message.chat.id),
+            press.data,
+            press.message.message_id,
+            press.id,
+        )
     message = update.message
     if message is None or message.from_user is None or message.chat.type != "private":
         return None
@@ -170,7 +196,11 @@ def event_from_update(update: Update) -> Event | None:
     if message.successful_payment is not None:
         paid = message.successful_payment
         return PaymentReceived(
-            person, paid.invoice_payload, paid.currency, paid.total_amount, paid.telegram_payment_charge_id
+            person,
+            paid.invoice_payload,
+            paid.currency,
+            paid.total_amount,
+            paid.telegram_payment_charge_id,
         )
     if message.document is not None:
         document = message.document
@@ -180,7 +210,11 @@ def event_from_update(update: Update) -> Event | None:
             return bytes(await file.download_as_bytearray())
 
         return DocumentMessage(
-            person, document.file_name or "keys.txt", document.file_size or 0, message.caption or "", download
+            person,
+            document.file_name or "keys.txt",
+            document.file_size or 0,
+            message.caption or "",
+            download,
         )
     if message.text is not None:
         return TextMessage(person, message.text, message.message_id)

@@ -20,11 +20,18 @@ async def release_lapsed_reservations(ctx: ShopContext) -> int:
     return len(expired)
 
 
-def build_scheduler(ctx: ShopContext, delivery: DeliveryWorker, *, expiry_seconds: int = 20) -> AsyncIOScheduler:
+def build_scheduler(
+    ctx: ShopContext, delivery: DeliveryWorker, *, expiry_seconds: int = 20
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        release_lapsed_reservations, "interval", seconds=expiry_seconds, args=[ctx],
-        id="expire_reservations", max_instances=1, coalesce=True,
+        release_lapsed_reservations,
+        "interval",
+        seconds=expiry_seconds,
+        args=[ctx],
+        id="expire_reservations",
+        max_instances=1,
+        coalesce=True,
     )
     scheduler.add_job(
         delivery.wake, "interval", seconds=10, id="outbox_nudge", max_instances=1, coalesce=True

@@ -32,7 +32,9 @@ class TelegramPort(Protocol):
     async def answer_pre_checkout(self, action: AnswerPreCheckout) -> None: ...
     async def send_document(self, action: SendDocument) -> None: ...
     async def refund_star_payment(self, user_id: int, charge_id: str) -> None: ...
-    async def set_commands(self, commands: list[tuple[str, str]], language_code: str | None) -> None: ...
+    async def set_commands(
+        self, commands: list[tuple[str, str]], language_code: str | None
+    ) -> None: ...
 
 
 class ActionExecutor:
@@ -50,14 +52,24 @@ class ActionExecutor:
         port = self.port
         match action:
             case SendText():
-                await self.sender.send(action.chat_id, lambda: port.send_text(action), priority=priority)
+                await self.sender.send(
+                    action.chat_id, lambda: port.send_text(action), priority=priority
+                )
             case EditText():
-                await self.sender.send(action.chat_id, lambda: port.edit_text(action), priority=priority)
+                await self.sender.send(
+                    action.chat_id, lambda: port.edit_text(action), priority=priority
+                )
             case SendInvoice():
-                await self.sender.send(action.chat_id, lambda: port.send_invoice(action), priority=priority)
+                await self.sender.send(
+                    action.chat_id, lambda: port.send_invoice(action), priority=priority
+                )
             case SendDocument():
-                await self.sender.send(action.chat_id, lambda: port.send_document(action), priority=priority)
+                await self.sender.send(
+                    action.chat_id, lambda: port.send_document(action), priority=priority
+                )
             case AnswerButton():
                 await self.sender.send(NO_CHAT, lambda: port.answer_button(action), counts=False)
             case AnswerPreCheckout():
-                await self.sender.send(NO_CHAT, lambda: port.answer_pre_checkout(action), counts=False)
+                await self.sender.send(
+                    NO_CHAT, lambda: port.answer_pre_checkout(action), counts=False
+                )

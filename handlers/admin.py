@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from store.key_file import KeyFileError, parse_key_file
-
 from handlers.context import ShopContext
 from handlers.event import DocumentMessage, TextMessage
 from handlers.reply import Action, SendText
 from handlers.text import Markup, escape, say
 from store.errors import ImportRefused, NotFound
+from store.key_file import KeyFileError, parse_key_file
 from store.model import Language
 from store.service.stock import ImportSummary, import_card_keys, stock_status
 
@@ -63,8 +62,16 @@ async def on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) 
     except ImportRefused as refusal:
         refused = refusal.summary
         assert isinstance(refused, ImportSummary)
-        return [SendText(chat, say(lang, "admin.import_refused", sku=sku, lines=_refusal_lines(refused)))]
-    return [SendText(chat, say(lang, "admin.import_done", imported=summary.imported, sku=sku, refused=""))]
+        return [
+            SendText(
+                chat, say(lang, "admin.import_refused", sku=sku, lines=_refusal_lines(refused))
+            )
+        ]
+    return [
+        SendText(
+            chat, say(lang, "admin.import_done", imported=summary.imported, sku=sku, refused="")
+        )
+    ]
 
 
 async def cmd_stock(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
@@ -78,4 +85,8 @@ async def cmd_stock(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
         f"{level.reserved} / {level.sold}"
         for level in levels
     )
-    return [SendText(chat, say(lang, "admin.stock", lines=Markup("available / reserved / sold\n" + lines)))]
+    return [
+        SendText(
+            chat, say(lang, "admin.stock", lines=Markup("available / reserved / sold\n" + lines))
+        )
+    ]

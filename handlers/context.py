@@ -1,4 +1,4 @@
-"""What every handler may use: the unit of work, the clock, the rules; built by the composition root."""
+"""What every handler may use: the unit of work, the clock and the rules (built by bot/app.py)."""
 
 from __future__ import annotations
 

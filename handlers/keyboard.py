@@ -12,8 +12,14 @@ from store.model import Language, Order, OrderStatus, Page, Product
 
 def main_menu(lang: Language) -> Keyboard:
     return (
-        (Button(say(lang, "menu.shop"), encode("shop")), Button(say(lang, "menu.orders"), encode("orders", 0))),
-        (Button(say(lang, "menu.wallet"), encode("wallet")), Button(say(lang, "menu.help"), encode("help"))),
+        (
+            Button(say(lang, "menu.shop"), encode("shop")),
+            Button(say(lang, "menu.orders"), encode("orders", 0)),
+        ),
+        (
+            Button(say(lang, "menu.wallet"), encode("wallet")),
+            Button(say(lang, "menu.help"), encode("help")),
+        ),
     )
 
 
@@ -21,7 +27,9 @@ def home_row(lang: Language) -> tuple[Button, ...]:
     return (Button(say(lang, "menu.home"), encode("menu")),)
 
 
-def pager(lang: Language, page: Page[object] | Page[Product] | Page[Order], verb: str, *args: object) -> tuple[Button, ...]:
+def pager(
+    lang: Language, page: Page[object] | Page[Product] | Page[Order], verb: str, *args: object
+) -> tuple[Button, ...]:
     row: list[Button] = []
     if page.has_prev:
         row.append(Button(say(lang, "nav.prev"), encode(verb, *args, page.page - 1)))
@@ -50,7 +58,11 @@ def order_actions(lang: Language, order: Order) -> list[tuple[Button, ...]]:
         ]
     if order.status is OrderStatus.AWAITING_PAYMENT:
         return [
-            (Button(say(lang, "pay.stars", stars=order.total_stars), encode("paystars", order.id)),),
+            (
+                Button(
+                    say(lang, "pay.stars", stars=order.total_stars), encode("paystars", order.id)
+                ),
+            ),
             (Button(say(lang, "pay.cancel"), encode("cancel", order.id)),),
         ]
     return []

@@ -19,14 +19,23 @@ KEYS_IN_MESSAGE = 10
 """More keys than this arrive as a .txt document instead of a message."""
 
 
-async def cmd_orders(event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext, page: int = 0) -> list[Action]:
+async def cmd_orders(
+    event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext, page: int = 0
+) -> list[Action]:
     """The buyer's orders, newest first, five to a page, each with its status."""
     orders = await list_orders(ctx.uow(read_only=True), user_id=event.person.user_id, page=page)
     if not orders.items:
         return show(event, say(lang, "orders.empty"), (home_row(lang),))
     buttons = [
         Button(
-            say(lang, "orders.line", id=o.id, name=o.product_name(lang), qty=o.quantity, status=say(lang, f"status.{o.status.value}")),
+            say(
+                lang,
+                "orders.line",
+                id=o.id,
+                name=o.product_name(lang),
+                qty=o.quantity,
+                status=say(lang, f"status.{o.status.value}"),
+            ),
             encode("order", o.id),
         )
         for o in orders.items
@@ -36,10 +45,14 @@ async def cmd_orders(event: TextMessage | ButtonPress, lang: Language, ctx: Shop
     return show(event, title, tuple(row for row in keyboard if row))
 
 
-async def on_order_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+async def on_order_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+) -> list[Action]:
     """One order with its status, and Show keys when it has keys; only for its owner."""
     try:
-        order = await get_order(ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id)
+        order = await get_order(
+            ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id
+        )
     except NotYourOrder:
         return refuse(event, say(lang, "error.not_yours"))
     except NotFound:
@@ -59,11 +72,17 @@ async def on_order_pressed(event: ButtonPress, lang: Language, ctx: ShopContext,
     return show(event, text, keyboard)
 
 
-async def on_keys_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+async def on_keys_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+) -> list[Action]:
     """The keys, each in <code>, with how to redeem; more than 10 come as a .txt file."""
     try:
         revealed = await reveal_keys(
-            ctx.uow(), user_id=event.person.user_id, order_id=order_id, cipher=ctx.cipher, now=ctx.clock.now()
+            ctx.uow(),
+            user_id=event.person.user_id,
+            order_id=order_id,
+            cipher=ctx.cipher,
+            now=ctx.clock.now(),
         )
     except NotYourOrder:
         return refuse(event, say(lang, "error.not_yours"))
@@ -75,8 +94,20 @@ async def on_keys_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, 
     chat = event.person.chat_id
     if len(revealed.keys) > KEYS_IN_MESSAGE:
         content = ("\n".join(revealed.keys) + "\n").encode()
-        caption = say(lang, "keys.document", id=order.id, n=len(revealed.keys), redeem=revealed.redeem(lang))
-        return [AnswerButton(event.callback_id), SendDocument(chat, f"order-{order.id}-keys.txt", content, caption[:1024])]
+        caption = say(
+            lang, "keys.document", id=order.id, n=len(revealed.keys), redeem=revealed.redeem(lang)
+        )
+        return [
+            AnswerButton(event.callback_id),
+            SendDocument(chat, f"order-{order.id}-keys.txt", content, caption[:1024]),
+        ]
     keys = Markup("\n".join(f"<code>{escape(key)}</code>" for key in revealed.keys))
-    text = say(lang, "keys.message", id=order.id, name=order.product_name(lang), keys=keys, redeem=revealed.redeem(lang))
+    text = say(
+        lang,
+        "keys.message",
+        id=order.id,
+        name=order.product_name(lang),
+        keys=keys,
+        redeem=revealed.redeem(lang),
+    )
     return [AnswerButton(event.callback_id), SendText(chat, text, sensitive=True)]

@@ -22,7 +22,9 @@ async def render_outbox(item: OutboxItem, ctx: ShopContext) -> list[Action]:
         return []
     order = await get_order(ctx.uow(read_only=True), user_id=item.chat_id, order_id=item.order_id)
     if item.kind == OutboxKind.DELIVERY:
-        text = say(lang, "delivery.ready", id=order.id, name=order.product_name(lang), qty=order.quantity)
+        text = say(
+            lang, "delivery.ready", id=order.id, name=order.product_name(lang), qty=order.quantity
+        )
     elif item.kind == OutboxKind.AWAITING_STOCK:
         text = say(lang, "waiting.notice", id=order.id)
     else:
@@ -37,7 +39,13 @@ async def _to_admins(item: OutboxItem, ctx: ShopContext) -> list[Action]:
         lang = user.language if user and user.language else Language.EN
         if item.kind == OutboxKind.LOW_STOCK:
             product = await show_product(ctx.uow(read_only=True), sku=item.body)
-            text = say(lang, "admin.low_stock", name=product.name(lang), sku=product.sku, n=product.in_stock)
+            text = say(
+                lang,
+                "admin.low_stock",
+                name=product.name(lang),
+                sku=product.sku,
+                n=product.in_stock,
+            )
         else:
             text = say(lang, "admin.alert", body=item.body)
         actions.append(SendText(admin_id, text))

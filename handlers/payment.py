@@ -30,16 +30,22 @@ from store.service.payment import (
 from store.service.wallet import show_wallet
 
 
-async def on_pay_stars_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+async def on_pay_stars_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+) -> list[Action]:
     """A Stars invoice for the order: one price item in XTR, the order id as payload."""
     try:
-        order = await get_order(ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id)
+        order = await get_order(
+            ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id
+        )
     except NotYourOrder:
         return refuse(event, say(lang, "error.not_yours"))
     except NotFound:
         return refuse(event, say(lang, "error.not_found"))
     if order.status is not OrderStatus.AWAITING_PAYMENT:
-        return refuse(event, say(lang, "error.not_payable", status=say(lang, f"status.{order.status.value}")))
+        return refuse(
+            event, say(lang, "error.not_payable", status=say(lang, f"status.{order.status.value}"))
+        )
     name = order.product_name(lang)
     invoice = SendInvoice(
         chat_id=event.person.chat_id,
@@ -52,7 +58,9 @@ async def on_pay_stars_pressed(event: ButtonPress, lang: Language, ctx: ShopCont
     return [AnswerButton(event.callback_id, say(lang, "invoice.sent")), invoice]
 
 
-async def on_topup_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, stars: int) -> list[Action]:
+async def on_topup_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, stars: int
+) -> list[Action]:
     """A Stars invoice that credits the wallet at the configured rate."""
     if stars not in ctx.topup.allowed_stars:
         return refuse(event, say(lang, "error.forged"))
@@ -85,7 +93,9 @@ async def on_pre_checkout(event: PreCheckout, lang: Language, ctx: ShopContext) 
     return [AnswerPreCheckout(event.query_id, False, say(lang, f"precheckout.{verdict.reason}"))]
 
 
-async def on_payment_received(event: PaymentReceived, lang: Language, ctx: ShopContext) -> list[Action]:
+async def on_payment_received(
+    event: PaymentReceived, lang: Language, ctx: ShopContext
+) -> list[Action]:
     """The payment is applied once; delivery follows through the outbox."""
     outcome = await confirm_payment(
         ctx.uow(),
@@ -118,11 +128,17 @@ async def on_payment_received(event: PaymentReceived, lang: Language, ctx: ShopC
     return []  # awaiting stock: the outbox sends the notice with its refund/wait buttons
 
 
-async def on_pay_wallet_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+async def on_pay_wallet_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+) -> list[Action]:
     """The order is paid from the wallet balance; delivery follows through the outbox."""
     try:
         outcome = await pay_with_wallet(
-            ctx.uow(), user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now(), rules=ctx.hold
+            ctx.uow(),
+            user_id=event.person.user_id,
+            order_id=order_id,
+            now=ctx.clock.now(),
+            rules=ctx.hold,
         )
     except NotYourOrder:
         return refuse(event, say(lang, "error.not_yours"))
@@ -139,16 +155,24 @@ async def on_pay_wallet_pressed(event: ButtonPress, lang: Language, ctx: ShopCon
             ),
         )
     except OrderNotPayable as error:
-        return refuse(event, say(lang, "error.not_payable", status=say(lang, f"status.{error.status}")))
+        return refuse(
+            event, say(lang, "error.not_payable", status=say(lang, f"status.{error.status}"))
+        )
     assert outcome.order is not None
     return show(event, say(lang, "paid.wallet", id=outcome.order.id), (home_row(lang),))
 
 
-async def on_refund_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+async def on_refund_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+) -> list[Action]:
     """A paid order that found no stock is refunded at once, Stars or wallet."""
     try:
         order = await refund_awaiting_stock(
-            ctx.uow, user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now(), refunder=ctx.refunder
+            ctx.uow,
+            user_id=event.person.user_id,
+            order_id=order_id,
+            now=ctx.clock.now(),
+            refunder=ctx.refunder,
         )
     except NotYourOrder:
         return refuse(event, say(lang, "error.not_yours"))
@@ -161,7 +185,9 @@ async def on_refund_pressed(event: ButtonPress, lang: Language, ctx: ShopContext
     return show(event, say(lang, "refund.done", id=order.id), (home_row(lang),))
 
 
-async def on_wait_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+async def on_wait_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+) -> list[Action]:
     """The buyer chooses to wait; keys are sent when stock is imported."""
     try:
         await get_order(ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id)
@@ -169,4 +195,8 @@ async def on_wait_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, 
         return refuse(event, say(lang, "error.not_yours"))
     except NotFound:
         return refuse(event, say(lang, "error.not_found"))
-    return notify(event, say(lang, "waiting.ok"), ((Button(say(lang, "menu.orders"), encode("order", order_id)),),))
+    return notify(
+        event,
+        say(lang, "waiting.ok"),
+        ((Button(say(lang, "menu.orders"), encode("order", order_id)),),),
+    )

@@ -78,7 +78,8 @@ class SendDocument:
     caption_html: str = ""
 
     def __repr__(self) -> str:  # content may be card keys: never print it
-        return f"SendDocument(chat_id={self.chat_id}, file_name={self.file_name!r}, bytes={len(self.content)})"
+        size = len(self.content)
+        return f"SendDocument(chat_id={self.chat_id}, file_name={self.file_name!r}, bytes={size})"
 
 
 Action = SendText | EditText | AnswerButton | SendInvoice | AnswerPreCheckout | SendDocument

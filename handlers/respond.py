@@ -6,7 +6,9 @@ from handlers.event import ButtonPress, TextMessage
 from handlers.reply import Action, AnswerButton, EditText, Keyboard, SendText
 
 
-def show(event: TextMessage | ButtonPress, html: str, keyboard: Keyboard | None = None) -> list[Action]:
+def show(
+    event: TextMessage | ButtonPress, html: str, keyboard: Keyboard | None = None
+) -> list[Action]:
     """A menu screen: a press edits the pressed message, a command sends a new one."""
     if isinstance(event, ButtonPress):
         return [
@@ -16,9 +18,13 @@ def show(event: TextMessage | ButtonPress, html: str, keyboard: Keyboard | None 
     return [SendText(event.person.chat_id, html, keyboard)]
 
 
-def notify(event: TextMessage | ButtonPress, html: str, keyboard: Keyboard | None = None) -> list[Action]:
+def notify(
+    event: TextMessage | ButtonPress, html: str, keyboard: Keyboard | None = None
+) -> list[Action]:
     """A new message (not an edit), acknowledging the press if there was one."""
-    acknowledge: list[Action] = [AnswerButton(event.callback_id)] if isinstance(event, ButtonPress) else []
+    acknowledge: list[Action] = (
+        [AnswerButton(event.callback_id)] if isinstance(event, ButtonPress) else []
+    )
     return [*acknowledge, SendText(event.person.chat_id, html, keyboard)]
 
 

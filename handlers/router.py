@@ -116,7 +116,9 @@ async def free_text(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
     return await start.cmd_help(event, lang, ctx)
 
 
-async def _on_button(event: ButtonPress, button: Callback, lang: Language, ctx: ShopContext) -> list[Action]:
+async def _on_button(
+    event: ButtonPress, button: Callback, lang: Language, ctx: ShopContext
+) -> list[Action]:
     match button.verb:
         case "menu":
             return await start.cmd_start(event, lang, ctx)
@@ -127,7 +129,9 @@ async def _on_button(event: ButtonPress, button: Callback, lang: Language, ctx: 
         case "shop":
             return await shop.cmd_shop(event, lang, ctx)
         case "cat":
-            return await shop.on_category_pressed(event, lang, ctx, button.args[0], button.number(1))
+            return await shop.on_category_pressed(
+                event, lang, ctx, button.args[0], button.number(1)
+            )
         case "prod":
             return await shop.on_product_pressed(event, lang, ctx, button.args[0])
         case "buy":

@@ -28,7 +28,9 @@ def _stock(lang: Language, product: Product) -> Markup:
     return say(lang, "stock.none")
 
 
-async def cmd_shop(event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
+async def cmd_shop(
+    event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext
+) -> list[Action]:
     """The list of categories."""
     categories = await list_categories(ctx.uow(read_only=True))
     if not categories:
@@ -37,27 +39,51 @@ async def cmd_shop(event: TextMessage | ButtonPress, lang: Language, ctx: ShopCo
     return show(event, say(lang, "shop.categories"), (*rows(buttons, 2), home_row(lang)))
 
 
-async def on_category_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, category_id: str, page: int) -> list[Action]:
+async def on_category_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, category_id: str, page: int
+) -> list[Action]:
     """A page of up to 8 products with price and live stock."""
     try:
-        category, products = await list_products(ctx.uow(read_only=True), category_id=category_id, page=page)
+        category, products = await list_products(
+            ctx.uow(read_only=True), category_id=category_id, page=page
+        )
     except NotFound:
         return refuse(event, say(lang, "error.not_found"))
     lines = "\n".join(
-        say(lang, "shop.line", name=p.name(lang), price=format_money(p.price_minor, ctx.currency), stock=_stock(lang, p))
+        say(
+            lang,
+            "shop.line",
+            name=p.name(lang),
+            price=format_money(p.price_minor, ctx.currency),
+            stock=_stock(lang, p),
+        )
         for p in products.items
     )
-    buttons = [Button(f"{p.name(lang)} · {format_money(p.price_minor, ctx.currency)}", encode("prod", p.sku)) for p in products.items]
+    buttons = [
+        Button(
+            f"{p.name(lang)} · {format_money(p.price_minor, ctx.currency)}", encode("prod", p.sku)
+        )
+        for p in products.items
+    ]
     keyboard = (
         *rows(buttons, 1),
         pager(lang, products, "cat", category_id),
         (Button(say(lang, "menu.back"), encode("shop")),),
     )
-    text = say(lang, "shop.products", category=category.name(lang), page=products.page + 1, pages=products.pages, lines=Markup(lines))
+    text = say(
+        lang,
+        "shop.products",
+        category=category.name(lang),
+        page=products.page + 1,
+        pages=products.pages,
+        lines=Markup(lines),
+    )
     return show(event, text, tuple(row for row in keyboard if row))
 
 
-async def on_product_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, sku: str) -> list[Action]:
+async def on_product_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, sku: str
+) -> list[Action]:
     """The product card: description, price in ¥ and ⭐, stock, how to redeem, quantities."""
     try:
         product = await show_product(ctx.uow(read_only=True), sku=sku)
@@ -74,12 +100,20 @@ async def on_product_pressed(event: ButtonPress, lang: Language, ctx: ShopContex
         redeem=product.redeem(lang),
         limit=product.order_limit,
     )
-    buy = [Button(say(lang, "product.buy", n=q), encode("buy", product.sku, q)) for q in product.quantity_choices()]
-    keyboard = (*rows(buy, 4), (Button(say(lang, "menu.back"), encode("cat", product.category_id, 0)),))
+    buy = [
+        Button(say(lang, "product.buy", n=q), encode("buy", product.sku, q))
+        for q in product.quantity_choices()
+    ]
+    keyboard = (
+        *rows(buy, 4),
+        (Button(say(lang, "menu.back"), encode("cat", product.category_id, 0)),),
+    )
     return show(event, text, keyboard)
 
 
-async def on_buy_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, sku: str, quantity: int) -> list[Action]:
+async def on_buy_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, sku: str, quantity: int
+) -> list[Action]:
     """Keys are held; the order summary offers Stars, and the wallet when it covers the total."""
     try:
         reservation = await reserve_keys(
@@ -114,15 +148,22 @@ async def on_buy_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, s
     )
     keyboard = order_actions(lang, order)
     if reservation.balance_minor >= order.total_minor:
-        wallet = Button(say(lang, "pay.wallet", total=format_money(order.total_minor, ctx.currency)), encode("paywallet", order.id))
+        wallet = Button(
+            say(lang, "pay.wallet", total=format_money(order.total_minor, ctx.currency)),
+            encode("paywallet", order.id),
+        )
         keyboard.insert(1, (wallet,))
     return show(event, text, tuple(keyboard))
 
 
-async def on_cancel_pressed(event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int) -> list[Action]:
+async def on_cancel_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+) -> list[Action]:
     """An unpaid order is cancelled and its keys released."""
     try:
-        order = await cancel_order(ctx.uow(), user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now())
+        order = await cancel_order(
+            ctx.uow(), user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now()
+        )
     except NotYourOrder:
         return refuse(event, say(lang, "error.not_yours"))
     except NotFound:
@@ -131,4 +172,3 @@ async def on_cancel_pressed(event: ButtonPress, lang: Language, ctx: ShopContext
         status = say(lang, f"status.{order.status.value}")
         return refuse(event, say(lang, "error.not_payable", status=status))
     return show(event, say(lang, "order.cancelled", id=order.id), (home_row(lang),))
-

@@ -32,13 +32,17 @@ def command_list(language: Language) -> list[tuple[str, str]]:
     return [(name, COMMAND_DESCRIPTIONS[name][index]) for name in COMMANDS]
 
 
-async def cmd_start(event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
+async def cmd_start(
+    event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext
+) -> list[Action]:
     """The welcome and the main menu."""
     text = say(lang, "welcome", name=event.person.first_name or "👋", shop=ctx.shop_name)
     return show(event, text, main_menu(lang))
 
 
-async def cmd_help(event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
+async def cmd_help(
+    event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext
+) -> list[Action]:
     """How buying works and the command list."""
     return show(event, say(lang, "help", minutes=ctx.hold.minutes), (home_row(lang),))
 
@@ -58,7 +62,13 @@ async def on_language_chosen(event: ButtonPress, chosen: str, ctx: ShopContext) 
         language=language,
         now=_now(ctx),
     )
-    return show(event, say(language, "language.set") + "\n\n" + say(language, "welcome", name=event.person.first_name or "👋", shop=ctx.shop_name), main_menu(language))
+    return show(
+        event,
+        say(language, "language.set")
+        + "\n\n"
+        + say(language, "welcome", name=event.person.first_name or "👋", shop=ctx.shop_name),
+        main_menu(language),
+    )
 
 
 async def cmd_paysupport(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:

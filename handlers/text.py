@@ -61,7 +61,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "balance.\n4. Do not resell or misuse keys.",
     ),
     "shop.categories": ("🛒 <b>商城</b>\n请选择分类：", "🛒 <b>Shop</b>\nChoose a category:"),
-    "shop.empty": ("商城暂时没有商品，请稍后再来。", "The shop has nothing for sale right now. Please come back later."),
+    "shop.empty": (
+        "商城暂时没有商品，请稍后再来。",
+        "The shop has nothing for sale right now. Please come back later.",
+    ),
     "shop.products": (
         "🛒 <b>{category}</b>（第 {page}/{pages} 页）\n\n{lines}",
         "🛒 <b>{category}</b> (page {page}/{pages})\n\n{lines}",
@@ -89,16 +92,28 @@ TEXTS: dict[str, tuple[str, str]] = {
     "invoice.description": ("{name} ×{qty}", "{name} ×{qty}"),
     "invoice.sent": ("请在下方账单中完成支付。", "Complete the payment in the invoice below."),
     "topup.title": ("余额充值", "Wallet top-up"),
-    "topup.description": ("充值 {amount} 到您的余额（{stars} Stars）", "Add {amount} to your wallet ({stars} Stars)"),
+    "topup.description": (
+        "充值 {amount} 到您的余额（{stars} Stars）",
+        "Add {amount} to your wallet ({stars} Stars)",
+    ),
     "paid.wallet": ("✅ 已用余额支付订单 #{id}。", "✅ Order #{id} paid from your wallet."),
-    "paid.stars": ("✅ 已收到订单 #{id} 的付款，正在发货…", "✅ Payment for order #{id} received; delivering…"),
-    "paid.duplicate": ("此付款已处理过，无需重复操作。", "This payment was already processed; nothing more to do."),
+    "paid.stars": (
+        "✅ 已收到订单 #{id} 的付款，正在发货…",
+        "✅ Payment for order #{id} received; delivering…",
+    ),
+    "paid.duplicate": (
+        "此付款已处理过，无需重复操作。",
+        "This payment was already processed; nothing more to do.",
+    ),
     "paid.unapplied": (
         "⚠️ 付款已收到，但订单 #{id} 已无法支付。管理员已收到通知，将为您退款。",
         "⚠️ Payment received, but order #{id} could no longer be paid. The admins have been told "
         "and will refund you.",
     ),
-    "topup.done": ("✅ 已充值 {amount}。当前余额：{balance}", "✅ Added {amount}. Balance now: {balance}"),
+    "topup.done": (
+        "✅ 已充值 {amount}。当前余额：{balance}",
+        "✅ Added {amount}. Balance now: {balance}",
+    ),
     "delivery.ready": (
         "🎉 订单 #{id} 的卡密已就绪：{name} ×{qty}\n点击下方按钮查看。",
         "🎉 Your keys are ready for order #{id}: {name} ×{qty}\nPress the button to see them.",
@@ -119,10 +134,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "waiting.refund": ("↩️ 立即退款", "↩️ Refund now"),
     "waiting.wait": ("⏳ 等待补货", "⏳ Wait for stock"),
-    "waiting.ok": ("好的，补货后会自动发送给您。", "OK: your keys will be sent as soon as stock arrives."),
+    "waiting.ok": (
+        "好的，补货后会自动发送给您。",
+        "OK: your keys will be sent as soon as stock arrives.",
+    ),
     "refund.done": ("✅ 订单 #{id} 已退款。", "✅ Order #{id} has been refunded."),
-    "refund.failed": ("退款暂时失败，请稍后再试或联系 /paysupport。", "The refund failed for now; try again later or use /paysupport."),
-    "orders.title": ("📦 <b>我的订单</b>（第 {page}/{pages} 页）", "📦 <b>My orders</b> (page {page}/{pages})"),
+    "refund.failed": (
+        "退款暂时失败，请稍后再试或联系 /paysupport。",
+        "The refund failed for now; try again later or use /paysupport.",
+    ),
+    "orders.title": (
+        "📦 <b>我的订单</b>（第 {page}/{pages} 页）",
+        "📦 <b>My orders</b> (page {page}/{pages})",
+    ),
     "orders.empty": ("您还没有订单。", "You have no orders yet."),
     "orders.line": ("#{id} · {name} ×{qty} · {status}", "#{id} · {name} ×{qty} · {status}"),
     "order.detail": (
@@ -137,13 +161,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status.expired": ("已过期", "expired"),
     "status.refunding": ("退款中", "refunding"),
     "status.refunded": ("已退款", "refunded"),
-    "order.cancelled": ("订单 #{id} 已取消，卡密已释放。", "Order #{id} cancelled; its keys were released."),
-    "wallet.title": ("💰 <b>余额</b>：{balance}\n\n{entries}\n充值（1 ⭐ = {rate}）：", "💰 <b>Balance</b>: {balance}\n\n{entries}\nTop up (1 ⭐ = {rate}):"),
+    "order.cancelled": (
+        "订单 #{id} 已取消，卡密已释放。",
+        "Order #{id} cancelled; its keys were released.",
+    ),
+    "wallet.title": (
+        "💰 <b>余额</b>：{balance}\n\n{entries}\n充值（1 ⭐ = {rate}）：",
+        "💰 <b>Balance</b>: {balance}\n\n{entries}\nTop up (1 ⭐ = {rate}):",
+    ),
     "wallet.entry": ("{when} · {amount} · {reason}", "{when} · {amount} · {reason}"),
     "wallet.none": ("暂无记录。", "No entries yet."),
     "wallet.topup": ("⭐ {stars} → {amount}", "⭐ {stars} → {amount}"),
-    "error.generic": ("抱歉，出了点问题，请稍后再试。", "Sorry, something went wrong. Please try again."),
-    "error.forged": ("这个按钮已失效，请重新打开菜单。", "That button is no longer valid; please open the menu again."),
+    "error.generic": (
+        "抱歉，出了点问题，请稍后再试。",
+        "Sorry, something went wrong. Please try again.",
+    ),
+    "error.forged": (
+        "这个按钮已失效，请重新打开菜单。",
+        "That button is no longer valid; please open the menu again.",
+    ),
     "error.not_found": ("找不到该商品或订单。", "That product or order could not be found."),
     "error.not_yours": ("这不是您的订单。", "That order is not yours."),
     "error.out_of_stock": ("库存不足：目前仅剩 {n} 个。", "Not enough stock: only {n} left."),
@@ -152,19 +188,43 @@ TEXTS: dict[str, tuple[str, str]] = {
         "您已有 {n} 个未付款订单，请先付款或取消。",
         "You already have {n} unpaid orders; pay or cancel one first.",
     ),
-    "error.not_payable": ("该订单当前状态为“{status}”，无法付款。", "This order is {status} and can't be paid."),
-    "error.balance": ("余额不足：{balance}，需要 {needed}。", "Not enough balance: {balance}, need {needed}."),
-    "error.no_keys": ("该订单目前没有可查看的卡密（{status}）。", "This order has no keys to show ({status})."),
+    "error.not_payable": (
+        "该订单当前状态为“{status}”，无法付款。",
+        "This order is {status} and can't be paid.",
+    ),
+    "error.balance": (
+        "余额不足：{balance}，需要 {needed}。",
+        "Not enough balance: {balance}, need {needed}.",
+    ),
+    "error.no_keys": (
+        "该订单目前没有可查看的卡密（{status}）。",
+        "This order has no keys to show ({status}).",
+    ),
     "error.refund": ("该订单无法退款（{status}）。", "This order can't be refunded ({status})."),
-    "error.unknown_command": ("未知命令。发送 /help 查看可用命令。", "Unknown command. Send /help to see what I can do."),
-    "error.too_long": ("消息太长了，请简短描述。", "That message is too long; please keep it short."),
+    "error.unknown_command": (
+        "未知命令。发送 /help 查看可用命令。",
+        "Unknown command. Send /help to see what I can do.",
+    ),
+    "error.too_long": (
+        "消息太长了，请简短描述。",
+        "That message is too long; please keep it short.",
+    ),
     "precheckout.not_found": ("订单不存在。", "This order does not exist."),
     "precheckout.not_yours": ("这不是您的订单。", "This order is not yours."),
     "precheckout.not_payable": ("订单已支付或已关闭。", "This order was already paid or closed."),
-    "precheckout.out_of_stock": ("抱歉，保留已过期且库存已售完。", "Sorry: the hold lapsed and the stock is gone."),
-    "precheckout.mismatch": ("账单与订单不符，请重新下单。", "This invoice does not match the order; please order again."),
+    "precheckout.out_of_stock": (
+        "抱歉，保留已过期且库存已售完。",
+        "Sorry: the hold lapsed and the stock is gone.",
+    ),
+    "precheckout.mismatch": (
+        "账单与订单不符，请重新下单。",
+        "This invoice does not match the order; please order again.",
+    ),
     "admin.only": ("此命令仅限管理员使用。", "This command is for admins only."),
-    "admin.import_usage": ("发送文件并附上说明 /import SKU", "Send the file with the caption /import SKU"),
+    "admin.import_usage": (
+        "发送文件并附上说明 /import SKU",
+        "Send the file with the caption /import SKU",
+    ),
     "admin.import_done": (
         "✅ 已导入 {imported} 个卡密到 {sku}。{refused}",
         "✅ Imported {imported} keys into {sku}.{refused}",
@@ -173,9 +233,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "❌ 导入被拒绝（{sku}），未导入任何卡密：\n{lines}",
         "❌ Import refused for {sku}; nothing was imported:\n{lines}",
     ),
-    "admin.import_bad_file": ("❌ 文件无法读取：{reason}", "❌ The file could not be read: {reason}"),
+    "admin.import_bad_file": (
+        "❌ 文件无法读取：{reason}",
+        "❌ The file could not be read: {reason}",
+    ),
     "admin.stock": ("📊 <b>库存</b>\n{lines}", "📊 <b>Stock</b>\n{lines}"),
-    "admin.low_stock": ("⚠️ 库存不足：{name}（{sku}）仅剩 {n} 个。", "⚠️ Low stock: {name} ({sku}) has {n} left."),
+    "admin.low_stock": (
+        "⚠️ 库存不足：{name}（{sku}）仅剩 {n} 个。",
+        "⚠️ Low stock: {name} ({sku}) has {n} left.",
+    ),
     "admin.alert": ("🚨 {body}", "🚨 {body}"),
 }
 

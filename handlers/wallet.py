@@ -14,7 +14,9 @@ from store.money import format_money
 from store.service.wallet import show_wallet
 
 
-async def cmd_wallet(event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
+async def cmd_wallet(
+    event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext
+) -> list[Action]:
     """Balance, the last ledger entries, and top-up buttons."""
     wallet = await show_wallet(ctx.uow(read_only=True), user_id=event.person.user_id)
     entries = "\n".join(
@@ -36,7 +38,12 @@ async def cmd_wallet(event: TextMessage | ButtonPress, lang: Language, ctx: Shop
     )
     buttons = [
         Button(
-            say(lang, "wallet.topup", stars=stars, amount=format_money(stars * ctx.topup.star_value_minor, ctx.currency)),
+            say(
+                lang,
+                "wallet.topup",
+                stars=stars,
+                amount=format_money(stars * ctx.topup.star_value_minor, ctx.currency),
+            ),
             encode("topup", stars),
         )
         for stars in ctx.topup.allowed_stars

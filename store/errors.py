@@ -78,4 +78,3 @@ class ImportRefused(ShopError):
     def __init__(self, summary: object) -> None:
         super().__init__("import refused")
         self.summary = summary
-

@@ -13,7 +13,6 @@ from store.key_file import ParsedKeyFile, parse_key_file
 from store.service.catalog import load_catalog
 from store.service.stock import import_card_keys
 from store.unit_of_work import UnitOfWorkFactory
-
 from tests.conftest import FakeClock
 
 _ids = itertools.count(1)
@@ -44,8 +43,12 @@ def product(sku: str = "STEAM-50", **changes: object) -> ProductSpec:
     return replace(spec, **changes)  # type: ignore[arg-type]
 
 
-def catalog(*products: ProductSpec, categories: Iterable[CategorySpec] | None = None) -> CatalogSpec:
-    return CatalogSpec(categories=tuple(categories or [category()]), products=tuple(products or [product()]))
+def catalog(
+    *products: ProductSpec, categories: Iterable[CategorySpec] | None = None
+) -> CatalogSpec:
+    return CatalogSpec(
+        categories=tuple(categories or [category()]), products=tuple(products or [product()])
+    )
 
 
 def key_file(*keys: str) -> ParsedKeyFile:
@@ -66,22 +69,33 @@ async def stocked_shop(
     **product_changes: object,
 ) -> list[str]:
     """A shop with one product and `stock` keys; returns the keys."""
-    await load_catalog(uow(), spec=catalog(product(sku, **product_changes)), star_value_minor=10, default_order_limit=10)
+    await load_catalog(
+        uow(),
+        spec=catalog(product(sku, **product_changes)),
+        star_value_minor=10,
+        default_order_limit=10,
+    )
     stocked = keys(sku, stock)
     if stocked:
-        await import_card_keys(uow(), sku=sku, parsed=key_file(*stocked), source="test", cipher=cipher, now=clock.now())
+        await import_card_keys(
+            uow(), sku=sku, parsed=key_file(*stocked), source="test", cipher=cipher, now=clock.now()
+        )
     return stocked
 
 
 def person(user_id: int = 1001, language_code: str | None = "en", first_name: str = "Li") -> Person:
-    return Person(user_id=user_id, chat_id=user_id, first_name=first_name, language_code=language_code)
+    return Person(
+        user_id=user_id, chat_id=user_id, first_name=first_name, language_code=language_code
+    )
 
 
 def text(body: str, user_id: int = 1001, language_code: str | None = "en") -> TextMessage:
     return TextMessage(person(user_id, language_code), body, next(_ids))
 
 
-def press(data: str, user_id: int = 1001, language_code: str | None = "en", message_id: int = 7) -> ButtonPress:
+def press(
+    data: str, user_id: int = 1001, language_code: str | None = "en", message_id: int = 7
+) -> ButtonPress:
     return ButtonPress(person(user_id, language_code), data, message_id, f"cb{next(_ids)}")
 
 
@@ -89,5 +103,9 @@ def pre_checkout(payload: str, amount: int, user_id: int = 1001) -> PreCheckout:
     return PreCheckout(person(user_id), f"pcq{next(_ids)}", payload, "XTR", amount)
 
 
-def paid(payload: str, amount: int, charge_id: str | None = None, user_id: int = 1001) -> PaymentReceived:
-    return PaymentReceived(person(user_id), payload, "XTR", amount, charge_id or f"charge-{next(_ids)}")
+def paid(
+    payload: str, amount: int, charge_id: str | None = None, user_id: int = 1001
+) -> PaymentReceived:
+    return PaymentReceived(
+        person(user_id), payload, "XTR", amount, charge_id or f"charge-{next(_ids)}"
+    )

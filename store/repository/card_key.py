@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from store.model import KeyStatus, StockLevel
 from store.tables import batches, card_key_events, card_keys, products
@@ -41,7 +42,13 @@ class SqlCardKeyRepository:
         batch_id = (
             await self._c.execute(
                 insert(batches)
-                .values(sku=sku, source=source[:255], key_count=len(keys), imported_by=imported_by, imported_at=now)
+                .values(
+                    sku=sku,
+                    source=source[:255],
+                    key_count=len(keys),
+                    imported_by=imported_by,
+                    imported_at=now,
+                )
                 .returning(batches.c.id)
             )
         ).scalar_one()
@@ -61,8 +68,9 @@ class SqlCardKeyRepository:
         await self._c.execute(
             insert(card_key_events).from_select(
                 ["card_key_id", "event", "at"],
-                select(card_keys.c.id, literal("imported"), literal(now, card_key_events.c.at.type))
-                .where(card_keys.c.batch_id == batch_id),
+                select(
+                    card_keys.c.id, literal("imported"), literal(now, card_key_events.c.at.type)
+                ).where(card_keys.c.batch_id == batch_id),
             )
         )
         return int(batch_id)
@@ -87,7 +95,11 @@ class SqlCardKeyRepository:
             # A materialised CTE runs once. As an IN-subquery PostgreSQL may rescan it per row,
             # and SKIP LOCKED then skips the rows this very statement just updated, claiming
             # more than `quantity` keys.
-            picked = candidates.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            picked = (
+                candidates.with_for_update(skip_locked=True)
+                .cte("picked")
+                .prefix_with("MATERIALIZED")
+            )
             claim = claim.where(card_keys.c.id == picked.c.id)
         else:
             claim = claim.where(card_keys.c.id.in_(candidates.scalar_subquery()))
@@ -153,7 +165,7 @@ class SqlCardKeyRepository:
         ).scalar_one()
 
     async def stock_levels(self) -> list[StockLevel]:
-        def counted(status: KeyStatus) -> object:
+        def counted(status: KeyStatus) -> ColumnElement[int]:
             return func.coalesce(func.sum(case((card_keys.c.status == status, 1), else_=0)), 0)
 
         rows = await self._c.execute(
@@ -170,7 +182,14 @@ class SqlCardKeyRepository:
             .order_by(products.c.sku)
         )
         return [
-            StockLevel(r.sku, r.name_en, int(r.available), int(r.reserved), int(r.sold), r.low_stock_threshold)
+            StockLevel(
+                r.sku,
+                r.name_en,
+                int(r.available),
+                int(r.reserved),
+                int(r.sold),
+                r.low_stock_threshold,
+            )
             for r in rows
         ]
 
@@ -182,7 +201,9 @@ class SqlCardKeyRepository:
         )
         return [(r.event, r.order_id, r.at) for r in rows]
 
-    async def _record(self, ids: Iterable[int], event: str, order_id: int | None, now: datetime) -> None:
+    async def _record(
+        self, ids: Iterable[int], event: str, order_id: int | None, now: datetime
+    ) -> None:
         rows = [{"card_key_id": i, "event": event, "order_id": order_id, "at": now} for i in ids]
         if rows:
             await self._c.execute(insert(card_key_events), rows)

@@ -52,9 +52,7 @@ class SqlCatalogRepository:
         rows = await self._c.execute(
             select(categories, count.label("n")).order_by(categories.c.position, categories.c.id)
         )
-        return [
-            Category(r.id, r.name_zh, r.name_en, r.position, r.n) for r in rows if r.n > 0
-        ]
+        return [Category(r.id, r.name_zh, r.name_en, r.position, r.n) for r in rows if r.n > 0]
 
     async def category(self, category_id: str) -> Category | None:
         row = (
@@ -62,7 +60,9 @@ class SqlCatalogRepository:
         ).first()
         return Category(row.id, row.name_zh, row.name_en, row.position) if row else None
 
-    async def products_in(self, category_id: str, offset: int, limit: int) -> tuple[list[Product], int]:
+    async def products_in(
+        self, category_id: str, offset: int, limit: int
+    ) -> tuple[list[Product], int]:
         where = and_(products.c.category_id == category_id, products.c.active.is_(True))
         total = (await self._c.execute(select(func.count()).where(where))).scalar_one()
         rows = await self._c.execute(
@@ -84,12 +84,16 @@ class SqlCatalogRepository:
 
     async def all_products(self) -> list[Product]:
         rows = await self._c.execute(
-            select(products, _available.label("in_stock")).order_by(products.c.category_id, products.c.position, products.c.sku)
+            select(products, _available.label("in_stock")).order_by(
+                products.c.category_id, products.c.position, products.c.sku
+            )
         )
         return [_product(r) for r in rows]
 
     async def category_row(self, category_id: str) -> dict[str, Any] | None:
-        row = (await self._c.execute(select(categories).where(categories.c.id == category_id))).first()
+        row = (
+            await self._c.execute(select(categories).where(categories.c.id == category_id))
+        ).first()
         return dict(row._mapping) if row else None
 
     async def product_row(self, sku: str) -> dict[str, Any] | None:
@@ -100,7 +104,9 @@ class SqlCatalogRepository:
         await self._c.execute(categories.insert().values(**values))
 
     async def update_category(self, category_id: str, values: dict[str, Any]) -> None:
-        await self._c.execute(update(categories).where(categories.c.id == category_id).values(**values))
+        await self._c.execute(
+            update(categories).where(categories.c.id == category_id).values(**values)
+        )
 
     async def insert_product(self, values: dict[str, Any]) -> None:
         await self._c.execute(products.insert().values(**values))

@@ -89,7 +89,9 @@ class SqlOrderRepository:
     async def lapsed(self, now: datetime, limit: int) -> list[int]:
         rows = await self._c.execute(
             select(orders.c.id)
-            .where(and_(orders.c.status == OrderStatus.AWAITING_PAYMENT, orders.c.expires_at <= now))
+            .where(
+                and_(orders.c.status == OrderStatus.AWAITING_PAYMENT, orders.c.expires_at <= now)
+            )
             .order_by(orders.c.id)
             .limit(limit)
         )
@@ -124,4 +126,6 @@ class SqlOrderRepository:
         return result.rowcount == 1
 
     async def set_expiry(self, order_id: int, expires_at: datetime) -> None:
-        await self._c.execute(update(orders).where(orders.c.id == order_id).values(expires_at=expires_at))
+        await self._c.execute(
+            update(orders).where(orders.c.id == order_id).values(expires_at=expires_at)
+        )

@@ -20,7 +20,14 @@ class SqlOutboxRepository:
         self._dialect = dialect
 
     async def add(
-        self, kind: str, chat_id: int, dedupe_key: str, now: datetime, *, order_id: int | None = None, body: str = ""
+        self,
+        kind: str,
+        chat_id: int,
+        dedupe_key: str,
+        now: datetime,
+        *,
+        order_id: int | None = None,
+        body: str = "",
     ) -> bool:
         result = await self._c.execute(
             insert_ignoring_conflict(
@@ -45,15 +52,26 @@ class SqlOutboxRepository:
             and_(outbox.c.status == SENDING, outbox.c.claimed_at < stale_before),
         )
         candidates = select(outbox.c.id).where(ready).order_by(outbox.c.id).limit(limit)
-        claim = update(outbox).values(status=SENDING, claimed_at=now, attempts=outbox.c.attempts + 1)
+        claim = update(outbox).values(
+            status=SENDING, claimed_at=now, attempts=outbox.c.attempts + 1
+        )
         if self._dialect == "postgresql":  # materialised: see SqlCardKeyRepository.claim
-            picked = candidates.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            picked = (
+                candidates.with_for_update(skip_locked=True)
+                .cte("picked")
+                .prefix_with("MATERIALIZED")
+            )
             claim = claim.where(outbox.c.id == picked.c.id)
         else:
             claim = claim.where(outbox.c.id.in_(candidates.scalar_subquery()))
         rows = await self._c.execute(
             claim.where(ready).returning(
-                outbox.c.id, outbox.c.kind, outbox.c.chat_id, outbox.c.order_id, outbox.c.body, outbox.c.attempts
+                outbox.c.id,
+                outbox.c.kind,
+                outbox.c.chat_id,
+                outbox.c.order_id,
+                outbox.c.body,
+                outbox.c.attempts,
             )
         )
         items = [OutboxItem(r.id, r.kind, r.chat_id, r.order_id, r.body, r.attempts) for r in rows]
@@ -68,10 +86,14 @@ class SqlOutboxRepository:
 
     async def retry_later(self, item_id: int) -> None:
         await self._c.execute(
-            update(outbox).where(and_(outbox.c.id == item_id, outbox.c.status == SENDING)).values(status=PENDING)
+            update(outbox)
+            .where(and_(outbox.c.id == item_id, outbox.c.status == SENDING))
+            .values(status=PENDING)
         )
 
     async def pending_count(self) -> int:
         return (
-            await self._c.execute(select(func.count()).where(outbox.c.status.in_([PENDING, SENDING])))
+            await self._c.execute(
+                select(func.count()).where(outbox.c.status.in_([PENDING, SENDING]))
+            )
         ).scalar_one()

@@ -52,7 +52,7 @@ async def show_product(uow: UnitOfWork, *, sku: str) -> Product:
 async def load_catalog(
     uow: UnitOfWork, *, spec: CatalogSpec, star_value_minor: int, default_order_limit: int
 ) -> LoadSummary:
-    """Create or update every category and product in the file; the same file twice changes nothing."""
+    """Create or update every category and product in the file; loading it twice changes nothing."""
     created = updated = unchanged = 0
 
     def count(existing: dict[str, Any] | None, wanted: dict[str, Any]) -> str:
@@ -92,7 +92,9 @@ async def load_catalog(
             }
             verdict = count(await uow.catalog.product_row(p.sku), wanted)
             if verdict == "insert":
-                await uow.catalog.insert_product({"sku": p.sku, "low_stock_alerted": False, **wanted})
+                await uow.catalog.insert_product(
+                    {"sku": p.sku, "low_stock_alerted": False, **wanted}
+                )
             elif verdict == "update":
                 await uow.catalog.update_product(p.sku, wanted)
         await uow.commit()

@@ -59,5 +59,7 @@ async def finish_outbox(
         else:
             await uow.outbox.retry_later(item.id)
         if sent and item.kind == "delivery" and item.order_id is not None:
-            await uow.orders.move(item.order_id, [OrderStatus.PAID], OrderStatus.DELIVERED, delivered_at=now)
+            await uow.orders.move(
+                item.order_id, [OrderStatus.PAID], OrderStatus.DELIVERED, delivered_at=now
+            )
         await uow.commit()

@@ -94,7 +94,9 @@ async def expire_reservations(uow: UnitOfWork, *, now: datetime, limit: int = 50
     return expired
 
 
-async def list_orders(uow: UnitOfWork, *, user_id: int, page: int, page_size: int = 5) -> Page[Order]:
+async def list_orders(
+    uow: UnitOfWork, *, user_id: int, page: int, page_size: int = 5
+) -> Page[Order]:
     async with uow:
         items, total = await uow.orders.for_user(user_id, max(page, 0) * page_size, page_size)
     pages = max(1, -(-total // page_size))

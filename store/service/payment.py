@@ -110,7 +110,11 @@ async def check_pre_checkout(
         return PreCheckoutVerdict(False, "mismatch")
     if parsed.order_id is None:
         fits = parsed.topup_user_id == user_id and parsed.topup_stars in topup.allowed_stars
-        return PreCheckoutVerdict(True) if fits and amount == parsed.topup_stars else PreCheckoutVerdict(False, "mismatch")
+        return (
+            PreCheckoutVerdict(True)
+            if fits and amount == parsed.topup_stars
+            else PreCheckoutVerdict(False, "mismatch")
+        )
     async with uow:
         order = await uow.orders.get(parsed.order_id)
         if order is None:
@@ -138,10 +142,14 @@ async def _fulfil(uow: UnitOfWork, order: Order, method: PaymentMethod, now: dat
         paid_at=order.paid_at or now,
         payment_method=method.value,
     )
-    await uow.outbox.add(OutboxKind.DELIVERY, order.user_id, f"delivery:{order.id}", now, order_id=order.id)
+    await uow.outbox.add(
+        OutboxKind.DELIVERY, order.user_id, f"delivery:{order.id}", now, order_id=order.id
+    )
 
 
-async def fulfil_paid_order(uow: UnitOfWork, order: Order, method: PaymentMethod, now: datetime) -> bool:
+async def fulfil_paid_order(
+    uow: UnitOfWork, order: Order, method: PaymentMethod, now: datetime
+) -> bool:
     """Give an order that was paid while out of stock its keys, if there are enough now."""
     claimed = await uow.card_keys.claim(order.sku, order.id, order.quantity, now)
     if len(claimed) != order.quantity:
@@ -164,9 +172,15 @@ async def _fulfil_or_wait(
         paid_at=now,
         payment_method=method.value,
     )
-    await uow.outbox.add(OutboxKind.AWAITING_STOCK, order.user_id, f"waiting:{order.id}", now, order_id=order.id)
     await uow.outbox.add(
-        OutboxKind.ADMIN_ALERT, ADMINS_CHAT, f"alert:waiting:{order.id}", now, order_id=order.id,
+        OutboxKind.AWAITING_STOCK, order.user_id, f"waiting:{order.id}", now, order_id=order.id
+    )
+    await uow.outbox.add(
+        OutboxKind.ADMIN_ALERT,
+        ADMINS_CHAT,
+        f"alert:waiting:{order.id}",
+        now,
+        order_id=order.id,
         body=f"Order #{order.id} was paid but {order.sku} has no stock for it: awaiting stock.",
     )
     return False
@@ -200,18 +214,32 @@ async def confirm_payment(
         )
         order = await uow.orders.get(parsed.order_id) if parsed.order_id is not None else None
         if not is_new:
-            return PaymentOutcome(order=order, duplicate=True, delivered=bool(order and order.has_keys))
+            return PaymentOutcome(
+                order=order, duplicate=True, delivered=bool(order and order.has_keys)
+            )
         if parsed.order_id is None:
             credited = amount * topup.star_value_minor
-            await uow.ledger.append(user_id, credited, f"Top-up {amount} Stars", f"topup:{charge_id}", now)
+            await uow.ledger.append(
+                user_id, credited, f"Top-up {amount} Stars", f"topup:{charge_id}", now
+            )
             await uow.commit()
-            return PaymentOutcome(order=None, duplicate=False, delivered=False, topup_minor=credited)
-        if order is None or order.user_id != user_id or order.status not in (
-            OrderStatus.AWAITING_PAYMENT,
-            OrderStatus.EXPIRED,
+            return PaymentOutcome(
+                order=None, duplicate=False, delivered=False, topup_minor=credited
+            )
+        if (
+            order is None
+            or order.user_id != user_id
+            or order.status
+            not in (
+                OrderStatus.AWAITING_PAYMENT,
+                OrderStatus.EXPIRED,
+            )
         ):
             await uow.outbox.add(
-                OutboxKind.ADMIN_ALERT, ADMINS_CHAT, f"alert:charge:{charge_id}", now,
+                OutboxKind.ADMIN_ALERT,
+                ADMINS_CHAT,
+                f"alert:charge:{charge_id}",
+                now,
                 order_id=parsed.order_id,
                 body=f"Payment of {amount} {currency} by user {user_id} for order "
                 f"#{parsed.order_id} could not be applied (order is "
@@ -222,7 +250,9 @@ async def confirm_payment(
         delivered = await _fulfil_or_wait(uow, order, PaymentMethod.STARS, now, rules)
         order = await uow.orders.get(order.id)
         await uow.commit()
-    return PaymentOutcome(order=order, duplicate=False, delivered=delivered, awaiting_stock=not delivered)
+    return PaymentOutcome(
+        order=order, duplicate=False, delivered=delivered, awaiting_stock=not delivered
+    )
 
 
 async def pay_with_wallet(
@@ -244,7 +274,12 @@ async def pay_with_wallet(
         if not await _hold_for_payment(uow, order, now, rules):
             raise OrderNotPayable(OrderStatus.EXPIRED.value)
         await uow.ledger.append(
-            user_id, -order.total_minor, f"Order #{order.id}", f"order:{order.id}", now, order_id=order.id
+            user_id,
+            -order.total_minor,
+            f"Order #{order.id}",
+            f"order:{order.id}",
+            now,
+            order_id=order.id,
         )
         await _fulfil(uow, order, PaymentMethod.WALLET, now)
         paid = await uow.orders.get(order.id)
@@ -275,9 +310,16 @@ async def refund_awaiting_stock(
             raise RefundNotAllowed(order.status.value)
         if order.payment_method is PaymentMethod.WALLET:
             await uow.ledger.append(
-                user_id, order.total_minor, f"Refund of order #{order_id}", f"refund:{order_id}", now, order_id=order_id
+                user_id,
+                order.total_minor,
+                f"Refund of order #{order_id}",
+                f"refund:{order_id}",
+                now,
+                order_id=order_id,
             )
-            await uow.orders.move(order_id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now)
+            await uow.orders.move(
+                order_id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now
+            )
             refunded = await uow.orders.get(order_id)
             await uow.commit()
             assert refunded is not None
@@ -295,7 +337,9 @@ async def refund_awaiting_stock(
         raise
     async with new_uow() as uow:
         await uow.payments.mark_refunded(charge_id, now)
-        await uow.orders.move(order_id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now)
+        await uow.orders.move(
+            order_id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now
+        )
         refunded = await uow.orders.get(order_id)
         await uow.commit()
     assert refunded is not None

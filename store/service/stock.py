@@ -75,7 +75,9 @@ async def import_card_keys(
             if done % 1000 == 0:
                 report(done, len(accepted))
         report(len(accepted), len(accepted))
-        batch_id = await uow.card_keys.add_batch(sku, source, rows, imported_by, now) if rows else None
+        batch_id = (
+            await uow.card_keys.add_batch(sku, source, rows, imported_by, now) if rows else None
+        )
         fulfilled = await _fulfil_waiting_orders(uow, sku, now)
         await note_stock_level(uow, sku, now)
         await uow.commit()

@@ -43,7 +43,11 @@ async def credit_wallet(
         if balance + amount_minor < 0:
             raise CreditRefused(f"balance {balance} cannot go below zero")
         written = await uow.ledger.append(
-            user_id, amount_minor, f"Admin: {reason.strip()}", f"admin:{idempotency_key.strip()}", now
+            user_id,
+            amount_minor,
+            f"Admin: {reason.strip()}",
+            f"admin:{idempotency_key.strip()}",
+            now,
         )
         balance = await uow.ledger.balance(user_id)
         entries = await uow.ledger.recent(user_id, 5)

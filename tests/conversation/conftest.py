@@ -28,7 +28,9 @@ def refunder() -> RecordingRefunder:
 
 
 @pytest.fixture
-def ctx(uow: UnitOfWorkFactory, clock: FakeClock, cipher: CardKeyCipher, refunder: RecordingRefunder) -> ShopContext:
+def ctx(
+    uow: UnitOfWorkFactory, clock: FakeClock, cipher: CardKeyCipher, refunder: RecordingRefunder
+) -> ShopContext:
     return ShopContext(
         uow=uow,
         clock=clock,

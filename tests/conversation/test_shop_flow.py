@@ -8,7 +8,16 @@ import pytest
 
 from handlers.context import ShopContext
 from handlers.outbox import render_outbox
-from handlers.reply import Action, AnswerButton, AnswerPreCheckout, Button, EditText, SendDocument, SendInvoice, SendText
+from handlers.reply import (
+    Action,
+    AnswerButton,
+    AnswerPreCheckout,
+    Button,
+    EditText,
+    SendDocument,
+    SendInvoice,
+    SendText,
+)
 from handlers.router import dispatch
 from store.card_key_cipher import CardKeyCipher
 from store.service.delivery import claim_outbox
@@ -72,7 +81,10 @@ async def test_browsing_edits_the_message_in_place_and_shows_live_stock(
     card = await dispatch(press("prod:STEAM-50"), ctx)
     assert "¥48.00" in html(card) and "⭐ 480" in html(card)
     assert [b.data for b in buttons(card) if b.data and b.data.startswith("buy")] == [
-        "buy:STEAM-50:1", "buy:STEAM-50:2", "buy:STEAM-50:5", "buy:STEAM-50:10",
+        "buy:STEAM-50:1",
+        "buy:STEAM-50:2",
+        "buy:STEAM-50:5",
+        "buy:STEAM-50:10",
     ]
 
 
@@ -82,7 +94,12 @@ async def test_a_long_category_pages_by_eight(
     from store.service.catalog import load_catalog
     from tests.factories import catalog, product
 
-    await load_catalog(uow(), spec=catalog(*(product(f"P{n:02d}") for n in range(11))), star_value_minor=10, default_order_limit=10)
+    await load_catalog(
+        uow(),
+        spec=catalog(*(product(f"P{n:02d}") for n in range(11))),
+        star_value_minor=10,
+        default_order_limit=10,
+    )
     first = await dispatch(press("cat:game:0"), ctx)
     assert "page 1/2" in html(first) and button(first, "cat:game:1")
     second = await dispatch(press("cat:game:1"), ctx)
@@ -109,7 +126,14 @@ async def test_keys_with_html_characters_are_escaped(
     from tests.factories import key_file
 
     await stocked_shop(uow, cipher, clock, stock=0)
-    await import_card_keys(uow(), sku="STEAM-50", parsed=key_file("<b>&\"key'"), source="t", cipher=cipher, now=clock.now())
+    await import_card_keys(
+        uow(),
+        sku="STEAM-50",
+        parsed=key_file("<b>&\"key'"),
+        source="t",
+        cipher=cipher,
+        now=clock.now(),
+    )
     order_id = await buy_and_pay(ctx)
     shown = await dispatch(press(f"keys:{order_id}"), ctx)
     assert "<code>&lt;b&gt;&amp;\"key'</code>" in html(shown)
@@ -132,7 +156,12 @@ async def test_a_forged_button_for_another_buyers_order_is_refused_and_changes_n
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
     order_id = await buy_and_pay(ctx, user_id=1001)
-    for forged in (f"keys:{order_id}", f"order:{order_id}", f"paywallet:{order_id}", f"cancel:{order_id}"):
+    for forged in (
+        f"keys:{order_id}",
+        f"order:{order_id}",
+        f"paywallet:{order_id}",
+        f"cancel:{order_id}",
+    ):
         reply = await dispatch(press(forged, user_id=6666), ctx)
         assert reply == [AnswerButton(reply[0].callback_id, "That order is not yours.", alert=True)]  # type: ignore[union-attr]
     async with uow() as tx:
@@ -140,7 +169,18 @@ async def test_a_forged_button_for_another_buyers_order_is_refused_and_changes_n
     assert order is not None and order.revealed_at is None
 
 
-@pytest.mark.parametrize("data", ["buy:NOPE:1", "buy:STEAM-50:0", "zzz", "keys:abc", "buy:STEAM-50:1:extra", "x" * 64, "cat:../../:0"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "buy:NOPE:1",
+        "buy:STEAM-50:0",
+        "zzz",
+        "keys:abc",
+        "buy:STEAM-50:1:extra",
+        "x" * 64,
+        "cat:../../:0",
+    ],
+)
 async def test_forged_or_odd_callback_data_gets_a_polite_refusal(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock, data: str
 ) -> None:
@@ -180,7 +220,9 @@ async def test_the_wallet_pays_and_the_balance_drops(
     from store.service.wallet import credit_wallet
 
     await stocked_shop(uow, cipher, clock, stock=3)
-    await credit_wallet(uow(), user_id=1001, amount_minor=10000, reason="gift", idempotency_key="g", now=clock.now())
+    await credit_wallet(
+        uow(), user_id=1001, amount_minor=10000, reason="gift", idempotency_key="g", now=clock.now()
+    )
     bought = await dispatch(press("buy:STEAM-50:1"), ctx)
     pay = button(bought, "paywallet:")
     done = await dispatch(press(pay), ctx)
@@ -197,7 +239,11 @@ async def test_a_buyer_sees_orders_newest_first_with_status(
     await dispatch(press("buy:STEAM-50:1"), ctx)
     listing = await dispatch(text("/orders"), ctx)
     lines = [b.text for b in buttons(listing) if b.data and b.data.startswith("order:")]
-    assert re.match(r"#\d+ .* awaiting payment", lines[0]) and f"#{first}" in lines[1] and "paid" in lines[1]
+    assert (
+        re.match(r"#\d+ .* awaiting payment", lines[0])
+        and f"#{first}" in lines[1]
+        and "paid" in lines[1]
+    )
 
 
 async def test_only_admins_may_import_stock(ctx: ShopContext) -> None:
@@ -207,7 +253,9 @@ async def test_only_admins_may_import_stock(ctx: ShopContext) -> None:
     async def download() -> bytes:
         raise AssertionError("a non-admin's file must not even be downloaded")
 
-    reply = await dispatch(DocumentMessage(person(1001), "keys.txt", 10, "/import STEAM-50", download), ctx)
+    reply = await dispatch(
+        DocumentMessage(person(1001), "keys.txt", 10, "/import STEAM-50", download), ctx
+    )
     assert "admins only" in html(reply)
 
 
@@ -222,11 +270,15 @@ async def test_an_admin_imports_keys_by_sending_a_file(
     async def download() -> bytes:
         return b"NEW-1\nNEW-2\n\nSTEAM-50-000000\n"
 
-    refused = await dispatch(DocumentMessage(person(42), "keys.txt", 30, "/import STEAM-50", download), ctx)
+    refused = await dispatch(
+        DocumentMessage(person(42), "keys.txt", 30, "/import STEAM-50", download), ctx
+    )
     assert "line 3: blank line" in html(refused) and "line 4: already in stock" in html(refused)
 
     async def clean() -> bytes:
         return b"NEW-1\nNEW-2\n"
 
-    done = await dispatch(DocumentMessage(person(42), "keys.txt", 12, "/import STEAM-50", clean), ctx)
+    done = await dispatch(
+        DocumentMessage(person(42), "keys.txt", 12, "/import STEAM-50", clean), ctx
+    )
     assert "Imported 2 keys" in html(done)

@@ -28,7 +28,13 @@ async def test_fifty_buyers_racing_for_the_last_ten_keys_get_ten_orders_and_no_k
     async def buy(user_id: int) -> int | None:
         try:
             reservation = await reserve_keys(
-                uow(), user_id=user_id, first_name="", sku="STEAM-50", quantity=1, now=clock.now(), rules=RULES
+                uow(),
+                user_id=user_id,
+                first_name="",
+                sku="STEAM-50",
+                quantity=1,
+                now=clock.now(),
+                rules=RULES,
             )
         except OutOfStock:
             return None
@@ -49,7 +55,15 @@ async def test_an_order_for_more_than_the_stock_holds_nothing(
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
     with pytest.raises(OutOfStock) as refused:
-        await reserve_keys(uow(), user_id=1, first_name="", sku="STEAM-50", quantity=5, now=clock.now(), rules=RULES)
+        await reserve_keys(
+            uow(),
+            user_id=1,
+            first_name="",
+            sku="STEAM-50",
+            quantity=5,
+            now=clock.now(),
+            rules=RULES,
+        )
     assert refused.value.available == 3
     async with uow() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 3
@@ -61,16 +75,34 @@ async def test_a_buyer_cannot_hold_more_than_the_open_reservation_cap(
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=10)
     for _ in range(3):
-        await reserve_keys(uow(), user_id=1, first_name="", sku="STEAM-50", quantity=1, now=clock.now(), rules=RULES)
+        await reserve_keys(
+            uow(),
+            user_id=1,
+            first_name="",
+            sku="STEAM-50",
+            quantity=1,
+            now=clock.now(),
+            rules=RULES,
+        )
     with pytest.raises(TooManyOpenOrders):
-        await reserve_keys(uow(), user_id=1, first_name="", sku="STEAM-50", quantity=1, now=clock.now(), rules=RULES)
+        await reserve_keys(
+            uow(),
+            user_id=1,
+            first_name="",
+            sku="STEAM-50",
+            quantity=1,
+            now=clock.now(),
+            rules=RULES,
+        )
 
 
 async def test_a_lapsed_reservation_releases_its_keys_and_says_expired(
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=2)
-    reservation = await reserve_keys(uow(), user_id=1, first_name="", sku="STEAM-50", quantity=2, now=clock.now(), rules=RULES)
+    reservation = await reserve_keys(
+        uow(), user_id=1, first_name="", sku="STEAM-50", quantity=2, now=clock.now(), rules=RULES
+    )
     assert await expire_reservations(uow(), now=clock.now() + timedelta(minutes=14)) == []
     expired = await expire_reservations(uow(), now=clock.advance(minutes=15))
     assert expired == [reservation.order.id]

@@ -43,17 +43,39 @@ class FakeRefunder:
         self.refunded.append((user_id, charge_id))
 
 
-async def _reserve(uow: UnitOfWorkFactory, clock: FakeClock, user_id: int = 1, quantity: int = 1) -> int:
+async def _reserve(
+    uow: UnitOfWorkFactory, clock: FakeClock, user_id: int = 1, quantity: int = 1
+) -> int:
     reservation = await reserve_keys(
-        uow(), user_id=user_id, first_name="", sku="STEAM-50", quantity=quantity, now=clock.now(), rules=RULES
+        uow(),
+        user_id=user_id,
+        first_name="",
+        sku="STEAM-50",
+        quantity=quantity,
+        now=clock.now(),
+        rules=RULES,
     )
     return reservation.order.id
 
 
-async def _pay(uow: UnitOfWorkFactory, clock: FakeClock, order_id: int, charge: str, user_id: int = 1, stars: int = 480):
+async def _pay(
+    uow: UnitOfWorkFactory,
+    clock: FakeClock,
+    order_id: int,
+    charge: str,
+    user_id: int = 1,
+    stars: int = 480,
+):
     return await confirm_payment(
-        uow(), user_id=user_id, payload=f"order:{order_id}", currency="XTR", amount=stars,
-        charge_id=charge, now=clock.now(), rules=RULES, topup=TOPUP,
+        uow(),
+        user_id=user_id,
+        payload=f"order:{order_id}",
+        currency="XTR",
+        amount=stars,
+        charge_id=charge,
+        now=clock.now(),
+        rules=RULES,
+        topup=TOPUP,
     )
 
 
@@ -66,12 +88,16 @@ async def test_a_repeated_successful_payment_is_applied_once(
     again = await _pay(uow, clock, order_id, "charge-1")
     assert first.delivered and not first.duplicate
     assert again.duplicate
-    deliveries = [i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == OutboxKind.DELIVERY]
+    deliveries = [
+        i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == OutboxKind.DELIVERY
+    ]
     assert [d.order_id for d in deliveries] == [order_id]
     keys = await reveal_keys(uow(), user_id=1, order_id=order_id, cipher=cipher, now=clock.now())
     assert keys.keys == [stocked[0]] and keys.first_reveal
     async with uow() as tx:
-        assert (await tx.connection.execute(select(func.count()).select_from(payments))).scalar_one() == 1
+        assert (
+            await tx.connection.execute(select(func.count()).select_from(payments))
+        ).scalar_one() == 1
 
 
 async def test_concurrent_duplicates_of_one_payment_deliver_once(
@@ -93,7 +119,14 @@ async def test_pre_checkout_refuses_another_buyers_order_and_a_wrong_amount(
 
     async def check(user_id: int, payload: str, amount: int) -> str | None:
         verdict = await check_pre_checkout(
-            uow(), user_id=user_id, payload=payload, currency="XTR", amount=amount, now=clock.now(), rules=RULES, topup=TOPUP
+            uow(),
+            user_id=user_id,
+            payload=payload,
+            currency="XTR",
+            amount=amount,
+            now=clock.now(),
+            rules=RULES,
+            topup=TOPUP,
         )
         return None if verdict.ok else verdict.reason
 
@@ -112,7 +145,14 @@ async def test_pre_checkout_re_reserves_a_lapsed_hold_while_stock_remains(
     clock.advance(minutes=20)
     await expire_reservations(uow(), now=clock.now())
     verdict = await check_pre_checkout(
-        uow(), user_id=1, payload=f"order:{order_id}", currency="XTR", amount=480, now=clock.now(), rules=RULES, topup=TOPUP
+        uow(),
+        user_id=1,
+        payload=f"order:{order_id}",
+        currency="XTR",
+        amount=480,
+        now=clock.now(),
+        rules=RULES,
+        topup=TOPUP,
     )
     assert verdict.ok
     outcome = await _pay(uow, clock, order_id, "late-charge")
@@ -145,10 +185,14 @@ async def test_a_waiting_order_is_refunded_once_through_telegram(
     await _reserve(uow, clock, user_id=2)
     await _pay(uow, clock, late, "charge-late")
     refunder = FakeRefunder()
-    refunded = await refund_awaiting_stock(uow, user_id=1, order_id=late, now=clock.now(), refunder=refunder)
+    refunded = await refund_awaiting_stock(
+        uow, user_id=1, order_id=late, now=clock.now(), refunder=refunder
+    )
     assert refunded.status is OrderStatus.REFUNDED
     with pytest.raises(RefundNotAllowed):
-        await refund_awaiting_stock(uow, user_id=1, order_id=late, now=clock.now(), refunder=refunder)
+        await refund_awaiting_stock(
+            uow, user_id=1, order_id=late, now=clock.now(), refunder=refunder
+        )
     assert refunder.refunded == [(1, "charge-late")]
 
 
@@ -164,7 +208,9 @@ async def test_a_refused_refund_leaves_the_order_waiting(
     from store.service.payment import RefundFailed
 
     with pytest.raises(RefundFailed):
-        await refund_awaiting_stock(uow, user_id=1, order_id=late, now=clock.now(), refunder=FakeRefunder(fail=True))
+        await refund_awaiting_stock(
+            uow, user_id=1, order_id=late, now=clock.now(), refunder=FakeRefunder(fail=True)
+        )
     async with uow() as tx:
         order = await tx.orders.get(late)
     assert order is not None and order.status is OrderStatus.AWAITING_STOCK
@@ -179,7 +225,14 @@ async def test_new_stock_delivers_orders_that_were_waiting_for_it(
     await expire_reservations(uow(), now=clock.now())
     await _reserve(uow, clock, user_id=2)
     await _pay(uow, clock, late, "charge-late")
-    summary = await import_card_keys(uow(), sku="STEAM-50", parsed=key_file("FRESH-1"), source="t", cipher=cipher, now=clock.now())
+    summary = await import_card_keys(
+        uow(),
+        sku="STEAM-50",
+        parsed=key_file("FRESH-1"),
+        source="t",
+        cipher=cipher,
+        now=clock.now(),
+    )
     assert summary.fulfilled_orders == (late,)
     keys = await reveal_keys(uow(), user_id=1, order_id=late, cipher=cipher, now=clock.now())
     assert keys.keys == ["FRESH-1"]
@@ -192,17 +245,35 @@ async def test_wallet_pays_only_when_it_covers_the_total_and_the_ledger_balances
     order_id = await _reserve(uow, clock)
     with pytest.raises(InsufficientBalance):
         await pay_with_wallet(uow(), user_id=1, order_id=order_id, now=clock.now(), rules=RULES)
-    await credit_wallet(uow(), user_id=1, amount_minor=5000, reason="bank transfer", idempotency_key="tx-1", now=clock.now())
-    _, again = await credit_wallet(uow(), user_id=1, amount_minor=5000, reason="bank transfer", idempotency_key="tx-1", now=clock.now())
+    await credit_wallet(
+        uow(),
+        user_id=1,
+        amount_minor=5000,
+        reason="bank transfer",
+        idempotency_key="tx-1",
+        now=clock.now(),
+    )
+    _, again = await credit_wallet(
+        uow(),
+        user_id=1,
+        amount_minor=5000,
+        reason="bank transfer",
+        idempotency_key="tx-1",
+        now=clock.now(),
+    )
     assert again is False
-    outcome = await pay_with_wallet(uow(), user_id=1, order_id=order_id, now=clock.now(), rules=RULES)
+    outcome = await pay_with_wallet(
+        uow(), user_id=1, order_id=order_id, now=clock.now(), rules=RULES
+    )
     assert outcome.order is not None and outcome.order.payment_method is PaymentMethod.WALLET
     with pytest.raises(OrderNotPayable):
         await pay_with_wallet(uow(), user_id=1, order_id=order_id, now=clock.now(), rules=RULES)
     wallet = await show_wallet(uow(), user_id=1)
     assert wallet.balance_minor == 200
     async with uow() as tx:
-        total = (await tx.connection.execute(select(func.sum(ledger_entries.c.amount_minor)))).scalar_one()
+        total = (
+            await tx.connection.execute(select(func.sum(ledger_entries.c.amount_minor)))
+        ).scalar_one()
     assert total == 200
 
 
@@ -211,7 +282,14 @@ async def test_two_wallet_payments_racing_cannot_overdraw(
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
     first, second = await _reserve(uow, clock), await _reserve(uow, clock)
-    await credit_wallet(uow(), user_id=1, amount_minor=4800, reason="one order's worth", idempotency_key="k", now=clock.now())
+    await credit_wallet(
+        uow(),
+        user_id=1,
+        amount_minor=4800,
+        reason="one order's worth",
+        idempotency_key="k",
+        now=clock.now(),
+    )
     results = await asyncio.gather(
         pay_with_wallet(uow(), user_id=1, order_id=first, now=clock.now(), rules=RULES),
         pay_with_wallet(uow(), user_id=1, order_id=second, now=clock.now(), rules=RULES),
@@ -226,8 +304,15 @@ async def test_a_topup_credits_the_wallet_once_at_the_star_rate(
 ) -> None:
     for _ in range(2):
         await confirm_payment(
-            uow(), user_id=7, payload="topup:7:100", currency="XTR", amount=100, charge_id="top-1",
-            now=clock.now(), rules=RULES, topup=TOPUP,
+            uow(),
+            user_id=7,
+            payload="topup:7:100",
+            currency="XTR",
+            amount=100,
+            charge_id="top-1",
+            now=clock.now(),
+            rules=RULES,
+            topup=TOPUP,
         )
     assert (await show_wallet(uow(), user_id=7)).balance_minor == 1000
 

@@ -11,6 +11,7 @@ from bot.app import KamibotApp
 from bot.demo import DEMO_USERS
 from bot.sandbox import Sandbox
 from bot.sandbox.sandbox import DEFAULT_TOKEN
+from bot.sender import Limits
 from config.settings import load_settings
 from store.card_key_cipher import CardKeyCipher
 from store.database import create_engine
@@ -32,7 +33,9 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 
 @pytest.fixture(params=["aiogram", "ptb"])
-async def shop(request: pytest.FixtureRequest, sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[KamibotApp]:
+async def shop(
+    request: pytest.FixtureRequest, sandbox: Sandbox, tmp_path: Path
+) -> AsyncIterator[KamibotApp]:
     """A running bot with one stocked product, STEAM-50 (3 keys)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'e2e.sqlite3'}"
     engine = create_engine(url)
@@ -49,7 +52,10 @@ async def shop(request: pytest.FixtureRequest, sandbox: Sandbox, tmp_path: Path)
         },
         env_file=None,
     )
-    app = KamibotApp(settings, runtime=request.param, with_scheduler=False)
+    # Pacing itself is proven in tests/unit/test_sender.py; here a quicker per-chat rate keeps
+    # each conversation from waiting a second between screens.
+    limits = Limits(per_chat_per_second=20, per_chat_burst=10)
+    app = KamibotApp(settings, runtime=request.param, with_scheduler=False, limits=limits)
     await app.start()
     yield app
     await app.stop()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from bot.app import KamibotApp
 from bot.sandbox import Sandbox
-
-
 from bot.sandbox.user import ChatMessage, SandboxUser
 
 
-async def open_order(buyer: SandboxUser, welcome: str = "welcome", stock: str = "in stock") -> ChatMessage:
+async def open_order(
+    buyer: SandboxUser, welcome: str = "welcome", stock: str = "in stock"
+) -> ChatMessage:
     """/start → Shop → Game cards → the product → Buy ×1; returns the order summary."""
     await buyer.send_text("/start")
     await buyer.wait_for_text(welcome)
@@ -29,7 +29,9 @@ async def pay_with_stars(buyer: SandboxUser, summary: ChatMessage) -> None:
     assert (await buyer.pay()).ok
 
 
-async def test_a_buyer_browses_buys_with_stars_and_reveals_the_key(sandbox: Sandbox, shop: KamibotApp) -> None:
+async def test_a_buyer_browses_buys_with_stars_and_reveals_the_key(
+    sandbox: Sandbox, shop: KamibotApp
+) -> None:
     buyer = sandbox.user(1003)
     summary = await open_order(buyer, stock="3 in stock")
     await pay_with_stars(buyer, summary)
@@ -42,7 +44,9 @@ async def test_a_buyer_browses_buys_with_stars_and_reveals_the_key(sandbox: Sand
     assert not sandbox.refused, sandbox.refused
 
 
-async def test_a_repeated_successful_payment_delivers_once(sandbox: Sandbox, shop: KamibotApp) -> None:
+async def test_a_repeated_successful_payment_delivers_once(
+    sandbox: Sandbox, shop: KamibotApp
+) -> None:
     buyer = sandbox.user(1003)
     await pay_with_stars(buyer, await open_order(buyer))
     await buyer.wait_for_text("Your keys are ready")
@@ -54,7 +58,9 @@ async def test_a_repeated_successful_payment_delivers_once(sandbox: Sandbox, sho
     assert not sandbox.refused, sandbox.refused
 
 
-async def test_a_forged_button_for_another_buyers_order_is_refused(sandbox: Sandbox, shop: KamibotApp) -> None:
+async def test_a_forged_button_for_another_buyers_order_is_refused(
+    sandbox: Sandbox, shop: KamibotApp
+) -> None:
     buyer, other = sandbox.user(1003), sandbox.user(1001)
     await open_order(buyer)
     order_id = shop_order_id(buyer.messages)

@@ -11,7 +11,8 @@ SECRET = "s" * 40
 
 def test_settings_come_from_the_environment_mapping() -> None:
     settings = load_settings(
-        {"BOT_TOKEN": "123:abc", "CARD_KEY_SECRET": f"{SECRET},{'t' * 40}", "ADMIN_IDS": "1, 2"}, env_file=None
+        {"BOT_TOKEN": "123:abc", "CARD_KEY_SECRET": f"{SECRET},{'t' * 40}", "ADMIN_IDS": "1, 2"},
+        env_file=None,
     )
     assert settings.ADMIN_IDS == (1, 2) and len(settings.card_key_secrets()) == 2
     assert settings.token() == "123:abc"

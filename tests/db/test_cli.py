@@ -1,0 +1,91 @@
+"""The admin command line: catalog load, stock import and status, wallet credit."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+CATALOG = Path(__file__).parents[2] / "bot" / "demo_catalog.yaml"
+
+
+@pytest.fixture
+def environ(tmp_path: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
+        "CARD_KEY_SECRET": "a cli passphrase that is longer than 32 characters",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def run(environ: dict[str, str], *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), environ, out)
+    return code, out.getvalue()
+
+
+def test_loading_the_same_catalog_twice_changes_nothing(environ: dict[str, str]) -> None:
+    assert run(environ, "catalog", "load", str(CATALOG)) == (0, "catalog loaded: 8 created, 0 updated, 0 unchanged\n")
+    assert run(environ, "catalog", "load", str(CATALOG)) == (0, "catalog loaded: 0 created, 0 updated, 8 unchanged\n")
+
+
+def test_a_malformed_catalog_is_refused_whole_naming_line_and_field(
+    environ: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "categories:\n  - id: game\n    name: {zh: 游戏, en: Games}\nproducts:\n"
+        "  - sku: A\n    category: game\n    name: {zh: 甲, en: A}\n    price: 19.99\n"
+    )
+    code, _ = run(environ, "catalog", "load", str(bad))
+    assert code == 1
+    assert "line 8: products[0].price" in capsys.readouterr().err
+    assert run(environ, "stock", "status")[1].count("\n") == 1  # header only: nothing was created
+
+
+def test_stock_import_reports_each_refused_line_and_imports_nothing(environ: dict[str, str], tmp_path: Path) -> None:
+    run(environ, "catalog", "load", str(CATALOG))
+    first = tmp_path / "first.txt"
+    first.write_text("K-1\nK-2\n")
+    assert run(environ, "stock", "import", "WIN11-PRO", str(first))[0] == 0
+    second = tmp_path / "second.csv"
+    second.write_text("key,note\nK-3,ok\nK-1,dup\n,blank\n" + "x" * 300 + ",long\n")
+    code, out = run(environ, "stock", "import", "GENSHIN-60", str(second))
+    assert code == 1
+    assert "line 3: refused: already in stock" in out and "line 4: refused: blank line" in out
+    assert "line 5: refused: longer than 256 characters" in out and "imported: 0" in out
+    assert available(environ) == {"GENSHIN-60": 0, "WIN11-PRO": 2}
+
+
+def available(environ: dict[str, str]) -> dict[str, int]:
+    """SKU → available, read from `stock status`'s table."""
+    _, status = run(environ, "stock", "status")
+    table = {}
+    for line in status.splitlines()[1:]:
+        match = re.search(r"^(\S+) .* (\d+) +(\d+) +(\d+)  (LOW)?$", line)
+        assert match, line
+        table[match[1]] = int(match[2])
+    return {sku: n for sku, n in table.items() if sku in ("GENSHIN-60", "WIN11-PRO")}
+
+
+def test_stock_import_of_an_unknown_sku_is_refused(environ: dict[str, str], tmp_path: Path) -> None:
+    keys = tmp_path / "k.txt"
+    keys.write_text("K-1\n")
+    assert run(environ, "stock", "import", "NOPE", str(keys))[0] == 1
+
+
+def test_a_wallet_credit_is_recorded_once_per_idempotency_key(environ: dict[str, str]) -> None:
+    first = run(environ, "wallet", "credit", "1001", "25.50", "--reason", "bank transfer", "--key", "TX-9")
+    again = run(environ, "wallet", "credit", "1001", "25.50", "--reason", "bank transfer", "--key", "TX-9")
+    assert first == (0, "user 1001: credited; balance ¥25.50\n")
+    assert again[1].startswith("user 1001: already credited") and "¥25.50" in again[1]
+    assert run(environ, "wallet", "credit", "1001", "0.001", "--reason", "x", "--key", "y")[0] == 1
+
+
+def test_a_missing_setting_stops_with_one_line_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stock", "status"], {}, io.StringIO()) == 1
+    assert capsys.readouterr().err == "error: Setting CARD_KEY_SECRET is not set\n"

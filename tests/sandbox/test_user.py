@@ -1,0 +1,188 @@
+"""The user side in Python: what tests drive, and what it refuses to fake."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.sandbox import Sandbox, UserActionError
+from tests.sandbox.conftest import BotApiClient
+
+
+def keyboard(*buttons: dict[str, str]) -> dict[str, list[list[dict[str, str]]]]:
+    return {"inline_keyboard": [list(buttons)]}
+
+
+async def test_a_reply_that_came_before_the_wait_still_counts_as_new(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    await sandbox.user(1001).send_text("/start")
+    await api.result("sendMessage", chat_id=1001, text="welcome")
+    assert (await sandbox.user(1001).wait_for_text("welcome"))["text"] == "welcome"
+
+
+async def test_an_old_reply_does_not_satisfy_a_wait_for_the_next_one(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    user = sandbox.user(1001)
+    await user.send_text("first")
+    await api.result("sendMessage", chat_id=1001, text="ok")
+    await user.send_text("second")
+    with pytest.raises(TimeoutError, match="no bot message containing 'ok'"):
+        await user.wait_for_text("ok", timeout=0.01)
+    assert (await user.wait_for_text("ok", new_only=False))["text"] == "ok"
+
+
+async def test_an_edit_after_the_action_counts_as_new(sandbox: Sandbox, api: BotApiClient) -> None:
+    user = sandbox.user(1001)
+    await user.send_text("/start")
+    sent = await api.result(
+        "sendMessage",
+        chat_id=1001,
+        text="page 1",
+        reply_markup=keyboard({"text": "Next", "callback_data": "next"}),
+    )
+    await user.press("Next")
+    await api.result("editMessageText", chat_id=1001, message_id=sent["message_id"], text="page 2")
+    edited = await user.wait_for_text("page 2")
+    assert (edited["message_id"], edited["edited"]) == (sent["message_id"], True)
+    assert len(user.messages) == 2
+
+
+async def test_press_uses_the_newest_message_with_that_button(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    user = sandbox.user(1001)
+    await user.send_text("/start")
+    await api.result(
+        "sendMessage",
+        chat_id=1001,
+        text="old",
+        reply_markup=keyboard({"text": "Go", "callback_data": "old"}),
+    )
+    await api.result(
+        "sendMessage",
+        chat_id=1001,
+        text="new",
+        reply_markup=keyboard({"text": "Go", "callback_data": "new"}),
+    )
+    query_id = await user.press("Go")
+    update = (await api.result("getUpdates"))[-1]["callback_query"]
+    assert (update["id"], update["data"], update["message"]["text"]) == (query_id, "new", "new")
+    await user.press("Go", message=update["message"]["message_id"] - 1)
+    assert (await api.result("getUpdates"))[-1]["callback_query"]["data"] == "old"
+
+
+async def test_pressing_a_missing_button_names_the_buttons_on_screen(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    user = sandbox.user(1001)
+    await user.send_text("/start")
+    await api.result(
+        "sendMessage",
+        chat_id=1001,
+        text="menu",
+        reply_markup=keyboard({"text": "Help", "callback_data": "help"}),
+    )
+    with pytest.raises(UserActionError, match=r"no button 'Buy'; buttons on screen: \['Help'\]"):
+        await user.press("Buy")
+
+
+async def test_a_url_button_sends_nothing_to_the_bot(sandbox: Sandbox, api: BotApiClient) -> None:
+    user = sandbox.user(1001)
+    await user.send_text("/start")
+    await api.result(
+        "sendMessage",
+        chat_id=1001,
+        text="site",
+        reply_markup=keyboard({"text": "Site", "url": "https://example.com"}),
+    )
+    with pytest.raises(UserActionError, match="not a callback button"):
+        await user.press("Site")
+
+
+async def test_paying_needs_an_unpaid_invoice(sandbox: Sandbox, api: BotApiClient) -> None:
+    user = sandbox.user(1001)
+    await user.send_text("/start")
+    with pytest.raises(UserActionError, match="no invoice"):
+        await user.pay()
+    with pytest.raises(UserActionError, match="no payment"):
+        await user.redeliver_last_payment()
+    await api.result(
+        "sendInvoice",
+        chat_id=1001,
+        title="K",
+        description="D",
+        payload="p",
+        currency="XTR",
+        prices=[{"label": "K", "amount": 1}],
+    )
+    paying = asyncio.create_task(user.pay())
+    await api.answer_next_pre_checkout(ok=True)
+    assert (await paying).ok
+    with pytest.raises(UserActionError, match="already paid"):
+        await user.pay()
+
+
+async def test_two_payments_get_different_charge_ids(sandbox: Sandbox, api: BotApiClient) -> None:
+    user = sandbox.user(1001)
+    await user.send_text("/start")
+    charges = []
+    for payload in ("a", "b"):
+        await api.result(
+            "sendInvoice",
+            chat_id=1001,
+            title="K",
+            description="D",
+            payload=payload,
+            currency="XTR",
+            prices=[{"label": "K", "amount": 2}],
+        )
+        paying = asyncio.create_task(user.pay())
+        await api.answer_next_pre_checkout(ok=True)
+        charges.append((await paying).telegram_payment_charge_id)
+    assert len(set(charges)) == 2
+
+
+async def test_a_payment_waiting_when_the_sandbox_stops_ends_unpaid(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    user = sandbox.user(1001)
+    await user.send_text("/start")
+    await api.result(
+        "sendInvoice",
+        chat_id=1001,
+        title="K",
+        description="D",
+        payload="p",
+        currency="XTR",
+        prices=[{"label": "K", "amount": 1}],
+    )
+    paying = asyncio.create_task(user.pay())
+    await sandbox.state.wait_until(lambda: bool(sandbox.state.pre_checkout_queries), 10)
+    await sandbox.stop()
+    result = await paying
+    assert (result.ok, result.error_message) == (False, "the sandbox stopped")
+
+
+async def test_a_forged_press_carries_data_no_button_has(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    user = sandbox.user(1001)
+    await user.send_text("/start")
+    sent = await api.result(
+        "sendMessage",
+        chat_id=1001,
+        text="menu",
+        reply_markup=keyboard({"text": "Help", "callback_data": "help"}),
+    )
+    query_id = await user.press_forged("pay:someone-else")
+    update = (await api.result("getUpdates"))[-1]["callback_query"]
+    assert (update["id"], update["data"], update["message"]["message_id"]) == (
+        query_id,
+        "pay:someone-else",
+        sent["message_id"],
+    )
+    with pytest.raises(UserActionError, match="1-64 bytes"):
+        await user.press_forged("x" * 65)

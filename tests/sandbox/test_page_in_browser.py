@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Dispatcher
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from bot.sandbox import Sandbox
 
 pytestmark = pytest.mark.browser
-
-
-def chromium_path() -> str | None:
-    return os.environ.get("SANDBOX_CHROMIUM") or shutil.which("chromium")
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("no Chromium on this machine (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=executable, args=["--no-sandbox"]
-        )
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture

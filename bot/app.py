@@ -10,6 +10,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import DeliveryWorker
+from bot.log_hygiene import cap_library_loggers
 from bot.scheduler import build_scheduler
 from bot.sender import Limits, OutgoingSender, PermanentSendError
 from bot.telegram_port import ActionExecutor, TelegramPort
@@ -88,6 +89,7 @@ class KamibotApp:
         limits: Limits | None = None,
         with_scheduler: bool = True,
     ) -> None:
+        cap_library_loggers()
         self.settings = settings
         self.runtime = runtime
         self.clock = clock or SystemClock()

@@ -92,7 +92,12 @@ def to_minor(amount: str) -> int:
 
 
 def _progress(out: TextIO) -> Callable[[int, int], None]:
+    """A bar redrawn in place on a terminal; elsewhere (a pipe, a log) only the last line."""
+    interactive = out.isatty()
+
     def show(done: int, total: int) -> None:
+        if not interactive and done != total:
+            return
         width = 30
         filled = width * done // max(total, 1)
         out.write(f"\rencrypting [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
@@ -290,6 +295,7 @@ def main(
         logging.basicConfig(
             level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         return asyncio.run(execute(args, settings, out))
     except (SettingsError, CommandError, ShopError) as error:
         sys.stderr.write(f"error: {error}\n")

@@ -72,9 +72,8 @@ async def import_card_keys(
         rows: list[tuple[str, str]] = []
         for done, (key_line, fingerprint) in enumerate(accepted, 1):
             rows.append((cipher.encrypt(key_line.key), fingerprint))
-            if done % 1000 == 0:
+            if done % 1000 == 0 or done == len(accepted):
                 report(done, len(accepted))
-        report(len(accepted), len(accepted))
         batch_id = (
             await uow.card_keys.add_batch(sku, source, rows, imported_by, now) if rows else None
         )

@@ -17,6 +17,7 @@ CAPPED = {
     "telegram.ext.ExtBot": logging.INFO,
     "aiohttp.access": logging.WARNING,
     "aiosqlite": logging.INFO,
+    "apscheduler.executors": logging.WARNING,  # not secret, but a line every 10 s buries the rest
 }
 
 

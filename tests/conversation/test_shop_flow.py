@@ -282,3 +282,73 @@ async def test_an_admin_imports_keys_by_sending_a_file(
         DocumentMessage(person(42), "keys.txt", 12, "/import STEAM-50", clean), ctx
     )
     assert "Imported 2 keys" in html(done)
+
+
+async def test_a_lapsed_hold_is_released_by_the_scheduled_job_and_the_order_says_so(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    from bot.scheduler import release_lapsed_reservations
+
+    await stocked_shop(uow, cipher, clock, stock=1)
+    bought = await dispatch(press("buy:STEAM-50:1"), ctx)
+    order_id = int(button(bought, "paystars:").split(":")[1])
+    clock.advance(minutes=16)
+    assert await release_lapsed_reservations(ctx) == 1
+    late = await dispatch(press(f"paystars:{order_id}"), ctx)
+    assert late[0] == AnswerButton(
+        late[0].callback_id, "This order is expired and can't be paid.", alert=True
+    )  # type: ignore[union-attr]
+    detail = await dispatch(press(f"order:{order_id}"), ctx)
+    assert "Status: expired" in html(detail)
+    card = await dispatch(press("prod:STEAM-50"), ctx)
+    assert "1 in stock" in html(card)
+
+
+async def test_a_buyer_cancels_an_unpaid_order_and_its_keys_return(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=1)
+    bought = await dispatch(press("buy:STEAM-50:1"), ctx)
+    cancelled = await dispatch(press(button(bought, "cancel:")), ctx)
+    assert "cancelled" in html(cancelled)
+    assert "1 in stock" in html(await dispatch(press("prod:STEAM-50"), ctx))
+
+
+async def test_a_payment_that_found_no_stock_offers_a_refund_that_happens_once(
+    ctx: ShopContext,
+    uow: UnitOfWorkFactory,
+    cipher: CardKeyCipher,
+    clock: FakeClock,
+    refunder: object,
+) -> None:
+    from bot.scheduler import release_lapsed_reservations
+
+    await stocked_shop(uow, cipher, clock, stock=1)
+    bought = await dispatch(press("buy:STEAM-50:1", user_id=1001), ctx)
+    order_id = int(button(bought, "paystars:").split(":")[1])
+    invoice = next(
+        a for a in await dispatch(press(f"paystars:{order_id}"), ctx) if isinstance(a, SendInvoice)
+    )
+    clock.advance(minutes=16)
+    await release_lapsed_reservations(ctx)
+    await dispatch(press("buy:STEAM-50:1", user_id=2002), ctx)  # someone else takes the last key
+    refused = await dispatch(pre_checkout(invoice.payload, invoice.stars), ctx)
+    assert refused[0] == AnswerPreCheckout(
+        refused[0].query_id, False, "Sorry: the hold lapsed and the stock is gone."
+    )  # type: ignore[union-attr]
+    # Telegram may still deliver a payment (e.g. approved just before): it must not be lost.
+    await dispatch(paid(invoice.payload, invoice.stars, charge_id="ch-1"), ctx)
+    items = await claim_outbox(uow(), now=clock.now())
+    rendered = {i.id: await render_outbox(i, ctx) for i in items}
+    [notice] = [a for i in items if i.chat_id == 1001 for a in rendered[i.id]]
+    assert "stock ran out" in html([notice])
+    admin_alerts = [a for i in items if i.chat_id == 0 for a in rendered[i.id]]
+    assert any(
+        isinstance(a, SendText) and a.chat_id == 42 and "awaiting stock" in a.html
+        for a in admin_alerts
+    )
+    refund = button([notice], "refund:")
+    assert "refunded" in html(await dispatch(press(refund), ctx))
+    again = await dispatch(press(refund), ctx)
+    assert isinstance(again[0], AnswerButton) and again[0].alert
+    assert refunder.refunded == [(1001, "ch-1")]  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -37,6 +39,25 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
+_sqlite_writers: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_write_lock(engine: AsyncEngine) -> asyncio.Lock | None:
+    """One FIFO lock per SQLite engine, taken before a writer checks out a connection.
+
+    SQLite admits one writer at a time. Left to BEGIN IMMEDIATE alone, waiting writers hold
+    pool connections while they retry with back-off sleeps, so under load the pool runs dry and
+    the unlucky wait for seconds. Queueing them here first is fair and holds no connection.
+    (Other processes, such as the admin CLI, are still serialised by BEGIN IMMEDIATE.)
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    lock = _sqlite_writers.get(engine.sync_engine)
+    if lock is None:
+        lock = _sqlite_writers[engine.sync_engine] = asyncio.Lock()
+    return lock
+
+
 class SqlUnitOfWork:
     """`async with uow:` opens a transaction; `await uow.commit()` ends it, else it rolls back.
 
@@ -48,6 +69,7 @@ class SqlUnitOfWork:
         self._engine = engine
         self._read_only = read_only
         self._connection: AsyncConnection | None = None
+        self._write_lock = None if read_only else _sqlite_write_lock(engine)
 
     @property
     def connection(self) -> AsyncConnection:
@@ -56,10 +78,24 @@ class SqlUnitOfWork:
         return self._connection
 
     async def __aenter__(self) -> Self:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
+        try:
+            return await self._begin()
+        except BaseException:
+            if self._write_lock is not None:
+                self._write_lock.release()
+            raise
+
+    async def _begin(self) -> Self:
         connection = await self._engine.connect()
-        if self._read_only:
-            connection = await connection.execution_options(kamibot_read_only=True)
-        await connection.begin()
+        try:
+            if self._read_only:
+                connection = await connection.execution_options(kamibot_read_only=True)
+            await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
         self._connection = connection
         dialect = self._engine.dialect.name
         self.catalog = SqlCatalogRepository(connection)
@@ -84,6 +120,8 @@ class SqlUnitOfWork:
         finally:
             await connection.close()
             self._connection = None
+            if self._write_lock is not None:
+                self._write_lock.release()
 
     async def commit(self) -> None:
         await self.connection.commit()

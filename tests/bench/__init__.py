@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` measures purchases through the conversation against raw SQLite."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handlers.language import LanguageMemory
 from store.card_key_cipher import CardKeyCipher
 from store.clock import Clock
 from store.service.order import HoldRules
@@ -23,6 +24,7 @@ class ShopContext:
     shop_name: str = "Kamibot"
     currency: str = "CNY"
     support_contact: str = "@kamibot_support"
+    languages: LanguageMemory = field(default_factory=LanguageMemory)
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids

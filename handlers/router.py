@@ -29,6 +29,9 @@ MAX_TEXT = 4096
 async def language_of(event: Event, ctx: ShopContext) -> Language:
     """The language the user chose, else their Telegram app's; first contact registers them."""
     person = event.person
+    known = ctx.languages.get(person.user_id)
+    if known is not None:
+        return known
     user = await find_user(ctx.uow(read_only=True), user_id=person.user_id)
     if user is None:
         user = await register_user(
@@ -38,7 +41,9 @@ async def language_of(event: Event, ctx: ShopContext) -> Language:
             language=Language.from_telegram(person.language_code),
             now=ctx.clock.now(),
         )
-    return user.language or Language.from_telegram(person.language_code)
+    language = user.language or Language.from_telegram(person.language_code)
+    ctx.languages.remember(person.user_id, language)
+    return language
 
 
 def describe(event: Event) -> str:

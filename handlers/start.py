@@ -62,6 +62,7 @@ async def on_language_chosen(event: ButtonPress, chosen: str, ctx: ShopContext) 
         language=language,
         now=_now(ctx),
     )
+    ctx.languages.remember(event.person.user_id, language)
     return show(
         event,
         say(language, "language.set")

@@ -155,14 +155,15 @@ class SqlCardKeyRepository:
         ).scalars()
         await self._record(list(ids), "revealed", order_id, now)
 
-    async def count_available(self, sku: str) -> int:
-        return (
-            await self._c.execute(
-                select(func.count()).where(
-                    and_(card_keys.c.sku == sku, card_keys.c.status == KeyStatus.AVAILABLE)
-                )
-            )
-        ).scalar_one()
+    async def count_available(self, sku: str, *, up_to: int | None = None) -> int:
+        """Available keys of a product; with `up_to`, counting stops there (cheap on big stock)."""
+        keys = select(card_keys.c.id).where(
+            and_(card_keys.c.sku == sku, card_keys.c.status == KeyStatus.AVAILABLE)
+        )
+        if up_to is not None:
+            keys = keys.limit(up_to)
+        counted = select(func.count()).select_from(keys.subquery())
+        return (await self._c.execute(counted)).scalar_one()
 
     async def stock_levels(self) -> list[StockLevel]:
         def counted(status: KeyStatus) -> ColumnElement[int]:

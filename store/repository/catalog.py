@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.model import Category, KeyStatus, Product
@@ -74,10 +74,12 @@ class SqlCatalogRepository:
         )
         return [_product(r) for r in rows], total
 
-    async def product(self, sku: str) -> Product | None:
+    async def product(self, sku: str, *, with_stock: bool = True) -> Product | None:
+        """The product; `with_stock=False` skips counting its keys (in_stock is then 0)."""
+        stock = _available if with_stock else literal(0)
         row = (
             await self._c.execute(
-                select(products, _available.label("in_stock")).where(products.c.sku == sku)
+                select(products, stock.label("in_stock")).where(products.c.sku == sku)
             )
         ).first()
         return _product(row) if row else None

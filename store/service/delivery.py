@@ -25,7 +25,7 @@ async def reveal_keys(
             raise NotYourOrder(order_id)
         if not order.has_keys:
             raise KeysNotAvailable(order.status.value)
-        product = await uow.catalog.product(order.sku)
+        product = await uow.catalog.product(order.sku, with_stock=False)
         ciphertexts = await uow.card_keys.sold_ciphertexts(order_id)
         first = await uow.orders.mark_revealed(order_id, now)
         if first:

@@ -13,7 +13,7 @@ from store.errors import (
     QuantityNotAllowed,
     TooManyOpenOrders,
 )
-from store.model import Order, OrderStatus, OutboxKind, Page, Reservation
+from store.model import Order, OrderStatus, OutboxKind, Page, Product, Reservation
 from store.unit_of_work import UnitOfWork
 
 ADMINS_CHAT = 0
@@ -38,7 +38,7 @@ async def reserve_keys(
 ) -> Reservation:
     """Create an order that holds `quantity` keys until it is paid or its hold lapses."""
     async with uow:
-        product = await uow.catalog.product(sku)
+        product = await uow.catalog.product(sku, with_stock=False)  # the claim checks stock
         if product is None or not product.active:
             raise ProductNotFound(sku)
         if not 1 <= quantity <= product.order_limit:
@@ -60,7 +60,7 @@ async def reserve_keys(
         claimed = await uow.card_keys.claim(sku, order_id, quantity, now)
         if len(claimed) != quantity:
             raise OutOfStock(available=len(claimed))  # leaving `async with` rolls back
-        await note_stock_level(uow, sku, now)
+        await note_stock_level(uow, product, now)
         order = await uow.orders.get(order_id)
         balance = await uow.ledger.balance(user_id)
         await uow.commit()
@@ -68,12 +68,10 @@ async def reserve_keys(
     return Reservation(order=order, product=product, balance_minor=balance)
 
 
-async def note_stock_level(uow: UnitOfWork, sku: str, now: datetime) -> None:
+async def note_stock_level(uow: UnitOfWork, product: Product, now: datetime) -> None:
     """Alert admins once when a product's stock falls below its threshold; re-arm on restock."""
-    product = await uow.catalog.product(sku)
-    if product is None:
-        return
-    if product.in_stock < product.low_stock_threshold:
+    sku, threshold = product.sku, product.low_stock_threshold
+    if await uow.card_keys.count_available(sku, up_to=threshold) < threshold:
         if await uow.catalog.set_low_stock_alerted(sku, True):
             await uow.outbox.add(
                 OutboxKind.LOW_STOCK, ADMINS_CHAT, f"low:{sku}:{now.isoformat()}", now, body=sku

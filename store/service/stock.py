@@ -55,7 +55,7 @@ async def import_card_keys(
     refused = list(parsed.refused)
     report = progress or (lambda _done, _total: None)
     async with uow:
-        product = await uow.catalog.product(sku)
+        product = await uow.catalog.product(sku, with_stock=False)
         if product is None:
             raise ProductNotFound(sku)
         all_fingerprints = [cipher.fingerprints(k.key) for k in keys]
@@ -78,7 +78,7 @@ async def import_card_keys(
             await uow.card_keys.add_batch(sku, source, rows, imported_by, now) if rows else None
         )
         fulfilled = await _fulfil_waiting_orders(uow, sku, now)
-        await note_stock_level(uow, sku, now)
+        await note_stock_level(uow, product, now)
         await uow.commit()
     return ImportSummary(sku, len(rows), tuple(refused), batch_id, tuple(fulfilled))
 

@@ -29,8 +29,14 @@ def run(environ: dict[str, str], *argv: str) -> tuple[int, str]:
 
 
 def test_loading_the_same_catalog_twice_changes_nothing(environ: dict[str, str]) -> None:
-    assert run(environ, "catalog", "load", str(CATALOG)) == (0, "catalog loaded: 8 created, 0 updated, 0 unchanged\n")
-    assert run(environ, "catalog", "load", str(CATALOG)) == (0, "catalog loaded: 0 created, 0 updated, 8 unchanged\n")
+    assert run(environ, "catalog", "load", str(CATALOG)) == (
+        0,
+        "catalog loaded: 8 created, 0 updated, 0 unchanged\n",
+    )
+    assert run(environ, "catalog", "load", str(CATALOG)) == (
+        0,
+        "catalog loaded: 0 created, 0 updated, 8 unchanged\n",
+    )
 
 
 def test_a_malformed_catalog_is_refused_whole_naming_line_and_field(
@@ -47,7 +53,9 @@ def test_a_malformed_catalog_is_refused_whole_naming_line_and_field(
     assert run(environ, "stock", "status")[1].count("\n") == 1  # header only: nothing was created
 
 
-def test_stock_import_reports_each_refused_line_and_imports_nothing(environ: dict[str, str], tmp_path: Path) -> None:
+def test_stock_import_reports_each_refused_line_and_imports_nothing(
+    environ: dict[str, str], tmp_path: Path
+) -> None:
     run(environ, "catalog", "load", str(CATALOG))
     first = tmp_path / "first.txt"
     first.write_text("K-1\nK-2\n")
@@ -79,13 +87,19 @@ def test_stock_import_of_an_unknown_sku_is_refused(environ: dict[str, str], tmp_
 
 
 def test_a_wallet_credit_is_recorded_once_per_idempotency_key(environ: dict[str, str]) -> None:
-    first = run(environ, "wallet", "credit", "1001", "25.50", "--reason", "bank transfer", "--key", "TX-9")
-    again = run(environ, "wallet", "credit", "1001", "25.50", "--reason", "bank transfer", "--key", "TX-9")
+    first = run(
+        environ, "wallet", "credit", "1001", "25.50", "--reason", "bank transfer", "--key", "TX-9"
+    )
+    again = run(
+        environ, "wallet", "credit", "1001", "25.50", "--reason", "bank transfer", "--key", "TX-9"
+    )
     assert first == (0, "user 1001: credited; balance ¥25.50\n")
     assert again[1].startswith("user 1001: already credited") and "¥25.50" in again[1]
     assert run(environ, "wallet", "credit", "1001", "0.001", "--reason", "x", "--key", "y")[0] == 1
 
 
-def test_a_missing_setting_stops_with_one_line_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_setting_stops_with_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["stock", "status"], {}, io.StringIO()) == 1
     assert capsys.readouterr().err == "error: Setting CARD_KEY_SECRET is not set\n"

@@ -9,8 +9,8 @@ import pytest
 from bot.app import KamibotApp
 from bot.sandbox import Sandbox
 from bot.sandbox.sandbox import DEFAULT_TOKEN
-from tests.e2e.conftest import SECRET
 from store.service.payment import confirm_payment
+from tests.e2e.conftest import SECRET
 from tests.e2e.test_storefront import open_order, pay_with_stars, shop_order_id
 
 

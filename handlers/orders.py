@@ -9,7 +9,7 @@ from handlers.keyboard import home_row, order_actions, pager, rows
 from handlers.reply import Action, AnswerButton, Button, SendDocument, SendText
 from handlers.respond import refuse, show
 from handlers.text import Markup, escape, say
-from store.errors import KeysNotAvailable, NotFound, NotYourOrder
+from store.errors import KeysNotAvailable
 from store.model import Language
 from store.money import format_money
 from store.service.delivery import reveal_keys
@@ -49,14 +49,9 @@ async def on_order_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
     """One order with its status, and Show keys when it has keys; only for its owner."""
-    try:
-        order = await get_order(
-            ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id
-        )
-    except NotYourOrder:
-        return refuse(event, say(lang, "error.not_yours"))
-    except NotFound:
-        return refuse(event, say(lang, "error.not_found"))
+    order = await get_order(
+        ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id
+    )
     text = say(
         lang,
         "order.detail",
@@ -84,10 +79,6 @@ async def on_keys_pressed(
             cipher=ctx.cipher,
             now=ctx.clock.now(),
         )
-    except NotYourOrder:
-        return refuse(event, say(lang, "error.not_yours"))
-    except NotFound:
-        return refuse(event, say(lang, "error.not_found"))
     except KeysNotAvailable as error:
         return refuse(event, say(lang, "error.no_keys", status=say(lang, f"status.{error}")))
     order = revealed.order

@@ -11,8 +11,6 @@ from handlers.respond import notify, refuse, show
 from handlers.text import say
 from store.errors import (
     InsufficientBalance,
-    NotFound,
-    NotYourOrder,
     OrderNotPayable,
     RefundNotAllowed,
 )
@@ -34,14 +32,9 @@ async def on_pay_stars_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
     """A Stars invoice for the order: one price item in XTR, the order id as payload."""
-    try:
-        order = await get_order(
-            ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id
-        )
-    except NotYourOrder:
-        return refuse(event, say(lang, "error.not_yours"))
-    except NotFound:
-        return refuse(event, say(lang, "error.not_found"))
+    order = await get_order(
+        ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id
+    )
     if order.status is not OrderStatus.AWAITING_PAYMENT:
         return refuse(
             event, say(lang, "error.not_payable", status=say(lang, f"status.{order.status.value}"))
@@ -140,10 +133,6 @@ async def on_pay_wallet_pressed(
             now=ctx.clock.now(),
             rules=ctx.hold,
         )
-    except NotYourOrder:
-        return refuse(event, say(lang, "error.not_yours"))
-    except NotFound:
-        return refuse(event, say(lang, "error.not_found"))
     except InsufficientBalance as error:
         return refuse(
             event,
@@ -174,10 +163,6 @@ async def on_refund_pressed(
             now=ctx.clock.now(),
             refunder=ctx.refunder,
         )
-    except NotYourOrder:
-        return refuse(event, say(lang, "error.not_yours"))
-    except NotFound:
-        return refuse(event, say(lang, "error.not_found"))
     except RefundNotAllowed as error:
         return refuse(event, say(lang, "error.refund", status=say(lang, f"status.{error}")))
     except RefundFailed:
@@ -189,12 +174,7 @@ async def on_wait_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
     """The buyer chooses to wait; keys are sent when stock is imported."""
-    try:
-        await get_order(ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id)
-    except NotYourOrder:
-        return refuse(event, say(lang, "error.not_yours"))
-    except NotFound:
-        return refuse(event, say(lang, "error.not_found"))
+    await get_order(ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id)
     return notify(
         event,
         say(lang, "waiting.ok"),

@@ -18,6 +18,7 @@ from handlers.event import (
 from handlers.reply import Action, AnswerPreCheckout, SendText
 from handlers.respond import refuse
 from handlers.text import say
+from store.errors import NotFound, NotYourOrder
 from store.model import Language
 from store.service.user import find_user, register_user
 
@@ -62,6 +63,12 @@ async def dispatch(event: Event, ctx: ShopContext) -> list[Action]:
     except ForgedCallback:
         assert isinstance(event, ButtonPress)
         return refuse(event, say(lang, "error.forged"))
+    except (NotYourOrder, NotFound) as error:
+        # Refusals every handler would word the same way: a stale or forged id.
+        if not isinstance(event, ButtonPress | TextMessage):
+            raise
+        key = "error.not_yours" if isinstance(error, NotYourOrder) else "error.not_found"
+        return refuse(event, say(lang, key))
     except Exception:
         log.exception("handling failed: %s", describe(event))
         if isinstance(event, PreCheckout):

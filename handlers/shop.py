@@ -11,7 +11,6 @@ from handlers.respond import refuse, show
 from handlers.text import Markup, say
 from store.errors import (
     NotFound,
-    NotYourOrder,
     OutOfStock,
     QuantityNotAllowed,
     TooManyOpenOrders,
@@ -160,14 +159,9 @@ async def on_cancel_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
     """An unpaid order is cancelled and its keys released."""
-    try:
-        order = await cancel_order(
-            ctx.uow(), user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now()
-        )
-    except NotYourOrder:
-        return refuse(event, say(lang, "error.not_yours"))
-    except NotFound:
-        return refuse(event, say(lang, "error.not_found"))
+    order = await cancel_order(
+        ctx.uow(), user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now()
+    )
     if order.status is not OrderStatus.EXPIRED or order.paid_at is not None:
         status = say(lang, f"status.{order.status.value}")
         return refuse(event, say(lang, "error.not_payable", status=status))

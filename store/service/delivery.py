@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from store.card_key_cipher import CardKeyCipher
-from store.errors import KeysNotAvailable, NotYourOrder, OrderNotFound
+from store.errors import KeysNotAvailable
 from store.model import OrderStatus, OutboxItem, RevealedKeys
+from store.service.order import owned_order
 from store.unit_of_work import UnitOfWork
 
 CLAIM_TIMEOUT = timedelta(minutes=2)
@@ -18,11 +19,7 @@ async def reveal_keys(
 ) -> RevealedKeys:
     """The order's keys in clear, for its owner only; the first reveal is recorded."""
     async with uow:
-        order = await uow.orders.get(order_id)
-        if order is None:
-            raise OrderNotFound(order_id)
-        if order.user_id != user_id:
-            raise NotYourOrder(order_id)
+        order = await owned_order(uow, order_id, user_id)
         if not order.has_keys:
             raise KeysNotAvailable(order.status.value)
         product = await uow.catalog.product(order.sku, with_stock=False)

@@ -101,10 +101,9 @@ async def list_orders(
     return Page(items=items, page=min(max(page, 0), pages - 1), pages=pages)
 
 
-async def get_order(uow: UnitOfWork, *, user_id: int, order_id: int) -> Order:
-    """The order, only for its owner; anyone else is told it is not theirs."""
-    async with uow:
-        order = await uow.orders.get(order_id)
+async def owned_order(uow: UnitOfWork, order_id: int, user_id: int) -> Order:
+    """Inside an open unit of work: the order if it is this buyer's, else the refusal."""
+    order = await uow.orders.get(order_id)
     if order is None:
         raise OrderNotFound(order_id)
     if order.user_id != user_id:
@@ -112,14 +111,16 @@ async def get_order(uow: UnitOfWork, *, user_id: int, order_id: int) -> Order:
     return order
 
 
+async def get_order(uow: UnitOfWork, *, user_id: int, order_id: int) -> Order:
+    """The order, only for its owner; anyone else is told it is not theirs."""
+    async with uow:
+        return await owned_order(uow, order_id, user_id)
+
+
 async def cancel_order(uow: UnitOfWork, *, user_id: int, order_id: int, now: datetime) -> Order:
     """The buyer gives up an unpaid order; its keys go back to stock at once."""
     async with uow:
-        order = await uow.orders.get(order_id)
-        if order is None:
-            raise OrderNotFound(order_id)
-        if order.user_id != user_id:
-            raise NotYourOrder(order_id)
+        await owned_order(uow, order_id, user_id)
         if await uow.orders.move(order_id, [OrderStatus.AWAITING_PAYMENT], OrderStatus.EXPIRED):
             await uow.card_keys.release(order_id, now)
         cancelled = await uow.orders.get(order_id)

@@ -9,8 +9,6 @@ from typing import Protocol
 
 from store.errors import (
     InsufficientBalance,
-    NotYourOrder,
-    OrderNotFound,
     OrderNotPayable,
     RefundNotAllowed,
 )
@@ -22,7 +20,7 @@ from store.model import (
     PaymentOutcome,
     PreCheckoutVerdict,
 )
-from store.service.order import ADMINS_CHAT, HoldRules
+from store.service.order import ADMINS_CHAT, HoldRules, owned_order
 from store.unit_of_work import UnitOfWork
 
 STARS = "XTR"
@@ -261,11 +259,7 @@ async def pay_with_wallet(
     """Pay an order from the wallet: one debit entry, keyed by the order, never below zero."""
     async with uow:
         await uow.users.lock(user_id)
-        order = await uow.orders.get(order_id)
-        if order is None:
-            raise OrderNotFound(order_id)
-        if order.user_id != user_id:
-            raise NotYourOrder(order_id)
+        order = await owned_order(uow, order_id, user_id)
         if order.status not in (OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED):
             raise OrderNotPayable(order.status.value)
         balance = await uow.ledger.balance(user_id)
@@ -301,11 +295,7 @@ async def refund_awaiting_stock(
     press cannot refund twice; a refused refund puts it back.
     """
     async with new_uow() as uow:
-        order = await uow.orders.get(order_id)
-        if order is None:
-            raise OrderNotFound(order_id)
-        if order.user_id != user_id:
-            raise NotYourOrder(order_id)
+        order = await owned_order(uow, order_id, user_id)
         if not await uow.orders.move(order_id, [OrderStatus.AWAITING_STOCK], OrderStatus.REFUNDING):
             raise RefundNotAllowed(order.status.value)
         if order.payment_method is PaymentMethod.WALLET:

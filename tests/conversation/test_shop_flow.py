@@ -352,3 +352,44 @@ async def test_a_payment_that_found_no_stock_offers_a_refund_that_happens_once(
     again = await dispatch(press(refund), ctx)
     assert isinstance(again[0], AnswerButton) and again[0].alert
     assert refunder.refunded == [(1001, "ch-1")]  # type: ignore[attr-defined]
+
+
+async def test_a_wallet_top_up_with_stars_credits_the_balance_at_the_rate(ctx: ShopContext) -> None:
+    wallet = await dispatch(text("/wallet"), ctx)
+    invoice_actions = await dispatch(press(button(wallet, "topup:100")), ctx)
+    invoice = next(a for a in invoice_actions if isinstance(a, SendInvoice))
+    assert invoice.stars == 100 and invoice.payload == "topup:1001:100"
+    assert (await dispatch(pre_checkout(invoice.payload, 100), ctx))[0].ok  # type: ignore[union-attr]
+    credited = await dispatch(paid(invoice.payload, 100, charge_id="top-1"), ctx)
+    assert "Added ¥10.00" in html(credited) and "Balance now: ¥10.00" in html(credited)
+    forged = await dispatch(pre_checkout("topup:1001:7", 7), ctx)
+    assert not forged[0].ok  # type: ignore[union-attr]
+
+
+async def test_paysupport_and_terms_answer_as_telegram_requires(ctx: ShopContext) -> None:
+    assert "@kamibot_support" in html(await dispatch(text("/paysupport"), ctx))
+    assert "Terms of service" in html(await dispatch(text("/terms"), ctx))
+    assert "服务条款" in html(await dispatch(text("/terms", user_id=3003, language_code="zh"), ctx))
+
+
+async def test_admins_hear_once_when_stock_falls_below_the_threshold(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)  # threshold 2
+    await dispatch(press("buy:STEAM-50:1"), ctx)
+    assert not await claim_outbox(uow(), now=clock.now())
+    await dispatch(press("buy:STEAM-50:1", user_id=2002), ctx)
+    await dispatch(press("buy:STEAM-50:1", user_id=2003), ctx)
+    [alert] = await claim_outbox(uow(), now=clock.now())
+    [message] = await render_outbox(alert, ctx)
+    assert isinstance(message, SendText) and message.chat_id == 42
+    assert "Low stock" in message.html and "has 0 left" in message.html
+
+
+async def test_stock_status_is_for_admins_only(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    assert "admins only" in html(await dispatch(text("/stock"), ctx))
+    status = html(await dispatch(text("/stock", user_id=42), ctx))
+    assert "<code>STEAM-50</code> 3 / 0 / 0" in status

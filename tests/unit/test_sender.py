@@ -39,8 +39,19 @@ class FakeTime:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        """The sender's injected sleep: virtual time moves on, the loop runs others once."""
         self.now += seconds
-        await asyncio.sleep(0)
+        await pass_turn()
+
+    advance = sleep
+    """What a test calls to let virtual time pass."""
+
+
+async def pass_turn() -> None:
+    """Let every other ready task run one step (no time passes, real or virtual)."""
+    turn = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_soon(turn.set_result, None)
+    await turn
 
 
 class RecordingCall:
@@ -131,7 +142,7 @@ async def test_a_chat_that_rested_gets_its_burst_back(time: FakeTime, outbox: Ou
     sender = sender_on(time)
     await within_deadline(*(sender.send(1, outbox.message(1, "early")) for _ in range(3)))
 
-    await time.sleep(3.0)
+    await time.advance(3.0)
     await within_deadline(*(sender.send(1, outbox.message(1, "late")) for _ in range(3)))
 
     assert outbox.times() == [0.0, 0.0, 0.0, 3.0, 3.0, 3.0]
@@ -382,7 +393,7 @@ async def test_idle_chat_state_is_dropped(time: FakeTime, outbox: Outbox) -> Non
     # Only the chats sent to in the last second still have a bucket refilling; the rest are gone.
     assert sender.tracked_chats <= 31
 
-    await time.sleep(3.0)
+    await time.advance(3.0)
     await within_deadline(sender.send(1000, outbox.message(1000, "later")))
 
     assert sender.tracked_chats == 1
@@ -395,7 +406,7 @@ async def test_a_chat_is_forgotten_once_its_bucket_has_refilled(
     await within_deadline(sender.send(1, outbox.message(1, "hi")))
     assert sender.tracked_chats == 1
 
-    await time.sleep(1.0)
+    await time.advance(1.0)
     await within_deadline(sender.send(2, outbox.message(2, "hi")))
 
     assert sender.tracked_chats == 1  # chat 1 is gone, chat 2 is refilling
@@ -407,7 +418,7 @@ async def test_a_chat_whose_bucket_refilled_during_a_slow_call_is_forgotten_when
     sender = sender_on(time, Limits(per_chat_burst=1))
 
     async def slow_call() -> str:
-        await time.sleep(2.0)
+        await time.advance(2.0)
         return "sent"
 
     await within_deadline(sender.send(1, slow_call))
@@ -422,7 +433,7 @@ async def test_a_cancelled_call_gives_its_turn_to_the_next_one(
     await within_deadline(sender.send(1, outbox.message(1, "first")))
     doomed = asyncio.ensure_future(sender.send(1, outbox.message(1, "cancelled")))
     after = asyncio.ensure_future(sender.send(1, outbox.message(1, "after")))
-    await asyncio.sleep(0)
+    await pass_turn()
 
     doomed.cancel()
     await within_deadline(after)
@@ -440,7 +451,7 @@ async def test_the_sender_leaves_no_task_behind_once_everything_is_sent(
     await within_deadline(
         *(sender.send(chat % 7, outbox.message(chat, "hi")) for chat in range(50))
     )
-    await asyncio.sleep(0)
+    await pass_turn()
 
     assert asyncio.all_tasks() == {asyncio.current_task()}
 

@@ -25,7 +25,8 @@ from store.database import create_engine
 from store.migration import upgrade
 from store.model import Language
 from store.service.order import HoldRules
-from store.service.payment import RefundFailed, TopupRules
+from store.service.payment import TopupRules
+from store.service.refund import RefundFailed, RefundRules
 from store.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def build_context(
         topup=TopupRules(
             star_value_minor=settings.STAR_VALUE_MINOR, allowed_stars=settings.TOPUP_STARS
         ),
+        refund=RefundRules(window_days=settings.REFUND_WINDOW_DAYS),
         admin_ids=frozenset(settings.ADMIN_IDS),
         shop_name=settings.SHOP_NAME,
         currency=settings.SHOP_CURRENCY,

@@ -41,6 +41,7 @@ class Settings(BaseModel):
     MAX_OPEN_RESERVATIONS: int = Field(default=3, ge=1)
     DEFAULT_ORDER_LIMIT: int = Field(default=10, ge=1)
     SUPPORT_CONTACT: str = "@kamibot_support"
+    REFUND_WINDOW_DAYS: int = Field(default=7, ge=0, le=365)
     LOG_LEVEL: str = "INFO"
 
     @field_validator("ADMIN_IDS", "TOPUP_STARS", mode="before")

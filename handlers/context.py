@@ -8,7 +8,8 @@ from handlers.language import LanguageMemory
 from store.card_key_cipher import CardKeyCipher
 from store.clock import Clock
 from store.service.order import HoldRules
-from store.service.payment import StarRefunder, TopupRules
+from store.service.payment import TopupRules
+from store.service.refund import RefundRules, StarRefunder
 from store.unit_of_work import UnitOfWorkFactory
 
 
@@ -20,6 +21,7 @@ class ShopContext:
     refunder: StarRefunder
     hold: HoldRules
     topup: TopupRules
+    refund: RefundRules = field(default_factory=RefundRules)
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     shop_name: str = "Kamibot"
     currency: str = "CNY"

@@ -19,12 +19,11 @@ from store.money import format_money
 from store.service.order import get_order
 from store.service.payment import (
     InvoicePayload,
-    RefundFailed,
     check_pre_checkout,
     confirm_payment,
     pay_with_wallet,
-    refund_awaiting_stock,
 )
+from store.service.refund import RefundFailed, refund_order
 from store.service.wallet import show_wallet
 
 
@@ -156,12 +155,13 @@ async def on_refund_pressed(
 ) -> list[Action]:
     """A paid order that found no stock is refunded at once, Stars or wallet."""
     try:
-        order = await refund_awaiting_stock(
+        order = await refund_order(
             ctx.uow,
             user_id=event.person.user_id,
             order_id=order_id,
             now=ctx.clock.now(),
             refunder=ctx.refunder,
+            rules=ctx.refund,
         )
     except RefundNotAllowed as error:
         return refuse(event, say(lang, "error.refund", status=say(lang, f"status.{error}")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -34,6 +34,8 @@ class KeyStatus(StrEnum):
     AVAILABLE = "available"
     RESERVED = "reserved"
     SOLD = "sold"
+    BAD = "bad"
+    """Reported and confirmed (or replaced) as not working: never sold again."""
 
 
 class PaymentMethod(StrEnum):
@@ -218,3 +220,125 @@ class OutboxKind(StrEnum):
     ADMIN_ALERT = "admin_alert"
     LOW_STOCK = "low_stock"
     RESERVATION_EXPIRED = "reservation_expired"
+
+
+# --- after-sales and human support -------------------------------------------------------
+
+
+class TicketStatus(StrEnum):
+    QUEUED = "queued"
+    ASSIGNED = "assigned"
+    CLOSED = "closed"
+
+
+class TicketPriority(IntEnum):
+    """Lower is served first: bad-key cases, then merchants, then everyone else."""
+
+    BAD_KEY = 0
+    MERCHANT = 1
+    GENERAL = 2
+
+
+class CaseReason(StrEnum):
+    ALREADY_REDEEMED = "redeemed"
+    INVALID = "invalid"
+    WRONG_REGION = "region"
+    OTHER = "other"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    REPLACED = "replaced"
+    REFUNDED = "refunded"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class Agent:
+    user_id: int
+    display_name: str
+    on_duty: bool
+    capacity: int
+    active_ticket_id: int | None
+    open_tickets: int = 0
+
+    @property
+    def has_room(self) -> bool:
+        return self.on_duty and self.open_tickets < self.capacity
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    user_id: int
+    status: TicketStatus
+    priority: TicketPriority
+    kind: str
+    case_id: int | None
+    agent_id: int | None
+    subject: str
+    created_at: datetime
+    assigned_at: datetime | None = None
+    first_response_at: datetime | None = None
+    waiting_since: datetime | None = None
+    closed_at: datetime | None = None
+    rating: int | None = None
+    queue_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class QueueStanding:
+    """Where a queued ticket stands: its place (1 = next) and the expected wait."""
+
+    ticket: Ticket
+    position: int
+    expected_wait_seconds: int | None
+    agents_on_duty: int
+
+
+@dataclass(frozen=True)
+class TicketMessage:
+    id: int
+    ticket_id: int
+    sender: str
+    author_id: int
+    body: str
+    media: str | None
+    source_chat_id: int | None
+    source_message_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    user_id: int
+    order_id: int
+    card_key_id: int
+    reason: CaseReason
+    status: CaseStatus
+    screenshot: str | None
+    decision_note: str | None
+    replacement_key_id: int | None
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SupportStats:
+    tickets_today: int
+    questions_today: int
+    contained_today: int
+    first_response_median_seconds: float | None
+    first_response_p90_seconds: float | None
+    breaches_today: int
+    ratings: int
+    csat_percent: float | None
+    """Share of ratings that are 4 or 5."""
+    average_rating: float | None
+
+    @property
+    def containment_percent(self) -> float | None:
+        if not self.questions_today:
+            return None
+        return 100.0 * self.contained_today / self.questions_today

@@ -175,3 +175,108 @@ outbox = Table(
     UniqueConstraint("dedupe_key"),
     Index("ix_outbox_status", "status", "id"),
 )
+
+# --- after-sales and human support -------------------------------------------------------
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("display_name", String(64), nullable=False),
+    Column("on_duty", Boolean, nullable=False, default=False),
+    Column("capacity", Integer, nullable=False, default=3),
+    Column("active_ticket_id", Integer, nullable=True),
+    Column("duty_changed_at", Timestamp, nullable=False),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("case_id", Integer, nullable=True),
+    Column("agent_id", BigInteger, nullable=True),
+    Column("subject", String(200), nullable=False, default=""),
+    Column("created_at", Timestamp, nullable=False),
+    Column("assigned_at", Timestamp, nullable=True),
+    Column("first_response_at", Timestamp, nullable=True),
+    Column("waiting_since", Timestamp, nullable=True),
+    Column("closed_at", Timestamp, nullable=True),
+    Column("rating", Integer, nullable=True),
+    Column("queue_message_id", Integer, nullable=True),
+    Index("ix_tickets_status_priority", "status", "priority", "id"),
+    Index("ix_tickets_user", "user_id", "id"),
+    Index("ix_tickets_agent", "agent_id", "status"),
+)
+
+ticket_messages = Table(
+    "ticket_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
+    Column("sender", String(8), nullable=False),
+    Column("author_id", BigInteger, nullable=False),
+    Column("body", Text, nullable=False, default=""),
+    Column("media", String(10), nullable=True),
+    Column("source_chat_id", BigInteger, nullable=True),
+    Column("source_message_id", Integer, nullable=True),
+    Column("relayed", Boolean, nullable=False, default=False),
+    Column("created_at", Timestamp, nullable=False),
+    Index("ix_ticket_messages_ticket", "ticket_id", "id"),
+)
+
+response_breaches = Table(
+    "response_breaches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
+    Column("target", String(8), nullable=False),
+    Column("due_at", Timestamp, nullable=False),
+    Column("recorded_at", Timestamp, nullable=False),
+    UniqueConstraint("ticket_id", "target", "due_at", name="uq_response_breaches_once"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("card_key_id", Integer, ForeignKey("card_keys.id"), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("screenshot", String(255), nullable=True),
+    Column("decision_note", String(500), nullable=True),
+    Column("replacement_key_id", Integer, nullable=True),
+    Column("decided_by", BigInteger, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("decided_at", Timestamp, nullable=True),
+    Index("ix_cases_user", "user_id", "id"),
+    Index("ix_cases_key", "card_key_id"),
+)
+
+questions = Table(
+    "questions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("entry_id", String(40), nullable=True),
+    Column("score", Integer, nullable=False),
+    Column("helpful", Boolean, nullable=True),
+    Column("asked_at", Timestamp, nullable=False),
+    Index("ix_questions_asked", "asked_at"),
+)
+
+conversation_states = Table(
+    "conversation_states",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("state", String(32), nullable=False),
+    Column("data", Text, nullable=False, default="{}"),
+    Column("updated_at", Timestamp, nullable=False),
+)

@@ -9,12 +9,17 @@ from typing import Protocol, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from store.repository.agent import SqlAgentRepository
 from store.repository.card_key import SqlCardKeyRepository
+from store.repository.case import SqlCaseRepository
 from store.repository.catalog import SqlCatalogRepository
+from store.repository.conversation_state import SqlConversationStateRepository
 from store.repository.ledger import SqlLedgerRepository
 from store.repository.order import SqlOrderRepository
 from store.repository.outbox import SqlOutboxRepository
 from store.repository.payment import SqlPaymentRepository
+from store.repository.question import SqlQuestionRepository
+from store.repository.ticket import SqlTicketRepository
 from store.repository.user import SqlUserRepository
 
 
@@ -26,6 +31,11 @@ class UnitOfWork(Protocol):
     ledger: SqlLedgerRepository
     outbox: SqlOutboxRepository
     users: SqlUserRepository
+    tickets: SqlTicketRepository
+    agents: SqlAgentRepository
+    cases: SqlCaseRepository
+    questions: SqlQuestionRepository
+    states: SqlConversationStateRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -105,6 +115,11 @@ class SqlUnitOfWork:
         self.ledger = SqlLedgerRepository(connection, dialect)
         self.outbox = SqlOutboxRepository(connection, dialect)
         self.users = SqlUserRepository(connection, dialect)
+        self.tickets = SqlTicketRepository(connection, dialect)
+        self.agents = SqlAgentRepository(connection, dialect)
+        self.cases = SqlCaseRepository(connection)
+        self.questions = SqlQuestionRepository(connection)
+        self.states = SqlConversationStateRepository(connection, dialect)
         return self
 
     async def __aexit__(

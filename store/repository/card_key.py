@@ -149,6 +149,44 @@ class SqlCardKeyRepository:
         )
         return list(rows.scalars())
 
+    async def sold_keys(self, order_id: int) -> list[tuple[int, str]]:
+        """(key id, ciphertext) of the keys an order holds, in the order they were sold."""
+        rows = await self._c.execute(
+            select(card_keys.c.id, card_keys.c.ciphertext)
+            .where(and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.SOLD))
+            .order_by(card_keys.c.id)
+        )
+        return [(r.id, r.ciphertext) for r in rows]
+
+    async def return_to_stock(self, order_id: int, now: datetime) -> int:
+        """A refunded order's unrevealed keys go back on sale, their history saying why."""
+        result = await self._c.execute(
+            update(card_keys)
+            .where(and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.SOLD))
+            .values(status=KeyStatus.AVAILABLE.value, order_id=None, sold_at=None)
+            .returning(card_keys.c.id)
+        )
+        ids = list(result.scalars())
+        await self._record(ids, "refunded", order_id, now)
+        return len(ids)
+
+    async def mark_bad(self, key_id: int, order_id: int, now: datetime) -> bool:
+        """A sold key confirmed (or replaced) as not working: kept with its order, never resold."""
+        result = await self._c.execute(
+            update(card_keys)
+            .where(
+                and_(
+                    card_keys.c.id == key_id,
+                    card_keys.c.order_id == order_id,
+                    card_keys.c.status == KeyStatus.SOLD,
+                )
+            )
+            .values(status=KeyStatus.BAD.value)
+        )
+        if result.rowcount == 1:
+            await self._record([key_id], "bad", order_id, now)
+        return result.rowcount == 1
+
     async def record_reveal(self, order_id: int, now: datetime) -> None:
         ids = (
             await self._c.execute(select(card_keys.c.id).where(card_keys.c.order_id == order_id))

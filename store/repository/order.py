@@ -107,23 +107,42 @@ class SqlOrderRepository:
         return [_order(r) for r in rows]
 
     async def move(
-        self, order_id: int, leaving: Iterable[OrderStatus], to: OrderStatus, **values: Any
+        self,
+        order_id: int,
+        leaving: Iterable[OrderStatus],
+        to: OrderStatus,
+        *,
+        unrevealed: bool = False,
+        **values: Any,
     ) -> bool:
-        """Change status only if the order is still in one of `leaving`; true if it changed."""
+        """Change status only if the order is still in one of `leaving` (and, with `unrevealed`,
+        its keys were never shown); true if it changed."""
+        where = and_(orders.c.id == order_id, orders.c.status.in_([s.value for s in leaving]))
+        if unrevealed:
+            where = and_(where, orders.c.revealed_at.is_(None))
         result = await self._c.execute(
-            update(orders)
-            .where(and_(orders.c.id == order_id, orders.c.status.in_([s.value for s in leaving])))
-            .values(status=to.value, **values)
+            update(orders).where(where).values(status=to.value, **values)
         )
         return result.rowcount == 1
 
-    async def mark_revealed(self, order_id: int, now: datetime) -> bool:
-        result = await self._c.execute(
+    async def mark_revealed(self, order_id: int, now: datetime) -> bool | None:
+        """Record a reveal: True the first time, False after that, None if it has no keys now.
+
+        Conditional on the status, so a reveal racing a refund cannot show refunded keys.
+        """
+        revealable = and_(
+            orders.c.id == order_id,
+            orders.c.status.in_([OrderStatus.PAID.value, OrderStatus.DELIVERED.value]),
+        )
+        first = await self._c.execute(
             update(orders)
-            .where(and_(orders.c.id == order_id, orders.c.revealed_at.is_(None)))
+            .where(and_(revealable, orders.c.revealed_at.is_(None)))
             .values(revealed_at=now)
         )
-        return result.rowcount == 1
+        if first.rowcount == 1:
+            return True
+        still = await self._c.execute(select(orders.c.id).where(revealable))
+        return False if still.first() else None
 
     async def set_expiry(self, order_id: int, expires_at: datetime) -> None:
         await self._c.execute(

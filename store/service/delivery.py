@@ -20,11 +20,11 @@ async def reveal_keys(
     """The order's keys in clear, for its owner only; the first reveal is recorded."""
     async with uow:
         order = await owned_order(uow, order_id, user_id)
-        if not order.has_keys:
+        first = await uow.orders.mark_revealed(order_id, now)
+        if first is None:
             raise KeysNotAvailable(order.status.value)
         product = await uow.catalog.product(order.sku, with_stock=False)
         ciphertexts = await uow.card_keys.sold_ciphertexts(order_id)
-        first = await uow.orders.mark_revealed(order_id, now)
         if first:
             await uow.card_keys.record_reveal(order_id, now)
         await uow.commit()

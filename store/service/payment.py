@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from store.errors import (
-    InsufficientBalance,
-    OrderNotPayable,
-    RefundNotAllowed,
-)
+from store.errors import InsufficientBalance, OrderNotPayable
 from store.model import (
     Order,
     OrderStatus,
@@ -56,16 +50,6 @@ class InvoicePayload:
 class TopupRules:
     star_value_minor: int
     allowed_stars: tuple[int, ...]
-
-
-class StarRefunder(Protocol):
-    """The port to Telegram's refundStarPayment, implemented by each runtime."""
-
-    async def refund_star_payment(self, user_id: int, charge_id: str) -> None: ...
-
-
-class RefundFailed(Exception):
-    """Telegram refused the refund; the order is left as it was."""
 
 
 async def _hold_for_payment(uow: UnitOfWork, order: Order, now: datetime, rules: HoldRules) -> bool:
@@ -279,58 +263,3 @@ async def pay_with_wallet(
         paid = await uow.orders.get(order.id)
         await uow.commit()
     return PaymentOutcome(order=paid, duplicate=False, delivered=True)
-
-
-async def refund_awaiting_stock(
-    new_uow: Callable[[], UnitOfWork],
-    *,
-    user_id: int,
-    order_id: int,
-    now: datetime,
-    refunder: StarRefunder,
-) -> Order:
-    """Refund a paid order that has no keys: Stars back through Telegram, wallet back to wallet.
-
-    The order is moved to `refunding` and committed before Telegram is called, so a second
-    press cannot refund twice; a refused refund puts it back.
-    """
-    async with new_uow() as uow:
-        order = await owned_order(uow, order_id, user_id)
-        if not await uow.orders.move(order_id, [OrderStatus.AWAITING_STOCK], OrderStatus.REFUNDING):
-            raise RefundNotAllowed(order.status.value)
-        if order.payment_method is PaymentMethod.WALLET:
-            await uow.ledger.append(
-                user_id,
-                order.total_minor,
-                f"Refund of order #{order_id}",
-                f"refund:{order_id}",
-                now,
-                order_id=order_id,
-            )
-            await uow.orders.move(
-                order_id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now
-            )
-            refunded = await uow.orders.get(order_id)
-            await uow.commit()
-            assert refunded is not None
-            return refunded
-        charge_id = await uow.payments.charge_for_order(order_id)
-        await uow.commit()
-    try:
-        if charge_id is None:
-            raise RefundFailed("no payment recorded")
-        await refunder.refund_star_payment(user_id, charge_id)
-    except Exception:
-        async with new_uow() as uow:
-            await uow.orders.move(order_id, [OrderStatus.REFUNDING], OrderStatus.AWAITING_STOCK)
-            await uow.commit()
-        raise
-    async with new_uow() as uow:
-        await uow.payments.mark_refunded(charge_id, now)
-        await uow.orders.move(
-            order_id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now
-        )
-        refunded = await uow.orders.get(order_id)
-        await uow.commit()
-    assert refunded is not None
-    return refunded

@@ -17,8 +17,8 @@ from store.service.payment import (
     check_pre_checkout,
     confirm_payment,
     pay_with_wallet,
-    refund_awaiting_stock,
 )
+from store.service.refund import RefundFailed, RefundRules, refund_order
 from store.service.stock import import_card_keys
 from store.service.wallet import credit_wallet, show_wallet
 from store.tables import ledger_entries, payments
@@ -27,6 +27,7 @@ from tests.conftest import FakeClock
 from tests.factories import key_file, stocked_shop
 
 RULES = HoldRules(minutes=15, max_open=3)
+RULES_REFUND = RefundRules(window_days=7)
 TOPUP = TopupRules(star_value_minor=10, allowed_stars=(50, 100))
 
 
@@ -37,7 +38,7 @@ class FakeRefunder:
 
     async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
         if self.fail:
-            from store.service.payment import RefundFailed
+            from store.service.refund import RefundFailed
 
             raise RefundFailed("telegram said no")
         self.refunded.append((user_id, charge_id))
@@ -185,13 +186,13 @@ async def test_a_waiting_order_is_refunded_once_through_telegram(
     await _reserve(uow, clock, user_id=2)
     await _pay(uow, clock, late, "charge-late")
     refunder = FakeRefunder()
-    refunded = await refund_awaiting_stock(
-        uow, user_id=1, order_id=late, now=clock.now(), refunder=refunder
+    refunded = await refund_order(
+        uow, user_id=1, order_id=late, now=clock.now(), refunder=refunder, rules=RULES_REFUND
     )
     assert refunded.status is OrderStatus.REFUNDED
     with pytest.raises(RefundNotAllowed):
-        await refund_awaiting_stock(
-            uow, user_id=1, order_id=late, now=clock.now(), refunder=refunder
+        await refund_order(
+            uow, user_id=1, order_id=late, now=clock.now(), refunder=refunder, rules=RULES_REFUND
         )
     assert refunder.refunded == [(1, "charge-late")]
 
@@ -205,11 +206,15 @@ async def test_a_refused_refund_leaves_the_order_waiting(
     await expire_reservations(uow(), now=clock.now())
     await _reserve(uow, clock, user_id=2)
     await _pay(uow, clock, late, "charge-late")
-    from store.service.payment import RefundFailed
 
     with pytest.raises(RefundFailed):
-        await refund_awaiting_stock(
-            uow, user_id=1, order_id=late, now=clock.now(), refunder=FakeRefunder(fail=True)
+        await refund_order(
+            uow,
+            user_id=1,
+            order_id=late,
+            now=clock.now(),
+            refunder=FakeRefunder(fail=True),
+            rules=RULES_REFUND,
         )
     async with uow() as tx:
         order = await tx.orders.get(late)

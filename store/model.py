@@ -220,6 +220,11 @@ class OutboxKind(StrEnum):
     ADMIN_ALERT = "admin_alert"
     LOW_STOCK = "low_stock"
     RESERVATION_EXPIRED = "reservation_expired"
+    TICKET_ASSIGNED = "ticket_assigned"
+    QUEUE_POSITION = "queue_position"
+    RESPONSE_BREACH = "response_breach"
+    RATE_TICKET = "rate_ticket"
+    CASE_DECIDED = "case_decided"
 
 
 # --- after-sales and human support -------------------------------------------------------

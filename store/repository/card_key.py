@@ -189,7 +189,11 @@ class SqlCardKeyRepository:
 
     async def record_reveal(self, order_id: int, now: datetime) -> None:
         ids = (
-            await self._c.execute(select(card_keys.c.id).where(card_keys.c.order_id == order_id))
+            await self._c.execute(
+                select(card_keys.c.id).where(
+                    and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.SOLD)
+                )
+            )
         ).scalars()
         await self._record(list(ids), "revealed", order_id, now)
 

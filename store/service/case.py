@@ -1,0 +1,243 @@
+""" "My key doesn't work": a case per report, replaced by rule or decided by an agent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from store.card_key_cipher import CardKeyCipher
+from store.errors import KeysNotAvailable, NotFound, OutOfStock, ShopError
+from store.model import (
+    Case,
+    CaseReason,
+    CaseStatus,
+    OrderStatus,
+    OutboxKind,
+    PaymentMethod,
+    TicketPriority,
+)
+from store.service.order import owned_order
+from store.service.refund import StarRefunder
+from store.service.ticket import Handoff, ask_for_human
+from store.unit_of_work import UnitOfWork
+
+
+class CaseClosed(ShopError):
+    """The case was already decided."""
+
+
+@dataclass(frozen=True)
+class ReplacementRules:
+    """When a reported key is replaced with no human: all must hold (and stock must remain)."""
+
+    enabled: bool = True
+    within_hours: int = 24
+    cooldown_days: int = 30
+    max_order_minor: int = 20_000
+
+
+@dataclass(frozen=True)
+class ReportedKey:
+    key_id: int
+    masked: str
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    case: Case
+    replaced: bool
+    handoff: Handoff | None = None
+
+
+def mask(card_key: str) -> str:
+    """Enough of a key to tell it apart in a list, not enough to use it."""
+    return card_key if len(card_key) <= 6 else f"{card_key[:4]}…{card_key[-2:]}"
+
+
+async def keys_to_report(
+    uow: UnitOfWork, *, user_id: int, order_id: int, cipher: CardKeyCipher
+) -> list[ReportedKey]:
+    """The buyer's keys in an order, masked, to pick the one that does not work."""
+    async with uow:
+        order = await owned_order(uow, order_id, user_id)
+        if not order.has_keys:
+            raise KeysNotAvailable(order.status.value)
+        keys = await uow.card_keys.sold_keys(order_id)
+    return [ReportedKey(key_id, mask(cipher.decrypt(token))) for key_id, token in keys]
+
+
+async def report_bad_key(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    first_name: str,
+    order_id: int,
+    key_id: int,
+    reason: CaseReason,
+    screenshot: str | None,
+    now: datetime,
+    rules: ReplacementRules,
+) -> CaseOutcome:
+    """Open a case; replace the key at once when the rules allow, else queue it for an agent."""
+    async with uow:
+        order = await owned_order(uow, order_id, user_id)
+        if not order.has_keys or key_id not in {
+            k for k, _ in await uow.card_keys.sold_keys(order_id)
+        }:
+            raise KeysNotAvailable(order.status.value)
+        first_report = await uow.cases.reports_on_key(key_id) == 0
+        case_id = await uow.cases.add(
+            user_id=user_id,
+            order_id=order_id,
+            card_key_id=key_id,
+            reason=reason.value,
+            status=CaseStatus.OPEN.value,
+            screenshot=screenshot,
+            created_at=now,
+        )
+        recent = await uow.cases.replacements_since(
+            user_id, now - timedelta(days=rules.cooldown_days)
+        )
+        automatic = (
+            rules.enabled
+            and first_report
+            and order.paid_at is not None
+            and now - order.paid_at <= timedelta(hours=rules.within_hours)
+            and recent == 0
+            and order.unit_price_minor * order.quantity <= rules.max_order_minor
+        )
+        if automatic and await _replace(
+            uow, case_id, order_id, order.sku, key_id, now, decided_by=None
+        ):
+            case = await uow.cases.get(case_id)
+            await uow.commit()
+            assert case is not None
+            return CaseOutcome(case, replaced=True)
+        await uow.commit()
+    summary = f"Bad key, order #{order_id}, reason: {reason.value}"
+    handoff = await ask_for_human(
+        uow,
+        user_id=user_id,
+        first_name=first_name,
+        text=summary,
+        now=now,
+        priority=TicketPriority.BAD_KEY,
+        kind="bad_key",
+        case_id=case_id,
+    )
+    async with uow:
+        case = await uow.cases.get(case_id)
+    assert case is not None
+    return CaseOutcome(case, replaced=False, handoff=handoff)
+
+
+async def _replace(
+    uow: UnitOfWork,
+    case_id: int,
+    order_id: int,
+    sku: str,
+    key_id: int,
+    now: datetime,
+    decided_by: int | None,
+) -> bool:
+    claimed = await uow.card_keys.claim(sku, order_id, 1, now)
+    if len(claimed) != 1:
+        return False
+    await uow.card_keys.sell(order_id, now)
+    await uow.card_keys.mark_bad(key_id, order_id, now)
+    return await uow.cases.decide(
+        case_id, CaseStatus.REPLACED, now, replacement_key_id=claimed[0], decided_by=decided_by
+    )
+
+
+async def decide_case(
+    new_uow: Callable[[], UnitOfWork],
+    *,
+    agent_id: int,
+    case_id: int,
+    decision: CaseStatus,
+    note: str,
+    now: datetime,
+    refunder: StarRefunder,
+) -> Case:
+    """An agent confirms the key bad (replace or refund it) or declines with a reason for the buyer.
+
+    A refund of a one-key order paid in Stars goes back through Telegram; any other refund
+    credits the key's price to the wallet (a Stars refund cannot be partial).
+    """
+    async with new_uow() as uow:
+        if await uow.agents.get(agent_id) is None:
+            raise NotFound(agent_id)
+        case = await uow.cases.get(case_id)
+        if case is None:
+            raise NotFound(case_id)
+        if case.status is not CaseStatus.OPEN:
+            raise CaseClosed(case.status.value)
+        order = await uow.orders.get(case.order_id)
+        assert order is not None
+        if decision is CaseStatus.REPLACED:
+            if not await _replace(
+                uow, case_id, order.id, order.sku, case.card_key_id, now, agent_id
+            ):
+                raise OutOfStock(available=0)
+        elif decision is CaseStatus.DECLINED:
+            await uow.cases.decide(
+                case_id, CaseStatus.DECLINED, now, decision_note=note[:500], decided_by=agent_id
+            )
+        elif order.quantity == 1 and order.payment_method is PaymentMethod.STARS:
+            await uow.cases.decide(
+                case_id, CaseStatus.REFUNDED, now, decision_note=note[:500], decided_by=agent_id
+            )
+            await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
+            moved = await uow.orders.move(
+                order.id, [OrderStatus.PAID, OrderStatus.DELIVERED], OrderStatus.REFUNDING
+            )
+            charge_id = await uow.payments.charge_for_order(order.id)
+            if not moved or charge_id is None:
+                raise CaseClosed(order.status.value)
+            await uow.commit()
+            await refunder.refund_star_payment(
+                order.user_id, charge_id
+            )  # a failure leaves it refunding
+            async with new_uow() as done:
+                await done.payments.mark_refunded(charge_id, now)
+                await done.orders.move(
+                    order.id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now
+                )
+                await done.outbox.add(
+                    OutboxKind.CASE_DECIDED,
+                    order.user_id,
+                    f"case:{case_id}",
+                    now,
+                    body=str(case_id),
+                )
+                await done.commit()
+            return await _get_case(new_uow, case_id)
+        else:
+            await uow.cases.decide(
+                case_id, CaseStatus.REFUNDED, now, decision_note=note[:500], decided_by=agent_id
+            )
+            await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
+            await uow.ledger.append(
+                order.user_id,
+                order.unit_price_minor,
+                f"Refund of a bad key, order #{order.id}",
+                f"case:{case_id}",
+                now,
+                order_id=order.id,
+            )
+        await uow.outbox.add(
+            OutboxKind.CASE_DECIDED, order.user_id, f"case:{case_id}", now, body=str(case_id)
+        )
+        decided = await uow.cases.get(case_id)
+        await uow.commit()
+    assert decided is not None
+    return decided
+
+
+async def _get_case(new_uow: Callable[[], UnitOfWork], case_id: int) -> Case:
+    async with new_uow() as uow:
+        case = await uow.cases.get(case_id)
+    assert case is not None
+    return case

@@ -1,0 +1,476 @@
+"""The human queue: tickets offered fairly to agents on duty, relayed messages, response targets."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from store.errors import NotFound, ShopError
+from store.model import (
+    Agent,
+    Case,
+    Order,
+    OutboxKind,
+    QueueStanding,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+)
+from store.service.order import ADMINS_CHAT
+from store.unit_of_work import UnitOfWork
+
+DEFAULT_HANDLING = timedelta(minutes=5)
+"""Assumed handling time until there is history to measure it."""
+
+
+class NotAnAgent(ShopError):
+    pass
+
+
+class NoOpenTicket(ShopError):
+    """The agent has no ticket to act on (none assigned, or not theirs)."""
+
+
+class AgentUnavailable(ShopError):
+    """A transfer names someone who is not an agent on duty with room."""
+
+
+@dataclass(frozen=True)
+class SupportRules:
+    capacity: int = 3
+    first_response_minutes: int = 5
+    next_response_minutes: int = 10
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What asking for a human did: the ticket, and either its agent or its place in the queue."""
+
+    ticket: Ticket
+    new: bool
+    agent: Agent | None = None
+    standing: QueueStanding | None = None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    ticket: Ticket
+    agent_id: int
+
+
+@dataclass(frozen=True)
+class BuyerContext:
+    """What an agent sees beside a ticket."""
+
+    user_id: int
+    first_name: str
+    orders: list[Order]
+    tickets: list[Ticket]
+    cases: list[Case]
+
+
+@dataclass(frozen=True)
+class Relay:
+    """A message to pass on: to `chat_id`, within `ticket`."""
+
+    ticket: Ticket
+    chat_id: int | None
+    message_id: int
+    assignments: list[Assignment] = field(default_factory=list)
+
+
+async def _assign_waiting(
+    uow: UnitOfWork, now: datetime, *, not_back_to: tuple[int, int] | None = None
+) -> list[Assignment]:
+    """Offer queued tickets, best first, each to the least-loaded agent on duty with room.
+
+    `not_back_to` (ticket, agent): a ticket an agent just handed back is not offered to them.
+    """
+    await uow.agents.lock_all()
+    load = {agent.user_id: agent for agent in await uow.agents.on_duty()}
+    made: list[Assignment] = []
+    for ticket in await uow.tickets.queued():
+        free = [
+            a
+            for a in load.values()
+            if a.open_tickets < a.capacity and (ticket.id, a.user_id) != not_back_to
+        ]
+        if not free:
+            if any(a.open_tickets < a.capacity for a in load.values()):
+                continue  # only the agent who handed it back has room: try the next ticket
+            break
+        agent = min(free, key=lambda a: (a.open_tickets, a.user_id))
+        if await uow.tickets.assign(ticket.id, agent.user_id, now):
+            load[agent.user_id] = Agent(
+                agent.user_id,
+                agent.display_name,
+                True,
+                agent.capacity,
+                agent.active_ticket_id,
+                agent.open_tickets + 1,
+            )
+            if agent.active_ticket_id is None or agent.open_tickets == 0:
+                await uow.agents.set_active(agent.user_id, ticket.id)
+            assigned = await uow.tickets.get(ticket.id)
+            assert assigned is not None
+            made.append(Assignment(assigned, agent.user_id))
+            await uow.outbox.add(
+                OutboxKind.TICKET_ASSIGNED,
+                agent.user_id,
+                f"assigned:{ticket.id}:{agent.user_id}:{now.isoformat()}",
+                now,
+                body=str(ticket.id),
+            )
+    if made:
+        await _note_queue_moved(uow, now)
+    return made
+
+
+async def _note_queue_moved(uow: UnitOfWork, now: datetime) -> None:
+    """Every buyer still waiting gets their place updated (one edited message each)."""
+    for place, ticket in enumerate(await uow.tickets.queued(), 1):
+        await uow.outbox.add(
+            OutboxKind.QUEUE_POSITION,
+            ticket.user_id,
+            f"queue:{ticket.id}:{place}:{now.isoformat()}",
+            now,
+            body=str(ticket.id),
+        )
+
+
+async def standing(uow: UnitOfWork, ticket: Ticket) -> QueueStanding:
+    """A queued ticket's place and expected wait, from recent handling times."""
+    queue = await uow.tickets.queued()
+    position = next((n for n, t in enumerate(queue, 1) if t.id == ticket.id), 0)
+    agents = await uow.agents.on_duty()
+    if not agents:
+        return QueueStanding(ticket, position, None, 0)
+    handled = await uow.tickets.recent_handling_seconds()
+    per_ticket = statistics.median(handled) if handled else DEFAULT_HANDLING.total_seconds()
+    slots = sum(a.capacity for a in agents)
+    return QueueStanding(ticket, position, int(position * per_ticket / slots), len(agents))
+
+
+async def ask_for_human(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    first_name: str,
+    text: str,
+    now: datetime,
+    priority: TicketPriority = TicketPriority.GENERAL,
+    kind: str = "question",
+    case_id: int | None = None,
+) -> Handoff:
+    """Open a ticket (or reuse the buyer's open one); offer it at once to an agent with room."""
+    async with uow:
+        await uow.users.ensure(user_id, first_name, now)
+        ticket = await uow.tickets.open_for_user(user_id)
+        new = ticket is None
+        if ticket is None:
+            ticket_id = await uow.tickets.add(
+                user_id=user_id,
+                status=TicketStatus.QUEUED.value,
+                priority=int(priority),
+                kind=kind,
+                case_id=case_id,
+                subject=text[:200],
+                created_at=now,
+                waiting_since=now,
+            )
+        else:
+            ticket_id = ticket.id
+            if priority < ticket.priority:  # a bad-key case lifts a waiting general question
+                await uow.tickets.set_fields(
+                    ticket_id, priority=int(priority), kind=kind, case_id=case_id
+                )
+        if text:
+            await uow.tickets.add_message(
+                ticket_id=ticket_id,
+                sender="buyer",
+                author_id=user_id,
+                body=text[:4000],
+                created_at=now,
+            )
+        await uow.tickets.mark_buyer_waiting(ticket_id, now)
+        if not await _assign_waiting(uow, now) and new and priority < TicketPriority.GENERAL:
+            await _note_queue_moved(uow, now)  # it went ahead of others: their places changed
+        current = await uow.tickets.get(ticket_id)
+        assert current is not None
+        if current.status is TicketStatus.ASSIGNED:
+            assert current.agent_id is not None
+            result = Handoff(current, new, agent=await uow.agents.get(current.agent_id))
+        else:
+            result = Handoff(current, new, standing=await standing(uow, current))
+        await uow.commit()
+    return result
+
+
+async def remember_queue_message(uow: UnitOfWork, *, ticket_id: int, message_id: int) -> None:
+    """The message that shows the buyer their place, so updates edit it instead of adding more."""
+    async with uow:
+        await uow.tickets.set_fields(ticket_id, queue_message_id=message_id)
+        await uow.commit()
+
+
+async def queue_standing(uow: UnitOfWork, *, ticket_id: int) -> QueueStanding | None:
+    async with uow:
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None or ticket.status is not TicketStatus.QUEUED:
+            return None
+        return await standing(uow, ticket)
+
+
+async def set_duty(
+    uow: UnitOfWork,
+    *,
+    agent_id: int,
+    display_name: str,
+    on: bool,
+    now: datetime,
+    rules: SupportRules,
+) -> tuple[Agent, list[Assignment]]:
+    """An agent comes on or goes off duty; coming on takes waiting tickets up to capacity."""
+    async with uow:
+        await uow.agents.ensure(agent_id, display_name, rules.capacity, now)
+        await uow.agents.set_duty(agent_id, on, now)
+        made = await _assign_waiting(uow, now) if on else []
+        agent = await uow.agents.get(agent_id)
+        await uow.commit()
+    assert agent is not None
+    return agent, made
+
+
+async def claim_next_ticket(uow: UnitOfWork, *, agent_id: int, now: datetime) -> Ticket | None:
+    """/next: the best waiting ticket goes to this agent, whatever their load; None if none wait."""
+    async with uow:
+        agent = await uow.agents.get(agent_id)
+        if agent is None:
+            raise NotAnAgent(agent_id)
+        await uow.agents.lock_all()
+        for ticket in await uow.tickets.queued(limit=5):
+            if await uow.tickets.assign(ticket.id, agent_id, now):
+                await uow.agents.set_active(agent_id, ticket.id)
+                await _note_queue_moved(uow, now)
+                taken = await uow.tickets.get(ticket.id)
+                await uow.commit()
+                return taken
+    return None
+
+
+async def agent_tickets(uow: UnitOfWork, *, agent_id: int) -> tuple[Agent | None, list[Ticket]]:
+    async with uow:
+        return await uow.agents.get(agent_id), await uow.tickets.assigned_to(agent_id)
+
+
+async def focus_ticket(uow: UnitOfWork, *, agent_id: int, ticket_id: int) -> Ticket:
+    """The agent's free text goes to this ticket from now on."""
+    async with uow:
+        ticket = await uow.tickets.get(ticket_id)
+        if (
+            ticket is None
+            or ticket.agent_id != agent_id
+            or ticket.status is not TicketStatus.ASSIGNED
+        ):
+            raise NoOpenTicket(ticket_id)
+        await uow.agents.set_active(agent_id, ticket_id)
+        await uow.commit()
+    return ticket
+
+
+async def _active_ticket(uow: UnitOfWork, agent_id: int, ticket_id: int | None = None) -> Ticket:
+    agent = await uow.agents.get(agent_id)
+    if agent is None:
+        raise NotAnAgent(agent_id)
+    wanted = ticket_id if ticket_id is not None else agent.active_ticket_id
+    ticket = await uow.tickets.get(wanted) if wanted is not None else None
+    if ticket is None or ticket.agent_id != agent_id or ticket.status is not TicketStatus.ASSIGNED:
+        mine = await uow.tickets.assigned_to(agent_id)
+        if ticket_id is not None or len(mine) != 1:
+            raise NoOpenTicket(wanted)
+        ticket = mine[0]
+        await uow.agents.set_active(agent_id, ticket.id)
+    return ticket
+
+
+async def buyer_wrote(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    text: str,
+    now: datetime,
+    media: str | None = None,
+    source_message_id: int | None = None,
+) -> Relay | None:
+    """A message from a buyer with an open ticket: kept, and passed to the agent if there is one."""
+    async with uow:
+        ticket = await uow.tickets.open_for_user(user_id)
+        if ticket is None:
+            return None
+        message_id = await uow.tickets.add_message(
+            ticket_id=ticket.id,
+            sender="buyer",
+            author_id=user_id,
+            body=text[:4000],
+            media=media,
+            source_chat_id=user_id,
+            source_message_id=source_message_id,
+            relayed=ticket.agent_id is not None,
+            created_at=now,
+        )
+        await uow.tickets.mark_buyer_waiting(ticket.id, now)
+        await uow.commit()
+    return Relay(ticket, ticket.agent_id, message_id)
+
+
+async def agent_wrote(
+    uow: UnitOfWork,
+    *,
+    agent_id: int,
+    text: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    media: str | None = None,
+    source_message_id: int | None = None,
+    note: bool = False,
+) -> Relay:
+    """An agent's reply (or private note) on their active ticket; a reply ends the buyer's wait."""
+    async with uow:
+        ticket = await _active_ticket(uow, agent_id, ticket_id)
+        message_id = await uow.tickets.add_message(
+            ticket_id=ticket.id,
+            sender="note" if note else "agent",
+            author_id=agent_id,
+            body=text[:4000],
+            media=media,
+            source_chat_id=agent_id,
+            source_message_id=source_message_id,
+            relayed=not note,
+            created_at=now,
+        )
+        if not note:
+            await uow.tickets.mark_agent_response(ticket.id, now)
+        await uow.commit()
+    return Relay(ticket, None if note else ticket.user_id, message_id)
+
+
+async def take_unrelayed(
+    uow: UnitOfWork, *, ticket_id: int
+) -> list[tuple[int, str, str | None, int | None]]:
+    """Buyer messages written while the ticket waited, to show the agent who now has it."""
+    async with uow:
+        pending = await uow.tickets.unrelayed_buyer_messages(ticket_id)
+        await uow.tickets.mark_relayed([m.id for m in pending])
+        await uow.commit()
+    return [(m.author_id, m.body, m.media, m.source_message_id) for m in pending]
+
+
+async def close_ticket(
+    uow: UnitOfWork, *, agent_id: int, now: datetime, ticket_id: int | None = None
+) -> tuple[Ticket, list[Assignment]]:
+    """Resolve the agent's ticket; the room it frees takes the next waiting ticket."""
+    async with uow:
+        ticket = await _active_ticket(uow, agent_id, ticket_id)
+        await uow.tickets.close(ticket.id, now)
+        rest = await uow.tickets.assigned_to(agent_id)
+        await uow.agents.set_active(agent_id, rest[0].id if rest else None)
+        made = await _assign_waiting(uow, now)
+        closed = await uow.tickets.get(ticket.id)
+        await uow.commit()
+    assert closed is not None
+    return closed, made
+
+
+async def transfer_ticket(
+    uow: UnitOfWork,
+    *,
+    agent_id: int,
+    to_agent_id: int | None,
+    now: datetime,
+    ticket_id: int | None = None,
+) -> tuple[Ticket, list[Assignment]]:
+    """Hand the ticket to another agent on duty, or (None) back to the queue."""
+    async with uow:
+        ticket = await _active_ticket(uow, agent_id, ticket_id)
+        if to_agent_id is None:
+            await uow.tickets.requeue(ticket.id)
+            made = await _assign_waiting(uow, now, not_back_to=(ticket.id, agent_id))
+        else:
+            target = await uow.agents.get(to_agent_id)
+            if target is None or not target.on_duty or to_agent_id == agent_id:
+                raise AgentUnavailable(to_agent_id)
+            await uow.tickets.reassign(ticket.id, agent_id, to_agent_id, now)
+            await uow.agents.set_active(to_agent_id, ticket.id)
+            await uow.outbox.add(
+                OutboxKind.TICKET_ASSIGNED,
+                to_agent_id,
+                f"assigned:{ticket.id}:{to_agent_id}:{now.isoformat()}",
+                now,
+                body=str(ticket.id),
+            )
+            made = []
+        rest = await uow.tickets.assigned_to(agent_id)
+        await uow.agents.set_active(agent_id, rest[0].id if rest else None)
+        moved = await uow.tickets.get(ticket.id)
+        await uow.commit()
+    assert moved is not None
+    return moved, made
+
+
+async def rate_ticket(uow: UnitOfWork, *, user_id: int, ticket_id: int, rating: int) -> bool:
+    """The buyer's 1–5 rating of a closed ticket, once."""
+    if not 1 <= rating <= 5:
+        return False
+    async with uow:
+        rated = await uow.tickets.rate(ticket_id, user_id, rating)
+        await uow.commit()
+    return rated
+
+
+async def buyer_context(
+    uow: UnitOfWork, *, agent_id: int, ticket_id: int
+) -> tuple[Ticket, BuyerContext]:
+    """The context card: the buyer's recent orders, earlier tickets and cases. Agents only."""
+    async with uow:
+        if await uow.agents.get(agent_id) is None:
+            raise NotAnAgent(agent_id)
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None:
+            raise NotFound(ticket_id)
+        user = await uow.users.get(ticket.user_id)
+        orders, _ = await uow.orders.for_user(ticket.user_id, 0, 5)
+        history = [t for t in await uow.tickets.for_user(ticket.user_id, 6) if t.id != ticket.id][
+            :5
+        ]
+        cases = await uow.cases.for_user(ticket.user_id, 5)
+    name = user.first_name if user else ""
+    return ticket, BuyerContext(ticket.user_id, name, orders, history, cases)
+
+
+async def check_response_targets(
+    uow: UnitOfWork, *, now: datetime, rules: SupportRules
+) -> list[tuple[Ticket, str]]:
+    """Record each missed response target once, and alert agents on duty and admins."""
+    first_due = now - timedelta(minutes=rules.first_response_minutes)
+    next_due = now - timedelta(minutes=rules.next_response_minutes)
+    breached: list[tuple[Ticket, str]] = []
+    async with uow:
+        for ticket, target, since in await uow.tickets.overdue(first_due, next_due):
+            if await uow.tickets.record_breach(ticket.id, target, since, now):
+                breached.append((ticket, target))
+                body = f"{target}:{ticket.id}"
+                await uow.outbox.add(
+                    OutboxKind.RESPONSE_BREACH,
+                    ADMINS_CHAT,
+                    f"breach:{ticket.id}:{target}:{since.isoformat()}",
+                    now,
+                    body=body,
+                )
+        await uow.commit()
+    return breached
+
+
+async def on_duty_agents(uow: UnitOfWork) -> list[Agent]:
+    async with uow:
+        return await uow.agents.on_duty()

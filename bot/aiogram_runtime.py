@@ -38,12 +38,14 @@ from handlers.event import (
     Event,
     PaymentReceived,
     Person,
+    PhotoMessage,
     PreCheckout,
     TextMessage,
 )
 from handlers.reply import (
     AnswerButton,
     AnswerPreCheckout,
+    CopyMessage,
     EditText,
     Keyboard,
     SendDocument,
@@ -90,13 +92,24 @@ class AiogramPort:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send_text(self, action: SendText) -> None:
+    async def send_text(self, action: SendText) -> int:
         async with _translated_errors():
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 action.chat_id,
                 action.html,
                 reply_markup=_markup(action.keyboard),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        return sent.message_id
+
+    async def copy_message(self, action: CopyMessage) -> None:
+        async with _translated_errors():
+            await self.bot.copy_message(
+                chat_id=action.chat_id,
+                from_chat_id=action.from_chat_id,
+                message_id=action.message_id,
+                caption=action.caption_html,
+                reply_markup=_markup(action.keyboard),
             )
 
     async def edit_text(self, action: EditText) -> None:
@@ -193,7 +206,12 @@ def event_from_message(message: Message, bot: Bot) -> Event | None:
             document.file_size or 0,
             message.caption or "",
             download,
+            message.message_id,
+            document.file_id,
         )
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        return PhotoMessage(person, message.message_id, photo.file_id, message.caption or "")
     if message.text is not None:
         return TextMessage(person, message.text, message.message_id)
     return None

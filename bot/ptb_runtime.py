@@ -35,12 +35,14 @@ from handlers.event import (
     Event,
     PaymentReceived,
     Person,
+    PhotoMessage,
     PreCheckout,
     TextMessage,
 )
 from handlers.reply import (
     AnswerButton,
     AnswerPreCheckout,
+    CopyMessage,
     EditText,
     Keyboard,
     SendDocument,
@@ -93,14 +95,26 @@ class PtbPort:
     def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
         self.bot = application.bot
 
-    async def send_text(self, action: SendText) -> None:
+    async def send_text(self, action: SendText) -> int:
         async with _translated_errors():
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 action.chat_id,
                 action.html,
                 parse_mode=ParseMode.HTML,
                 reply_markup=_markup(action.keyboard),
                 link_preview_options=NO_PREVIEW,
+            )
+        return int(sent.message_id)
+
+    async def copy_message(self, action: CopyMessage) -> None:
+        async with _translated_errors():
+            await self.bot.copy_message(
+                action.chat_id,
+                action.from_chat_id,
+                action.message_id,
+                caption=action.caption_html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=_markup(action.keyboard),
             )
 
     async def edit_text(self, action: EditText) -> None:
@@ -215,7 +229,12 @@ def event_from_update(update: Update) -> Event | None:
             document.file_size or 0,
             message.caption or "",
             download,
+            message.message_id,
+            document.file_id,
         )
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        return PhotoMessage(person, message.message_id, photo.file_id, message.caption or "")
     if message.text is not None:
         return TextMessage(person, message.text, message.message_id)
     return None

@@ -10,6 +10,7 @@ from handlers.reply import (
     Action,
     AnswerButton,
     AnswerPreCheckout,
+    CopyMessage,
     EditText,
     SendDocument,
     SendInvoice,
@@ -25,7 +26,8 @@ NO_CHAT = 0
 class TelegramPort(Protocol):
     """Each method raises bot.sender's RetryAfter / TransientSendError / PermanentSendError."""
 
-    async def send_text(self, action: SendText) -> None: ...
+    async def send_text(self, action: SendText) -> int: ...
+    async def copy_message(self, action: CopyMessage) -> None: ...
     async def edit_text(self, action: EditText) -> None: ...
     async def answer_button(self, action: AnswerButton) -> None: ...
     async def send_invoice(self, action: SendInvoice) -> None: ...
@@ -52,8 +54,14 @@ class ActionExecutor:
         port = self.port
         match action:
             case SendText():
-                await self.sender.send(
+                sent = await self.sender.send(
                     action.chat_id, lambda: port.send_text(action), priority=priority
+                )
+                if action.receipt is not None:
+                    await action.receipt(sent)
+            case CopyMessage():
+                await self.sender.send(
+                    action.chat_id, lambda: port.copy_message(action), priority=priority
                 )
             case EditText():
                 await self.sender.send(

@@ -54,6 +54,16 @@ class DocumentMessage:
     file_size: int
     caption: str
     download: Callable[[], Awaitable[bytes]]
+    message_id: int = 0
+    file_id: str = ""
 
 
-Event = TextMessage | ButtonPress | PreCheckout | PaymentReceived | DocumentMessage
+@dataclass(frozen=True)
+class PhotoMessage:
+    person: Person
+    message_id: int
+    file_id: str
+    caption: str = ""
+
+
+Event = TextMessage | ButtonPress | PreCheckout | PaymentReceived | DocumentMessage | PhotoMessage

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 CALLBACK_DATA_LIMIT = 64
 
@@ -31,6 +32,8 @@ class SendText:
     keyboard: Keyboard | None = None
     sensitive: bool = False
     """Carries card keys: its text is never shown in a repr or a log line."""
+    receipt: Callable[[int], Awaitable[None]] | None = field(default=None, compare=False)
+    """Told the sent message's id (to edit it later, e.g. a buyer's place in the queue)."""
 
     def __repr__(self) -> str:
         shown = "<hidden>" if self.sensitive else repr(self.html)
@@ -82,4 +85,23 @@ class SendDocument:
         return f"SendDocument(chat_id={self.chat_id}, file_name={self.file_name!r}, bytes={size})"
 
 
-Action = SendText | EditText | AnswerButton | SendInvoice | AnswerPreCheckout | SendDocument
+@dataclass(frozen=True)
+class CopyMessage:
+    """Relay a message (photo, file) without showing whose it was: Telegram's copyMessage."""
+
+    chat_id: int
+    from_chat_id: int
+    message_id: int
+    caption_html: str | None = None
+    keyboard: Keyboard | None = None
+
+
+Action = (
+    SendText
+    | EditText
+    | AnswerButton
+    | SendInvoice
+    | AnswerPreCheckout
+    | SendDocument
+    | CopyMessage
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from pathlib import Path
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +16,8 @@ from bot.scheduler import build_scheduler
 from bot.sender import Limits, OutgoingSender, PermanentSendError
 from bot.telegram_port import ActionExecutor, TelegramPort
 from config.settings import Settings
+from faq.knowledge import DEFAULT_DIRECTORY, KnowledgeBase, load_knowledge_base
+from faq.matcher import FaqMatcher
 from handlers.context import ShopContext
 from handlers.event import Event
 from handlers.router import dispatch
@@ -24,9 +27,11 @@ from store.clock import Clock, SystemClock
 from store.database import create_engine
 from store.migration import upgrade
 from store.model import Language
+from store.service.case import ReplacementRules
 from store.service.order import HoldRules
 from store.service.payment import TopupRules
 from store.service.refund import RefundFailed, RefundRules
+from store.service.ticket import SupportRules
 from store.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -51,9 +56,18 @@ class PortRefunder:
             raise RefundFailed(str(error)) from error
 
 
+def load_faq(settings: Settings) -> tuple[KnowledgeBase, FaqMatcher]:
+    """The knowledge base (FAQ_DIR, else the shipped one) and its matcher, built once."""
+    knowledge = load_knowledge_base(
+        Path(settings.FAQ_DIR) if settings.FAQ_DIR else DEFAULT_DIRECTORY
+    )
+    return knowledge, FaqMatcher.from_knowledge_base(knowledge)
+
+
 def build_context(
     settings: Settings, engine: AsyncEngine, *, clock: Clock, refunder: PortRefunder
 ) -> ShopContext:
+    knowledge, matcher = load_faq(settings)
     return ShopContext(
         uow=UnitOfWorkFactory(engine),
         clock=clock,
@@ -70,6 +84,21 @@ def build_context(
         shop_name=settings.SHOP_NAME,
         currency=settings.SHOP_CURRENCY,
         support_contact=settings.SUPPORT_CONTACT,
+        agent_ids=frozenset(settings.AGENT_IDS),
+        support=SupportRules(
+            capacity=settings.AGENT_CAPACITY,
+            first_response_minutes=settings.FIRST_RESPONSE_MINUTES,
+            next_response_minutes=settings.NEXT_RESPONSE_MINUTES,
+        ),
+        replacement=ReplacementRules(
+            enabled=settings.REPLACE_AUTOMATICALLY,
+            within_hours=settings.REPLACE_WITHIN_HOURS,
+            cooldown_days=settings.REPLACE_COOLDOWN_DAYS,
+            max_order_minor=settings.REPLACE_MAX_ORDER_MINOR,
+        ),
+        support_hours=settings.SUPPORT_HOURS,
+        knowledge=knowledge,
+        faq=matcher,
     )
 
 

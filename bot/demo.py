@@ -24,9 +24,11 @@ from store.unit_of_work import UnitOfWorkFactory
 DATA = Path("data")
 CATALOG = Path(__file__).with_name("demo_catalog.yaml")
 DEMO_ADMIN = 42
+DEMO_AGENT = 77
 DEMO_USERS = (
     UserProfile(user_id=1001, first_name="小李", language_code="zh-hans"),
     UserProfile(user_id=1003, first_name="Alex", language_code="en"),
+    UserProfile(user_id=DEMO_AGENT, first_name="Mei", language_code="en"),
     UserProfile(user_id=DEMO_ADMIN, first_name="Admin", language_code="en"),
 )
 DEMO_STOCK = 30
@@ -38,6 +40,7 @@ def demo_environment(environ: dict[str, str]) -> dict[str, str]:
     env.setdefault("BOT_TOKEN", DEFAULT_TOKEN)
     env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{DATA / 'demo.sqlite3'}")
     env.setdefault("ADMIN_IDS", str(DEMO_ADMIN))
+    env.setdefault("AGENT_IDS", str(DEMO_AGENT))
     if "CARD_KEY_SECRET" not in env:
         secret_file = DATA / "card_key_secret"
         if not secret_file.exists():
@@ -100,7 +103,7 @@ async def run_demo(settings: Settings, *, host: str, port: int, runtime: str) ->
     await app.start()
     sys.stdout.write(
         f"\nKamibot demo is running.\n  Open {url}/ in a browser to chat with the bot "
-        f"(buyer 小李 = 1001, buyer Alex = 1003, admin = {DEMO_ADMIN}).\n"
+        f"(buyers 小李 = 1001 and Alex = 1003, agent Mei = {DEMO_AGENT}, admin = {DEMO_ADMIN}).\n"
         "  This is a local Telegram sandbox: nothing leaves this machine. Ctrl+C stops.\n\n"
     )
     sys.stdout.flush()

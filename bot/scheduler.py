@@ -9,6 +9,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.delivery import DeliveryWorker
 from handlers.context import ShopContext
 from store.service.order import expire_reservations
+from store.service.ticket import check_response_targets
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,15 @@ async def release_lapsed_reservations(ctx: ShopContext) -> int:
     if expired:
         log.info("released the keys of %d lapsed reservations", len(expired))
     return len(expired)
+
+
+async def watch_response_targets(ctx: ShopContext, delivery: DeliveryWorker) -> int:
+    """A missed first/next response target is recorded once and alerted (through the outbox)."""
+    breached = await check_response_targets(ctx.uow(), now=ctx.clock.now(), rules=ctx.support)
+    if breached:
+        log.warning("%d tickets missed a response target", len(breached))
+        delivery.wake()
+    return len(breached)
 
 
 def build_scheduler(
@@ -35,5 +45,14 @@ def build_scheduler(
     )
     scheduler.add_job(
         delivery.wake, "interval", seconds=10, id="outbox_nudge", max_instances=1, coalesce=True
+    )
+    scheduler.add_job(
+        watch_response_targets,
+        "interval",
+        seconds=30,
+        args=[ctx, delivery],
+        id="response_targets",
+        max_instances=1,
+        coalesce=True,
     )
     return scheduler

@@ -42,9 +42,21 @@ class Settings(BaseModel):
     DEFAULT_ORDER_LIMIT: int = Field(default=10, ge=1)
     SUPPORT_CONTACT: str = "@kamibot_support"
     REFUND_WINDOW_DAYS: int = Field(default=7, ge=0, le=365)
+    AGENT_IDS: tuple[int, ...] = ()
+    """Telegram ids of support agents (admins may act as agents too)."""
+    AGENT_CAPACITY: int = Field(default=3, ge=1, le=50)
+    FIRST_RESPONSE_MINUTES: int = Field(default=5, ge=1)
+    NEXT_RESPONSE_MINUTES: int = Field(default=10, ge=1)
+    SUPPORT_HOURS: str = "09:00-23:00 (UTC+8)"
+    FAQ_DIR: str = ""
+    """Knowledge-base folder; empty means the one shipped in faq/knowledge."""
+    REPLACE_AUTOMATICALLY: bool = True
+    REPLACE_WITHIN_HOURS: int = Field(default=24, ge=0)
+    REPLACE_COOLDOWN_DAYS: int = Field(default=30, ge=0)
+    REPLACE_MAX_ORDER_MINOR: int = Field(default=20_000, ge=0)
     LOG_LEVEL: str = "INFO"
 
-    @field_validator("ADMIN_IDS", "TOPUP_STARS", mode="before")
+    @field_validator("ADMIN_IDS", "AGENT_IDS", "TOPUP_STARS", mode="before")
     @classmethod
     def _ints_from_csv(cls, value: object) -> object:
         return _split_csv(value)

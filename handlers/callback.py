@@ -33,6 +33,19 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
     "help": (),
     "refund": (_INT,),
     "wait": (_INT,),
+    # after-sales and support
+    "faq": (r"[a-z0-9_]{1,40}",),
+    "faqok": (_INT,),
+    "human": (_INT,),
+    "rate": (_INT, "[1-5]"),
+    "refunds": (),
+    "bad": (_INT,),
+    "badk": (_INT, _INT),
+    "badr": (_INT, _INT, "redeemed|invalid|region|other"),
+    "bads": (_INT, _INT, "redeemed|invalid|region|other"),
+    "agt": (_INT,),
+    "agref": (_INT,),
+    "agcase": (_INT, "replaced|refunded|declined"),
 }
 _PATTERNS = {verb: re.compile(":".join((verb, *parts))) for verb, parts in GRAMMAR.items()}
 

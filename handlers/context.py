@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from faq.knowledge import KnowledgeBase
+from faq.matcher import FaqMatcher
 from handlers.language import LanguageMemory
 from store.card_key_cipher import CardKeyCipher
 from store.clock import Clock
+from store.service.case import ReplacementRules
 from store.service.order import HoldRules
 from store.service.payment import TopupRules
 from store.service.refund import RefundRules, StarRefunder
+from store.service.ticket import SupportRules
 from store.unit_of_work import UnitOfWorkFactory
 
 
@@ -27,6 +31,26 @@ class ShopContext:
     currency: str = "CNY"
     support_contact: str = "@kamibot_support"
     languages: LanguageMemory = field(default_factory=LanguageMemory)
+    agent_ids: frozenset[int] = field(default_factory=frozenset)
+    support: SupportRules = field(default_factory=SupportRules)
+    replacement: ReplacementRules = field(default_factory=ReplacementRules)
+    support_hours: str = "09:00-23:00 (UTC+8)"
+    knowledge: KnowledgeBase | None = None
+    faq: FaqMatcher | None = None
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
+
+    def is_agent(self, user_id: int) -> bool:
+        return user_id in self.agent_ids or user_id in self.admin_ids
+
+    def faq_values(self) -> dict[str, str]:
+        """What FAQ answers may mention, from the shop's settings."""
+        return {
+            "shop_name": self.shop_name,
+            "support_hours": self.support_hours,
+            "refund_window_days": str(self.refund.window_days),
+            "reservation_minutes": str(self.hold.minutes),
+            "support_contact": self.support_contact,
+            "first_response_minutes": str(self.support.first_response_minutes),
+        }

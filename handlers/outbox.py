@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.context import ShopContext
 from handlers.keyboard import order_actions
 from handlers.reply import Action, SendText
+from handlers.support_outbox import SUPPORT_KINDS, render_support_item
 from handlers.text import say
 from store.model import Language, OutboxItem, OutboxKind
 from store.service.catalog import show_product
@@ -14,6 +15,8 @@ from store.service.user import find_user
 
 async def render_outbox(item: OutboxItem, ctx: ShopContext) -> list[Action]:
     """The messages one outbox item becomes; an item for chat 0 goes to every admin."""
+    if item.kind in SUPPORT_KINDS:
+        return await render_support_item(item, ctx)
     if item.chat_id == ADMINS_CHAT:
         return await _to_admins(item, ctx)
     user = await find_user(ctx.uow(read_only=True), user_id=item.chat_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from handlers import admin, orders, payment, shop, start, wallet
+from handlers import admin, after_sales, agent, ask, orders, payment, shop, start, support, wallet
 from handlers.callback import Callback, ForgedCallback, decode
 from handlers.context import ShopContext
 from handlers.event import (
@@ -12,6 +12,7 @@ from handlers.event import (
     DocumentMessage,
     Event,
     PaymentReceived,
+    PhotoMessage,
     PreCheckout,
     TextMessage,
 )
@@ -20,6 +21,8 @@ from handlers.respond import refuse
 from handlers.text import say
 from store.errors import NotFound, NotYourOrder
 from store.model import Language
+from store.service.conversation_state import current_flow, leave_flow
+from store.service.ticket import NoOpenTicket, NotAnAgent, agent_tickets
 from store.service.user import find_user, register_user
 
 log = logging.getLogger(__name__)
@@ -60,22 +63,32 @@ async def dispatch(event: Event, ctx: ShopContext) -> list[Action]:
     try:
         lang = await language_of(event, ctx)
         return await _route(event, lang, ctx)
-    except ForgedCallback:
-        assert isinstance(event, ButtonPress)
-        return refuse(event, say(lang, "error.forged"))
-    except (NotYourOrder, NotFound) as error:
-        # Refusals every handler would word the same way: a stale or forged id.
-        if not isinstance(event, ButtonPress | TextMessage):
-            raise
-        key = "error.not_yours" if isinstance(error, NotYourOrder) else "error.not_found"
-        return refuse(event, say(lang, key))
-    except Exception:
-        log.exception("handling failed: %s", describe(event))
+    except Exception as error:
+        refusal = _refusal_key(error)
+        if refusal is None:
+            log.exception("handling failed: %s", describe(event))
+        text = say(lang, refusal or "error.generic")
         if isinstance(event, PreCheckout):
-            return [AnswerPreCheckout(event.query_id, False, say(lang, "error.generic"))]
+            return [AnswerPreCheckout(event.query_id, False, text)]
         if isinstance(event, ButtonPress | TextMessage):
-            return refuse(event, say(lang, "error.generic"))
-        return [SendText(event.person.chat_id, say(lang, "error.generic"))]
+            return refuse(event, text)
+        return [SendText(event.person.chat_id, text)]
+
+
+def _refusal_key(error: Exception) -> str | None:
+    """Refusals every handler would word the same way (stale or forged ids, wrong role)."""
+    match error:
+        case ForgedCallback():
+            return "error.forged"
+        case NotYourOrder():
+            return "error.not_yours"
+        case NotFound():
+            return "error.not_found"
+        case NotAnAgent():
+            return "agent.only"
+        case NoOpenTicket():
+            return "agent.no_ticket"
+    return None
 
 
 async def _route(event: Event, lang: Language, ctx: ShopContext) -> list[Action]:
@@ -87,9 +100,20 @@ async def _route(event: Event, lang: Language, ctx: ShopContext) -> list[Action]
         return await payment.on_pre_checkout(event, lang, ctx)
     if isinstance(event, PaymentReceived):
         return await payment.on_payment_received(event, lang, ctx)
-    if isinstance(event, DocumentMessage):
-        return await admin.on_document(event, lang, ctx)
-    raise TypeError(f"unknown event {type(event).__name__}")
+    if isinstance(event, PhotoMessage):
+        return await _on_photo(event, lang, ctx)
+    return await _on_document(event, lang, ctx)
+
+
+AGENT_COMMANDS = {
+    "duty": agent.cmd_duty,
+    "next": agent.cmd_next,
+    "close": agent.cmd_close,
+    "transfer": agent.cmd_transfer,
+    "note": agent.cmd_note,
+    "reply": agent.cmd_canned,
+    "tickets": agent.cmd_tickets,
+}
 
 
 async def _on_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
@@ -99,6 +123,10 @@ async def _on_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list
     if not text.startswith("/"):
         return await free_text(event, lang, ctx)
     command = text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
+    if command in AGENT_COMMANDS:
+        if not ctx.is_agent(event.person.user_id):
+            return refuse(event, say(lang, "agent.only"))
+        return await AGENT_COMMANDS[command](event, lang, ctx)
     match command:
         case "start" | "menu":
             return await start.cmd_start(event, lang, ctx)
@@ -118,14 +146,62 @@ async def _on_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list
             return await wallet.cmd_wallet(event, lang, ctx)
         case "stock":
             return await admin.cmd_stock(event, lang, ctx)
+        case "stats":
+            return await agent.cmd_stats(event, lang, ctx)
+        case "human" | "agent":
+            return await support.on_human_requested(event, lang, ctx)
         case "import":
             return refuse(event, say(lang, "admin.import_usage"))
     return refuse(event, say(lang, "error.unknown_command"))
 
 
 async def free_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
-    """Text that is not a command: for now, point at the menu and help."""
-    return await start.cmd_help(event, lang, ctx)
+    """Text that is not a command: a step of a flow, a relayed message, or a question."""
+    flow = await current_flow(ctx.uow(read_only=True), user_id=event.person.user_id)
+    if flow is not None:
+        state, data = flow
+        if state == agent.DECLINING_CASE:
+            return await agent.on_decline_reason(event, lang, ctx, data)
+        if state == after_sales.AWAITING_SCREENSHOT:
+            await leave_flow(ctx.uow(), user_id=event.person.user_id)  # words instead: ask anew
+    if ctx.is_agent(event.person.user_id) and await _has_tickets(event.person.user_id, ctx):
+        return await agent.relay_from_agent(event, lang, ctx)
+    relayed = await support.relay_from_buyer(event, lang, ctx)
+    if relayed is not None:
+        return relayed
+    return await ask.on_question(event, lang, ctx)
+
+
+async def _has_tickets(agent_id: int, ctx: ShopContext) -> bool:
+    _, mine = await agent_tickets(ctx.uow(read_only=True), agent_id=agent_id)
+    return bool(mine)
+
+
+async def _on_photo(event: PhotoMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """A screenshot for a bad-key report, or a photo to relay within a ticket."""
+    flow = await current_flow(ctx.uow(read_only=True), user_id=event.person.user_id)
+    if flow is not None and flow[0] == after_sales.AWAITING_SCREENSHOT:
+        return await after_sales.on_screenshot(event, lang, ctx, flow[1])
+    return await _relay_media(event, lang, ctx)
+
+
+async def _on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    if ctx.is_admin(event.person.user_id) and admin.import_sku(event.caption) is not None:
+        return await admin.on_document(event, lang, ctx)
+    return await _relay_media(event, lang, ctx)
+
+
+async def _relay_media(
+    event: PhotoMessage | DocumentMessage, lang: Language, ctx: ShopContext
+) -> list[Action]:
+    if ctx.is_agent(event.person.user_id) and await _has_tickets(event.person.user_id, ctx):
+        return await agent.relay_from_agent(event, lang, ctx)
+    relayed = await support.relay_from_buyer(event, lang, ctx)
+    if relayed is not None:
+        return relayed
+    if isinstance(event, DocumentMessage):
+        return await admin.on_document(event, lang, ctx)
+    return [SendText(event.person.chat_id, say(lang, "help", minutes=ctx.hold.minutes))]
 
 
 async def _on_button(
@@ -168,4 +244,46 @@ async def _on_button(
             return await orders.on_keys_pressed(event, lang, ctx, button.number())
         case "wallet":
             return await wallet.cmd_wallet(event, lang, ctx)
+    return await _on_support_button(event, button, lang, ctx)
+
+
+async def _on_support_button(
+    event: ButtonPress, button: Callback, lang: Language, ctx: ShopContext
+) -> list[Action]:
+    match button.verb:
+        case "faq":
+            return await ask.on_faq_pressed(event, lang, ctx, button.args[0])
+        case "faqok":
+            return await ask.on_solved_pressed(event, lang, ctx, button.number())
+        case "human":
+            return await ask.on_human_pressed(event, lang, ctx, button.number())
+        case "rate":
+            return await support.on_rate_pressed(
+                event, lang, ctx, button.number(), button.number(1)
+            )
+        case "refunds":
+            return await after_sales.on_refunds_pressed(event, lang, ctx)
+        case "bad":
+            return await after_sales.on_bad_key_pressed(event, lang, ctx, button.number())
+        case "badk":
+            return await after_sales.on_bad_key_chosen(
+                event, lang, ctx, button.number(), button.number(1)
+            )
+        case "badr":
+            return await after_sales.on_bad_reason_chosen(
+                event, lang, ctx, button.number(), button.number(1), button.args[2]
+            )
+        case "bads":
+            return await after_sales.on_screenshot_skipped(
+                event, lang, ctx, button.number(), button.number(1), button.args[2]
+            )
+    if not ctx.is_agent(event.person.user_id):
+        raise NotAnAgent(event.person.user_id)
+    match button.verb:
+        case "agt":
+            return await agent.on_focus_pressed(event, lang, ctx, button.number())
+        case "agref":
+            return await agent.on_agent_refund_pressed(event, lang, ctx, button.number())
+        case "agcase":
+            return await agent.on_case_decided(event, lang, ctx, button.number(), button.args[1])
     raise ForgedCallback(button.verb)

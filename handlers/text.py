@@ -255,3 +255,146 @@ def say(language: Language, key: str, **values: object) -> Markup:
 
 def both(key: str) -> tuple[str, str]:
     return TEXTS[key]
+
+
+SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
+    "faq.solved": ("👍 已解决", "👍 Solved"),
+    "faq.human": ("🙋 转人工", "🙋 Talk to a human"),
+    "faq.did_you_mean": ("您是想问：", "Did you mean:"),
+    "faq.none_of_these": ("都不是，找人工", "None of these: a human, please"),
+    "faq.fallback": (
+        "抱歉，我没太明白。您可以换个说法，或者直接联系人工客服。",
+        "Sorry, I didn't quite get that. Try other words, or talk to a person.",
+    ),
+    "faq.thanks": ("谢谢反馈！", "Thanks for the feedback!"),
+    "faq.action.request_refund": ("↩️ 申请退款", "↩️ Request a refund"),
+    "faq.action.report_bad_key": ("⚠️ 卡密无法使用", "⚠️ My key doesn't work"),
+    "faq.action.my_orders": ("📦 我的订单", "📦 My orders"),
+    "faq.action.shop": ("🛒 去商城", "🛒 Shop"),
+    "faq.action.wallet": ("💰 余额", "💰 Wallet"),
+    "faq.action.refund_status": ("📦 查看退款进度", "📦 Refund status"),
+    "faq.action.human_agent": ("🙋 转人工", "🙋 Talk to a human"),
+    "support.assigned": (
+        "👩‍💼 客服 {agent} 正在为您服务，请直接在这里留言。",
+        "👩‍💼 Agent {agent} is with you now: just write here.",
+    ),
+    "support.queued": (
+        "🕒 已为您转接人工客服。您前面还有 {ahead} 位，您排第 {position} 位，预计等待约 {wait} 分钟。可以先把问题发在这里，客服会看到。",
+        "🕒 You're in the queue for a person: number {position} ({ahead} ahead of you), expected wait about {wait} min. Write your question here meanwhile; the agent will see it.",
+    ),
+    "support.queued_offline": (
+        "🌙 现在没有客服在线（服务时间 {hours}）。您的消息已记录，第一位上线的客服会马上处理。您目前排第 {position} 位。",
+        "🌙 No agent is on duty right now (support hours {hours}). Your message is kept, and the first agent to come on duty gets it. You're number {position} in the queue.",
+    ),
+    "support.kept": (
+        "📝 已收到，客服接手后会看到。",
+        "📝 Noted: the agent will see it when they pick this up.",
+    ),
+    "support.agent_says": ("👩‍💼 客服 {agent}：{text}", "👩‍💼 Agent {agent}: {text}"),
+    "support.closed": (
+        "✅ 本次服务已结束。请为我们的服务打分：",
+        "✅ This conversation is closed. How did we do?",
+    ),
+    "support.rated": ("谢谢您的评价！", "Thank you for rating us!"),
+    "support.rate_once": ("已经评过分了。", "Already rated."),
+    "refund.choose": (
+        "请选择要退款的订单（仅限未查看卡密、{days} 天内的订单）：",
+        "Choose the order to refund (keys not yet revealed, within {days} days):",
+    ),
+    "refund.none": (
+        "没有可以直接退款的订单。已查看的卡密如无法使用，请点“卡密无法使用”。",
+        "No order can be refunded without questions. If a revealed key doesn't work, use “My key doesn't work”.",
+    ),
+    "refund.confirm_button": ("↩️ 退款 #{id}", "↩️ Refund #{id}"),
+    "refund.revealed": (
+        "该订单的卡密已查看，无法直接退款；如卡密无法使用，请提交售后。",
+        "This order's keys were revealed, so it can't be refunded without questions; if a key doesn't work, report it.",
+    ),
+    "refund.window": ("已超过 {days} 天退款期限。", "The {days}-day refund window has passed."),
+    "bad.choose_order": ("哪个订单的卡密有问题？", "Which order's key doesn't work?"),
+    "bad.choose_key": ("是哪一个卡密？", "Which key?"),
+    "bad.choose_reason": ("出了什么问题？", "What went wrong?"),
+    "bad.reason.redeemed": ("已被使用", "Already redeemed"),
+    "bad.reason.invalid": ("无效卡密", "Invalid key"),
+    "bad.reason.region": ("地区不符", "Wrong region"),
+    "bad.reason.other": ("其他", "Other"),
+    "bad.screenshot": (
+        "如有截图请直接发送；没有的话点“跳过”。",
+        "Send a screenshot if you have one, or press Skip.",
+    ),
+    "bad.skip": ("跳过", "Skip"),
+    "bad.replaced": (
+        "✅ 已为您自动更换新卡密（售后单 #{case}）。点击查看：",
+        "✅ Your key was replaced at once (case #{case}). See the new one:",
+    ),
+    "bad.queued": (
+        "📨 售后单 #{case} 已提交，已优先转给客服处理。",
+        "📨 Case #{case} is open and goes to an agent ahead of general questions.",
+    ),
+    "bad.none": ("没有可以报告的订单。", "There is no order with keys to report."),
+    "case.replaced": (
+        "✅ 售后单 #{case}：客服已为您更换卡密。",
+        "✅ Case #{case}: the agent replaced your key.",
+    ),
+    "case.refunded": ("✅ 售后单 #{case}：已退款。", "✅ Case #{case}: refunded."),
+    "case.declined": ("售后单 #{case} 未通过：{note}", "Case #{case} was declined: {note}"),
+    "agent.only": ("此命令仅限客服使用。", "This command is for agents only."),
+    "agent.duty_on": (
+        "🟢 已上线，可同时处理 {capacity} 个会话。{assigned}",
+        "🟢 On duty, up to {capacity} conversations at once.{assigned}",
+    ),
+    "agent.duty_off": (
+        "⚪️ 已下线。进行中的会话仍归您处理。",
+        "⚪️ Off duty. Conversations you have stay with you.",
+    ),
+    "agent.duty_usage": ("用法：/duty on 或 /duty off", "Usage: /duty on or /duty off"),
+    "agent.queue_empty": ("队列中没有等待的会话。", "Nobody is waiting in the queue."),
+    "agent.no_ticket": (
+        "您当前没有进行中的会话（用 /next 接入）。",
+        "You have no open conversation (use /next to take one).",
+    ),
+    "agent.ticket_card": (
+        "🎫 <b>工单 #{id}</b> · {name}（用户 {user}）{kind}\n{subject}\n\n<b>最近订单</b>\n{orders}\n<b>历史工单</b>\n{tickets}\n<b>售后</b>\n{cases}\n\n直接回复即发送给买家；/note 私人备注，/reply FAQ编号 快捷回复，/close 结束，/transfer 转接。",
+        "🎫 <b>Ticket #{id}</b> · {name} (user {user}){kind}\n{subject}\n\n<b>Recent orders</b>\n{orders}\n<b>Earlier tickets</b>\n{tickets}\n<b>Cases</b>\n{cases}\n\nWhat you write goes to the buyer; /note for a private note, /reply FAQ_ID for a canned answer, /close to resolve, /transfer to hand over.",
+    ),
+    "agent.bad_key_kind": (" · ⚠️ 卡密售后", " · ⚠️ bad-key case"),
+    "agent.none": ("无", "none"),
+    "agent.from_buyer": ("🎫 #{id} · {name}：{text}", "🎫 #{id} · {name}: {text}"),
+    "agent.focus": ("↩️ 回复 #{id}", "↩️ Reply to #{id}"),
+    "agent.focused": ("现在回复 #{id}。", "Now replying to #{id}."),
+    "agent.sent": ("✓", "✓"),
+    "agent.noted": ("📝 已备注（买家看不到）。", "📝 Noted (the buyer never sees it)."),
+    "agent.closed": ("✅ 工单 #{id} 已结束。", "✅ Ticket #{id} closed."),
+    "agent.transferred": ("➡️ 工单 #{id} 已转出。", "➡️ Ticket #{id} handed over."),
+    "agent.transfer_usage": (
+        "用法：/transfer 客服ID 或 /transfer queue",
+        "Usage: /transfer AGENT_ID or /transfer queue",
+    ),
+    "agent.transfer_unavailable": (
+        "该客服不在线或不是客服。",
+        "That person is not an agent on duty.",
+    ),
+    "agent.unknown_faq": ("没有这个 FAQ 编号。", "No FAQ entry with that id."),
+    "agent.refund_button": ("↩️ 退款订单 #{id}", "↩️ Refund order #{id}"),
+    "agent.case_replace": ("🔁 更换卡密 #{case}", "🔁 Replace key #{case}"),
+    "agent.case_refund": ("↩️ 退款 #{case}", "↩️ Refund #{case}"),
+    "agent.case_decline": ("✖️ 驳回 #{case}", "✖️ Decline #{case}"),
+    "agent.decline_reason": (
+        "请输入驳回理由（买家可见）：",
+        "Type the reason for declining (the buyer sees it):",
+    ),
+    "agent.case_done": ("售后单 #{case}：{status}", "Case #{case}: {status}"),
+    "agent.refunded_order": ("订单 #{id} 已退款。", "Order #{id} refunded."),
+    "agent.breach": (
+        "⏰ 工单 #{id} 超出{target}响应时限。",
+        "⏰ Ticket #{id} missed its {target} response target.",
+    ),
+    "agent.target.first": ("首次", "first"),
+    "agent.target.next": ("后续", "next"),
+    "agent.buyer_joined": ("（排队时买家发来的消息）", "(written by the buyer while waiting)"),
+    "stats.report": (
+        "📊 <b>今日客服</b>\n工单：{tickets}\n提问：{questions}（自助解决率 {containment}）\n首次响应：中位 {median}，P90 {p90}\n超时：{breaches}\n满意度：{csat}（{ratings} 个评分，平均 {average}）",
+        "📊 <b>Support today</b>\nTickets: {tickets}\nQuestions: {questions} (containment {containment})\nFirst response: median {median}, p90 {p90}\nBreaches: {breaches}\nCSAT: {csat} ({ratings} ratings, average {average})",
+    ),
+}
+TEXTS.update(SUPPORT_TEXTS)

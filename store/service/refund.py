@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from store.errors import RefundNotAllowed, ShopError
+from store.errors import NotYourOrder, OrderNotFound, RefundNotAllowed, ShopError
 from store.model import Order, OrderStatus, PaymentMethod
 from store.service.order import owned_order
 from store.unit_of_work import UnitOfWork
@@ -55,19 +55,23 @@ async def refund_order(
     order_id: int,
     now: datetime,
     refunder: StarRefunder,
-    rules: RefundRules,
+    rules: RefundRules | None,
 ) -> Order:
     """Refund an order at once: Stars through Telegram, wallet payments back to the wallet.
 
-    The order is moved to `refunding` (only if its keys are still unrevealed) and committed
+    With `rules`, the buyer's self-service: only unrevealed keys within the window. Without
+    (an agent's decision), any paid order. The order is moved to `refunding` and committed
     before Telegram is called, so a second press or a racing reveal cannot get through; a
-    refused refund puts it back. Its keys return to stock, their history saying why.
+    refused refund puts it back. Unrevealed keys return to stock; revealed ones never do.
     """
     async with new_uow() as uow:
         order = await owned_order(uow, order_id, user_id)
-        reason = refund_refusal(order, now, rules)
+        if rules is None:
+            reason = None if order.status in REFUNDABLE else order.status.value
+        else:
+            reason = refund_refusal(order, now, rules)
         if reason is not None or not await uow.orders.move(
-            order_id, [order.status], OrderStatus.REFUNDING, unrevealed=True
+            order_id, [order.status], OrderStatus.REFUNDING, unrevealed=rules is not None
         ):
             raise RefundNotAllowed(reason or "revealed")
         if order.payment_method is PaymentMethod.WALLET:
@@ -101,8 +105,34 @@ async def refund_order(
 
 
 async def _finish(uow: UnitOfWork, order_id: int, now: datetime) -> Order:
-    await uow.card_keys.return_to_stock(order_id, now)
+    order = await uow.orders.get(order_id)
+    assert order is not None
+    if order.revealed_at is None:
+        await uow.card_keys.return_to_stock(order_id, now)
+    else:  # a key that was shown may have been used: it never goes on sale again
+        for key_id, _ in await uow.card_keys.sold_keys(order_id):
+            await uow.card_keys.mark_bad(key_id, order_id, now)
     await uow.orders.move(order_id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now)
     refunded = await uow.orders.get(order_id)
     assert refunded is not None
     return refunded
+
+
+async def refund_order_for_agent(
+    new_uow: Callable[[], UnitOfWork],
+    *,
+    agent_id: int,
+    order_id: int,
+    now: datetime,
+    refunder: StarRefunder,
+) -> Order:
+    """An agent refunds an order of the buyer whose conversation they hold, and no other."""
+    async with new_uow() as uow:
+        order = await uow.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound(order_id)
+        if not any(t.user_id == order.user_id for t in await uow.tickets.assigned_to(agent_id)):
+            raise NotYourOrder(order_id)
+    return await refund_order(
+        new_uow, user_id=order.user_id, order_id=order_id, now=now, refunder=refunder, rules=None
+    )

@@ -474,3 +474,24 @@ async def check_response_targets(
 async def on_duty_agents(uow: UnitOfWork) -> list[Agent]:
     async with uow:
         return await uow.agents.on_duty()
+
+
+async def open_ticket_of(uow: UnitOfWork, *, user_id: int) -> Ticket | None:
+    """The buyer's open ticket, if any (a read: most messages have none)."""
+    async with uow:
+        return await uow.tickets.open_for_user(user_id)
+
+
+async def ticket_of(uow: UnitOfWork, *, ticket_id: int) -> Ticket | None:
+    async with uow:
+        return await uow.tickets.get(ticket_id)
+
+
+async def find_agent(uow: UnitOfWork, *, agent_id: int) -> Agent | None:
+    async with uow:
+        return await uow.agents.get(agent_id)
+
+
+async def find_case(uow: UnitOfWork, *, case_id: int) -> Case | None:
+    async with uow:
+        return await uow.cases.get(case_id)

@@ -1,0 +1,7 @@
+"""`python -m faq`."""
+
+import sys
+
+from faq.cli import main
+
+sys.exit(main())

@@ -1,0 +1,159 @@
+"""After-sales in chat: refunding unrevealed keys, and reporting a key that does not work."""
+
+from __future__ import annotations
+
+from handlers import support
+from handlers.callback import encode
+from handlers.context import ShopContext
+from handlers.event import ButtonPress, PhotoMessage
+from handlers.keyboard import home_row, rows
+from handlers.reply import Action, Button, SendText
+from handlers.respond import refuse, show
+from handlers.text import say
+from store.errors import KeysNotAvailable
+from store.model import CaseReason, Language
+from store.service.case import CaseOutcome, keys_to_report, report_bad_key
+from store.service.conversation_state import enter_flow, leave_flow
+from store.service.order import list_orders
+from store.service.refund import refund_refusal
+
+AWAITING_SCREENSHOT = "bad_key_screenshot"
+REASONS = ("redeemed", "invalid", "region", "other")
+
+
+async def on_refunds_pressed(event: ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
+    """The buyer's recent orders that can be refunded without questions, one button each."""
+    recent = await list_orders(
+        ctx.uow(read_only=True), user_id=event.person.user_id, page=0, page_size=10
+    )
+    now = ctx.clock.now()
+    eligible = [o for o in recent.items if refund_refusal(o, now, ctx.refund) is None]
+    if not eligible:
+        return show(
+            event,
+            say(lang, "refund.none"),
+            ((Button(say(lang, "faq.action.report_bad_key"), "bad:0"),), home_row(lang)),
+        )
+    buttons = [
+        Button(
+            say(lang, "refund.confirm_button", id=o.id) + f" · {o.product_name(lang)}"[:60],
+            encode("refund", o.id),
+        )
+        for o in eligible
+    ]
+    return show(
+        event,
+        say(lang, "refund.choose", days=ctx.refund.window_days),
+        (*rows(buttons, 1), home_row(lang)),
+    )
+
+
+async def on_bad_key_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+) -> list[Action]:
+    """Step 1: which order (when not given), then which key."""
+    if order_id == 0:
+        recent = await list_orders(
+            ctx.uow(read_only=True), user_id=event.person.user_id, page=0, page_size=10
+        )
+        with_keys = [o for o in recent.items if o.has_keys]
+        if not with_keys:
+            return refuse(event, say(lang, "bad.none"))
+        buttons = [
+            Button(f"#{o.id} · {o.product_name(lang)}"[:60], encode("bad", o.id)) for o in with_keys
+        ]
+        return show(event, say(lang, "bad.choose_order"), (*rows(buttons, 1), home_row(lang)))
+    try:
+        keys = await keys_to_report(
+            ctx.uow(read_only=True),
+            user_id=event.person.user_id,
+            order_id=order_id,
+            cipher=ctx.cipher,
+        )
+    except KeysNotAvailable:
+        return refuse(event, say(lang, "bad.none"))
+    buttons = [Button(key.masked, encode("badk", order_id, key.key_id)) for key in keys]
+    return show(event, say(lang, "bad.choose_key"), (*rows(buttons, 2), home_row(lang)))
+
+
+async def on_bad_key_chosen(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, key_id: int
+) -> list[Action]:
+    """Step 2: what went wrong."""
+    buttons = [
+        Button(say(lang, f"bad.reason.{r}"), encode("badr", order_id, key_id, r)) for r in REASONS
+    ]
+    return show(event, say(lang, "bad.choose_reason"), tuple(rows(buttons, 2)))
+
+
+async def on_bad_reason_chosen(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, key_id: int, reason: str
+) -> list[Action]:
+    """Step 3: a screenshot may follow, or Skip."""
+    await enter_flow(
+        ctx.uow(),
+        user_id=event.person.user_id,
+        state=AWAITING_SCREENSHOT,
+        data={"order": order_id, "key": key_id, "reason": reason},
+        now=ctx.clock.now(),
+    )
+    skip = ((Button(say(lang, "bad.skip"), encode("bads", order_id, key_id, reason)),),)
+    return show(event, say(lang, "bad.screenshot"), skip)
+
+
+async def on_screenshot_skipped(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, key_id: int, reason: str
+) -> list[Action]:
+    return await _report(event, lang, ctx, order_id, key_id, reason, screenshot=None)
+
+
+async def on_screenshot(
+    event: PhotoMessage, lang: Language, ctx: ShopContext, data: dict[str, object]
+) -> list[Action]:
+    """The screenshot arrives: the case is opened with it."""
+    order_id, key_id, reason = int(str(data["order"])), int(str(data["key"])), str(data["reason"])
+    return await _report(event, lang, ctx, order_id, key_id, reason, screenshot=event.file_id)
+
+
+async def _report(
+    event: ButtonPress | PhotoMessage,
+    lang: Language,
+    ctx: ShopContext,
+    order_id: int,
+    key_id: int,
+    reason: str,
+    screenshot: str | None,
+) -> list[Action]:
+    await leave_flow(ctx.uow(), user_id=event.person.user_id)
+    try:
+        outcome = await report_bad_key(
+            ctx.uow(),
+            user_id=event.person.user_id,
+            first_name=event.person.first_name,
+            order_id=order_id,
+            key_id=key_id,
+            reason=CaseReason(reason),
+            screenshot=screenshot,
+            now=ctx.clock.now(),
+            rules=ctx.replacement,
+        )
+    except KeysNotAvailable:
+        if isinstance(event, ButtonPress):
+            return refuse(event, say(lang, "bad.none"))
+        return [SendText(event.person.chat_id, say(lang, "bad.none"))]
+    return _case_reply(event, lang, ctx, outcome)
+
+
+def _case_reply(
+    event: ButtonPress | PhotoMessage, lang: Language, ctx: ShopContext, outcome: CaseOutcome
+) -> list[Action]:
+    chat = event.person.chat_id
+    if outcome.replaced:
+        keys = ((Button(say(lang, "delivery.show"), encode("keys", outcome.case.order_id)),),)
+        text = SendText(chat, say(lang, "bad.replaced", case=outcome.case.id), keys)
+        return support.acknowledged(event, [text])
+    opened = SendText(chat, say(lang, "bad.queued", case=outcome.case.id))
+    assert outcome.handoff is not None
+    return support.acknowledged(
+        event, [opened, *support.handoff_reply(event, lang, ctx, outcome.handoff)]
+    )

@@ -1,0 +1,362 @@
+"""The agent's side: duty, taking tickets, replying through the bot, closing, handing over."""
+
+from __future__ import annotations
+
+from faq.answer import render_answer
+from handlers import support
+from handlers.callback import encode
+from handlers.context import ShopContext
+from handlers.event import ButtonPress, DocumentMessage, PhotoMessage, TextMessage
+from handlers.reply import Action, AnswerButton, Button, CopyMessage, SendText
+from handlers.respond import refuse
+from handlers.text import Markup, escape, say
+from store.errors import OutOfStock, RefundNotAllowed
+from store.model import CaseStatus, Language, OrderStatus, SupportStats, Ticket
+from store.money import format_money
+from store.service.case import CaseClosed, decide_case
+from store.service.conversation_state import enter_flow, leave_flow
+from store.service.question import support_stats
+from store.service.refund import RefundFailed, refund_order_for_agent
+from store.service.ticket import (
+    AgentUnavailable,
+    NoOpenTicket,
+    NotAnAgent,
+    agent_tickets,
+    agent_wrote,
+    buyer_context,
+    claim_next_ticket,
+    close_ticket,
+    focus_ticket,
+    set_duty,
+    take_unrelayed,
+    transfer_ticket,
+)
+
+DECLINING_CASE = "declining_case"
+
+
+def _reply(event: TextMessage | ButtonPress, text: str) -> list[Action]:
+    return support.acknowledged(event, [SendText(event.person.chat_id, text)])
+
+
+async def ticket_opened(
+    ticket: Ticket, agent_id: int, agent_name: str, ctx: ShopContext
+) -> list[Action]:
+    """An agent takes a ticket: its context card and what the buyer wrote; the buyer is told."""
+    lang = ctx.languages.get(agent_id) or Language.EN
+    ticket, context = await buyer_context(
+        ctx.uow(read_only=True), agent_id=agent_id, ticket_id=ticket.id
+    )
+    none = say(lang, "agent.none")
+    orders = (
+        "\n".join(
+            f"#{o.id} {escape(o.product_name(lang))} ×{o.quantity} · "
+            f"{format_money(o.total_minor, ctx.currency)} · "
+            f"{say(lang, f'status.{o.status.value}')}{' · 👁' if o.revealed_at else ''}"
+            for o in context.orders
+        )
+        or none
+    )
+    tickets = (
+        "\n".join(f"#{t.id} {t.status.value} {escape(t.subject[:40])}" for t in context.tickets)
+        or none
+    )
+    cases = (
+        "\n".join(
+            f"#{c.id} order #{c.order_id} {c.reason.value} → {c.status.value}"
+            for c in context.cases
+        )
+        or none
+    )
+    card = say(
+        lang,
+        "agent.ticket_card",
+        id=ticket.id,
+        name=context.first_name or "#",
+        user=ticket.user_id,
+        kind=say(lang, "agent.bad_key_kind") if ticket.kind == "bad_key" else "",
+        subject=ticket.subject,
+        orders=Markup(orders),
+        tickets=Markup(tickets),
+        cases=Markup(cases),
+    )
+    rows: list[tuple[Button, ...]] = []
+    if ticket.case_id is not None:
+        rows.append(
+            tuple(
+                Button(
+                    say(lang, f"agent.case_{verb}", case=ticket.case_id),
+                    encode("agcase", ticket.case_id, decision),
+                )
+                for verb, decision in (
+                    ("replace", "replaced"),
+                    ("refund", "refunded"),
+                    ("decline", "declined"),
+                )
+            )
+        )
+    refundable = [
+        o
+        for o in context.orders
+        if o.status in (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.AWAITING_STOCK)
+    ]
+    rows.extend(
+        (Button(say(lang, "agent.refund_button", id=o.id), encode("agref", o.id)),)
+        for o in refundable[:3]
+    )
+    rows.append((Button(say(lang, "agent.focus", id=ticket.id), encode("agt", ticket.id)),))
+    actions: list[Action] = [SendText(agent_id, card, tuple(rows))]
+    for author, body, media, source in await take_unrelayed(ctx.uow(), ticket_id=ticket.id):
+        actions += support.to_agent(
+            lang, agent_id, ticket.id, context.first_name, body, media, author, source
+        )
+    buyer_lang = ctx.languages.get(ticket.user_id) or Language.EN
+    actions.append(SendText(ticket.user_id, say(buyer_lang, "support.assigned", agent=agent_name)))
+    return actions
+
+
+async def cmd_duty(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """/duty on|off."""
+    parts = event.text.split()
+    if len(parts) != 2 or parts[1].lower() not in ("on", "off"):
+        return _reply(event, say(lang, "agent.duty_usage"))
+    on = parts[1].lower() == "on"
+    agent, assigned = await set_duty(
+        ctx.uow(),
+        agent_id=event.person.user_id,
+        display_name=event.person.first_name,
+        on=on,
+        now=ctx.clock.now(),
+        rules=ctx.support,
+    )
+    if not on:
+        return _reply(event, say(lang, "agent.duty_off"))
+    taken = f" #{', #'.join(str(a.ticket.id) for a in assigned)}" if assigned else ""
+    return _reply(event, say(lang, "agent.duty_on", capacity=agent.capacity, assigned=taken))
+
+
+async def cmd_next(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """/next: the best waiting ticket, with its context card."""
+    ticket = await claim_next_ticket(ctx.uow(), agent_id=event.person.user_id, now=ctx.clock.now())
+    if ticket is None:
+        return _reply(event, say(lang, "agent.queue_empty"))
+    return await ticket_opened(ticket, event.person.user_id, event.person.first_name, ctx)
+
+
+async def cmd_tickets(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """/tickets: the agent's open conversations, to choose which one replies go to."""
+    agent, mine = await agent_tickets(ctx.uow(read_only=True), agent_id=event.person.user_id)
+    if not mine:
+        return _reply(event, say(lang, "agent.no_ticket"))
+    active = agent.active_ticket_id if agent else None
+    buttons = tuple(
+        (
+            Button(
+                f"{'▶️ ' if t.id == active else ''}#{t.id} {t.subject[:40] or t.kind}",
+                encode("agt", t.id),
+            ),
+        )
+        for t in mine
+    )
+    return [
+        SendText(event.person.chat_id, say(lang, "agent.focused", id=active or mine[0].id), buttons)
+    ]
+
+
+async def on_focus_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, ticket_id: int
+) -> list[Action]:
+    await focus_ticket(ctx.uow(), agent_id=event.person.user_id, ticket_id=ticket_id)
+    return [AnswerButton(event.callback_id, say(lang, "agent.focused", id=ticket_id))]
+
+
+async def relay_from_agent(
+    event: TextMessage | PhotoMessage | DocumentMessage,
+    lang: Language,
+    ctx: ShopContext,
+    *,
+    note: bool = False,
+    text: str | None = None,
+) -> list[Action]:
+    """An agent's reply goes to the buyer as "Agent <name>"; a note stays on the ticket."""
+    if isinstance(event, TextMessage):
+        body, media = (text if text is not None else event.text), None
+    else:
+        body, media = event.caption, "photo" if isinstance(event, PhotoMessage) else "document"
+    relay = await agent_wrote(
+        ctx.uow(),
+        agent_id=event.person.user_id,
+        text=body,
+        now=ctx.clock.now(),
+        media=media,
+        source_message_id=event.message_id,
+        note=note,
+    )
+    if relay.chat_id is None:
+        return [SendText(event.person.chat_id, say(lang, "agent.noted"))]
+    buyer_lang = ctx.languages.get(relay.chat_id) or Language.EN
+    said = say(buyer_lang, "support.agent_says", agent=event.person.first_name or "#", text=body)
+    if media:
+        return [CopyMessage(relay.chat_id, event.person.chat_id, event.message_id, said[:1024])]
+    return [SendText(relay.chat_id, said)]
+
+
+async def cmd_note(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """/note text: private to agents."""
+    text = event.text.partition(" ")[2].strip()
+    return await relay_from_agent(event, lang, ctx, note=True, text=text or "-")
+
+
+async def cmd_canned(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """/reply FAQ_ID: that FAQ answer, in the buyer's language, sent as the agent's reply."""
+    entry_id = event.text.partition(" ")[2].strip()
+    if ctx.knowledge is None or entry_id not in ctx.knowledge:
+        return _reply(event, say(lang, "agent.unknown_faq"))
+    agent, mine = await agent_tickets(ctx.uow(read_only=True), agent_id=event.person.user_id)
+    active = next(
+        (t for t in mine if agent and t.id == agent.active_ticket_id), mine[0] if mine else None
+    )
+    if active is None:
+        return _reply(event, say(lang, "agent.no_ticket"))
+    buyer_lang = ctx.languages.get(active.user_id) or Language.EN
+    answer = render_answer(ctx.knowledge.entry(entry_id), buyer_lang.value, ctx.faq_values())
+    return await relay_from_agent(event, lang, ctx, text=answer)
+
+
+async def cmd_close(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """/close: resolved; the buyer is asked to rate the help."""
+    ticket, _ = await close_ticket(ctx.uow(), agent_id=event.person.user_id, now=ctx.clock.now())
+    buyer_lang = ctx.languages.get(ticket.user_id) or Language.EN
+    return [
+        SendText(event.person.chat_id, say(lang, "agent.closed", id=ticket.id)),
+        SendText(
+            ticket.user_id, say(buyer_lang, "support.closed"), support.rating_keyboard(ticket.id)
+        ),
+    ]
+
+
+async def cmd_transfer(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """/transfer AGENT_ID, or /transfer queue."""
+    target = event.text.partition(" ")[2].strip().lower()
+    if not (target == "queue" or target.isdigit()):
+        return _reply(event, say(lang, "agent.transfer_usage"))
+    try:
+        ticket, _ = await transfer_ticket(
+            ctx.uow(),
+            agent_id=event.person.user_id,
+            to_agent_id=None if target == "queue" else int(target),
+            now=ctx.clock.now(),
+        )
+    except AgentUnavailable:
+        return _reply(event, say(lang, "agent.transfer_unavailable"))
+    return _reply(event, say(lang, "agent.transferred", id=ticket.id))
+
+
+async def on_agent_refund_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+) -> list[Action]:
+    """A refund from the context card, for the buyer whose conversation the agent holds."""
+    try:
+        order = await refund_order_for_agent(
+            ctx.uow,
+            agent_id=event.person.user_id,
+            order_id=order_id,
+            now=ctx.clock.now(),
+            refunder=ctx.refunder,
+        )
+    except RefundNotAllowed as error:
+        return refuse(event, say(lang, "error.refund", status=str(error)))
+    except RefundFailed:
+        return refuse(event, say(lang, "refund.failed"))
+    buyer_lang = ctx.languages.get(order.user_id) or Language.EN
+    return [
+        AnswerButton(event.callback_id, say(lang, "agent.refunded_order", id=order.id)),
+        SendText(order.user_id, say(buyer_lang, "refund.done", id=order.id)),
+    ]
+
+
+async def on_case_decided(
+    event: ButtonPress, lang: Language, ctx: ShopContext, case_id: int, decision: str
+) -> list[Action]:
+    """Replace or refund at once; declining first asks for the reason the buyer will see."""
+    if decision == CaseStatus.DECLINED:
+        await enter_flow(
+            ctx.uow(),
+            user_id=event.person.user_id,
+            state=DECLINING_CASE,
+            data={"case": case_id},
+            now=ctx.clock.now(),
+        )
+        return _reply(event, say(lang, "agent.decline_reason"))
+    return await _decide(event, lang, ctx, case_id, CaseStatus(decision), note="")
+
+
+async def on_decline_reason(
+    event: TextMessage, lang: Language, ctx: ShopContext, data: dict[str, object]
+) -> list[Action]:
+    await leave_flow(ctx.uow(), user_id=event.person.user_id)
+    return await _decide(
+        event, lang, ctx, int(str(data["case"])), CaseStatus.DECLINED, note=event.text.strip()[:500]
+    )
+
+
+async def _decide(
+    event: TextMessage | ButtonPress,
+    lang: Language,
+    ctx: ShopContext,
+    case_id: int,
+    decision: CaseStatus,
+    note: str,
+) -> list[Action]:
+    try:
+        case = await decide_case(
+            ctx.uow,
+            agent_id=event.person.user_id,
+            case_id=case_id,
+            decision=decision,
+            note=note,
+            now=ctx.clock.now(),
+            refunder=ctx.refunder,
+        )
+    except CaseClosed as error:
+        return refuse(event, say(lang, "agent.case_done", case=case_id, status=str(error)))
+    except OutOfStock:
+        return refuse(event, say(lang, "error.out_of_stock", n=0))
+    return _reply(event, say(lang, "agent.case_done", case=case.id, status=case.status.value))
+
+
+async def cmd_stats(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
+    """/stats for admins: today's tickets, containment, response times, breaches, CSAT."""
+    if not ctx.is_admin(event.person.user_id):
+        return _reply(event, say(lang, "admin.only"))
+    now = ctx.clock.now()
+    stats = await support_stats(
+        ctx.uow(read_only=True), since=now.replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+    return _reply(event, stats_text(lang, stats))
+
+
+def _minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def stats_text(lang: Language, stats: SupportStats) -> str:
+    containment = "-" if stats.containment_percent is None else f"{stats.containment_percent:.0f}%"
+    csat = "-" if stats.csat_percent is None else f"{stats.csat_percent:.0f}%"
+    average = "-" if stats.average_rating is None else f"{stats.average_rating:.1f}"
+    return say(
+        lang,
+        "stats.report",
+        tickets=stats.tickets_today,
+        questions=stats.questions_today,
+        containment=containment,
+        median=_minutes(stats.first_response_median_seconds),
+        p90=_minutes(stats.first_response_p90_seconds),
+        breaches=stats.breaches_today,
+        csat=csat,
+        ratings=stats.ratings,
+        average=average,
+    )
+
+
+AGENT_ERRORS = (NotAnAgent, NoOpenTicket)

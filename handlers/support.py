@@ -1,0 +1,152 @@
+"""The buyer's side of human support: asking for a person, writing to them, rating the help."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from handlers.callback import encode
+from handlers.context import ShopContext
+from handlers.event import ButtonPress, DocumentMessage, PhotoMessage, TextMessage
+from handlers.reply import Action, AnswerButton, Button, CopyMessage, Keyboard, SendText
+from handlers.respond import notify, refuse
+from handlers.text import say
+from store.model import Language, QueueStanding
+from store.service.ticket import (
+    Handoff,
+    ask_for_human,
+    buyer_wrote,
+    open_ticket_of,
+    rate_ticket,
+    remember_queue_message,
+)
+
+Incoming = TextMessage | PhotoMessage | DocumentMessage
+
+
+def standing_text(lang: Language, standing: QueueStanding, ctx: ShopContext) -> str:
+    position = standing.position or 1
+    if standing.expected_wait_seconds is None:
+        return say(lang, "support.queued_offline", hours=ctx.support_hours, position=position)
+    minutes = max(1, round(standing.expected_wait_seconds / 60))
+    return say(lang, "support.queued", position=position, ahead=position - 1, wait=minutes)
+
+
+def handoff_reply(
+    event: TextMessage | ButtonPress | PhotoMessage,
+    lang: Language,
+    ctx: ShopContext,
+    handoff: Handoff,
+) -> list[Action]:
+    """Who is with the buyer now, or their place in the queue (a message later edited in place)."""
+    chat = event.person.chat_id
+    if handoff.agent is not None:
+        return [SendText(chat, say(lang, "support.assigned", agent=handoff.agent.display_name))]
+    assert handoff.standing is not None
+    if not handoff.new and handoff.ticket.queue_message_id is not None:
+        return [SendText(chat, say(lang, "support.kept"))]
+    remember = partial(_remember_queue_message, ctx, handoff.ticket.id)
+    return [SendText(chat, standing_text(lang, handoff.standing, ctx), receipt=remember)]
+
+
+def acknowledged(event: object, actions: list[Action]) -> list[Action]:
+    """A button press is answered first, so its spinner stops."""
+    if isinstance(event, ButtonPress):
+        return [AnswerButton(event.callback_id), *actions]
+    return actions
+
+
+async def _remember_queue_message(ctx: ShopContext, ticket_id: int, message_id: int) -> None:
+    await remember_queue_message(ctx.uow(), ticket_id=ticket_id, message_id=message_id)
+
+
+async def on_human_requested(
+    event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext, text: str = ""
+) -> list[Action]:
+    """A person is fetched: an agent at once if one has room, else a place in the queue."""
+    handoff = await ask_for_human(
+        ctx.uow(),
+        user_id=event.person.user_id,
+        first_name=event.person.first_name,
+        text=text,
+        now=ctx.clock.now(),
+    )
+    return acknowledged(event, handoff_reply(event, lang, ctx, handoff))
+
+
+async def relay_from_buyer(
+    event: Incoming, lang: Language, ctx: ShopContext
+) -> list[Action] | None:
+    """While a ticket is open, what the buyer sends goes to its agent (None: no open ticket)."""
+    if await open_ticket_of(ctx.uow(read_only=True), user_id=event.person.user_id) is None:
+        return None
+    if isinstance(event, TextMessage):
+        body, media, source = event.text, None, event.message_id
+    else:
+        body, media, source = (
+            event.caption,
+            "photo" if isinstance(event, PhotoMessage) else "document",
+            event.message_id,
+        )
+    relay = await buyer_wrote(
+        ctx.uow(),
+        user_id=event.person.user_id,
+        text=body,
+        now=ctx.clock.now(),
+        media=media,
+        source_message_id=source,
+    )
+    if relay is None:
+        return None
+    if relay.chat_id is None:
+        return [SendText(event.person.chat_id, say(lang, "support.kept"))]
+    agent_lang = ctx.languages.get(relay.chat_id) or Language.EN
+    return to_agent(
+        agent_lang,
+        relay.chat_id,
+        relay.ticket.id,
+        event.person.first_name,
+        body,
+        media,
+        event.person.chat_id,
+        source,
+    )
+
+
+def focus_keyboard(lang: Language, ticket_id: int) -> Keyboard:
+    return ((Button(say(lang, "agent.focus", id=ticket_id), encode("agt", ticket_id)),),)
+
+
+def to_agent(
+    lang: Language,
+    agent_id: int,
+    ticket_id: int,
+    name: str,
+    body: str,
+    media: str | None,
+    from_chat: int,
+    message_id: int | None,
+) -> list[Action]:
+    """A buyer's message as the agent sees it: a ticket header, never the buyer's account."""
+    header = say(lang, "agent.from_buyer", id=ticket_id, name=name or "#", text=body)
+    if media and message_id:
+        return [
+            CopyMessage(
+                agent_id, from_chat, message_id, header[:1024], focus_keyboard(lang, ticket_id)
+            )
+        ]
+    return [SendText(agent_id, header, focus_keyboard(lang, ticket_id))]
+
+
+def rating_keyboard(ticket_id: int) -> Keyboard:
+    return (tuple(Button("⭐" * n, encode("rate", ticket_id, n)) for n in range(1, 6)),)
+
+
+async def on_rate_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, ticket_id: int, rating: int
+) -> list[Action]:
+    """1–5 stars for a closed conversation, once."""
+    if await rate_ticket(
+        ctx.uow(), user_id=event.person.user_id, ticket_id=ticket_id, rating=rating
+    ):
+        return notify(event, say(lang, "support.rated"))
+    return refuse(event, say(lang, "support.rate_once"))

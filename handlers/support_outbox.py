@@ -1,0 +1,98 @@
+"""Support messages decided in a transaction and sent after it: assignments, places, breaches."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from handlers.agent import ticket_opened
+from handlers.callback import encode
+from handlers.context import ShopContext
+from handlers.reply import Action, Button, EditText, SendText
+from handlers.support import standing_text
+from handlers.text import say
+from store.model import CaseStatus, Language, OutboxItem, OutboxKind, TicketStatus
+from store.service.ticket import (
+    find_agent,
+    find_case,
+    on_duty_agents,
+    queue_standing,
+    remember_queue_message,
+    ticket_of,
+)
+
+SUPPORT_KINDS = frozenset(
+    {
+        OutboxKind.TICKET_ASSIGNED,
+        OutboxKind.QUEUE_POSITION,
+        OutboxKind.RESPONSE_BREACH,
+        OutboxKind.CASE_DECIDED,
+    }
+)
+
+
+def _language(ctx: ShopContext, user_id: int) -> Language:
+    return ctx.languages.get(user_id) or Language.EN
+
+
+async def render_support_item(item: OutboxItem, ctx: ShopContext) -> list[Action]:
+    if item.kind == OutboxKind.TICKET_ASSIGNED:
+        ticket = await ticket_of(ctx.uow(read_only=True), ticket_id=int(item.body))
+        agent = await find_agent(ctx.uow(read_only=True), agent_id=item.chat_id)
+        if (
+            ticket is None
+            or agent is None
+            or ticket.agent_id != item.chat_id
+            or ticket.status is not TicketStatus.ASSIGNED
+        ):
+            return []  # handed on again before this was sent
+        return await ticket_opened(ticket, agent.user_id, agent.display_name, ctx)
+    if item.kind == OutboxKind.QUEUE_POSITION:
+        return await _queue_position(item, ctx)
+    if item.kind == OutboxKind.RESPONSE_BREACH:
+        target, _, ticket_id = item.body.partition(":")
+        recipients = {a.user_id for a in await on_duty_agents(ctx.uow(read_only=True))} | set(
+            ctx.admin_ids
+        )
+        return [
+            SendText(
+                chat,
+                say(
+                    _language(ctx, chat),
+                    "agent.breach",
+                    id=ticket_id,
+                    target=say(_language(ctx, chat), f"agent.target.{target}"),
+                ),
+            )
+            for chat in sorted(recipients)
+        ]
+    case = await find_case(ctx.uow(read_only=True), case_id=int(item.body))
+    if case is None:
+        return []
+    lang = _language(ctx, case.user_id)
+    if case.status is CaseStatus.REPLACED:
+        keys = ((Button(say(lang, "delivery.show"), encode("keys", case.order_id)),),)
+        return [SendText(case.user_id, say(lang, "case.replaced", case=case.id), keys)]
+    if case.status is CaseStatus.REFUNDED:
+        return [SendText(case.user_id, say(lang, "case.refunded", case=case.id))]
+    return [
+        SendText(
+            case.user_id, say(lang, "case.declined", case=case.id, note=case.decision_note or "-")
+        )
+    ]
+
+
+async def _queue_position(item: OutboxItem, ctx: ShopContext) -> list[Action]:
+    """The buyer's one queue message, edited to their new place and wait."""
+    standing = await queue_standing(ctx.uow(read_only=True), ticket_id=int(item.body))
+    if standing is None:
+        return []  # no longer waiting: the assignment message says so
+    lang = _language(ctx, standing.ticket.user_id)
+    text = standing_text(lang, standing, ctx)
+    if standing.ticket.queue_message_id is not None:
+        return [EditText(standing.ticket.user_id, standing.ticket.queue_message_id, text)]
+    remember = partial(_remember, ctx, standing.ticket.id)
+    return [SendText(standing.ticket.user_id, text, receipt=remember)]
+
+
+async def _remember(ctx: ShopContext, ticket_id: int, message_id: int) -> None:
+    await remember_queue_message(ctx.uow(), ticket_id=ticket_id, message_id=message_id)

@@ -19,7 +19,8 @@ MAX_ATTEMPTS = 10
 class DeliveryWorker:
     """Sends what the outbox holds; `wake()` after a payment, and a scheduler job as a safety net.
 
-    An item is marked sent only after Telegram accepted it. A crash in between leaves it claimed;
+    An item is marked sent only after Telegram accepted it (for an item with several recipients,
+    e.g. an alert to every admin, once any accepted: one who blocked the bot is skipped). A crash in between leaves it claimed;
     it is taken again after the claim times out, so delivery is at-least-once and the delivery
     message itself carries no key (the key is shown on request), so a repeat is harmless.
     """
@@ -48,13 +49,17 @@ class DeliveryWorker:
         now = self._ctx.clock.now
         priority = Priority.DELIVERY if item.kind == OutboxKind.DELIVERY else Priority.NOTICE
         try:
-            await self._executor.perform(await render_outbox(item, self._ctx), priority)
-        except PermanentSendError:
-            log.warning(
-                "outbox item %s to chat %s refused by Telegram; giving up", item.id, item.chat_id
-            )
-            await finish_outbox(self._ctx.uow(), item=item, now=now(), sent=False, give_up=True)
-            return 0
+            actions = await render_outbox(item, self._ctx)
+            refused = 0
+            for action in actions:  # one recipient who blocked the bot must not stop the others
+                try:
+                    await self._executor.perform([action], priority)
+                except PermanentSendError:
+                    refused += 1
+                    log.warning("outbox item %s: a message was refused by Telegram", item.id)
+            if actions and refused == len(actions):
+                await finish_outbox(self._ctx.uow(), item=item, now=now(), sent=False, give_up=True)
+                return 0
         except Exception:
             give_up = item.attempts >= MAX_ATTEMPTS
             log.exception("outbox item %s failed (attempt %s)", item.id, item.attempts)

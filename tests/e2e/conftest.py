@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tests.conftest import FakeClock
 from tests.factories import stocked_shop
 
 ADMIN = 42
+AGENT = 77
 SECRET = "an e2e passphrase comfortably longer than 32 chars"
 
 
@@ -32,15 +34,21 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     await fake.stop()
 
 
+@pytest.fixture
+def clock() -> FakeClock:
+    """The shop's scripted clock: time moves only when a test moves it."""
+    return FakeClock(datetime.now(UTC))
+
+
 @pytest.fixture(params=["aiogram", "ptb"])
 async def shop(
-    request: pytest.FixtureRequest, sandbox: Sandbox, tmp_path: Path
+    request: pytest.FixtureRequest, sandbox: Sandbox, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[KamibotApp]:
     """A running bot with one stocked product, STEAM-50 (3 keys)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'e2e.sqlite3'}"
     engine = create_engine(url)
     await upgrade(engine)
-    await stocked_shop(UnitOfWorkFactory(engine), CardKeyCipher([SECRET]), FakeClock(), stock=3)
+    await stocked_shop(UnitOfWorkFactory(engine), CardKeyCipher([SECRET]), clock, stock=3)
     await engine.dispose()
     settings = load_settings(
         {
@@ -48,6 +56,7 @@ async def shop(
             "TELEGRAM_API_BASE": sandbox.base_url,
             "DATABASE_URL": url,
             "ADMIN_IDS": str(ADMIN),
+            "AGENT_IDS": str(AGENT),
             "CARD_KEY_SECRET": SECRET,
         },
         env_file=None,
@@ -55,7 +64,9 @@ async def shop(
     # Pacing itself is proven in tests/unit/test_sender.py; here a quicker per-chat rate keeps
     # each conversation from waiting a second between screens.
     limits = Limits(per_chat_per_second=20, per_chat_burst=10)
-    app = KamibotApp(settings, runtime=request.param, with_scheduler=False, limits=limits)
+    app = KamibotApp(
+        settings, runtime=request.param, with_scheduler=False, limits=limits, clock=clock
+    )
     await app.start()
     yield app
     await app.stop()

@@ -9,7 +9,7 @@ from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, language_choice, main_menu
 from handlers.reply import Action
 from handlers.respond import show
-from handlers.text import say
+from handlers.text import Markup, say
 from store.model import Language
 from store.service.user import choose_language
 
@@ -43,8 +43,11 @@ async def cmd_start(
 async def cmd_help(
     event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext
 ) -> list[Action]:
-    """How buying works and the command list."""
-    return show(event, say(lang, "help", minutes=ctx.hold.minutes), (home_row(lang),))
+    """How buying works and the command list (and, for agents, theirs)."""
+    text = say(lang, "help", minutes=ctx.hold.minutes)
+    if ctx.is_agent(event.person.user_id):
+        text = Markup(text + "\n\n" + say(lang, "help.agent"))
+    return show(event, text, (home_row(lang),))
 
 
 async def cmd_language(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:

@@ -42,6 +42,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "4. Press “Show keys” to get them\n\nCommands: /shop · /orders · /wallet · /language · "
         "/paysupport · /terms",
     ),
+    "help.agent": (
+        "<b>客服命令</b>\n/duty on|off 上线/下线 · /next 接入下一位 · /tickets 我的会话 · /note 私人备注 · /reply FAQ编号 快捷回复 · /transfer 客服ID|queue 转接 · /close 结束",
+        "<b>Agent commands</b>\n/duty on|off · /next (take the next buyer) · /tickets (yours) · /note (private) · /reply FAQ_ID (canned answer) · /transfer AGENT_ID|queue · /close",
+    ),
     "language.choose": ("请选择语言 / Choose a language:", "Choose a language / 请选择语言:"),
     "language.set": ("✅ 已切换为简体中文。", "✅ Language set to English."),
     "paysupport": (

@@ -6,23 +6,28 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
 from bot.app import KamibotApp, open_database
 from config.settings import Settings, SettingsError, load_settings
+from handlers.agent import stats_text
 from store.card_key_cipher import CardKeyCipher
 from store.catalog_file import CatalogFileError, parse_catalog
 from store.clock import SystemClock
 from store.errors import ImportRefused, NotFound, ShopError
 from store.key_file import KeyFileError, parse_key_file
 from store.migration import upgrade
+from store.model import Language
 from store.money import format_money
 from store.service.catalog import load_catalog
+from store.service.question import support_stats
 from store.service.stock import ImportSummary, import_card_keys, stock_status
 from store.service.wallet import credit_wallet
 from store.unit_of_work import UnitOfWorkFactory
@@ -75,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     credit.add_argument(
         "--key", required=True, help="idempotency key, e.g. the bank transfer reference"
     )
+    support = commands.add_parser("support", help="support figures")
+    support_actions = support.add_subparsers(dest="action", required=True)
+    figures = support_actions.add_parser("stats", help="today's tickets, containment, waits, CSAT")
+    figures.add_argument("--since", help="ISO date or time (UTC); default today 00:00 UTC")
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply migrations")
     return parser
@@ -228,6 +237,27 @@ async def cmd_wallet_credit(
     return await _with_uow(settings, work)
 
 
+async def cmd_support_stats(settings: Settings, since: str | None, out: TextIO) -> int:
+    now = SystemClock().now()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if since:
+        try:
+            start = datetime.fromisoformat(since).replace(tzinfo=UTC)
+        except ValueError:
+            raise CommandError(f"--since {since!r} is not an ISO date or time") from None
+
+    async def work(uow: UnitOfWorkFactory) -> int:
+        stats = await support_stats(uow(read_only=True), since=start)
+        out.write(html_to_plain(stats_text(Language.EN, stats)) + "\n")
+        return 0
+
+    return await _with_uow(settings, work)
+
+
+def html_to_plain(text: str) -> str:
+    return re.sub(r"</?[a-z]+>", "", text)
+
+
 async def cmd_db_upgrade(settings: Settings, out: TextIO) -> int:
     from store.database import create_engine
 
@@ -274,6 +304,8 @@ async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
             return await cmd_wallet_credit(
                 settings, args.user_id, args.amount, args.reason, args.key, out
             )
+        case ("support", "stats"):
+            return await cmd_support_stats(settings, args.since, out)
         case ("db", "upgrade"):
             return await cmd_db_upgrade(settings, out)
     raise CommandError("unknown command")

@@ -103,3 +103,10 @@ def test_a_missing_setting_stops_with_one_line_naming_it(
 ) -> None:
     assert main(["stock", "status"], {}, io.StringIO()) == 1
     assert capsys.readouterr().err == "error: Setting CARD_KEY_SECRET is not set\n"
+
+
+def test_support_stats_print_todays_figures(environ: dict[str, str]) -> None:
+    code, out = run(environ, "support", "stats")
+    assert code == 0
+    assert out.splitlines()[0] == "📊 Support today" and "Tickets: 0" in out
+    assert run(environ, "support", "stats", "--since", "not-a-date")[0] == 1

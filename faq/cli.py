@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -41,9 +42,21 @@ def _parser() -> argparse.ArgumentParser:
         help="choose thresholds on the file (and on each half, reported on the other half)",
     )
     defaults = Thresholds()
-    evaluate.add_argument("--answer", type=float, default=defaults.answer)
-    evaluate.add_argument("--margin", type=float, default=defaults.margin)
-    evaluate.add_argument("--suggest", type=float, default=defaults.suggest)
+    evaluate.add_argument(
+        "--answer",
+        type=float,
+        default=defaults.answer,
+        help="score to answer (default %(default)s)",
+    )
+    evaluate.add_argument(
+        "--margin", type=float, default=defaults.margin, help="lead to answer (default %(default)s)"
+    )
+    evaluate.add_argument(
+        "--suggest",
+        type=float,
+        default=defaults.suggest,
+        help="score to suggest (default %(default)s)",
+    )
     return parser
 
 
@@ -53,6 +66,11 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
+    # The contract is UTF-8 lines whatever the locale; a stray bad byte must not end the run.
+    if stdin is None and isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    if stdout is None and isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8")
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     args = _parser().parse_args(argv)
     try:

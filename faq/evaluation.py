@@ -62,7 +62,9 @@ def read_questions(path: Path) -> list[Question]:
 
 def parse_questions(lines: Sequence[str], name: str = "questions.tsv") -> list[Question]:
     if not lines or tuple(lines[0].rstrip("\r").split("\t")) != HEADER:
-        raise EvaluationFileError(f"{name}: line 1: the header must be question<TAB>language<TAB>expected")
+        raise EvaluationFileError(
+            f"{name}: line 1: the header must be question<TAB>language<TAB>expected"
+        )
     questions: list[Question] = []
     for number, raw in enumerate(lines[1:], start=2):
         line = raw.rstrip("\r")
@@ -76,7 +78,7 @@ def parse_questions(lines: Sequence[str], name: str = "questions.tsv") -> list[Q
             raise EvaluationFileError(f"{name}: line {number}: language must be zh or en")
         if not expected:
             raise EvaluationFileError(f"{name}: line {number}: expected is empty")
-        questions.append(Question(text, language, expected, number))  # type: ignore[arg-type]
+        questions.append(Question(text, "zh" if language == "zh" else "en", expected, number))
     return questions
 
 
@@ -143,11 +145,17 @@ def figures(outcomes: Sequence[tuple[Question, Match]]) -> Figures:
             if match.action == "escalate":
                 count("human_escalated")
         elif kind == "out_of_scope":
-            count({"answer": "oos_answered", "suggest": "oos_suggested"}.get(match.action, "oos_rejected"))
+            count(
+                {"answer": "oos_answered", "suggest": "oos_suggested"}.get(
+                    match.action, "oos_rejected"
+                )
+            )
         elif match.action == "answer":
             count("correct" if match.entry_id == question.expected else "wrong")
         elif match.action == "suggest":
-            count("suggested_right" if question.expected in match.suggestions else "suggested_without")
+            count(
+                "suggested_right" if question.expected in match.suggestions else "suggested_without"
+            )
         else:
             count(match.action)
     inside, outside, human = (tally.get(k, 0) for k in ("in_scope", "out_of_scope", "human"))
@@ -265,19 +273,22 @@ def tune(
 
 def format_report(result: Report, title: str) -> str:
     """A compact table: one column for all questions, one per language."""
-    groups = [("all", result.overall)] + list(result.by_language.items())
+    groups = [("all", result.overall), *result.by_language.items()]
     lines = [
         title,
         f"thresholds: answer >= {result.thresholds.answer:g} with a lead >= "
         f"{result.thresholds.margin:g}; suggest >= {result.thresholds.suggest:g}",
-        f"{'':34}" + "".join(f"{name:>9}" for name, _ in groups),
+        f"{'':34}" + "".join(f"{name:>11}" for name, _ in groups),
     ]
 
     def row(label: str, values: Iterable[object]) -> None:
-        lines.append(f"{label:34}" + "".join(f"{value:>9}" for value in values))
+        lines.append(f"{label:34}" + "".join(f"{value:>11}" for value in values))
 
     row("questions", (f.questions for _, f in groups))
-    row("  in scope / out of scope / human", (f"{f.in_scope}/{f.out_of_scope}/{f.human}" for _, f in groups))
+    row(
+        "  in scope / out of scope / human",
+        (f"{f.in_scope}/{f.out_of_scope}/{f.human}" for _, f in groups),
+    )
     rates = [
         ("in scope: answered correct %", "answered_correct"),
         ("in scope: answered wrong %", "answered_wrong"),
@@ -294,5 +305,7 @@ def format_report(result: Report, title: str) -> str:
         row(label, (f"{getattr(f, name):.1f}" for _, f in groups))
     lines.append(f"latency per question: p50 {result.p50_ms:.3f} ms, p99 {result.p99_ms:.3f} ms")
     if result.unknown_expected:
-        lines.append("expected ids not in the knowledge base: " + ", ".join(result.unknown_expected))
+        lines.append(
+            "expected ids not in the knowledge base: " + ", ".join(result.unknown_expected)
+        )
     return "\n".join(lines)

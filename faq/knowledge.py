@@ -26,6 +26,7 @@ import re
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -84,11 +85,8 @@ class Entry:
 class KnowledgeBase:
     entries: tuple[Entry, ...]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_id", {entry.id: entry for entry in self.entries})
-
     def __contains__(self, entry_id: object) -> bool:
-        return entry_id in self._index
+        return entry_id in self._by_id
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)
@@ -98,16 +96,15 @@ class KnowledgeBase:
 
     def entry(self, entry_id: str) -> Entry:
         """The entry with this id; KeyError when there is none."""
-        return self._index[entry_id]
+        return self._by_id[entry_id]
 
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(entry.id for entry in self.entries)
 
-    @property
-    def _index(self) -> dict[str, Entry]:
-        by_id: dict[str, Entry] = self.__dict__["_by_id"]
-        return by_id
+    @cached_property
+    def _by_id(self) -> dict[str, Entry]:
+        return {entry.id: entry for entry in self.entries}
 
 
 def placeholders(text: str) -> list[str]:
@@ -270,7 +267,7 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 
 def _safe_load(text: str, name: str) -> object:
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506  # a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}: " if mark else ""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-import opencc  # type: ignore[import-untyped]  # opencc-python-reimplemented ships no type hints
+import opencc  # type: ignore[import-untyped, unused-ignore]  # ships no type hints
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -45,19 +45,56 @@ CONCEPTS: tuple[Concept, ...] = (
         "卡密",
         "key",
         (
-            "卡密", "激活码", "兑换码", "序列号", "密钥", "秘钥", "卡号", "卡码", "礼品码",
-            "cdk", "cdkey", "cdkeys", "cd key", "cd keys", "key", "keys", "code", "codes",
-            "activation code", "activation key", "redeem code", "redemption code",
-            "serial", "serial number", "serial key", "license key", "licence key",
-            "product key", "gift code", "card key", "card keys", "cardkey",
+            "卡密",
+            "激活码",
+            "兑换码",
+            "序列号",
+            "密钥",
+            "秘钥",
+            "卡号",
+            "卡码",
+            "礼品码",
+            "cdk",
+            "cdkey",
+            "cdkeys",
+            "cd key",
+            "cd keys",
+            "key",
+            "keys",
+            "code",
+            "codes",
+            "activation code",
+            "activation key",
+            "redeem code",
+            "redemption code",
+            "serial",
+            "serial number",
+            "serial key",
+            "license key",
+            "licence key",
+            "product key",
+            "gift code",
+            "card key",
+            "card keys",
+            "cardkey",
         ),
     ),
     Concept(
         "优惠码",
         "coupon",
         (
-            "优惠码", "优惠券", "折扣码", "券码", "coupon", "coupons", "coupon code",
-            "promo code", "promo codes", "promocode", "discount code", "voucher",
+            "优惠码",
+            "优惠券",
+            "折扣码",
+            "券码",
+            "coupon",
+            "coupons",
+            "coupon code",
+            "promo code",
+            "promo codes",
+            "promocode",
+            "discount code",
+            "voucher",
             "voucher code",
         ),
     ),
@@ -69,7 +106,8 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept("账号", "account", ("账号", "帐号", "账户", "帐户", "account", "acct")),
     Concept("余额", "balance", ("余额", "钱包余额")),
     Concept("充值", "top up", ("充值", "储值", "top up", "topup", "recharge")),
-    Concept("怎么", "how", ("怎么", "怎样", "如何", "咋", "咋样", "怎么样")),
+    Concept("怎么", "how", ("怎么", "怎样", "如何", "咋", "咋么")),
+    Concept("怎么样", "how is", ("怎么样", "咋样", "如何呢")),
     Concept("没有", "not", ("没有", "没", "未")),
     Concept("无效", "invalid", ("无效", "用不了", "不能用", "没法用", "失效", "invalid")),
     Concept("客服", "support", ("客服", "customer service", "customer support")),
@@ -147,10 +185,14 @@ def fold(text: str) -> str:
 def normalise(text: str, language: Language | None = None) -> str:
     """The canonical form that matching compares; `language` picks each concept's word."""
     folded = fold(text)
-    chosen = language or detect_language(folded)
+    return canonical(folded, language or detect_language(folded))
 
-    def canonical(match: re.Match[str]) -> str:
+
+def canonical(folded: str, language: Language) -> str:
+    """Synonyms of already `fold`ed text replaced by their concept's word in `language`."""
+
+    def word(match: re.Match[str]) -> str:
         concept = _CANONICAL[match.group(0)]
-        return concept.zh if chosen == "zh" else concept.en
+        return concept.zh if language == "zh" else concept.en
 
-    return _SPACE_BY_CJK.sub("", _SYNONYM.sub(canonical, folded))
+    return _SPACE_BY_CJK.sub("", _SYNONYM.sub(word, folded))

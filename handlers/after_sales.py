@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import support
+from handlers import agent, support
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, PhotoMessage
@@ -141,10 +141,10 @@ async def _report(
         if isinstance(event, ButtonPress):
             return refuse(event, say(lang, "bad.none"))
         return [SendText(event.person.chat_id, say(lang, "bad.none"))]
-    return _case_reply(event, lang, ctx, outcome)
+    return await _case_reply(event, lang, ctx, outcome)
 
 
-def _case_reply(
+async def _case_reply(
     event: ButtonPress | PhotoMessage, lang: Language, ctx: ShopContext, outcome: CaseOutcome
 ) -> list[Action]:
     chat = event.person.chat_id
@@ -153,7 +153,13 @@ def _case_reply(
         text = SendText(chat, say(lang, "bad.replaced", case=outcome.case.id), keys)
         return support.acknowledged(event, [text])
     opened = SendText(chat, say(lang, "bad.queued", case=outcome.case.id))
-    assert outcome.handoff is not None
-    return support.acknowledged(
-        event, [opened, *support.handoff_reply(event, lang, ctx, outcome.handoff)]
-    )
+    handoff = outcome.handoff
+    assert handoff is not None
+    if handoff.agent is not None and not handoff.new:
+        # The buyer is already talking to this agent, and no assignment is coming to tell
+        # them: the case joins the conversation, with a fresh card holding its buttons.
+        card = await agent.ticket_opened(
+            handoff.ticket, handoff.agent.user_id, handoff.agent.display_name, ctx
+        )
+        return support.acknowledged(event, [opened, *card])
+    return support.acknowledged(event, [opened, *support.handoff_reply(event, lang, ctx, handoff)])

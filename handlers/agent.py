@@ -43,7 +43,7 @@ async def ticket_opened(
     ticket: Ticket, agent_id: int, agent_name: str, ctx: ShopContext
 ) -> list[Action]:
     """An agent takes a ticket: its context card and what the buyer wrote; the buyer is told."""
-    lang = ctx.languages.get(agent_id) or Language.EN
+    lang = await support.language_for(ctx, agent_id)
     ticket, context = await buyer_context(
         ctx.uow(read_only=True), agent_id=agent_id, ticket_id=ticket.id
     )
@@ -110,7 +110,7 @@ async def ticket_opened(
         actions += support.to_agent(
             lang, agent_id, ticket.id, context.first_name, body, media, author, source
         )
-    buyer_lang = ctx.languages.get(ticket.user_id) or Language.EN
+    buyer_lang = await support.language_for(ctx, ticket.user_id)
     actions.append(SendText(ticket.user_id, say(buyer_lang, "support.assigned", agent=agent_name)))
     return actions
 
@@ -137,7 +137,12 @@ async def cmd_duty(event: TextMessage, lang: Language, ctx: ShopContext) -> list
 
 async def cmd_next(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     """/next: the best waiting ticket, with its context card."""
-    ticket = await claim_next_ticket(ctx.uow(), agent_id=event.person.user_id, now=ctx.clock.now())
+    try:
+        ticket = await claim_next_ticket(
+            ctx.uow(), agent_id=event.person.user_id, now=ctx.clock.now()
+        )
+    except NotAnAgent:  # an agent by settings who never came on duty has no agent record yet
+        return _reply(event, say(lang, "agent.duty_first"))
     if ticket is None:
         return _reply(event, say(lang, "agent.queue_empty"))
     return await ticket_opened(ticket, event.person.user_id, event.person.first_name, ctx)
@@ -194,10 +199,15 @@ async def relay_from_agent(
     )
     if relay.chat_id is None:
         return [SendText(event.person.chat_id, say(lang, "agent.noted"))]
-    buyer_lang = ctx.languages.get(relay.chat_id) or Language.EN
-    said = say(buyer_lang, "support.agent_says", agent=event.person.first_name or "#", text=body)
+    buyer_lang = await support.language_for(ctx, relay.chat_id)
+    said = say(
+        buyer_lang,
+        "support.agent_says",
+        agent=event.person.first_name or "#",
+        text=support.relayed_words(body, media is not None),
+    )
     if media:
-        return [CopyMessage(relay.chat_id, event.person.chat_id, event.message_id, said[:1024])]
+        return [CopyMessage(relay.chat_id, event.person.chat_id, event.message_id, said)]
     return [SendText(relay.chat_id, said)]
 
 
@@ -218,7 +228,7 @@ async def cmd_canned(event: TextMessage, lang: Language, ctx: ShopContext) -> li
     )
     if active is None:
         return _reply(event, say(lang, "agent.no_ticket"))
-    buyer_lang = ctx.languages.get(active.user_id) or Language.EN
+    buyer_lang = await support.language_for(ctx, active.user_id)
     answer = render_answer(ctx.knowledge.entry(entry_id), buyer_lang.value, ctx.faq_values())
     return await relay_from_agent(event, lang, ctx, text=answer)
 
@@ -226,7 +236,7 @@ async def cmd_canned(event: TextMessage, lang: Language, ctx: ShopContext) -> li
 async def cmd_close(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     """/close: resolved; the buyer is asked to rate the help."""
     ticket, _ = await close_ticket(ctx.uow(), agent_id=event.person.user_id, now=ctx.clock.now())
-    buyer_lang = ctx.languages.get(ticket.user_id) or Language.EN
+    buyer_lang = await support.language_for(ctx, ticket.user_id)
     return [
         SendText(event.person.chat_id, say(lang, "agent.closed", id=ticket.id)),
         SendText(
@@ -268,7 +278,7 @@ async def on_agent_refund_pressed(
         return refuse(event, say(lang, "error.refund", status=str(error)))
     except RefundFailed:
         return refuse(event, say(lang, "refund.failed"))
-    buyer_lang = ctx.languages.get(order.user_id) or Language.EN
+    buyer_lang = await support.language_for(ctx, order.user_id)
     return [
         AnswerButton(event.callback_id, say(lang, "agent.refunded_order", id=order.id)),
         SendText(order.user_id, say(buyer_lang, "refund.done", id=order.id)),
@@ -322,6 +332,8 @@ async def _decide(
         return refuse(event, say(lang, "agent.case_done", case=case_id, status=str(error)))
     except OutOfStock:
         return refuse(event, say(lang, "error.out_of_stock", n=0))
+    except RefundFailed:
+        return refuse(event, say(lang, "refund.failed"))
     return _reply(event, say(lang, "agent.case_done", case=case.id, status=case.status.value))
 
 

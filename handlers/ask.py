@@ -79,12 +79,12 @@ async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> l
             )
             for entry_id in match.suggestions
         ]
-        rows.append((Button(say(lang, "faq.none_of_these"), encode("human", question_id)),))
+        rows.append((Button(say(answer_lang, "faq.none_of_these"), encode("human", question_id)),))
         return show(event, say(answer_lang, "faq.did_you_mean"), tuple(rows))
     keyboard = (
         (
-            Button(say(lang, "faq.human"), encode("human", question_id)),
-            Button(say(lang, "menu.help"), encode("help")),
+            Button(say(answer_lang, "faq.human"), encode("human", question_id)),
+            Button(say(answer_lang, "menu.help"), encode("help")),
         ),
     )
     return show(event, say(answer_lang, "faq.fallback"), keyboard)

@@ -47,7 +47,11 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
     "agref": (_INT,),
     "agcase": (_INT, "replaced|refunded|declined"),
 }
-_PATTERNS = {verb: re.compile(":".join((verb, *parts))) for verb, parts in GRAMMAR.items()}
+_PATTERNS = {
+    # Each part is grouped, so an alternation ("zh|en") stays inside its own field.
+    verb: re.compile(":".join((verb, *(f"(?:{part})" for part in parts))))
+    for verb, parts in GRAMMAR.items()
+}
 
 
 class ForgedCallback(ValueError):

@@ -14,6 +14,7 @@ from store.model import Language
 from store.money import format_money
 from store.service.delivery import reveal_keys
 from store.service.order import get_order, list_orders
+from store.service.refund import refund_refusal
 
 KEYS_IN_MESSAGE = 10
 """More keys than this arrive as a .txt document instead of a message."""
@@ -48,7 +49,7 @@ async def cmd_orders(
 async def on_order_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
-    """One order with its status, and Show keys when it has keys; only for its owner."""
+    """One order, for its owner only, with Show keys, Refund and "My key doesn't work" as apply."""
     order = await get_order(
         ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id
     )
@@ -63,7 +64,19 @@ async def on_order_pressed(
         status=say(lang, f"status.{order.status.value}"),
         created=order.created_at.strftime("%Y-%m-%d %H:%M"),
     )
-    keyboard = (*order_actions(lang, order), (Button(say(lang, "menu.back"), encode("orders", 0)),))
+    actions = order_actions(lang, order)
+    drawn = {b.data for row in actions for b in row}
+    after_sales: list[Button] = []
+    refund = encode("refund", order.id)
+    if refund not in drawn and refund_refusal(order, ctx.clock.now(), ctx.refund) is None:
+        after_sales.append(Button(say(lang, "refund.confirm_button", id=order.id), refund))
+    if order.has_keys:
+        after_sales.append(Button(say(lang, "faq.action.report_bad_key"), encode("bad", order.id)))
+    keyboard = (
+        *actions,
+        *rows(after_sales, 1),
+        (Button(say(lang, "menu.back"), encode("orders", 0)),),
+    )
     return show(event, text, keyboard)
 
 

@@ -19,8 +19,20 @@ from store.service.ticket import (
     rate_ticket,
     remember_queue_message,
 )
+from store.service.user import find_user
 
 Incoming = TextMessage | PhotoMessage | DocumentMessage
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+HEADER_ROOM = 100
+"""Telegram counts the text as read (entities parsed); a relayed message keeps this much room
+for its header ("🎫 #id · name: ", "Agent name: ")."""
+
+
+def relayed_words(body: str, media: bool) -> str:
+    """A relayed message's own words, cut before escaping (so never mid-entity) to fit a header."""
+    return body[: (CAPTION_LIMIT if media else TEXT_LIMIT) - HEADER_ROOM]
 
 
 def standing_text(lang: Language, standing: QueueStanding, ctx: ShopContext) -> str:
@@ -39,6 +51,8 @@ def handoff_reply(
 ) -> list[Action]:
     """Who is with the buyer now, or their place in the queue (a message later edited in place)."""
     chat = event.person.chat_id
+    if handoff.agent is not None and handoff.new:
+        return []  # the assignment's outbox item tells both sides (the agent's card with it)
     if handoff.agent is not None:
         return [SendText(chat, say(lang, "support.assigned", agent=handoff.agent.display_name))]
     assert handoff.standing is not None
@@ -53,6 +67,18 @@ def acknowledged(event: object, actions: list[Action]) -> list[Action]:
     if isinstance(event, ButtonPress):
         return [AnswerButton(event.callback_id), *actions]
     return actions
+
+
+async def language_for(ctx: ShopContext, user_id: int) -> Language:
+    """The language of someone we write to unprompted (a buyer, an agent), also after a restart."""
+    known = ctx.languages.get(user_id)
+    if known is not None:
+        return known
+    user = await find_user(ctx.uow(read_only=True), user_id=user_id)
+    if user is None or user.language is None:
+        return Language.EN
+    ctx.languages.remember(user_id, user.language)
+    return user.language
 
 
 async def _remember_queue_message(ctx: ShopContext, ticket_id: int, message_id: int) -> None:
@@ -99,7 +125,7 @@ async def relay_from_buyer(
         return None
     if relay.chat_id is None:
         return [SendText(event.person.chat_id, say(lang, "support.kept"))]
-    agent_lang = ctx.languages.get(relay.chat_id) or Language.EN
+    agent_lang = await language_for(ctx, relay.chat_id)
     return to_agent(
         agent_lang,
         relay.chat_id,
@@ -127,12 +153,12 @@ def to_agent(
     message_id: int | None,
 ) -> list[Action]:
     """A buyer's message as the agent sees it: a ticket header, never the buyer's account."""
-    header = say(lang, "agent.from_buyer", id=ticket_id, name=name or "#", text=body)
-    if media and message_id:
+    copied = bool(media and message_id)
+    words = relayed_words(body, copied)
+    header = say(lang, "agent.from_buyer", id=ticket_id, name=name or "#", text=words)
+    if copied and message_id:
         return [
-            CopyMessage(
-                agent_id, from_chat, message_id, header[:1024], focus_keyboard(lang, ticket_id)
-            )
+            CopyMessage(agent_id, from_chat, message_id, header, focus_keyboard(lang, ticket_id))
         ]
     return [SendText(agent_id, header, focus_keyboard(lang, ticket_id))]
 

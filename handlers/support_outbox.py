@@ -8,9 +8,9 @@ from handlers.agent import ticket_opened
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.reply import Action, Button, EditText, SendText
-from handlers.support import standing_text
+from handlers.support import language_for, standing_text
 from handlers.text import say
-from store.model import CaseStatus, Language, OutboxItem, OutboxKind, TicketStatus
+from store.model import CaseStatus, OutboxItem, OutboxKind, TicketStatus
 from store.service.ticket import (
     find_agent,
     find_case,
@@ -28,10 +28,6 @@ SUPPORT_KINDS = frozenset(
         OutboxKind.CASE_DECIDED,
     }
 )
-
-
-def _language(ctx: ShopContext, user_id: int) -> Language:
-    return ctx.languages.get(user_id) or Language.EN
 
 
 async def render_support_item(item: OutboxItem, ctx: ShopContext) -> list[Action]:
@@ -53,22 +49,18 @@ async def render_support_item(item: OutboxItem, ctx: ShopContext) -> list[Action
         recipients = {a.user_id for a in await on_duty_agents(ctx.uow(read_only=True))} | set(
             ctx.admin_ids
         )
-        return [
-            SendText(
-                chat,
-                say(
-                    _language(ctx, chat),
-                    "agent.breach",
-                    id=ticket_id,
-                    target=say(_language(ctx, chat), f"agent.target.{target}"),
-                ),
+        alerts: list[Action] = []
+        for chat in sorted(recipients):
+            lang = await language_for(ctx, chat)
+            target_text = say(lang, f"agent.target.{target}")
+            alerts.append(
+                SendText(chat, say(lang, "agent.breach", id=ticket_id, target=target_text))
             )
-            for chat in sorted(recipients)
-        ]
+        return alerts
     case = await find_case(ctx.uow(read_only=True), case_id=int(item.body))
     if case is None:
         return []
-    lang = _language(ctx, case.user_id)
+    lang = await language_for(ctx, case.user_id)
     if case.status is CaseStatus.REPLACED:
         keys = ((Button(say(lang, "delivery.show"), encode("keys", case.order_id)),),)
         return [SendText(case.user_id, say(lang, "case.replaced", case=case.id), keys)]
@@ -86,7 +78,7 @@ async def _queue_position(item: OutboxItem, ctx: ShopContext) -> list[Action]:
     standing = await queue_standing(ctx.uow(read_only=True), ticket_id=int(item.body))
     if standing is None:
         return []  # no longer waiting: the assignment message says so
-    lang = _language(ctx, standing.ticket.user_id)
+    lang = await language_for(ctx, standing.ticket.user_id)
     text = standing_text(lang, standing, ctx)
     if standing.ticket.queue_message_id is not None:
         return [EditText(standing.ticket.user_id, standing.ticket.queue_message_id, text)]

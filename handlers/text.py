@@ -315,6 +315,12 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
         "This order's keys were revealed, so it can't be refunded without questions; if a key doesn't work, report it.",
     ),
     "refund.window": ("已超过 {days} 天退款期限。", "The {days}-day refund window has passed."),
+    # Why a refund was refused, beside the order statuses: `refund_refusal`'s other reasons.
+    "status.revealed": (
+        "卡密已查看；如无法使用，请点“卡密无法使用”",
+        "its keys were revealed; if one doesn't work, use “My key doesn't work”",
+    ),
+    "status.window": ("已超过退款期限", "the refund window has passed"),
     "bad.choose_order": ("哪个订单的卡密有问题？", "Which order's key doesn't work?"),
     "bad.choose_key": ("是哪一个卡密？", "Which key?"),
     "bad.choose_reason": ("出了什么问题？", "What went wrong?"),
@@ -352,6 +358,7 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
         "⚪️ Off duty. Conversations you have stay with you.",
     ),
     "agent.duty_usage": ("用法：/duty on 或 /duty off", "Usage: /duty on or /duty off"),
+    "agent.duty_first": ("请先用 /duty on 上线。", "Come on duty first: /duty on"),
     "agent.queue_empty": ("队列中没有等待的会话。", "Nobody is waiting in the queue."),
     "agent.no_ticket": (
         "您当前没有进行中的会话（用 /next 接入）。",

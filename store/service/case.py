@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from store.card_key_cipher import CardKeyCipher
-from store.errors import KeysNotAvailable, NotFound, OutOfStock, ShopError
+from store.errors import KeysNotAvailable, NotFound, NotYourOrder, OutOfStock, ShopError
 from store.model import (
     Case,
     CaseReason,
     CaseStatus,
+    Order,
     OrderStatus,
     OutboxKind,
     PaymentMethod,
@@ -163,70 +164,47 @@ async def decide_case(
 ) -> Case:
     """An agent confirms the key bad (replace or refund it) or declines with a reason for the buyer.
 
-    A refund of a one-key order paid in Stars goes back through Telegram; any other refund
-    credits the key's price to the wallet (a Stars refund cannot be partial).
+    Only the agent holding the buyer's conversation may decide. A refund of a one-key order
+    paid in Stars goes back through Telegram (the order is marked `refunding` and committed
+    before the call, and put back if Telegram refuses); any other refund credits the key's
+    price to the wallet, since a Stars refund cannot be partial.
     """
     async with new_uow() as uow:
-        if await uow.agents.get(agent_id) is None:
-            raise NotFound(agent_id)
-        case = await uow.cases.get(case_id)
-        if case is None:
-            raise NotFound(case_id)
-        if case.status is not CaseStatus.OPEN:
-            raise CaseClosed(case.status.value)
-        order = await uow.orders.get(case.order_id)
-        assert order is not None
-        if decision is CaseStatus.REPLACED:
-            if not await _replace(
-                uow, case_id, order.id, order.sku, case.card_key_id, now, agent_id
-            ):
-                raise OutOfStock(available=0)
-        elif decision is CaseStatus.DECLINED:
-            await uow.cases.decide(
-                case_id, CaseStatus.DECLINED, now, decision_note=note[:500], decided_by=agent_id
-            )
-        elif order.quantity == 1 and order.payment_method is PaymentMethod.STARS:
-            await uow.cases.decide(
-                case_id, CaseStatus.REFUNDED, now, decision_note=note[:500], decided_by=agent_id
-            )
-            await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
-            moved = await uow.orders.move(
-                order.id, [OrderStatus.PAID, OrderStatus.DELIVERED], OrderStatus.REFUNDING
-            )
-            charge_id = await uow.payments.charge_for_order(order.id)
-            if not moved or charge_id is None:
-                raise CaseClosed(order.status.value)
+        case, order = await _case_for_agent(uow, agent_id, case_id)
+        stars_refund = (
+            decision is CaseStatus.REFUNDED
+            and order.quantity == 1
+            and order.payment_method is PaymentMethod.STARS
+        )
+        if not stars_refund:
+            await _decide_here(uow, case, order, decision, note, agent_id, now)
+            decided = await uow.cases.get(case_id)
             await uow.commit()
-            await refunder.refund_star_payment(
-                order.user_id, charge_id
-            )  # a failure leaves it refunding
-            async with new_uow() as done:
-                await done.payments.mark_refunded(charge_id, now)
-                await done.orders.move(
-                    order.id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now
-                )
-                await done.outbox.add(
-                    OutboxKind.CASE_DECIDED,
-                    order.user_id,
-                    f"case:{case_id}",
-                    now,
-                    body=str(case_id),
-                )
-                await done.commit()
-            return await _get_case(new_uow, case_id)
-        else:
-            await uow.cases.decide(
-                case_id, CaseStatus.REFUNDED, now, decision_note=note[:500], decided_by=agent_id
-            )
-            await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
-            await uow.ledger.append(
-                order.user_id,
-                order.unit_price_minor,
-                f"Refund of a bad key, order #{order.id}",
-                f"case:{case_id}",
-                now,
-                order_id=order.id,
-            )
+            assert decided is not None
+            return decided
+        leaving = order.status
+        charge_id = await uow.payments.charge_for_order(order.id)
+        if charge_id is None or not await uow.orders.move(
+            order.id, [OrderStatus.PAID, OrderStatus.DELIVERED], OrderStatus.REFUNDING
+        ):
+            raise CaseClosed(order.status.value)
+        await uow.commit()
+    try:
+        await refunder.refund_star_payment(order.user_id, charge_id)
+    except Exception:
+        async with new_uow() as uow:
+            await uow.orders.move(order.id, [OrderStatus.REFUNDING], leaving)
+            await uow.commit()
+        raise
+    async with new_uow() as uow:
+        await uow.cases.decide(
+            case_id, CaseStatus.REFUNDED, now, decision_note=note[:500], decided_by=agent_id
+        )
+        await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
+        await uow.payments.mark_refunded(charge_id, now)
+        await uow.orders.move(
+            order.id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now
+        )
         await uow.outbox.add(
             OutboxKind.CASE_DECIDED, order.user_id, f"case:{case_id}", now, body=str(case_id)
         )
@@ -236,8 +214,50 @@ async def decide_case(
     return decided
 
 
-async def _get_case(new_uow: Callable[[], UnitOfWork], case_id: int) -> Case:
-    async with new_uow() as uow:
-        case = await uow.cases.get(case_id)
-    assert case is not None
-    return case
+async def _case_for_agent(uow: UnitOfWork, agent_id: int, case_id: int) -> tuple[Case, Order]:
+    """The open case, if this agent holds its buyer's conversation."""
+    case = await uow.cases.get(case_id)
+    if case is None:
+        raise NotFound(case_id)
+    if not any(t.user_id == case.user_id for t in await uow.tickets.assigned_to(agent_id)):
+        raise NotYourOrder(case.order_id)
+    if case.status is not CaseStatus.OPEN:
+        raise CaseClosed(case.status.value)
+    order = await uow.orders.get(case.order_id)
+    assert order is not None
+    return case, order
+
+
+async def _decide_here(
+    uow: UnitOfWork,
+    case: Case,
+    order: Order,
+    decision: CaseStatus,
+    note: str,
+    agent_id: int,
+    now: datetime,
+) -> None:
+    """Replace, decline, or refund to the wallet: all inside the caller's transaction."""
+    if decision is CaseStatus.REPLACED:
+        if not await _replace(uow, case.id, order.id, order.sku, case.card_key_id, now, agent_id):
+            raise OutOfStock(available=0)
+    elif decision is CaseStatus.DECLINED:
+        await uow.cases.decide(
+            case.id, CaseStatus.DECLINED, now, decision_note=note[:500], decided_by=agent_id
+        )
+    else:
+        await uow.cases.decide(
+            case.id, CaseStatus.REFUNDED, now, decision_note=note[:500], decided_by=agent_id
+        )
+        await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
+        await uow.ledger.append(
+            order.user_id,
+            order.unit_price_minor,
+            f"Refund of a bad key, order #{order.id}",
+            f"case:{case.id}",
+            now,
+            order_id=order.id,
+        )
+    await uow.outbox.add(
+        OutboxKind.CASE_DECIDED, order.user_id, f"case:{case.id}", now, body=str(case.id)
+    )

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from faq.knowledge import KnowledgeBase, load_knowledge_base
+from faq.matcher import FaqMatcher
 from handlers.context import ShopContext
 from store.card_key_cipher import CardKeyCipher
+from store.service.case import ReplacementRules
 from store.service.order import HoldRules
 from store.service.payment import TopupRules
+from store.service.refund import RefundRules
+from store.service.ticket import SupportRules
 from store.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
 
 ADMIN = 42
+AGENT = 900
+OTHER_AGENT = 901
 
 
 class RecordingRefunder:
@@ -27,10 +34,22 @@ def refunder() -> RecordingRefunder:
     return RecordingRefunder()
 
 
+@pytest.fixture(scope="session")
+def knowledge() -> KnowledgeBase:
+    """The shipped knowledge base, loaded once: it is read-only."""
+    return load_knowledge_base()
+
+
+@pytest.fixture(scope="session")
+def faq(knowledge: KnowledgeBase) -> FaqMatcher:
+    return FaqMatcher.from_knowledge_base(knowledge)
+
+
 @pytest.fixture
 def ctx(
     uow: UnitOfWorkFactory, clock: FakeClock, cipher: CardKeyCipher, refunder: RecordingRefunder
 ) -> ShopContext:
+    """The shop with agents but no FAQ, so free text gets the help screen."""
     return ShopContext(
         uow=uow,
         clock=clock,
@@ -38,5 +57,9 @@ def ctx(
         refunder=refunder,
         hold=HoldRules(minutes=15, max_open=3),
         topup=TopupRules(star_value_minor=10, allowed_stars=(50, 100)),
+        refund=RefundRules(window_days=7),
         admin_ids=frozenset({ADMIN}),
+        agent_ids=frozenset({AGENT, OTHER_AGENT}),
+        support=SupportRules(capacity=2, first_response_minutes=5, next_response_minutes=10),
+        replacement=ReplacementRules(),
     )

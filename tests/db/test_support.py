@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from store.card_key_cipher import CardKeyCipher
-from store.errors import RefundNotAllowed
+from store.errors import NotYourOrder, RefundNotAllowed
 from store.model import CaseReason, CaseStatus, KeyStatus, OrderStatus, TicketPriority, TicketStatus
 from store.service.case import ReplacementRules, decide_case, keys_to_report, report_bad_key
 from store.service.delivery import claim_outbox, reveal_keys
@@ -324,3 +324,49 @@ async def test_containment_counts_questions_settled_without_a_human(
     await ask(uow, clock, 1)
     stats = await support_stats(uow(), since=clock.now().replace(hour=0, minute=0))
     assert stats.questions_today == 4 and stats.containment_percent == 75.0
+
+
+async def test_an_agent_refunds_a_one_key_stars_case_through_telegram_and_only_their_own(
+    uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await _paid_order(uow, clock)
+    [key] = await keys_to_report(uow(), user_id=1, order_id=order_id, cipher=cipher)
+    clock.advance(hours=30)
+    outcome = await report_bad_key(
+        uow(),
+        user_id=1,
+        first_name="",
+        order_id=order_id,
+        key_id=key.key_id,
+        reason=CaseReason.INVALID,
+        screenshot=None,
+        now=clock.now(),
+        rules=ReplacementRules(),
+    )
+    await duty(uow, clock, 900)
+    await duty(uow, clock, 901)
+    refunder = RecordingRefunder()
+    with pytest.raises(NotYourOrder):  # 901 does not hold this buyer's conversation
+        await decide_case(
+            uow,
+            agent_id=901,
+            case_id=outcome.case.id,
+            decision=CaseStatus.REFUNDED,
+            note="",
+            now=clock.now(),
+            refunder=refunder,
+        )
+    decided = await decide_case(
+        uow,
+        agent_id=900,
+        case_id=outcome.case.id,
+        decision=CaseStatus.REFUNDED,
+        note="bad",
+        now=clock.now(),
+        refunder=refunder,
+    )
+    assert decided.status is CaseStatus.REFUNDED and refunder.refunded == [(1, f"c{order_id}")]
+    async with uow() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None and order.status is OrderStatus.REFUNDED

@@ -1,0 +1,870 @@
+"""After-sales and human support, fed events: FAQ answers, the human queue, relays, refunds, cases.
+
+Each test plays both sides through `dispatch` (and, for what a transaction decides to send later,
+the outbox as the sender would drain it) and checks what the buyer and the agent would see.
+"""
+
+from __future__ import annotations
+
+import html as html_module
+import itertools
+from dataclasses import replace
+
+import pytest
+
+from faq.answer import render_answer
+from faq.knowledge import KnowledgeBase
+from faq.matcher import FaqMatcher
+from handlers.context import ShopContext
+from handlers.event import Person, PhotoMessage, TextMessage
+from handlers.language import LanguageMemory
+from handlers.outbox import render_outbox
+from handlers.reply import Action, AnswerButton, CopyMessage, EditText, SendText
+from handlers.router import dispatch
+from handlers.text import escape
+from store.card_key_cipher import CardKeyCipher
+from store.model import CaseStatus, OrderStatus, TicketPriority, TicketStatus
+from store.service.delivery import claim_outbox, finish_outbox
+from store.service.question import faq_feedback
+from store.service.ticket import check_response_targets
+from store.service.wallet import credit_wallet, show_wallet
+from store.unit_of_work import UnitOfWorkFactory
+from tests.conftest import FakeClock
+from tests.conversation.conftest import ADMIN, AGENT, OTHER_AGENT, RecordingRefunder
+from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
+from tests.factories import press, stocked_shop, text
+
+pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
+BUYER = 1001
+OTHER_BUYER = 2002
+_message_ids = itertools.count(5000)
+
+
+@pytest.fixture
+def ctx(ctx: ShopContext, knowledge: KnowledgeBase, faq: FaqMatcher) -> ShopContext:
+    """The shop as `bot.app.build_context` wires it: free text goes to the FAQ matcher."""
+    return replace(ctx, knowledge=knowledge, faq=faq)
+
+
+def agent_says(body: str, agent_id: int = AGENT, name: str = "Mei") -> TextMessage:
+    return TextMessage(Person(agent_id, agent_id, name, "en"), body, next(_message_ids))
+
+
+def photo(user_id: int, caption: str = "", name: str = "Li") -> PhotoMessage:
+    message_id = next(_message_ids)
+    return PhotoMessage(
+        Person(user_id, user_id, name, "en"), message_id, f"file-{message_id}", caption
+    )
+
+
+def seen_by(actions: list[Action], chat_id: int) -> str:
+    """What one chat would read from these actions (new messages and edits)."""
+    return "\n".join(
+        a.html for a in actions if isinstance(a, SendText | EditText) and a.chat_id == chat_id
+    )
+
+
+def chats(actions: list[Action]) -> set[int]:
+    return {a.chat_id for a in actions if isinstance(a, SendText | EditText | CopyMessage)}
+
+
+def refused(actions: list[Action]) -> str:
+    """The text of a refusal popup (a press) or message (a command); fails if it is neither."""
+    [only] = actions
+    if isinstance(only, AnswerButton):
+        assert only.alert
+        return only.text or ""
+    assert isinstance(only, SendText)
+    return only.html
+
+
+def visible(markup: str) -> str:
+    """What Telegram counts against its limits: the text once the HTML is parsed."""
+    return html_module.unescape(markup)
+
+
+def popup(actions: list[Action]) -> str:
+    """The short answer to a press that changes no message (a toast, not an alert)."""
+    [only] = actions
+    assert isinstance(only, AnswerButton) and not only.alert
+    return only.text or ""
+
+
+async def sent_later(ctx: ShopContext) -> list[Action]:
+    """Drain the outbox as the sender would: render every due item and mark it sent."""
+    actions: list[Action] = []
+    for item in await claim_outbox(ctx.uow(), now=ctx.clock.now()):
+        actions += await render_outbox(item, ctx)
+        await finish_outbox(ctx.uow(), item=item, now=ctx.clock.now(), sent=True)
+    return actions
+
+
+async def delivered_order(ctx: ShopContext, user_id: int = BUYER) -> int:
+    """A Stars order paid and its delivery message sent (status delivered, keys not revealed)."""
+    order_id = await buy_and_pay(ctx, user_id=user_id)
+    await sent_later(ctx)
+    return order_id
+
+
+async def open_ticket_with_agent(ctx: ShopContext, buyer: int = BUYER) -> int:
+    """The agent comes on duty and the buyer asks for a person; returns the ticket id."""
+    await dispatch(agent_says("/duty on"), ctx)
+    await dispatch(text("人工", user_id=buyer), ctx)
+    await sent_later(ctx)  # the context card
+    async with ctx.uow() as tx:
+        ticket = await tx.tickets.open_for_user(buyer)
+    assert ticket is not None and ticket.agent_id == AGENT
+    return ticket.id
+
+
+async def report_bad_key_by_buttons(
+    ctx: ShopContext, order_id: int, user_id: int = BUYER, reason: str = "invalid"
+) -> int:
+    """Order → key → reason → Skip; returns the case id."""
+    keys = await dispatch(press(f"bad:{order_id}", user_id), ctx)
+    reasons = await dispatch(press(button(keys, f"badk:{order_id}:"), user_id), ctx)
+    [chosen] = [b.data for b in buttons(reasons) if b.data and b.data.endswith(f":{reason}")]
+    skip = await dispatch(press(chosen, user_id), ctx)
+    await dispatch(press(button(skip, "bads:"), user_id), ctx)
+    async with ctx.uow() as tx:
+        [case] = await tx.cases.for_user(user_id, 1)
+    return case.id
+
+
+# --- 1. the FAQ answers at once ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "solved_text"),
+    [("怎么退款", "zh", "👍 已解决"), ("how do i get a refund", "en", "👍 Solved")],
+    ids=["zh", "en"],
+)
+async def test_a_refund_question_is_answered_at_once_and_solved_is_stored(
+    ctx: ShopContext, knowledge: KnowledgeBase, question: str, language: str, solved_text: str
+) -> None:
+    answered = await dispatch(text(question, language_code=language), ctx)
+    [message] = answered
+    assert isinstance(message, SendText) and message.chat_id == BUYER
+    expected = render_answer(knowledge.entry("request_refund"), language, ctx.faq_values())
+    assert message.html == escape(expected)
+    assert message.keyboard is not None
+    solved, human = message.keyboard[0]
+    assert solved.text == solved_text and solved.data is not None
+    assert solved.data.startswith("faqok:") and human.data == f"human:{solved.data[6:]}"
+    assert [b.data for b in message.keyboard[1]] == ["refunds"]
+    thanks = await dispatch(press(solved.data, language_code=language), ctx)
+    assert popup(thanks) in ("Thanks for the feedback!", "谢谢反馈！")
+    assert await faq_feedback(ctx.uow()) == [("request_refund", 1, 0)]
+
+
+async def test_an_ambiguous_question_suggests_entries_and_offers_a_person(
+    ctx: ShopContext,
+) -> None:
+    suggested = await dispatch(text("order"), ctx)
+    assert "Did you mean" in html(suggested)
+    datas = [b.data or "" for b in buttons(suggested)]
+    choices, last = datas[:-1], datas[-1]
+    assert 1 <= len(choices) <= 3 and all(d.startswith("faq:") for d in choices)
+    assert last.startswith("human:") and buttons(suggested)[-1].text.startswith("None of these")
+    chosen = await dispatch(press(choices[0]), ctx)
+    assert isinstance(chosen[0], AnswerButton)
+    assert button(chosen, "faqok:") and button(chosen, "menu")
+
+
+async def test_nonsense_gets_the_fallback_and_a_person_is_one_press_away(
+    ctx: ShopContext, uow: UnitOfWorkFactory
+) -> None:
+    fallback = await dispatch(text("purple monkey dishwasher"), ctx)
+    assert "didn't quite get that" in html(fallback)
+    human = button(fallback, "human:")
+    assert button(fallback, "help") == "help"
+    fetched = await dispatch(press(human), ctx)
+    assert isinstance(fetched[0], AnswerButton)
+    assert "No agent is on duty" in seen_by(fetched, BUYER)
+    async with uow() as tx:
+        ticket = await tx.tickets.open_for_user(BUYER)
+    assert ticket is not None and ticket.status is TicketStatus.QUEUED
+
+
+# --- 2. a person, at once -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "asking", ["人工", "转人工 退款", "human please"], ids=["person", "person-refund", "en"]
+)
+async def test_asking_for_a_person_queues_offline_and_the_first_agent_on_duty_gets_it(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock, asking: str
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    queued = await dispatch(text(asking), ctx)
+    assert "No agent is on duty" in seen_by(queued, BUYER) and "number 1" in seen_by(queued, BUYER)
+    assert chats(queued) == {BUYER}
+    kept = await dispatch(text("order did not arrive, what is the refund policy?"), ctx)
+    assert "the agent will see it" in seen_by(kept, BUYER)  # kept for the agent, not answered
+
+    on_duty = await dispatch(agent_says("/duty on"), ctx)
+    assert "On duty" in seen_by(on_duty, AGENT) and "#1" in seen_by(on_duty, AGENT)
+    later = await sent_later(ctx)
+    card = seen_by(later, AGENT)
+    assert "Ticket #1" in card and f"#{order_id} Steam Wallet ¥50 ×1" in card
+    assert "delivered" in card and f"user {BUYER}" in card
+    assert f"🎫 #1 · Li: {escape(asking)}" in card
+    assert "🎫 #1 · Li: order did not arrive, what is the refund policy?" in card
+    assert "Agent Mei is with you" in seen_by(later, BUYER)
+    async with uow() as tx:
+        ticket = await tx.tickets.get(1)
+    assert ticket is not None and ticket.status is TicketStatus.ASSIGNED
+    assert ticket.agent_id == AGENT
+
+
+async def test_the_queue_message_is_edited_in_place_as_the_buyer_moves_up(
+    ctx: ShopContext,
+) -> None:
+    await dispatch(agent_says("/duty on"), ctx)
+    await dispatch(text("人工", user_id=3001), ctx)
+    await dispatch(text("人工", user_id=3002), ctx)  # capacity 2: the agent is now full
+    await dispatch(text("人工", user_id=3003), ctx)
+    [place] = await dispatch(text("人工"), ctx)
+    assert isinstance(place, SendText) and "number 2" in place.html and place.receipt
+    await place.receipt(777)  # the adapter reports the id of the message it sent
+    await sent_later(ctx)
+    await dispatch(agent_says("hello"), ctx)
+    await dispatch(agent_says("/close"), ctx)
+    moved = await sent_later(ctx)
+    [edit] = [a for a in moved if isinstance(a, SendText | EditText) and a.chat_id == BUYER]
+    assert isinstance(edit, EditText) and edit.message_id == 777 and "number 1" in edit.html
+    assert "Agent Mei is with you" in seen_by(moved, 3003)
+
+
+# --- 3. relaying ----------------------------------------------------------------------------
+
+
+async def test_buyer_and_agent_talk_through_the_bot_without_seeing_each_others_account(
+    ctx: ShopContext, uow: UnitOfWorkFactory
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    asked = await dispatch(text("how do i get a refund"), ctx)  # a question, but a human has it
+    assert chats(asked) == {AGENT}
+    [to_agent] = asked
+    assert isinstance(to_agent, SendText)
+    assert to_agent.html == f"🎫 #{ticket_id} · Li: how do i get a refund"
+    assert str(BUYER) not in to_agent.html
+    assert button(asked, "agt:") == f"agt:{ticket_id}"
+
+    replied = await dispatch(agent_says("Sure: which order?"), ctx)
+    assert chats(replied) == {BUYER}
+    assert seen_by(replied, BUYER) == "👩‍💼 Agent Mei: Sure: which order?"
+    assert str(AGENT) not in seen_by(replied, BUYER)
+
+    noted = await dispatch(agent_says("/note buyer sounds upset"), ctx)
+    assert chats(noted) == {AGENT} and "never sees it" in seen_by(noted, AGENT)
+
+    async with uow() as tx:
+        messages = await tx.tickets.messages(ticket_id)
+    assert [(m.sender, m.body) for m in messages] == [
+        ("buyer", "人工"),
+        ("buyer", "how do i get a refund"),
+        ("agent", "Sure: which order?"),
+        ("note", "buyer sounds upset"),
+    ]
+
+
+async def test_a_canned_reply_is_the_faq_answer_in_the_buyers_language(
+    ctx: ShopContext, knowledge: KnowledgeBase
+) -> None:
+    await dispatch(text("/start", language_code="zh-hans"), ctx)  # the buyer reads Chinese
+    await open_ticket_with_agent(ctx)
+    canned = await dispatch(agent_says("/reply refund_policy"), ctx)
+    answer = render_answer(knowledge.entry("refund_policy"), "zh", ctx.faq_values())
+    assert seen_by(canned, BUYER) == f"👩‍💼 客服 Mei：{escape(answer)}"
+    unknown = await dispatch(agent_says("/reply no_such_entry"), ctx)
+    assert chats(unknown) == {AGENT} and "No FAQ entry" in seen_by(unknown, AGENT)
+
+
+async def test_photos_are_copied_both_ways_with_a_header(ctx: ShopContext) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    sent = photo(BUYER, caption="this error")
+    [copied] = await dispatch(sent, ctx)
+    assert isinstance(copied, CopyMessage)
+    assert (copied.chat_id, copied.from_chat_id, copied.message_id) == (
+        AGENT,
+        BUYER,
+        sent.message_id,
+    )
+    assert copied.caption_html == f"🎫 #{ticket_id} · Li: this error"
+    assert button([copied], "agt:") == f"agt:{ticket_id}"
+    back = photo(AGENT, caption="do it like this", name="Mei")
+    [returned] = await dispatch(back, ctx)
+    assert returned == CopyMessage(BUYER, AGENT, back.message_id, "👩‍💼 Agent Mei: do it like this")
+
+
+# --- 4. closing, rating, handing over, pulling the next ------------------------------------
+
+
+async def test_a_closed_conversation_is_rated_once(
+    ctx: ShopContext, uow: UnitOfWorkFactory
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    closed = await dispatch(agent_says("/close"), ctx)
+    assert f"Ticket #{ticket_id} closed" in seen_by(closed, AGENT)
+    assert "How did we do?" in seen_by(closed, BUYER)
+    assert [b.data for b in buttons(closed)] == [f"rate:{ticket_id}:{n}" for n in range(1, 6)]
+    assert [b.text for b in buttons(closed)][-1] == "⭐⭐⭐⭐⭐"
+    thanked = await dispatch(press(f"rate:{ticket_id}:5"), ctx)
+    assert "Thank you" in seen_by(thanked, BUYER)
+    again = await dispatch(press(f"rate:{ticket_id}:1"), ctx)
+    assert refused(again) == "Already rated."
+    async with uow() as tx:
+        ticket = await tx.tickets.get(ticket_id)
+    assert ticket is not None and ticket.status is TicketStatus.CLOSED and ticket.rating == 5
+
+
+async def test_after_closing_the_buyers_text_goes_to_the_faq_again(ctx: ShopContext) -> None:
+    await open_ticket_with_agent(ctx)
+    await dispatch(agent_says("/close"), ctx)
+    answered = await dispatch(text("how do i get a refund"), ctx)
+    assert chats(answered) == {BUYER} and button(answered, "faqok:")
+
+
+async def test_a_ticket_handed_back_to_the_queue_goes_to_another_agent_not_the_same_one(
+    ctx: ShopContext,
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    await dispatch(agent_says("/duty on", OTHER_AGENT, "Bo"), ctx)
+    handed = await dispatch(agent_says("/transfer queue"), ctx)
+    assert f"Ticket #{ticket_id} handed over" in seen_by(handed, AGENT)
+    later = await sent_later(ctx)
+    assert f"Ticket #{ticket_id}" in seen_by(later, OTHER_AGENT)
+    assert "Agent Bo is with you" in seen_by(later, BUYER)
+    relayed = await dispatch(text("still there?"), ctx)
+    assert chats(relayed) == {OTHER_AGENT}
+    stale = await dispatch(agent_says("hello?"), ctx)  # the first agent no longer has it
+    assert chats(stale) == {AGENT} and BUYER not in chats(stale)
+
+
+async def test_a_ticket_is_transferred_to_a_named_agent_on_duty(
+    ctx: ShopContext, uow: UnitOfWorkFactory
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    off = await dispatch(agent_says(f"/transfer {OTHER_AGENT}"), ctx)
+    assert "not an agent on duty" in seen_by(off, AGENT)
+    await dispatch(agent_says("/duty on", OTHER_AGENT, "Bo"), ctx)
+    handed = await dispatch(agent_says(f"/transfer {OTHER_AGENT}"), ctx)
+    assert f"Ticket #{ticket_id} handed over" in seen_by(handed, AGENT)
+    later = await sent_later(ctx)
+    assert f"Ticket #{ticket_id}" in seen_by(later, OTHER_AGENT)
+    assert "Agent Bo is with you" in seen_by(later, BUYER)
+    reply = await dispatch(agent_says("Bo here", OTHER_AGENT, "Bo"), ctx)
+    assert seen_by(reply, BUYER) == "👩‍💼 Agent Bo: Bo here"
+    async with uow() as tx:
+        ticket = await tx.tickets.get(ticket_id)
+    assert ticket is not None and ticket.agent_id == OTHER_AGENT
+
+
+async def test_next_pulls_a_bad_key_case_before_an_older_general_question(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    await dispatch(agent_says("/duty off"), ctx)
+    order_id = await delivered_order(ctx, user_id=OTHER_BUYER)
+    await dispatch(text("人工"), ctx)  # a general question, first in time
+    clock.advance(hours=30)  # past the automatic replacement window
+    case_id = await report_bad_key_by_buttons(ctx, order_id, OTHER_BUYER)
+    pulled = await dispatch(agent_says("/next"), ctx)
+    card = seen_by(pulled, AGENT)
+    assert "bad-key case" in card and f"order #{order_id}" in card
+    assert {f"agcase:{case_id}:replaced", f"agcase:{case_id}:refunded"} <= {
+        b.data for b in buttons(pulled)
+    }
+    assert "Agent Mei is with you" in seen_by(pulled, OTHER_BUYER)
+    general = await dispatch(agent_says("/next"), ctx)
+    assert "Agent Mei is with you" in seen_by(general, BUYER)
+    empty = await dispatch(agent_says("/next"), ctx)
+    assert "Nobody is waiting" in seen_by(empty, AGENT)
+
+
+# --- 5. self-service refunds ----------------------------------------------------------------
+
+
+async def test_an_unrevealed_stars_order_refunds_itself_once_from_its_order_screen(
+    ctx: ShopContext,
+    uow: UnitOfWorkFactory,
+    cipher: CardKeyCipher,
+    clock: FakeClock,
+    refunder: RecordingRefunder,
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    screen = await dispatch(press(f"order:{order_id}"), ctx)
+    assert "Status: delivered" in html(screen)
+    refund = next(b for b in buttons(screen) if b.data == f"refund:{order_id}")
+    assert refund.text == f"↩️ Refund #{order_id}"
+    assert button(screen, "bad:") == f"bad:{order_id}"
+    done = await dispatch(press(refund.data or ""), ctx)
+    assert f"Order #{order_id} has been refunded" in html(done)
+    again = await dispatch(press(f"refund:{order_id}"), ctx)
+    assert "can't be refunded (refunded)" in refused(again)
+    async with uow() as tx:
+        order = await tx.orders.get(order_id)
+        assert await tx.card_keys.count_available("STEAM-50") == 3
+        assert [event for event, _, _ in await tx.card_keys.history(1)][-1] == "refunded"
+    assert order is not None and order.status is OrderStatus.REFUNDED
+    assert [user for user, _ in refunder.refunded] == [BUYER]
+
+
+async def test_a_wallet_order_refunds_to_the_wallet_from_the_refund_list(
+    ctx: ShopContext,
+    uow: UnitOfWorkFactory,
+    cipher: CardKeyCipher,
+    clock: FakeClock,
+    refunder: RecordingRefunder,
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    await credit_wallet(
+        uow(),
+        user_id=BUYER,
+        amount_minor=10000,
+        reason="gift",
+        idempotency_key="g",
+        now=clock.now(),
+    )
+    bought = await dispatch(press("buy:STEAM-50:1"), ctx)
+    await dispatch(press(button(bought, "paywallet:")), ctx)
+    await sent_later(ctx)
+    assert (await show_wallet(uow(), user_id=BUYER)).balance_minor == 5200
+    listing = await dispatch(press("refunds"), ctx)
+    refund = button(listing, "refund:")
+    assert "Choose the order to refund" in html(listing) and "7 days" in html(listing)
+    assert "refunded" in html(await dispatch(press(refund), ctx))
+    await dispatch(press(refund), ctx)
+    assert (await show_wallet(uow(), user_id=BUYER)).balance_minor == 10000
+    assert refunder.refunded == []
+    async with uow() as tx:
+        assert await tx.card_keys.count_available("STEAM-50") == 3
+
+
+async def test_the_refund_answer_opens_the_refund_list(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    answered = await dispatch(text("I want a refund for my order"), ctx)
+    listing = await dispatch(press(button(answered, "refunds")), ctx)
+    assert button(listing, "refund:") == f"refund:{order_id}"
+
+
+async def test_a_revealed_order_is_not_refunded_and_points_to_the_bad_key_report(
+    ctx: ShopContext,
+    uow: UnitOfWorkFactory,
+    cipher: CardKeyCipher,
+    clock: FakeClock,
+    refunder: RecordingRefunder,
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    stale = await dispatch(press(f"order:{order_id}"), ctx)  # drawn before the reveal
+    await dispatch(press(f"keys:{order_id}"), ctx)
+    screen = await dispatch(press(f"order:{order_id}"), ctx)
+    assert f"refund:{order_id}" not in [b.data for b in buttons(screen)]
+    assert button(screen, "bad:") == f"bad:{order_id}"
+    listing = await dispatch(press("refunds"), ctx)
+    assert "My key doesn't work" in html(listing) and button(listing, "bad:")
+    refusal = refused(await dispatch(press(button(stale, "refund:")), ctx))
+    assert "revealed" in refusal and "My key doesn't work" in refusal
+    assert refunder.refunded == []
+    async with uow() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None and order.status is OrderStatus.DELIVERED
+
+
+async def test_an_order_past_the_refund_window_is_not_refunded_without_questions(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    clock.advance(days=8)
+    screen = await dispatch(press(f"order:{order_id}"), ctx)
+    assert f"refund:{order_id}" not in [b.data for b in buttons(screen)]
+    refusal = refused(await dispatch(press(f"refund:{order_id}"), ctx))
+    assert "refund window has passed" in refusal
+
+
+# --- 6. "my key doesn't work" ---------------------------------------------------------------
+
+
+async def test_a_bad_key_with_a_screenshot_is_replaced_at_once_within_the_rules(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    stocked = await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    first = await dispatch(press(f"keys:{order_id}"), ctx)
+    assert stocked[0] in html(first)
+    clock.advance(hours=2)
+    keys = await dispatch(press(f"bad:{order_id}"), ctx)
+    assert "Which key?" in html(keys)
+    [key] = [b for b in buttons(keys) if b.data and b.data.startswith("badk:")]
+    assert key.text == "STEA…00"  # masked: enough to tell keys apart, not to use one
+    reasons = await dispatch(press(key.data or ""), ctx)
+    assert [b.data.rsplit(":", 1)[1] for b in buttons(reasons) if b.data] == [
+        "redeemed",
+        "invalid",
+        "region",
+        "other",
+    ]
+    asked = await dispatch(press(buttons(reasons)[2].data or ""), ctx)  # wrong region
+    assert "Send a screenshot" in html(asked) and button(asked, "bads:")
+    screenshot = photo(BUYER)
+    replaced = await dispatch(screenshot, ctx)
+    assert "replaced at once" in seen_by(replaced, BUYER)
+    shown = await dispatch(press(button(replaced, "keys:")), ctx)
+    assert stocked[1] in html(shown) and stocked[0] not in html(shown)
+    async with uow() as tx:
+        [case] = await tx.cases.for_user(BUYER, 5)
+        assert await tx.tickets.open_for_user(BUYER) is None  # no human was needed
+    assert case.status is CaseStatus.REPLACED and case.screenshot == screenshot.file_id
+    assert case.reason.value == "region"
+
+
+async def test_a_bad_key_outside_the_rules_opens_a_case_ahead_of_general_questions(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    await dispatch(text("人工", user_id=OTHER_BUYER), ctx)  # waiting first, a general question
+    clock.advance(hours=30)
+    keys = await dispatch(press(f"bad:{order_id}"), ctx)
+    reasons = await dispatch(press(button(keys, "badk:")), ctx)
+    asked = await dispatch(press(button(reasons, "badr:")), ctx)
+    reported = await dispatch(press(button(asked, "bads:")), ctx)
+    assert isinstance(reported[0], AnswerButton)
+    said = seen_by(reported, BUYER)
+    assert "Case #1 is open" in said and "number 1" in said  # ahead of the older question
+    async with uow() as tx:
+        queue = await tx.tickets.queued()
+    assert [(t.user_id, t.priority) for t in queue] == [
+        (BUYER, TicketPriority.BAD_KEY),
+        (OTHER_BUYER, TicketPriority.GENERAL),
+    ]
+    moved = await sent_later(ctx)
+    assert "number 2" in seen_by(moved, OTHER_BUYER)  # their place, updated
+
+
+async def test_an_agent_replaces_a_reported_key_from_the_context_card(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    stocked = await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    await dispatch(press(f"keys:{order_id}"), ctx)
+    clock.advance(hours=30)
+    case_id = await report_bad_key_by_buttons(ctx, order_id)
+    await dispatch(agent_says("/duty on"), ctx)
+    card = await sent_later(ctx)
+    decisions = [b.data for b in buttons(card) if b.data and b.data.startswith("agcase:")]
+    assert decisions == [f"agcase:{case_id}:{d}" for d in ("replaced", "refunded", "declined")]
+    assert f"agref:{order_id}" in [b.data for b in buttons(card)]
+    done = await dispatch(press(decisions[0], AGENT), ctx)
+    assert f"Case #{case_id}: replaced" in seen_by(done, AGENT)
+    told = await sent_later(ctx)
+    assert "the agent replaced your key" in seen_by(told, BUYER)
+    shown = await dispatch(press(button(told, "keys:")), ctx)
+    assert stocked[1] in html(shown) and stocked[0] not in html(shown)
+    twice = await dispatch(press(decisions[1], AGENT), ctx)
+    assert "replaced" in refused(twice)
+
+
+async def test_an_agent_refunds_one_bad_key_of_a_two_key_order_to_the_wallet(
+    ctx: ShopContext,
+    uow: UnitOfWorkFactory,
+    cipher: CardKeyCipher,
+    clock: FakeClock,
+    refunder: RecordingRefunder,
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await buy_and_pay(ctx, quantity=2)
+    await sent_later(ctx)
+    await dispatch(press(f"keys:{order_id}"), ctx)
+    clock.advance(hours=30)
+    case_id = await report_bad_key_by_buttons(ctx, order_id)
+    await dispatch(agent_says("/duty on"), ctx)
+    await sent_later(ctx)
+    done = await dispatch(press(f"agcase:{case_id}:refunded", AGENT), ctx)
+    assert f"Case #{case_id}: refunded" in seen_by(done, AGENT)
+    assert f"Case #{case_id}: refunded" in seen_by(await sent_later(ctx), BUYER)
+    assert (
+        refunder.refunded == []
+    )  # a Stars refund cannot be partial: the key's price, to the wallet
+    assert (await show_wallet(uow(), user_id=BUYER)).balance_minor == 4800
+    async with uow() as tx:
+        assert [e for e, _, _ in await tx.card_keys.history(1)][-1] == "bad"  # never resold
+        assert await tx.card_keys.count_available("STEAM-50") == 1
+
+
+async def test_an_agent_declines_a_case_with_a_reason_the_buyer_reads(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    clock.advance(hours=30)
+    case_id = await report_bad_key_by_buttons(ctx, order_id, reason="redeemed")
+    await dispatch(agent_says("/duty on"), ctx)
+    await sent_later(ctx)
+    asked = await dispatch(press(f"agcase:{case_id}:declined", AGENT), ctx)
+    assert "Type the reason" in seen_by(asked, AGENT) and BUYER not in chats(asked)
+    reason = await dispatch(agent_says("The key was redeemed on your account <yesterday>"), ctx)
+    assert f"Case #{case_id}: declined" in seen_by(reason, AGENT)
+    assert BUYER not in chats(reason)  # the reason reaches the buyer as the case's outcome
+    told = await sent_later(ctx)
+    assert seen_by(told, BUYER) == (
+        f"Case #{case_id} was declined: The key was redeemed on your account &lt;yesterday&gt;"
+    )
+    async with uow() as tx:
+        case = await tx.cases.get(case_id)
+    assert case is not None and case.status is CaseStatus.DECLINED
+    after = await dispatch(agent_says("anything else?"), ctx)  # the flow is over: replies relay
+    assert seen_by(after, BUYER) == "👩‍💼 Agent Mei: anything else?"
+
+
+# --- 7. response targets and figures --------------------------------------------------------
+
+
+async def test_a_missed_first_response_is_alerted_once_to_agents_on_duty_and_admins(
+    ctx: ShopContext, clock: FakeClock
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    clock.advance(minutes=4)
+    assert await check_response_targets(ctx.uow(), now=clock.now(), rules=ctx.support) == []
+    clock.advance(minutes=2)
+    [(late, target)] = await check_response_targets(ctx.uow(), now=clock.now(), rules=ctx.support)
+    assert late.id == ticket_id and target == "first"
+    alerts = await sent_later(ctx)
+    assert chats(alerts) == {AGENT, ADMIN} and BUYER not in chats(alerts)
+    assert f"Ticket #{ticket_id} missed its first response target" in seen_by(alerts, ADMIN)
+    clock.advance(minutes=1)
+    assert await check_response_targets(ctx.uow(), now=clock.now(), rules=ctx.support) == []
+    assert await sent_later(ctx) == []
+
+
+async def test_a_buyer_left_waiting_after_the_first_reply_breaches_the_next_response_target(
+    ctx: ShopContext, clock: FakeClock
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    await dispatch(agent_says("Hi!"), ctx)
+    clock.advance(minutes=1)
+    await dispatch(text("my key says invalid"), ctx)
+    clock.advance(minutes=9)
+    await dispatch(text("hello??"), ctx)  # writing again does not restart the clock
+    clock.advance(minutes=1, seconds=1)
+    [(_, target)] = await check_response_targets(ctx.uow(), now=clock.now(), rules=ctx.support)
+    assert target == "next"
+    alerts = await sent_later(ctx)
+    assert f"Ticket #{ticket_id} missed its next response target" in seen_by(alerts, AGENT)
+
+
+async def test_stats_show_tickets_containment_response_times_breaches_and_csat(
+    ctx: ShopContext, clock: FakeClock
+) -> None:
+    await dispatch(text("how do i get a refund", user_id=3001), ctx)  # settled by the bot
+    await dispatch(text("what payment methods do you accept", user_id=3002), ctx)
+    await dispatch(text("how long does delivery take", user_id=3003), ctx)
+    ticket_id = await open_ticket_with_agent(ctx)  # "人工": the fourth question, escalated
+    clock.advance(minutes=6)
+    await check_response_targets(ctx.uow(), now=clock.now(), rules=ctx.support)
+    await dispatch(agent_says("Hi, how can I help?"), ctx)
+    await dispatch(agent_says("/close"), ctx)
+    await dispatch(press(f"rate:{ticket_id}:4"), ctx)
+    report = seen_by(await dispatch(text("/stats", user_id=ADMIN), ctx), ADMIN)
+    assert "Tickets: 1" in report
+    assert "Questions: 4 (containment 75%)" in report
+    assert "median 6.0 min, p90 6.0 min" in report
+    assert "Breaches: 1" in report
+    assert "CSAT: 100% (1 ratings, average 4.0)" in report
+
+
+async def test_stats_are_for_admins_only(ctx: ShopContext) -> None:
+    assert "admins only" in refused(await dispatch(text("/stats"), ctx))
+    assert "admins only" in refused(await dispatch(agent_says("/stats"), ctx))
+
+
+# --- 8. forged and odd input ----------------------------------------------------------------
+
+
+async def test_a_buyer_pressing_agent_buttons_or_commands_is_refused_and_nothing_changes(
+    ctx: ShopContext,
+    uow: UnitOfWorkFactory,
+    cipher: CardKeyCipher,
+    clock: FakeClock,
+    refunder: RecordingRefunder,
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx, user_id=OTHER_BUYER)
+    clock.advance(hours=30)
+    case_id = await report_bad_key_by_buttons(ctx, order_id, OTHER_BUYER)
+    for forged in (f"agref:{order_id}", f"agcase:{case_id}:refunded", "agt:1"):
+        assert refused(await dispatch(press(forged), ctx)) == "This command is for agents only."
+    for command in ("/next", "/duty on", "/close", "/transfer queue", "/note hi", "/reply x"):
+        assert refused(await dispatch(text(command), ctx)) == "This command is for agents only."
+    async with uow() as tx:
+        order = await tx.orders.get(order_id)
+        case = await tx.cases.get(case_id)
+        ticket = await tx.tickets.open_for_user(OTHER_BUYER)
+    assert order is not None and order.status is OrderStatus.DELIVERED
+    assert case is not None and case.status is CaseStatus.OPEN
+    assert ticket is not None and ticket.status is TicketStatus.QUEUED
+    assert refunder.refunded == []
+
+
+async def test_an_agent_may_refund_only_the_buyer_whose_ticket_they_hold(
+    ctx: ShopContext,
+    uow: UnitOfWorkFactory,
+    cipher: CardKeyCipher,
+    clock: FakeClock,
+    refunder: RecordingRefunder,
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    mine = await delivered_order(ctx)
+    theirs = await delivered_order(ctx, user_id=OTHER_BUYER)
+    await open_ticket_with_agent(ctx)
+    refusal = refused(await dispatch(press(f"agref:{theirs}", AGENT), ctx))
+    assert refusal == "That order is not yours."
+    done = await dispatch(press(f"agref:{mine}", AGENT), ctx)
+    assert isinstance(done[0], AnswerButton) and f"Order #{mine} refunded" in (done[0].text or "")
+    assert f"Order #{mine} has been refunded" in seen_by(done, BUYER)
+    async with uow() as tx:
+        untouched = await tx.orders.get(theirs)
+    assert untouched is not None and untouched.status is OrderStatus.DELIVERED
+    assert [user for user, _ in refunder.refunded] == [BUYER]
+
+
+async def test_a_buyer_cannot_rate_someone_elses_conversation(
+    ctx: ShopContext, uow: UnitOfWorkFactory
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    await dispatch(agent_says("/close"), ctx)
+    assert refused(await dispatch(press(f"rate:{ticket_id}:1", OTHER_BUYER), ctx))
+    async with uow() as tx:
+        ticket = await tx.tickets.get(ticket_id)
+    assert ticket is not None and ticket.rating is None
+
+
+async def test_a_buyer_cannot_report_a_key_of_someone_elses_order(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    assert refused(await dispatch(press(f"bad:{order_id}", OTHER_BUYER), ctx))
+    assert refused(await dispatch(press(f"bads:{order_id}:1:invalid", OTHER_BUYER), ctx))
+    async with uow() as tx:
+        assert await tx.cases.for_user(OTHER_BUYER, 5) == []
+        assert await tx.cases.for_user(BUYER, 5) == []
+
+
+async def test_english_is_offered_and_chosen_in_the_language_menu(ctx: ShopContext) -> None:
+    menu = await dispatch(text("/language", language_code="zh-hans"), ctx)
+    assert [b.data for b in buttons(menu)] == ["lang:zh", "lang:en"]
+    await dispatch(press("lang:en", language_code="zh-hans"), ctx)
+    assert "welcome" in html(await dispatch(text("/start", language_code="zh-hans"), ctx))
+
+
+# --- found while testing --------------------------------------------------------------------
+
+
+async def test_a_buyer_taken_at_once_is_told_once_who_is_with_them(ctx: ShopContext) -> None:
+    await dispatch(agent_says("/duty on"), ctx)
+    asked = await dispatch(text("人工"), ctx)
+    later = await sent_later(ctx)
+    told = seen_by(asked, BUYER) + seen_by(later, BUYER)
+    assert told.count("Agent Mei is with you") == 1
+    assert "Ticket #1" in seen_by(later, AGENT)
+
+
+async def test_a_bad_key_report_while_talking_to_an_agent_reaches_that_agent(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    ticket_id = await open_ticket_with_agent(ctx)
+    clock.advance(hours=30)
+    keys = await dispatch(press(f"bad:{order_id}"), ctx)
+    reasons = await dispatch(press(button(keys, "badk:")), ctx)
+    asked = await dispatch(press(button(reasons, "badr:")), ctx)
+    reported = await dispatch(press(button(asked, "bads:")), ctx)
+    assert "Case #1 is open" in seen_by(reported, BUYER)
+    card = seen_by(reported, AGENT)
+    assert f"Ticket #{ticket_id}" in card and "bad-key case" in card
+    assert f"Bad key, order #{order_id}" in card
+    assert "agcase:1:replaced" in [b.data for b in buttons(reported)]
+
+
+async def test_messages_to_a_buyer_keep_their_language_after_a_restart(ctx: ShopContext) -> None:
+    await dispatch(text("/start", language_code="zh-hans"), ctx)
+    await open_ticket_with_agent(ctx)
+    restarted = replace(ctx, languages=LanguageMemory())  # nothing remembered in memory
+    replied = await dispatch(agent_says("你好"), restarted)
+    assert seen_by(replied, BUYER) == "👩‍💼 客服 Mei：你好"
+    closed = await dispatch(agent_says("/close"), restarted)
+    assert "请为我们的服务打分" in seen_by(closed, BUYER)
+
+
+async def test_an_agent_who_never_came_on_duty_is_told_how_to_take_tickets(
+    ctx: ShopContext,
+) -> None:
+    await dispatch(text("人工"), ctx)
+    pulled = await dispatch(agent_says("/next"), ctx)
+    assert seen_by(pulled, AGENT) == "Come on duty first: /duty on"
+
+
+async def test_a_reply_is_in_the_language_of_the_question_buttons_included(
+    ctx: ShopContext,
+) -> None:
+    fallback = await dispatch(text("随便说点什么吧哈哈嘿嘿"), ctx)  # an English user, in Chinese
+    assert "没太明白" in html(fallback)
+    assert [b.text for b in buttons(fallback)] == ["🙋 转人工", "❓ 帮助"]
+
+
+async def test_a_message_of_the_longest_size_still_fits_once_relayed_with_its_header(
+    ctx: ShopContext,
+) -> None:
+    await open_ticket_with_agent(ctx)
+    longest = "<" * 4096  # Telegram's own limit, and every character escaped
+    to_agent = await dispatch(text(longest), ctx)
+    [relayed] = [a for a in to_agent if isinstance(a, SendText)]
+    assert relayed.html.startswith("🎫 #1 · Li: &lt;") and len(visible(relayed.html)) <= 4096
+    to_buyer = await dispatch(agent_says("&" * 4096), ctx)
+    [reply] = [a for a in to_buyer if isinstance(a, SendText)]
+    assert reply.html.endswith("&amp;") and len(visible(reply.html)) <= 4096
+
+
+async def test_a_long_photo_caption_is_shortened_without_breaking_its_html(
+    ctx: ShopContext,
+) -> None:
+    await open_ticket_with_agent(ctx)
+    [copied] = await dispatch(photo(BUYER, caption="&" * 1024), ctx)
+    assert isinstance(copied, CopyMessage) and copied.caption_html is not None
+    assert len(visible(copied.caption_html)) <= 1024
+    assert escape(visible(copied.caption_html)) == copied.caption_html  # no entity cut in half
+    [back] = await dispatch(photo(AGENT, caption="<" * 1024, name="Mei"), ctx)
+    assert isinstance(back, CopyMessage) and back.caption_html is not None
+    assert len(visible(back.caption_html)) <= 1024
+    assert escape(visible(back.caption_html)) == back.caption_html
+
+
+async def test_an_agent_with_two_conversations_chooses_which_one_replies_go_to(
+    ctx: ShopContext,
+) -> None:
+    first = await open_ticket_with_agent(ctx)
+    second = await open_ticket_with_agent(ctx, buyer=OTHER_BUYER)
+    listed = await dispatch(agent_says("/tickets"), ctx)
+    assert [b.data for b in buttons(listed)] == [f"agt:{first}", f"agt:{second}"]
+    assert buttons(listed)[0].text.startswith("▶️")
+    written = await dispatch(text("it's me, the second buyer", user_id=OTHER_BUYER), ctx)
+    focus = button(written, "agt:")
+    assert focus == f"agt:{second}"
+    assert "Now replying to" in popup(await dispatch(press(focus, AGENT), ctx))
+    replied = await dispatch(agent_says("hello second"), ctx)
+    assert chats(replied) == {OTHER_BUYER}
+    closed = await dispatch(agent_says("/close"), ctx)
+    assert f"Ticket #{second} closed" in seen_by(closed, AGENT) and OTHER_BUYER in chats(closed)
+    back = await dispatch(agent_says("hello first"), ctx)
+    assert chats(back) == {BUYER}

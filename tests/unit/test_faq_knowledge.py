@@ -1,0 +1,182 @@
+"""Knowledge files: loaded from a directory, refused with the file, entry and field named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faq.knowledge import (
+    DEFAULT_DIRECTORY,
+    KnowledgeBaseError,
+    load_knowledge_base,
+)
+
+GOOD = """
+entries:
+  - id: refund_policy
+    questions:
+      zh: ["能退款吗", "退款规则", "可以退钱吗"]
+      en: ["can i get a refund", "refund policy", "do you give refunds"]
+    answer:
+      zh: "未查看的卡密在 {refund_window_days} 天内可直接退款。"
+      en: "Keys you have not revealed can be refunded within {refund_window_days} days."
+    actions: [request_refund]
+  - id: business_hours
+    questions:
+      zh: ["几点上班", "营业时间", "周末有人吗"]
+      en: ["opening hours", "business hours", "open on weekends"]
+    answer:
+      zh: "{shop_name} 的值班时间：{support_hours}。"
+      en: "{shop_name} is staffed {support_hours}."
+"""
+
+
+def _entry(**changes: str) -> str:
+    fields = {
+        "id": "refund_status",
+        "questions": '{zh: ["退款到了吗", "退款进度", "退款多久到"], '
+        'en: ["where is my refund", "refund status", "refund not here"]}',
+        "answer": '{zh: "几分钟内到账。", en: "Within minutes."}',
+        "actions": "[refund_status]",
+    }
+    fields.update(changes)
+    lines = [f"    {key}: {value}" for key, value in fields.items() if value != "-"]
+    return "entries:\n  - " + "\n".join(lines).lstrip()
+
+
+def test_every_yaml_file_in_the_directory_is_loaded(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(_entry(), encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not knowledge", encoding="utf-8")
+    kb = load_knowledge_base(tmp_path)
+    assert kb.ids == ("refund_policy", "business_hours", "refund_status")
+    entry = kb.entry("refund_policy")
+    assert entry.questions["zh"] == ("能退款吗", "退款规则", "可以退钱吗")
+    assert entry.actions == ("request_refund",)
+    assert "refund_status" in kb and "nope" not in kb
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            _entry(answer='{zh: "{refund_days} 天", en: "x"}'),
+            "refunds.yaml: entries[0] (refund_status): answer.zh: unknown placeholder "
+            "{refund_days}",
+        ),
+        (
+            _entry(id="Refund-Status"),
+            "refunds.yaml: entries[0]: id: must be 1-40 of a-z, 0-9 and _, not 'Refund-Status'",
+        ),
+        (
+            _entry(questions='{zh: ["退款到了吗", "退款进度", "退款多久到"]}'),
+            "refunds.yaml: entries[0] (refund_status): questions.en: missing",
+        ),
+        (
+            _entry(questions='{zh: ["退款到了吗"], en: ["a", "b", "c"]}'),
+            "refunds.yaml: entries[0] (refund_status): questions.zh: needs at least 3 "
+            "questions, has 1",
+        ),
+        (
+            _entry(questions='{zh: ["a", "b", "c"], en: ["a", "", "c"]}'),
+            "refunds.yaml: entries[0] (refund_status): questions.en[1]: must be a non-empty text",
+        ),
+        (
+            _entry(questions='{zh: ["a", "b", "c"], en: ["a", "b", "c"], fr: ["a", "b", "c"]}'),
+            "refunds.yaml: entries[0] (refund_status): questions.fr: unknown language",
+        ),
+        (
+            _entry(actions="[refund_now]"),
+            "refunds.yaml: entries[0] (refund_status): actions[0]: unknown action 'refund_now'",
+        ),
+        (
+            _entry(answer='{zh: "<b>几分钟</b>", en: "x"}'),
+            "refunds.yaml: entries[0] (refund_status): answer.zh: must be plain text, without "
+            "HTML tags",
+        ),
+        (
+            _entry(answer='{zh: "{refund_window_days:>3} 天", en: "x"}'),
+            "refunds.yaml: entries[0] (refund_status): answer.zh: placeholder "
+            "{refund_window_days} must be a bare name",
+        ),
+        (
+            _entry(answer="-"),
+            "refunds.yaml: entries[0] (refund_status): answer: missing",
+        ),
+        (
+            _entry(answers='{zh: "x", en: "y"}'),
+            "refunds.yaml: entries[0] (refund_status): answers: unknown field",
+        ),
+        ("entries: {id: x}", "refunds.yaml: entries: must be a list"),
+        ("- just a list", "refunds.yaml: the file must be a mapping with one key, entries"),
+        (
+            "entries:\n  - !!python/object/apply:os.system [echo hacked]",
+            "refunds.yaml: line 2: invalid YAML",
+        ),
+        ("entries: [\n", "refunds.yaml: line 2: invalid YAML"),
+        (
+            _entry() + "\n    id: again",
+            "refunds.yaml: line 6: invalid YAML: key 'id' repeated on line 6",
+        ),
+    ],
+)
+def test_a_malformed_file_is_refused_naming_the_file_entry_and_field(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "refunds.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as refused:
+        load_knowledge_base(tmp_path)
+    assert str(refused.value).startswith(message)
+    assert "\n" not in str(refused.value)
+
+
+def test_an_id_used_in_two_files_is_refused_naming_both(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(_entry(), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(GOOD + _entry().removeprefix("entries:"), encoding="utf-8")
+    with pytest.raises(
+        KnowledgeBaseError,
+        match=r"^b\.yaml: entries\[2\] \(refund_status\): "
+        r"id: already used in a\.yaml$",
+    ):
+        load_knowledge_base(tmp_path)
+
+
+def test_a_missing_or_empty_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(KnowledgeBaseError, match="not a directory"):
+        load_knowledge_base(tmp_path / "missing")
+    with pytest.raises(KnowledgeBaseError, match=r"no \*\.yaml knowledge files"):
+        load_knowledge_base(tmp_path)
+
+
+REQUIRED_IDS = {
+    "how_to_buy",
+    "payment_methods",
+    "payment_failed",
+    "delivery_time",
+    "order_status",
+    "cancel_order",
+    "change_order",
+    "refund_policy",
+    "request_refund",
+    "refund_status",
+    "key_invalid",
+    "how_to_redeem",
+    "wallet_topup",
+    "discounts",
+    "invoice",
+    "account",
+    "shipping",
+    "notifications",
+    "traceability",
+    "bulk_purchase",
+    "feedback",
+    "complaint",
+    "business_hours",
+    "human_agent",
+}
+
+
+def test_the_shipped_knowledge_base_loads_and_covers_the_required_questions() -> None:
+    kb = load_knowledge_base(DEFAULT_DIRECTORY)
+    assert set(kb.ids) >= REQUIRED_IDS

@@ -20,9 +20,10 @@ class DeliveryWorker:
     """Sends what the outbox holds; `wake()` after a payment, and a scheduler job as a safety net.
 
     An item is marked sent only after Telegram accepted it (for an item with several recipients,
-    e.g. an alert to every admin, once any accepted: one who blocked the bot is skipped). A crash in between leaves it claimed;
-    it is taken again after the claim times out, so delivery is at-least-once and the delivery
-    message itself carries no key (the key is shown on request), so a repeat is harmless.
+    such as an alert to every admin, once any accepted: one who blocked the bot is skipped). A
+    crash in between leaves it claimed; it is taken again after the claim times out, so delivery
+    is at-least-once, and the delivery message carries no key (the key is shown on request), so
+    a repeat is harmless.
     """
 
     def __init__(self, ctx: ShopContext, executor: ActionExecutor) -> None:

@@ -32,13 +32,17 @@ async def on_duty(sandbox: Sandbox) -> SandboxUser:
     return agent
 
 
-async def test_a_question_gets_an_instant_answer_with_feedback_buttons(sandbox: Sandbox, shop: KamibotApp) -> None:
+async def test_a_question_gets_an_instant_answer_with_feedback_buttons(
+    sandbox: Sandbox, shop: KamibotApp
+) -> None:
     buyer = sandbox.user(1003)
     await buyer.send_text("/start")
     await buyer.wait_for_text("welcome")
     await buyer.send_text("how long does delivery take after i pay?")
     answer = await buyer.wait_for(
-        lambda messages: next((m for m in messages if any(b.startswith("faqok:") for b in buttons(m))), None)
+        lambda messages: next(
+            (m for m in messages if any(b.startswith("faqok:") for b in buttons(m))), None
+        )
     )
     assert any(b.startswith("human:") for b in buttons(answer))
     await buyer.press("👍 Solved", answer)
@@ -73,7 +77,9 @@ async def test_a_buyer_reaches_an_agent_who_sees_the_orders_replies_refunds_and_
     assert not sandbox.refused, sandbox.refused
 
 
-async def test_an_unrevealed_order_refunds_itself_from_the_order_screen(sandbox: Sandbox, shop: KamibotApp) -> None:
+async def test_an_unrevealed_order_refunds_itself_from_the_order_screen(
+    sandbox: Sandbox, shop: KamibotApp
+) -> None:
     buyer = sandbox.user(1003)
     order_id = await paid_order(buyer)
     await buyer.send_text("/orders")

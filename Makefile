@@ -30,6 +30,8 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m tests.bench.purchases
+	$(BIN)/python -m tests.bench.faq
+	$(BIN)/python -m tests.bench.busy_day
 
 lint: setup
 	$(BIN)/ruff check bot handlers store faq config tests

@@ -191,6 +191,7 @@ async def ask_for_human(
                 sender="buyer",
                 author_id=user_id,
                 body=text[:4000],
+                relayed=new,  # a new ticket's first words are its subject, on the agent's card
                 created_at=now,
             )
         await uow.tickets.mark_buyer_waiting(ticket_id, now)

@@ -237,6 +237,8 @@ async def set_duty(
         await uow.agents.ensure(agent_id, display_name, rules.capacity, now)
         await uow.agents.set_duty(agent_id, on, now)
         made = await _assign_waiting(uow, now) if on else []
+        if not on:
+            await _note_queue_moved(uow, now)  # fewer agents: longer waits, or "nobody on duty"
         agent = await uow.agents.get(agent_id)
         await uow.commit()
     assert agent is not None

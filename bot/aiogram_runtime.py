@@ -28,19 +28,12 @@ from aiogram.types import (
     LinkPreviewOptions,
     Message,
     PreCheckoutQuery,
-    User,
 )
 
+from bot import incoming
 from bot.sender import PermanentSendError, RetryAfter, TransientSendError
 from handlers.event import (
-    ButtonPress,
-    DocumentMessage,
     Event,
-    PaymentReceived,
-    Person,
-    PhotoMessage,
-    PreCheckout,
-    TextMessage,
 )
 from handlers.reply import (
     AnswerButton,
@@ -174,63 +167,15 @@ class AiogramPort:
             )
 
 
-def _person(user: User, chat_id: int) -> Person:
-    return Person(user.id, chat_id, user.first_name or "", user.language_code)
-
-
 def event_from_message(message: Message, bot: Bot) -> Event | None:
     """The one place aiogram messages become Kamibot events."""
-    if message.from_user is None or message.chat.type != "private":
-        return None
-    person = _person(message.from_user, message.chat.id)
-    if message.successful_payment is not None:
-        paid = message.successful_payment
-        return PaymentReceived(
-            person,
-            paid.invoice_payload,
-            paid.currency,
-            paid.total_amount,
-            paid.telegram_payment_charge_id,
-        )
-    if message.document is not None:
-        document = message.document
 
-        async def download() -> bytes:
-            buffer = io.BytesIO()
-            await bot.download(document.file_id, destination=buffer)
-            return buffer.getvalue()
+    async def download(file_id: str) -> bytes:
+        buffer = io.BytesIO()
+        await bot.download(file_id, destination=buffer)
+        return buffer.getvalue()
 
-        return DocumentMessage(
-            person,
-            document.file_name or "keys.txt",
-            document.file_size or 0,
-            message.caption or "",
-            download,
-            message.message_id,
-            document.file_id,
-        )
-    if message.photo:
-        photo = message.photo[-1]  # the largest size
-        return PhotoMessage(person, message.message_id, photo.file_id, message.caption or "")
-    if message.text is not None:
-        return TextMessage(person, message.text, message.message_id)
-    return None
-
-
-def event_from_callback(query: CallbackQuery) -> Event | None:
-    if query.message is None or query.data is None:
-        return None
-    return ButtonPress(
-        _person(query.from_user, query.message.chat.id),
-        query.data,
-        query.message.message_id,
-        query.id,
-    )
-
-
-def event_from_pre_checkout(query: PreCheckoutQuery) -> Event:
-    person = _person(query.from_user, query.from_user.id)
-    return PreCheckout(person, query.id, query.invoice_payload, query.currency, query.total_amount)
+    return incoming.event_from_message(message, download)
 
 
 def build_bot(token: str, api_base: str) -> Bot:
@@ -249,13 +194,13 @@ def build_dispatcher(bot: Bot, on_event: Callable[[Event], Awaitable[None]]) -> 
 
     @dispatcher.callback_query()
     async def _callback(query: CallbackQuery) -> None:
-        event = event_from_callback(query)
+        event = incoming.event_from_callback(query)
         if event is not None:
             await on_event(event)
 
     @dispatcher.pre_checkout_query()
     async def _pre_checkout(query: PreCheckoutQuery) -> None:
-        await on_event(event_from_pre_checkout(query))
+        await on_event(incoming.event_from_pre_checkout(query))
 
     return dispatcher
 

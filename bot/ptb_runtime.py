@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LabeledPrice,
     LinkPreviewOptions,
     Update,
-    User,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
@@ -28,16 +28,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot import incoming
 from bot.sender import PermanentSendError, RetryAfter, TransientSendError
 from handlers.event import (
-    ButtonPress,
-    DocumentMessage,
     Event,
-    PaymentReceived,
-    Person,
-    PhotoMessage,
-    PreCheckout,
-    TextMessage,
 )
 from handlers.reply import (
     AnswerButton,
@@ -181,63 +175,20 @@ class PtbPort:
             )
 
 
-def _person(user: User, chat_id: int) -> Person:
-    return Person(user.id, chat_id, user.first_name or "", user.language_code)
-
-
-def event_from_update(update: Update) -> Event | None:
+def event_from_update(update: Update, bot: Bot) -> Event | None:
     """The one place PTB updates become Kamibot events."""
+
+    async def download(file_id: str) -> bytes:
+        file = await bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
     if update.pre_checkout_query is not None:
-        query = update.pre_checkout_query
-        person = _person(query.from_user, query.from_user.id)
-        return PreCheckout(
-            person, query.id, query.invoice_payload, query.currency, query.total_amount
-        )
+        return incoming.event_from_pre_checkout(update.pre_checkout_query)
     if update.callback_query is not None:
-        press = update.callback_query
-        if press.message is None or press.data is None:
-            return None
-        return ButtonPress(
-            _person(press.from_user, press.message.chat.id),
-            press.data,
-            press.message.message_id,
-            press.id,
-        )
-    message = update.message
-    if message is None or message.from_user is None or message.chat.type != "private":
+        return incoming.event_from_callback(update.callback_query)
+    if update.message is None:
         return None
-    person = _person(message.from_user, message.chat.id)
-    if message.successful_payment is not None:
-        paid = message.successful_payment
-        return PaymentReceived(
-            person,
-            paid.invoice_payload,
-            paid.currency,
-            paid.total_amount,
-            paid.telegram_payment_charge_id,
-        )
-    if message.document is not None:
-        document = message.document
-
-        async def download() -> bytes:
-            file = await document.get_file()
-            return bytes(await file.download_as_bytearray())
-
-        return DocumentMessage(
-            person,
-            document.file_name or "keys.txt",
-            document.file_size or 0,
-            message.caption or "",
-            download,
-            message.message_id,
-            document.file_id,
-        )
-    if message.photo:
-        photo = message.photo[-1]  # the largest size
-        return PhotoMessage(person, message.message_id, photo.file_id, message.caption or "")
-    if message.text is not None:
-        return TextMessage(person, message.text, message.message_id)
-    return None
+    return incoming.event_from_message(update.message, download)
 
 
 def build_application(
@@ -253,7 +204,7 @@ def build_application(
     )
 
     async def handle(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        event = event_from_update(update)
+        event = event_from_update(update, application.bot)
         if event is not None:
             await on_event(event)
 

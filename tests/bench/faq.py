@@ -3,9 +3,10 @@
 1. The shipped evaluation set (`faq/eval/questions.tsv`) against the shipped knowledge base with
    the default thresholds: the figures `python -m faq eval` prints, plus the same set split in two
    (thresholds tuned on one half, measured on the other) as an honest out-of-sample estimate.
-2. Latency per question on a synthetic 500-entry base (about 15,000 paraphrases): the real
-   entries plus variants with their own ids, each paraphrase varied with product names, numbers
-   and filler words so that the n-gram statistics look like a bigger shop's, not like copies.
+2. Latency per question on a synthetic 500-entry base (about 19,000 paraphrases): the real
+   entries (and the out-of-scope examples) plus variants with their own ids, each paraphrase
+   varied with product names and kinds, numbers and filler words so that the n-gram statistics
+   look like a bigger shop's, not like copies.
 Writes `artifacts/bench-faq.json`.
 """
 
@@ -123,6 +124,21 @@ PRODUCTS_EN = (
     "mobile data",
     "phone credit",
 )
+# The matcher drops product names (`faq.normalise.PRODUCTS`), so each variant also names a kind
+# of product, which it keeps: the variants still differ in their n-grams, as a bigger shop's would.
+KINDS_ZH = ("月卡", "季卡", "年卡", "礼品卡", "点券", "皮肤", "会员", "充值卡", "兑换券", "体验卡")
+KINDS_EN = (
+    "monthly plan",
+    "yearly plan",
+    "gift card",
+    "coins",
+    "credits",
+    "skin",
+    "membership",
+    "top up card",
+    "season pass",
+    "trial",
+)
 FILLER_ZH = ("请问", "亲", "那个", "急", "谢谢", "在线等", "麻烦问下", "老板", "求助", "")
 FILLER_EN = ("pls", "hey", "quick question", "thanks", "asap", "hi", "um", "urgent", "btw", "")
 
@@ -136,6 +152,8 @@ def synthetic_base(real: KnowledgeBase, size: int = ENTRIES, seed: int = 7) -> K
         source = real.entries[number % len(real.entries)]
         product_zh = PRODUCTS_ZH[(number // len(real.entries)) % len(PRODUCTS_ZH)]
         product_en = PRODUCTS_EN[(number // len(real.entries)) % len(PRODUCTS_EN)]
+        kind_zh = KINDS_ZH[number % len(KINDS_ZH)]
+        kind_en = KINDS_EN[number % len(KINDS_EN)]
 
         def vary(question: str, product: str, filler: tuple[str, ...], zh: bool) -> str:
             words = [rng.choice(filler), question, product, str(rng.randint(1, 999))]
@@ -148,10 +166,12 @@ def synthetic_base(real: KnowledgeBase, size: int = ENTRIES, seed: int = 7) -> K
                 id=f"synthetic_{number:03d}",
                 questions={
                     "zh": tuple(
-                        vary(q, product_zh, FILLER_ZH, True) for q in source.questions["zh"]
+                        vary(q, f"{product_zh}{kind_zh}", FILLER_ZH, True)
+                        for q in source.questions["zh"]
                     ),
                     "en": tuple(
-                        vary(q, product_en, FILLER_EN, False) for q in source.questions["en"]
+                        vary(q, f"{product_en} {kind_en}", FILLER_EN, False)
+                        for q in source.questions["en"]
                     ),
                 },
                 answer=dict(source.answer),
@@ -159,7 +179,7 @@ def synthetic_base(real: KnowledgeBase, size: int = ENTRIES, seed: int = 7) -> K
             )
         )
         number += 1
-    return KnowledgeBase(tuple(entries))
+    return KnowledgeBase(tuple(entries), real.out_of_scope)
 
 
 def latency(matcher: FaqMatcher, questions: list[Question]) -> dict[str, float]:

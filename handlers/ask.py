@@ -12,7 +12,12 @@ from handlers.reply import Action, AnswerButton, Button, Keyboard
 from handlers.respond import notify, show
 from handlers.text import escape, say
 from store.model import Language
-from store.service.question import record_feedback, record_question
+from store.service.question import (
+    choose_suggestion,
+    question_text,
+    record_feedback,
+    record_question,
+)
 
 ACTION_BUTTONS = {
     "request_refund": "refunds",
@@ -63,6 +68,7 @@ async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> l
         entry_id=match.entry_id,
         score=match.score,
         now=ctx.clock.now(),
+        text=text,
     )
     if match.action == "escalate":
         return await support.on_human_requested(event, lang, ctx, text)
@@ -74,7 +80,7 @@ async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> l
             (
                 Button(
                     ctx.knowledge.entry(entry_id).questions[answer_lang.value][0][:60],
-                    encode("faq", entry_id),
+                    encode("faq", entry_id, question_id),
                 ),
             )
             for entry_id in match.suggestions
@@ -91,19 +97,13 @@ async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> l
 
 
 async def on_faq_pressed(
-    event: ButtonPress, lang: Language, ctx: ShopContext, entry_id: str
+    event: ButtonPress, lang: Language, ctx: ShopContext, entry_id: str, question_id: int
 ) -> list[Action]:
-    """A "did you mean" choice: that entry's answer."""
+    """A "did you mean" choice: that entry's answer, settling the same question."""
     if ctx.knowledge is None or entry_id not in ctx.knowledge:
         raise ForgedCallback(entry_id)
-    question_id = await record_question(
-        ctx.uow(),
-        user_id=event.person.user_id,
-        language=lang.value,
-        action="answer",
-        entry_id=entry_id,
-        score=100,
-        now=ctx.clock.now(),
+    await choose_suggestion(
+        ctx.uow(), user_id=event.person.user_id, question_id=question_id, entry_id=entry_id
     )
     body, keyboard = _answer(lang, ctx, entry_id, question_id)
     return notify(event, body, (*keyboard, home_row(lang)))
@@ -123,8 +123,12 @@ async def on_human_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, question_id: int
 ) -> list[Action]:
     """ "Talk to a human" under an answer or a fallback: the answer did not help."""
+    asked = ""
     if question_id:
         await record_feedback(
             ctx.uow(), user_id=event.person.user_id, question_id=question_id, helpful=False
         )
-    return await support.on_human_requested(event, lang, ctx)
+        asked = await question_text(
+            ctx.uow(read_only=True), user_id=event.person.user_id, question_id=question_id
+        )
+    return await support.on_human_requested(event, lang, ctx, asked)

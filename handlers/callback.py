@@ -34,7 +34,7 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
     "refund": (_INT,),
     "wait": (_INT,),
     # after-sales and support
-    "faq": (r"[a-z0-9_]{1,40}",),
+    "faq": (r"[a-z0-9_]{1,40}", _INT),
     "faqok": (_INT,),
     "human": (_INT,),
     "rate": (_INT, "[1-5]"),

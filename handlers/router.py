@@ -252,7 +252,7 @@ async def _on_support_button(
 ) -> list[Action]:
     match button.verb:
         case "faq":
-            return await ask.on_faq_pressed(event, lang, ctx, button.args[0])
+            return await ask.on_faq_pressed(event, lang, ctx, button.args[0], button.number(1))
         case "faqok":
             return await ask.on_solved_pressed(event, lang, ctx, button.number())
         case "human":

@@ -45,17 +45,20 @@ async def render_support_item(item: OutboxItem, ctx: ShopContext) -> list[Action
     if item.kind == OutboxKind.QUEUE_POSITION:
         return await _queue_position(item, ctx)
     if item.kind == OutboxKind.RESPONSE_BREACH:
-        target, _, ticket_id = item.body.partition(":")
+        missed = [entry.partition(":")[::2] for entry in item.body.split(",") if entry]
         recipients = {a.user_id for a in await on_duty_agents(ctx.uow(read_only=True))} | set(
             ctx.admin_ids
         )
         alerts: list[Action] = []
         for chat in sorted(recipients):
             lang = await language_for(ctx, chat)
-            target_text = say(lang, f"agent.target.{target}")
-            alerts.append(
-                SendText(chat, say(lang, "agent.breach", id=ticket_id, target=target_text))
-            )
+            lines: list[str] = [
+                say(lang, "agent.breach", id=ticket_id, target=say(lang, f"agent.target.{target}"))
+                for target, ticket_id in missed[:20]
+            ]
+            if len(missed) > 20:
+                lines.append(f"… +{len(missed) - 20}")
+            alerts.append(SendText(chat, "\n".join(lines)))
         return alerts
     case = await find_case(ctx.uow(read_only=True), case_id=int(item.body))
     if case is None:

@@ -266,6 +266,7 @@ class Agent:
     capacity: int
     active_ticket_id: int | None
     open_tickets: int = 0
+    last_assigned_at: datetime | None = None
 
     @property
     def has_room(self) -> bool:

@@ -268,6 +268,8 @@ questions = Table(
     Column("entry_id", String(40), nullable=True),
     Column("score", Integer, nullable=False),
     Column("helpful", Boolean, nullable=True),
+    Column("text", String(500), nullable=False, default=""),
+    # what was asked: a ticket opened from "Talk to a human" starts with it
     Column("asked_at", Timestamp, nullable=False),
     Index("ix_questions_asked", "asked_at"),
 )

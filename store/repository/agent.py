@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from store.clock import as_utc
 from store.model import Agent, TicketStatus
 from store.repository.upsert import insert_ignoring_conflict
 from store.tables import agents, tickets
@@ -20,9 +21,18 @@ _open = (
 )
 
 
+_last = (
+    select(func.max(tickets.c.assigned_at))
+    .where(tickets.c.agent_id == agents.c.user_id)
+    .correlate(agents)
+    .scalar_subquery()
+)
+
+
 def _agent(row: Any) -> Agent:
+    last = as_utc(row.last) if row.last is not None else None
     return Agent(
-        row.user_id, row.display_name, row.on_duty, row.capacity, row.active_ticket_id, row.n
+        row.user_id, row.display_name, row.on_duty, row.capacity, row.active_ticket_id, row.n, last
     )
 
 
@@ -47,14 +57,16 @@ class SqlAgentRepository:
     async def get(self, user_id: int) -> Agent | None:
         row = (
             await self._c.execute(
-                select(agents, _open.label("n")).where(agents.c.user_id == user_id)
+                select(agents, _open.label("n"), _last.label("last")).where(
+                    agents.c.user_id == user_id
+                )
             )
         ).first()
         return _agent(row) if row else None
 
     async def on_duty(self) -> list[Agent]:
         rows = await self._c.execute(
-            select(agents, _open.label("n"))
+            select(agents, _open.label("n"), _last.label("last"))
             .where(agents.c.on_duty.is_(True))
             .order_by(agents.c.user_id)
         )

@@ -22,6 +22,7 @@ class SqlQuestionRepository:
         entry_id: str | None,
         score: int,
         now: datetime,
+        text: str = "",
     ) -> int:
         result = await self._c.execute(
             insert(questions)
@@ -31,11 +32,31 @@ class SqlQuestionRepository:
                 action=action,
                 entry_id=entry_id,
                 score=score,
+                text=text[:500],
                 asked_at=now,
             )
             .returning(questions.c.id)
         )
         return int(result.scalar_one())
+
+    async def get_text(self, question_id: int, user_id: int) -> str | None:
+        row = (
+            await self._c.execute(
+                select(questions.c.text).where(
+                    and_(questions.c.id == question_id, questions.c.user_id == user_id)
+                )
+            )
+        ).first()
+        return str(row.text) if row else None
+
+    async def choose(self, question_id: int, user_id: int, entry_id: str) -> bool:
+        """A "did you mean" choice settles the same question; it is not a new one."""
+        result = await self._c.execute(
+            update(questions)
+            .where(and_(questions.c.id == question_id, questions.c.user_id == user_id))
+            .values(action="answer", entry_id=entry_id)
+        )
+        return result.rowcount == 1
 
     async def set_helpful(self, question_id: int, user_id: int, helpful: bool) -> bool:
         result = await self._c.execute(

@@ -84,6 +84,21 @@ class SqlTicketRepository:
             query = query.limit(limit)
         return [_ticket(r) for r in await self._c.execute(query)]
 
+    async def place_in_queue(self, ticket: Ticket) -> int:
+        """1 for the next ticket to be served: how many queued tickets come before it, plus one."""
+        ahead = or_(
+            tickets.c.priority < int(ticket.priority),
+            and_(
+                tickets.c.priority == int(ticket.priority),
+                or_(
+                    tickets.c.created_at < ticket.created_at,
+                    and_(tickets.c.created_at == ticket.created_at, tickets.c.id < ticket.id),
+                ),
+            ),
+        )
+        count = select(func.count()).where(and_(tickets.c.status == TicketStatus.QUEUED, ahead))
+        return int((await self._c.execute(count)).scalar_one()) + 1
+
     async def assigned_to(self, agent_id: int) -> list[Ticket]:
         rows = await self._c.execute(
             select(tickets)
@@ -227,7 +242,23 @@ class SqlTicketRepository:
     async def overdue(
         self, first_due_before: datetime, next_due_before: datetime
     ) -> list[tuple[Ticket, str, datetime]]:
-        """Open tickets past a response target: (ticket, 'first'|'next', when it fell due)."""
+        """Open tickets past a response target not yet recorded as missed:
+        (ticket, 'first'|'next', when it fell due)."""
+        breach = response_breaches.c
+
+        def recorded(target: str, due: Any) -> Any:
+            return (
+                select(breach.id)
+                .where(
+                    and_(
+                        breach.ticket_id == tickets.c.id,
+                        breach.target == target,
+                        breach.due_at == due,
+                    )
+                )
+                .exists()
+            )
+
         rows = await self._c.execute(
             select(tickets).where(
                 and_(
@@ -236,11 +267,13 @@ class SqlTicketRepository:
                         and_(
                             tickets.c.first_response_at.is_(None),
                             tickets.c.created_at <= first_due_before,
+                            ~recorded("first", tickets.c.created_at),
                         ),
                         and_(
                             tickets.c.first_response_at.is_not(None),
                             tickets.c.waiting_since.is_not(None),
                             tickets.c.waiting_since <= next_due_before,
+                            ~recorded("next", tickets.c.waiting_since),
                         ),
                     ),
                 )

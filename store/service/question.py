@@ -18,13 +18,28 @@ async def record_question(
     entry_id: str | None,
     score: float,
     now: datetime,
+    text: str = "",
 ) -> int:
     async with uow:
         question_id = await uow.questions.add(
-            user_id, language, action, entry_id, round(score), now
+            user_id, language, action, entry_id, round(score), now, text
         )
         await uow.commit()
     return question_id
+
+
+async def choose_suggestion(
+    uow: UnitOfWork, *, user_id: int, question_id: int, entry_id: str
+) -> None:
+    async with uow:
+        await uow.questions.choose(question_id, user_id, entry_id)
+        await uow.commit()
+
+
+async def question_text(uow: UnitOfWork, *, user_id: int, question_id: int) -> str:
+    """What the buyer asked (their own question only), to start a ticket with it."""
+    async with uow:
+        return await uow.questions.get_text(question_id, user_id) or ""
 
 
 async def record_feedback(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from store.errors import NotFound, ShopError
 from store.model import (
@@ -100,15 +100,10 @@ async def _assign_waiting(
             if any(a.open_tickets < a.capacity for a in load.values()):
                 continue  # only the agent who handed it back has room: try the next ticket
             break
-        agent = min(free, key=lambda a: (a.open_tickets, a.user_id))
+        agent = min(free, key=_least_recently_busy)
         if await uow.tickets.assign(ticket.id, agent.user_id, now):
-            load[agent.user_id] = Agent(
-                agent.user_id,
-                agent.display_name,
-                True,
-                agent.capacity,
-                agent.active_ticket_id,
-                agent.open_tickets + 1,
+            load[agent.user_id] = replace(
+                agent, open_tickets=agent.open_tickets + 1, last_assigned_at=now
             )
             if agent.active_ticket_id is None or agent.open_tickets == 0:
                 await uow.agents.set_active(agent.user_id, ticket.id)
@@ -127,13 +122,26 @@ async def _assign_waiting(
     return made
 
 
+def _least_recently_busy(agent: Agent) -> tuple[int, datetime, int]:
+    """Fewest open tickets first; among equals, whoever was given one longest ago."""
+    return (
+        agent.open_tickets,
+        agent.last_assigned_at or datetime.min.replace(tzinfo=UTC),
+        agent.user_id,
+    )
+
+
 async def _note_queue_moved(uow: UnitOfWork, now: datetime) -> None:
-    """Every buyer still waiting gets their place updated (one edited message each)."""
+    """Every buyer still waiting gets their place updated (one edited message each).
+
+    Keyed by place and by how many agents are on duty, so a buyer hears only of a real change.
+    """
+    on_duty = len(await uow.agents.on_duty())
     for place, ticket in enumerate(await uow.tickets.queued(), 1):
         await uow.outbox.add(
             OutboxKind.QUEUE_POSITION,
             ticket.user_id,
-            f"queue:{ticket.id}:{place}:{now.isoformat()}",
+            f"queue:{ticket.id}:{place}:{on_duty}",
             now,
             body=str(ticket.id),
         )
@@ -141,8 +149,7 @@ async def _note_queue_moved(uow: UnitOfWork, now: datetime) -> None:
 
 async def standing(uow: UnitOfWork, ticket: Ticket) -> QueueStanding:
     """A queued ticket's place and expected wait, from recent handling times."""
-    queue = await uow.tickets.queued()
-    position = next((n for n, t in enumerate(queue, 1) if t.id == ticket.id), 0)
+    position = await uow.tickets.place_in_queue(ticket)
     agents = await uow.agents.on_duty()
     if not agents:
         return QueueStanding(ticket, position, None, 0)
@@ -454,7 +461,7 @@ async def buyer_context(
 async def check_response_targets(
     uow: UnitOfWork, *, now: datetime, rules: SupportRules
 ) -> list[tuple[Ticket, str]]:
-    """Record each missed response target once, and alert agents on duty and admins."""
+    """Record each missed response target once; one alert per run to agents on duty and admins."""
     first_due = now - timedelta(minutes=rules.first_response_minutes)
     next_due = now - timedelta(minutes=rules.next_response_minutes)
     breached: list[tuple[Ticket, str]] = []
@@ -462,14 +469,15 @@ async def check_response_targets(
         for ticket, target, since in await uow.tickets.overdue(first_due, next_due):
             if await uow.tickets.record_breach(ticket.id, target, since, now):
                 breached.append((ticket, target))
-                body = f"{target}:{ticket.id}"
-                await uow.outbox.add(
-                    OutboxKind.RESPONSE_BREACH,
-                    ADMINS_CHAT,
-                    f"breach:{ticket.id}:{target}:{since.isoformat()}",
-                    now,
-                    body=body,
-                )
+        if breached:
+            body = ",".join(f"{target}:{ticket.id}" for ticket, target in breached)
+            await uow.outbox.add(
+                OutboxKind.RESPONSE_BREACH,
+                ADMINS_CHAT,
+                f"breach:{now.isoformat()}",
+                now,
+                body=body[:2000],
+            )
         await uow.commit()
     return breached
 

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("entry_id", sa.String(length=40), nullable=True),
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("helpful", sa.Boolean(), nullable=True),
+        sa.Column("text", sa.String(length=500), nullable=False),
         sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_questions")),
     )

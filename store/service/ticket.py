@@ -134,14 +134,17 @@ def _least_recently_busy(agent: Agent) -> tuple[int, datetime, int]:
 async def _note_queue_moved(uow: UnitOfWork, now: datetime) -> None:
     """Every buyer still waiting gets their place updated (one edited message each).
 
-    Keyed by place and by how many agents are on duty, so a buyer hears only of a real change.
+    At most one update per buyer a minute (and one when the number of agents on duty changes):
+    the text is worked out when it is sent, so it is current, and a long queue moving fast
+    does not turn into thousands of edits.
     """
     on_duty = len(await uow.agents.on_duty())
-    for place, ticket in enumerate(await uow.tickets.queued(), 1):
+    minute = now.strftime("%Y-%m-%dT%H:%M")
+    for ticket in await uow.tickets.queued():
         await uow.outbox.add(
             OutboxKind.QUEUE_POSITION,
             ticket.user_id,
-            f"queue:{ticket.id}:{place}:{on_duty}",
+            f"queue:{ticket.id}:{minute}:{on_duty}",
             now,
             body=str(ticket.id),
         )

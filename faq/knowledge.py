@@ -17,6 +17,17 @@ The format::
           en: "Keys you have not revealed can be refunded within {refund_window_days} days ..."
         actions: [request_refund]  # optional, from ACTIONS
 
+      - id: other_shops            # an out-of-scope example: questions only, never answered
+        out_of_scope: true
+        questions:
+          zh: ["天猫买的鞋怎么退货", ...]
+          en: ["my ebay seller wont refund me", ...]
+
+An out-of-scope entry teaches the matcher what the FAQ does *not* cover (chit-chat, weather,
+other shops' orders and coupons): a question closest to it falls back. It has no answer and no
+actions, and it is kept apart (`KnowledgeBase.out_of_scope`), so `entry`, `ids`, `entries` and
+`in` only ever see entries that can be answered or suggested.
+
 Only plain YAML is read: tags such as ``!!python/object`` are refused, never evaluated.
 """
 
@@ -64,7 +75,7 @@ PLACEHOLDERS = frozenset(
 MIN_QUESTIONS = 3
 _ID = re.compile(r"[a-z0-9_]{1,40}")
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z!]")
-_ENTRY_FIELDS = frozenset({"id", "questions", "answer", "actions"})
+_ENTRY_FIELDS = frozenset({"id", "questions", "answer", "actions", "out_of_scope"})
 
 
 class KnowledgeBaseError(ValueError):
@@ -77,13 +88,18 @@ class Entry:
     questions: dict[str, tuple[str, ...]]
     """Paraphrases per language ("zh", "en"), as written."""
     answer: dict[str, str]
-    """Answer text per language, with `{placeholder}`s still in it."""
+    """Answer text per language, with `{placeholder}`s still in it; empty when out of scope."""
     actions: tuple[str, ...] = ()
+    out_of_scope: bool = False
+    """An example of what the FAQ does not cover: never answered, never suggested."""
 
 
 @dataclass(frozen=True)
 class KnowledgeBase:
     entries: tuple[Entry, ...]
+    """The entries that can be answered (and suggested)."""
+    out_of_scope: tuple[Entry, ...] = ()
+    """Examples of questions the FAQ does not cover; only the matcher reads them."""
 
     def __contains__(self, entry_id: object) -> bool:
         return entry_id in self._by_id
@@ -139,7 +155,10 @@ def load_knowledge_base(directory: Path = DEFAULT_DIRECTORY) -> KnowledgeBase:
                 _fail(path.name, where, f"id: already used in {seen[entry.id]}")
             seen[entry.id] = path.name
             entries.append(entry)
-    return KnowledgeBase(tuple(entries))
+    return KnowledgeBase(
+        tuple(entry for entry in entries if not entry.out_of_scope),
+        tuple(entry for entry in entries if entry.out_of_scope),
+    )
 
 
 def parse_knowledge_file(text: str, name: str) -> list[Entry]:
@@ -171,10 +190,25 @@ def _parse_entry(item: object, name: str, index: int) -> Entry:
     where = f"{where} ({raw_id})"
     unknown = sorted(str(key) for key in item if key not in _ENTRY_FIELDS)
     if unknown:
-        _fail(name, where, f"{unknown[0]}: unknown field (known: actions, answer, id, questions)")
-    for field in ("questions", "answer"):
-        if field not in item:
-            _fail(name, where, f"{field}: missing")
+        known = ", ".join(sorted(_ENTRY_FIELDS))
+        _fail(name, where, f"{unknown[0]}: unknown field (known: {known})")
+    out_of_scope = item.get("out_of_scope", False)
+    if not isinstance(out_of_scope, bool):
+        _fail(name, where, f"out_of_scope: must be true or false, not {out_of_scope!r}")
+    if "questions" not in item:
+        _fail(name, where, "questions: missing")
+    if out_of_scope:
+        for field in ("answer", "actions"):
+            if field in item:
+                _fail(name, where, f"{field}: an out-of-scope entry is never answered; remove it")
+        return Entry(
+            id=raw_id,
+            questions=_questions(item["questions"], name, where),
+            answer={},
+            out_of_scope=True,
+        )
+    if "answer" not in item:
+        _fail(name, where, "answer: missing")
     return Entry(
         id=raw_id,
         questions=_questions(item["questions"], name, where),

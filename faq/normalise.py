@@ -4,7 +4,7 @@ The same function normalises the knowledge base's paraphrases and the buyer's qu
 mapping below only has to be consistent, not pretty. Steps, in order: cut to `MAX_LENGTH`;
 Unicode NFKC (full-width to half-width); case-fold; traditional to simplified Chinese; order
 numbers and codes masked; punctuation, symbols and emoji to spaces; spaces next to Chinese
-characters dropped; synonyms to one canonical word per concept.
+characters dropped; synonyms to one canonical word per concept; product names dropped.
 """
 
 from __future__ import annotations
@@ -122,6 +122,89 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept("发货", "deliver", ("发货", "到货", "出货", "deliver", "delivered", "delivery")),
 )
 
+# Which product a question is about says nothing about what it asks, and a name in one entry's
+# paraphrases ("想买爱奇艺会员在哪买") would pull every question naming it there ("刚买的爱奇艺会员
+# 想退"). So product and platform names are dropped. Names that are also ordinary words or ways
+# to pay ("switch", "apple pay", "google pay") or other shops ("amazon", "京东") are kept.
+PRODUCTS: tuple[str, ...] = (
+    "steam",
+    "steam wallet",
+    "xbox",
+    "xbox game pass",
+    "game pass",
+    "playstation",
+    "playstation plus",
+    "psn",
+    "ps4",
+    "ps5",
+    "nintendo",
+    "nintendo switch",
+    "eshop",
+    "netflix",
+    "spotify",
+    "youtube",
+    "youtube premium",
+    "disney plus",
+    "hbo max",
+    "iqiyi",
+    "bilibili",
+    "tencent video",
+    "youku",
+    "genshin",
+    "genshin impact",
+    "roblox",
+    "fortnite",
+    "valorant",
+    "minecraft",
+    "pubg",
+    "league of legends",
+    "windows",
+    "windows 10",
+    "windows 11",
+    "win10",
+    "win11",
+    "office 365",
+    "microsoft 365",
+    "microsoft office",
+    "adobe",
+    "photoshop",
+    "itunes",
+    "app store",
+    "google play",
+    "chatgpt plus",
+    "discord nitro",
+    "nordvpn",
+    "expressvpn",
+    "razer gold",
+    "爱奇艺",
+    "腾讯视频",
+    "优酷",
+    "芒果tv",
+    "哔哩哔哩",
+    "b站",
+    "网易云音乐",
+    "网易云",
+    "qq音乐",
+    "酷狗音乐",
+    "百度网盘",
+    "迅雷",
+    "喜马拉雅",
+    "原神",
+    "王者荣耀",
+    "和平精英",
+    "英雄联盟",
+    "我的世界",
+    "永劫无间",
+    "绝地求生",
+    "穿越火线",
+    "梦幻西游",
+    "魔兽世界",
+    "微软",
+    "任天堂",
+    "网飞",
+    "奈飞",
+)
+
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
 # Spaces carry no meaning between Chinese characters (or between Chinese and Latin), and people
@@ -152,9 +235,11 @@ def _variant_pattern(variant: str) -> str:
     return f"(?<![a-z0-9]){escaped}(?![a-z0-9])" if variant.isascii() else escaped
 
 
-_CANONICAL: dict[str, Concept] = {
-    variant: concept for concept in CONCEPTS for variant in concept.variants
+_CANONICAL: dict[str, tuple[str, str]] = {
+    **{name: ("", "") for name in PRODUCTS},
+    **{variant: (concept.zh, concept.en) for concept in CONCEPTS for variant in concept.variants},
 }
+"""Each variant and product name -> its replacement in (zh, en)."""
 _SYNONYM = re.compile(
     "|".join(_variant_pattern(v) for v in sorted(_CANONICAL, key=len, reverse=True))
 )
@@ -189,10 +274,13 @@ def normalise(text: str, language: Language | None = None) -> str:
 
 
 def canonical(folded: str, language: Language) -> str:
-    """Synonyms of already `fold`ed text replaced by their concept's word in `language`."""
+    """Synonyms of already `fold`ed text replaced by their concept's word in `language`, and
+    product names dropped."""
+
+    side = 0 if language == "zh" else 1
 
     def word(match: re.Match[str]) -> str:
-        concept = _CANONICAL[match.group(0)]
-        return concept.zh if language == "zh" else concept.en
+        return _CANONICAL[match.group(0)][side]
 
-    return _SPACE_BY_CJK.sub("", _SYNONYM.sub(word, folded))
+    # Splitting again closes the gap a dropped product name leaves.
+    return _SPACE_BY_CJK.sub("", " ".join(_SYNONYM.sub(word, folded).split()))

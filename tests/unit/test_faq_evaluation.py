@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from faq.evaluation import (
+    MIN_MARGIN,
     EvaluationFileError,
     Question,
     Scored,
@@ -34,6 +35,12 @@ def test_tuning_keeps_wrong_and_out_of_scope_answers_within_the_limits() -> None
     assert chosen.answer > 70.0
 
 
+def test_tuning_asks_for_a_lead_of_at_least_the_minimum_margin() -> None:
+    scored = [_scored("a", ("a", 90.0), ("b", 89.5))] * 10 + [_scored("b", ("b", 80.0))] * 10
+    assert tune(scored).margin >= MIN_MARGIN
+    assert tune(scored, min_margin=0).margin == 0.0
+
+
 def test_figures_count_suggestions_with_and_without_the_right_entry() -> None:
     question = Question("q", "en", "a", 2)
     outcomes = [
@@ -45,6 +52,15 @@ def test_figures_count_suggestions_with_and_without_the_right_entry() -> None:
     result = figures(outcomes)
     assert (result.suggested_right, result.suggested_without) == (25.0, 25.0)
     assert (result.escalated, result.fallback) == (25.0, 25.0)
+
+
+def test_an_out_of_scope_question_closest_to_an_out_of_scope_example_counts_as_rejected() -> None:
+    scored = [
+        _scored("none", ("a", 60.0)),  # answered: the bot pretended to know
+        Scored(Question("q", "en", "none", 3), Ranking("en", False, (("a", 60.0),), 70.0), 0.001),
+    ]
+    result = report(scored, Thresholds(answer=50.0, margin=5.0, suggest=40.0), ["a"]).overall
+    assert (result.out_of_scope_answered, result.out_of_scope_rejected) == (50.0, 50.0)
 
 
 def test_requests_for_the_human_agent_entry_are_judged_as_requests_for_a_person() -> None:

@@ -11,6 +11,8 @@ from faq.knowledge import (
     KnowledgeBaseError,
     load_knowledge_base,
 )
+from faq.matcher import HUMAN_AGENT, is_bare_greeting, wants_human
+from faq.normalise import normalise
 
 GOOD = """
 entries:
@@ -142,6 +144,74 @@ def test_an_id_used_in_two_files_is_refused_naming_both(tmp_path: Path) -> None:
         load_knowledge_base(tmp_path)
 
 
+OUT_OF_SCOPE = """
+entries:
+  - id: weather
+    out_of_scope: true
+    questions:
+      zh: ["今天天气怎么样", "会下雨吗", "外面冷不冷"]
+      en: ["whats the weather", "will it rain", "is it cold outside"]
+"""
+
+
+def test_out_of_scope_examples_are_kept_apart_from_the_entries_that_can_be_answered(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(OUT_OF_SCOPE, encoding="utf-8")
+    kb = load_knowledge_base(tmp_path)
+    assert kb.ids == ("refund_policy", "business_hours")
+    assert [entry.id for entry in kb.entries] == ["refund_policy", "business_hours"]
+    assert "weather" not in kb
+    with pytest.raises(KeyError):
+        kb.entry("weather")
+    [weather] = kb.out_of_scope
+    assert weather.id == "weather" and weather.out_of_scope
+    assert weather.questions["en"][0] == "whats the weather"
+    assert (weather.answer, weather.actions) == ({}, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            OUT_OF_SCOPE.replace("out_of_scope: true", "out_of_scope: yes please"),
+            "oos.yaml: entries[0] (weather): out_of_scope: must be true or false",
+        ),
+        (
+            OUT_OF_SCOPE + '    answer: {zh: "晴", en: "Sunny"}\n',
+            "oos.yaml: entries[0] (weather): answer: an out-of-scope entry is never answered",
+        ),
+        (
+            OUT_OF_SCOPE + "    actions: [shop]\n",
+            "oos.yaml: entries[0] (weather): actions: an out-of-scope entry is never answered",
+        ),
+        (
+            OUT_OF_SCOPE.replace(
+                '      en: ["whats the weather", "will it rain", "is it cold outside"]\n', ""
+            ),
+            "oos.yaml: entries[0] (weather): questions.en: missing",
+        ),
+    ],
+)
+def test_a_malformed_out_of_scope_entry_is_refused_naming_the_field(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "oos.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as refused:
+        load_knowledge_base(tmp_path)
+    assert str(refused.value).startswith(message)
+
+
+def test_an_out_of_scope_id_may_not_repeat_an_entry_id(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(
+        OUT_OF_SCOPE.replace("id: weather", "id: business_hours"), encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeBaseError, match=r"id: already used in a\.yaml$"):
+        load_knowledge_base(tmp_path)
+
+
 def test_a_missing_or_empty_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError, match="not a directory"):
         load_knowledge_base(tmp_path / "missing")
@@ -180,3 +250,30 @@ REQUIRED_IDS = {
 def test_the_shipped_knowledge_base_loads_and_covers_the_required_questions() -> None:
     kb = load_knowledge_base(DEFAULT_DIRECTORY)
     assert set(kb.ids) >= REQUIRED_IDS
+    assert kb.out_of_scope and not set(kb.ids) & {entry.id for entry in kb.out_of_scope}
+
+
+def test_every_shipped_entry_has_12_to_20_paraphrases_per_language() -> None:
+    kb = load_knowledge_base(DEFAULT_DIRECTORY)
+    counts = {
+        (entry.id, language): len(questions)
+        for entry in (*kb.entries, *kb.out_of_scope)
+        for language, questions in entry.questions.items()
+    }
+    assert {key: n for key, n in counts.items() if not 12 <= n <= 20} == {}
+
+
+def test_no_shipped_paraphrase_is_dead_because_a_rule_decides_it_first() -> None:
+    """A paraphrase that asks for a person (outside `human_agent`) always escalates, and a bare
+    greeting always falls back: no buyer's question would ever be matched to it."""
+    kb = load_knowledge_base(DEFAULT_DIRECTORY)
+    dead = [
+        (entry.id, question)
+        for entry in (*kb.entries, *kb.out_of_scope)
+        for questions in entry.questions.values()
+        for question in questions
+        if (entry.id != HUMAN_AGENT and wants_human(question))
+        or is_bare_greeting(question)
+        or not normalise(question)
+    ]
+    assert dead == []

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from faq.knowledge import KnowledgeBase, parse_knowledge_file
-from faq.matcher import FaqMatcher, Ranking, Thresholds, decide, wants_human
+from faq.knowledge import (
+    DEFAULT_DIRECTORY,
+    KnowledgeBase,
+    load_knowledge_base,
+    parse_knowledge_file,
+)
+from faq.matcher import FaqMatcher, Ranking, Thresholds, decide, is_bare_greeting, wants_human
 
 SHOP = """
 entries:
@@ -166,3 +171,154 @@ def test_a_question_typed_exactly_like_a_paraphrase_finds_its_entry(
         ("redeem steps", "how_to_redeem"),
     ]:
         assert matcher.rank(question).entries[0][0] == entry_id
+
+
+ELSEWHERE = """
+entries:
+  - id: other_shops
+    out_of_scope: true
+    questions:
+      zh: ["淘宝买的衣服怎么退货", "京东的快递到哪了", "拼多多退款多久到", "天猫的优惠券怎么领",
+           "闲鱼卖家不发货"]
+      en: ["how do i return shoes on amazon", "ebay refund status", "where is my ups parcel",
+           "aliexpress coupon", "shein return policy"]
+  - id: weather
+    out_of_scope: true
+    questions:
+      zh: ["今天天气怎么样", "明天会下雨吗", "外面冷不冷"]
+      en: ["whats the weather", "will it rain tomorrow", "is it cold outside"]
+"""
+
+
+@pytest.fixture(scope="module")
+def guarded() -> FaqMatcher:
+    """The shop's entries plus examples of what it does not cover."""
+    entries = parse_knowledge_file(SHOP, "shop.yaml")
+    examples = parse_knowledge_file(ELSEWHERE, "elsewhere.yaml")
+    return FaqMatcher.from_knowledge_base(
+        KnowledgeBase(tuple(entries), tuple(examples)), THRESHOLDS
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["淘宝买的衣服退货怎么弄", "拼多多的退款多久到账", "how do i return shoes on amazon?"]
+)
+def test_a_question_closest_to_an_out_of_scope_example_falls_back_without_an_entry(
+    guarded: FaqMatcher, text: str
+) -> None:
+    ranking = guarded.rank(text)
+    assert ranking.out_of_scope > ranking.entries[0][1]
+    result = guarded.match(text)
+    assert (result.action, result.entry_id, result.suggestions) == ("fallback", None, ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["退款", "天猫退款", "refund", "amazon refund", "coupon", "weather refund", "淘宝", "ebay"],
+)
+def test_an_out_of_scope_example_is_never_answered_or_suggested(
+    guarded: FaqMatcher, text: str
+) -> None:
+    result = guarded.with_thresholds(Thresholds(answer=0.0, margin=0.0, suggest=0.0)).match(text)
+    assert result.entry_id not in {"other_shops", "weather"}
+    assert not {"other_shops", "weather"} & set(result.suggestions)
+
+
+def test_the_shops_own_questions_still_find_their_entries_beside_out_of_scope_examples(
+    guarded: FaqMatcher,
+) -> None:
+    assert (guarded.match("我想申请退款").action, guarded.match("我想申请退款").entry_id) == (
+        "answer",
+        "request_refund",
+    )
+    assert guarded.match("How do I request a refund?").entry_id == "request_refund"
+
+
+def test_an_out_of_scope_example_close_behind_narrows_the_lead_and_one_ahead_wins() -> None:
+    thresholds = Thresholds(answer=70.0, margin=10.0, suggest=40.0)
+    entries = (("a", 80.0), ("b", 50.0))
+    assert decide(Ranking("en", False, entries, out_of_scope=60.0), thresholds).action == "answer"
+    close = decide(Ranking("en", False, entries, out_of_scope=75.0), thresholds)
+    assert (close.action, close.suggestions) == ("suggest", ("a", "b"))
+    ahead = decide(Ranking("en", False, entries, out_of_scope=85.0), thresholds)
+    assert (ahead.action, ahead.entry_id, ahead.suggestions) == ("fallback", None, ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "在吗",
+        "在吗在吗",
+        "你好！",
+        "亲 在不",
+        "hi there 👋",
+        "ok thanks",
+        "Good morning",
+        "HELLO??",
+    ],
+)
+def test_a_bare_greeting_falls_back_without_an_entry(matcher: FaqMatcher, text: str) -> None:
+    assert is_bare_greeting(text)
+    result = matcher.match(text)
+    assert (result.action, result.entry_id, result.suggestions) == ("fallback", None, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("你好，我想申请退款", "request_refund"),
+        ("hi, how do I request a refund?", "request_refund"),
+    ],
+)
+def test_a_greeting_before_a_question_does_not_hide_the_question(
+    matcher: FaqMatcher, text: str, expected: str
+) -> None:
+    assert not is_bare_greeting(text)
+    assert matcher.match(text).entry_id == expected
+
+
+@pytest.fixture(scope="module")
+def shipped() -> FaqMatcher:
+    return FaqMatcher.from_knowledge_base(load_knowledge_base(DEFAULT_DIRECTORY))
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "entry_id"),
+    [
+        ("怎么退款", "answer", "request_refund"),
+        ("how do i get a refund", "answer", "request_refund"),
+        ("how long does delivery take after i pay?", "answer", "delivery_time"),
+        ("what payment methods do you accept", "answer", "payment_methods"),
+        ("人工", "escalate", None),
+        ("I need a real person", "escalate", None),
+        ("purple monkey dishwasher", "fallback", None),
+        ("随便说点什么吧哈哈嘿嘿", "fallback", None),
+    ],
+)
+def test_the_shipped_base_settles_the_questions_the_conversation_relies_on(
+    shipped: FaqMatcher, text: str, action: str, entry_id: str | None
+) -> None:
+    result = shipped.match(text)
+    assert result.action == action
+    if action != "fallback":
+        assert result.entry_id == entry_id
+
+
+@pytest.mark.parametrize("text", ["order", "订单", "退款", "key", "payment"])
+def test_the_shipped_base_offers_a_choice_for_a_one_word_question(
+    shipped: FaqMatcher, text: str
+) -> None:
+    result = shipped.match(text)
+    assert result.action == "suggest" and len(result.suggestions) == 3
+
+
+def test_the_shipped_base_never_hands_out_an_out_of_scope_id() -> None:
+    kb = load_knowledge_base(DEFAULT_DIRECTORY)
+    examples = {entry.id for entry in kb.out_of_scope}
+    anything = FaqMatcher.from_knowledge_base(kb, Thresholds(answer=0.0, margin=0.0, suggest=0.0))
+    for entry in kb.out_of_scope:
+        for language, questions in entry.questions.items():
+            for question in questions:
+                result = anything.match(question, "zh" if language == "zh" else "en")
+                assert result.entry_id not in examples
+                assert not examples & set(result.suggestions)

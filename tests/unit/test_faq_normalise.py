@@ -52,6 +52,19 @@ def test_every_way_of_asking_for_money_back_becomes_refund() -> None:
     assert normalise("I can't get my money back!!", "en") == "i cant get my refund"
 
 
+def test_product_names_are_dropped_so_they_cannot_decide_the_entry() -> None:
+    assert normalise("刚买的爱奇艺会员想退", "zh") == "刚买的会员想退"
+    assert normalise("win11的密钥激活不了", "zh") == normalise("的密钥激活不了", "zh")
+    assert normalise("Steam wallet code won't redeem", "en") == "key wont redeem"
+    assert normalise("how to use the iQIYI code", "en") == "how to use the key"
+
+
+def test_words_that_name_a_product_only_sometimes_are_kept() -> None:
+    assert normalise("is apple pay ok", "en") == "is apple pay ok"
+    assert normalise("switch to english", "en") == "switch to english"
+    assert normalise("steamy windowsill", "en") == "steamy windowsill"
+
+
 def test_english_synonyms_match_whole_words_only() -> None:
     assert normalise("keyboard codec", "en") == "keyboard codec"
 

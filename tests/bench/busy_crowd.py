@@ -39,8 +39,8 @@ ARRIVALS_BY_HOUR = {
 SECOND_QUESTION = 0.4
 """Share of buyers with a second question (asked after the first is settled)."""
 OUT_OF_SCOPE_TO_HUMAN = 0.3
-"""Share of off-topic askers (weather, jokes) who press "Talk to a human"; --out-of-scope-to-human 1 for the worst case."""
-"""Share of out-of-scope askers (weather, other shops) who then press "Talk to a human"."""
+"""Share of out-of-scope askers (weather, other shops) who then press "Talk to a human";
+`--out-of-scope-to-human 1` gives the worst case."""
 HUMAN_ANYWAY = 0.10
 """Share of correctly answered questions whose buyer still presses "Talk to a human"."""
 SOLVED_PRESSED = 0.30

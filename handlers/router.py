@@ -65,6 +65,8 @@ async def dispatch(event: Event, ctx: ShopContext) -> list[Action]:
         return await _route(event, lang, ctx)
     except Exception as error:
         refusal = _refusal_key(error)
+        if isinstance(error, NotAnAgent) and ctx.is_agent(event.person.user_id):
+            refusal = "agent.duty_first"  # an agent by settings who has not come on duty yet
         if refusal is None:
             log.exception("handling failed: %s", describe(event))
         text = say(lang, refusal or "error.generic")

@@ -869,3 +869,9 @@ async def test_an_agent_with_two_conversations_chooses_which_one_replies_go_to(
     assert f"Ticket #{second} closed" in seen_by(closed, AGENT) and OTHER_BUYER in chats(closed)
     back = await dispatch(agent_says("hello first"), ctx)
     assert chats(back) == {BUYER}
+
+
+async def test_an_agent_who_never_came_on_duty_is_told_to_first(ctx: ShopContext) -> None:
+    for command in ("/close", "/transfer queue", "/note hello"):
+        reply = await dispatch(agent_says(command), ctx)
+        assert seen_by(reply, AGENT) == "Come on duty first: /duty on"

@@ -152,6 +152,9 @@ async def _on_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list
             return await agent.cmd_stats(event, lang, ctx)
         case "human" | "agent":
             return await support.on_human_requested(event, lang, ctx)
+        case "cancel":
+            await leave_flow(ctx.uow(), user_id=event.person.user_id)
+            return refuse(event, say(lang, "flow.cancelled"))
         case "import":
             return refuse(event, say(lang, "admin.import_usage"))
     return refuse(event, say(lang, "error.unknown_command"))

@@ -176,6 +176,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "wallet.entry": ("{when} · {amount} · {reason}", "{when} · {amount} · {reason}"),
     "wallet.none": ("暂无记录。", "No entries yet."),
     "wallet.topup": ("⭐ {stars} → {amount}", "⭐ {stars} → {amount}"),
+    "flow.cancelled": ("已取消。", "Cancelled."),
     "error.generic": (
         "抱歉，出了点问题，请稍后再试。",
         "Sorry, something went wrong. Please try again.",
@@ -391,8 +392,8 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
     "agent.case_refund": ("↩️ 退款 #{case}", "↩️ Refund #{case}"),
     "agent.case_decline": ("✖️ 驳回 #{case}", "✖️ Decline #{case}"),
     "agent.decline_reason": (
-        "请输入驳回理由（买家可见）：",
-        "Type the reason for declining (the buyer sees it):",
+        "请输入驳回理由（买家可见），或 /cancel 取消：",
+        "Type the reason for declining (the buyer sees it), or /cancel:",
     ),
     "agent.case_done": ("售后单 #{case}：{status}", "Case #{case}: {status}"),
     "agent.refunded_order": ("订单 #{id} 已退款。", "Order #{id} refunded."),

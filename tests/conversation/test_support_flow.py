@@ -875,3 +875,13 @@ async def test_an_agent_who_never_came_on_duty_is_told_to_first(ctx: ShopContext
     for command in ("/close", "/transfer queue", "/note hello"):
         reply = await dispatch(agent_says(command), ctx)
         assert seen_by(reply, AGENT) == "Come on duty first: /duty on"
+
+
+async def test_cancel_leaves_a_step_so_the_next_text_is_not_taken_for_it(ctx: ShopContext) -> None:
+    from store.service.conversation_state import current_flow, enter_flow
+
+    await enter_flow(
+        ctx.uow(), user_id=AGENT, state="declining_case", data={"case": 1}, now=ctx.clock.now()
+    )
+    assert "Cancelled" in seen_by(await dispatch(agent_says("/cancel"), ctx), AGENT)
+    assert await current_flow(ctx.uow(), user_id=AGENT) is None

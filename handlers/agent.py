@@ -7,6 +7,7 @@ from handlers import support
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, DocumentMessage, PhotoMessage, TextMessage
+from handlers.payment import refund_refused
 from handlers.reply import Action, AnswerButton, Button, CopyMessage, SendText
 from handlers.respond import refuse
 from handlers.text import Markup, escape, say
@@ -275,7 +276,7 @@ async def on_agent_refund_pressed(
             refunder=ctx.refunder,
         )
     except RefundNotAllowed as error:
-        return refuse(event, say(lang, "error.refund", status=str(error)))
+        return refuse(event, refund_refused(lang, str(error)))
     except RefundFailed:
         return refuse(event, say(lang, "refund.failed"))
     buyer_lang = await support.language_for(ctx, order.user_id)

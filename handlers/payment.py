@@ -150,6 +150,11 @@ async def on_pay_wallet_pressed(
     return show(event, say(lang, "paid.wallet", id=outcome.order.id), (home_row(lang),))
 
 
+def refund_refused(lang: Language, reason: str) -> str:
+    """Why a refund was refused (an order status, or `revealed` / `window`), in words."""
+    return say(lang, "error.refund", status=say(lang, f"status.{reason}"))
+
+
 async def on_refund_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
@@ -164,7 +169,7 @@ async def on_refund_pressed(
             rules=ctx.refund,
         )
     except RefundNotAllowed as error:
-        return refuse(event, say(lang, "error.refund", status=say(lang, f"status.{error}")))
+        return refuse(event, refund_refused(lang, str(error)))
     except RefundFailed:
         return refuse(event, say(lang, "refund.failed"))
     return show(event, say(lang, "refund.done", id=order.id), (home_row(lang),))

@@ -311,11 +311,6 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
         "No order can be refunded without questions. If a revealed key doesn't work, use “My key doesn't work”.",
     ),
     "refund.confirm_button": ("↩️ 退款 #{id}", "↩️ Refund #{id}"),
-    "refund.revealed": (
-        "该订单的卡密已查看，无法直接退款；如卡密无法使用，请提交售后。",
-        "This order's keys were revealed, so it can't be refunded without questions; if a key doesn't work, report it.",
-    ),
-    "refund.window": ("已超过 {days} 天退款期限。", "The {days}-day refund window has passed."),
     # Why a refund was refused, beside the order statuses: `refund_refusal`'s other reasons.
     "status.revealed": (
         "卡密已查看；如无法使用，请点“卡密无法使用”",

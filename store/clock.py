@@ -18,3 +18,8 @@ class SystemClock:
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything we store is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def as_utc_or_none(moment: datetime | None) -> datetime | None:
+    """`as_utc` for a column that may be empty."""
+    return as_utc(moment) if moment is not None else None

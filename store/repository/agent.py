@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store.clock import as_utc
+from store.clock import as_utc_or_none
 from store.model import Agent, TicketStatus
 from store.repository.upsert import insert_ignoring_conflict
 from store.tables import agents, tickets
@@ -30,7 +30,7 @@ _last = (
 
 
 def _agent(row: Any) -> Agent:
-    last = as_utc(row.last) if row.last is not None else None
+    last = as_utc_or_none(row.last)
     return Agent(
         row.user_id, row.display_name, row.on_duty, row.capacity, row.active_ticket_id, row.n, last
     )

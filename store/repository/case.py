@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store.clock import as_utc
+from store.clock import as_utc, as_utc_or_none
 from store.model import Case, CaseReason, CaseStatus
 from store.tables import cases
 
@@ -25,7 +25,7 @@ def _case(row: Any) -> Case:
         decision_note=row.decision_note,
         replacement_key_id=row.replacement_key_id,
         created_at=as_utc(row.created_at),
-        decided_at=as_utc(row.decided_at) if row.decided_at else None,
+        decided_at=as_utc_or_none(row.decided_at),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store.clock import as_utc
+from store.clock import as_utc, as_utc_or_none
 from store.model import Order, OrderStatus, PaymentMethod
 from store.tables import orders, products
 
@@ -17,9 +17,6 @@ _columns = [*orders.c, products.c.name_zh, products.c.name_en]
 
 
 def _order(row: Any) -> Order:
-    def when(value: datetime | None) -> datetime | None:
-        return as_utc(value) if value is not None else None
-
     return Order(
         id=row.id,
         user_id=row.user_id,
@@ -32,10 +29,10 @@ def _order(row: Any) -> Order:
         payment_method=PaymentMethod(row.payment_method) if row.payment_method else None,
         created_at=as_utc(row.created_at),
         expires_at=as_utc(row.expires_at),
-        paid_at=when(row.paid_at),
-        delivered_at=when(row.delivered_at),
-        revealed_at=when(row.revealed_at),
-        refunded_at=when(row.refunded_at),
+        paid_at=as_utc_or_none(row.paid_at),
+        delivered_at=as_utc_or_none(row.delivered_at),
+        revealed_at=as_utc_or_none(row.revealed_at),
+        refunded_at=as_utc_or_none(row.refunded_at),
         product_name_zh=row.name_zh,
         product_name_en=row.name_en,
     )

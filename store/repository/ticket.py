@@ -8,16 +8,12 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store.clock import as_utc
+from store.clock import as_utc, as_utc_or_none
 from store.model import Ticket, TicketMessage, TicketPriority, TicketStatus
 from store.repository.upsert import insert_ignoring_conflict
 from store.tables import response_breaches, ticket_messages, tickets
 
 OPEN = (TicketStatus.QUEUED.value, TicketStatus.ASSIGNED.value)
-
-
-def _when(value: datetime | None) -> datetime | None:
-    return as_utc(value) if value is not None else None
 
 
 def _ticket(row: Any) -> Ticket:
@@ -31,10 +27,10 @@ def _ticket(row: Any) -> Ticket:
         agent_id=row.agent_id,
         subject=row.subject,
         created_at=as_utc(row.created_at),
-        assigned_at=_when(row.assigned_at),
-        first_response_at=_when(row.first_response_at),
-        waiting_since=_when(row.waiting_since),
-        closed_at=_when(row.closed_at),
+        assigned_at=as_utc_or_none(row.assigned_at),
+        first_response_at=as_utc_or_none(row.first_response_at),
+        waiting_since=as_utc_or_none(row.waiting_since),
+        closed_at=as_utc_or_none(row.closed_at),
         rating=row.rating,
         queue_message_id=row.queue_message_id,
     )

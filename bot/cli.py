@@ -27,7 +27,7 @@ from store.migration import upgrade
 from store.model import Language
 from store.money import format_money
 from store.service.catalog import load_catalog
-from store.service.question import support_stats
+from store.service.question import faq_feedback, support_stats
 from store.service.stock import ImportSummary, import_card_keys, stock_status
 from store.service.wallet import credit_wallet
 from store.unit_of_work import UnitOfWorkFactory
@@ -249,6 +249,11 @@ async def cmd_support_stats(settings: Settings, since: str | None, out: TextIO) 
     async def work(uow: UnitOfWorkFactory) -> int:
         stats = await support_stats(uow(read_only=True), since=start)
         out.write(html_to_plain(stats_text(Language.EN, stats)) + "\n")
+        feedback = await faq_feedback(uow(read_only=True))
+        if feedback:  # which FAQ entries need work: least helpful first
+            out.write("FAQ feedback (helpful / not):\n")
+            for entry, yes, no in sorted(feedback, key=lambda row: (row[1] - row[2], row[0])):
+                out.write(f"  {entry}: {yes} / {no}\n")
         return 0
 
     return await _with_uow(settings, work)

@@ -20,7 +20,6 @@ from store.service.question import support_stats
 from store.service.refund import RefundFailed, refund_order_for_agent
 from store.service.ticket import (
     AgentUnavailable,
-    NoOpenTicket,
     NotAnAgent,
     agent_tickets,
     agent_wrote,
@@ -370,6 +369,3 @@ def stats_text(lang: Language, stats: SupportStats) -> str:
         ratings=stats.ratings,
         average=average,
     )
-
-
-AGENT_ERRORS = (NotAnAgent, NoOpenTicket)

@@ -60,10 +60,3 @@ class SqlLedgerRepository:
             .limit(limit)
         )
         return [LedgerEntry(r.id, r.amount_minor, r.reason, as_utc(r.created_at)) for r in rows]
-
-    async def total(self) -> int:
-        """Sum over every wallet: what the shop owes its buyers."""
-        value = (
-            await self._c.execute(select(func.coalesce(func.sum(ledger_entries.c.amount_minor), 0)))
-        ).scalar_one()
-        return int(value)

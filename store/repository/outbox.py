@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.model import OutboxItem
@@ -90,10 +90,3 @@ class SqlOutboxRepository:
             .where(and_(outbox.c.id == item_id, outbox.c.status == SENDING))
             .values(status=PENDING)
         )
-
-    async def pending_count(self) -> int:
-        return (
-            await self._c.execute(
-                select(func.count()).where(outbox.c.status.in_([PENDING, SENDING]))
-            )
-        ).scalar_one()

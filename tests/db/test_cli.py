@@ -110,3 +110,34 @@ def test_support_stats_print_todays_figures(environ: dict[str, str]) -> None:
     assert code == 0
     assert out.splitlines()[0] == "📊 Support today" and "Tickets: 0" in out
     assert run(environ, "support", "stats", "--since", "not-a-date")[0] == 1
+
+
+def test_support_stats_list_the_faq_entries_buyers_found_unhelpful(environ: dict[str, str]) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from store.database import create_engine
+    from store.migration import upgrade
+    from store.service.question import record_feedback, record_question
+    from store.unit_of_work import UnitOfWorkFactory
+
+    async def ask_and_rate() -> None:
+        engine = create_engine(environ["DATABASE_URL"])
+        await upgrade(engine)
+        uow = UnitOfWorkFactory(engine)
+        now = datetime.now(UTC)
+        asked = await record_question(
+            uow(),
+            user_id=1,
+            language="en",
+            action="answer",
+            entry_id="refund_policy",
+            score=80,
+            now=now,
+        )
+        await record_feedback(uow(), user_id=1, question_id=asked, helpful=False)
+        await engine.dispose()
+
+    asyncio.run(ask_and_rate())
+    _, out = run(environ, "support", "stats")
+    assert "FAQ feedback (helpful / not):\n  refund_policy: 0 / 1\n" in out

@@ -46,7 +46,17 @@ class CardKeyCipher:
         return self._fernet.decrypt(token.encode()).decode()
 
     def rotate(self, token: str) -> str:
+        """The same plaintext under the newest passphrase (for `python -m bot keys rotate`)."""
         return self._fernet.rotate(token.encode()).decode()
+
+    def seal(self, text: str) -> str:
+        """Free text at rest (support messages, stored updates), exactly as given: no
+        normalisation, unlike a card key."""
+        return self._fernet.encrypt(text.encode()).decode()
+
+    def open(self, token: str) -> str:
+        """What `seal` stored."""
+        return self._fernet.decrypt(token.encode()).decode()
 
     def fingerprint(self, card_key: str) -> str:
         """The fingerprint stored with a new key (newest passphrase)."""

@@ -76,6 +76,11 @@ batches = Table(
     Column("key_count", Integer, nullable=False),
     Column("imported_by", BigInteger, nullable=True),
     Column("imported_at", Timestamp, nullable=False),
+    # staging → publishing → live; an import writes its keys in short transactions while staging
+    # and makes them sellable in publishing, which resumes after a crash (see service/stock.py)
+    Column("status", String(10), nullable=False, server_default="live"),
+    Column("updated_at", Timestamp, nullable=True),
+    Index("ix_batches_status", "status"),
 )
 
 orders = Table(
@@ -96,6 +101,9 @@ orders = Table(
     Column("delivered_at", Timestamp, nullable=True),
     Column("revealed_at", Timestamp, nullable=True),
     Column("refunded_at", Timestamp, nullable=True),
+    Column("notice_message_id", Integer, nullable=True),
+    # the buyer's message that shows this order's progress: delivery edits it, so a repeat is an
+    # edit of the same message rather than a second one
     Index("ix_orders_user_created", "user_id", "id"),
     Index("ix_orders_status_expires", "status", "expires_at"),
 )
@@ -141,6 +149,8 @@ payments = Table(
     Column("payload", String(128), nullable=False),
     Column("received_at", Timestamp, nullable=False),
     Column("refunded_at", Timestamp, nullable=True),
+    Column("outcome", String(12), nullable=True),
+    # applied | topup | awaiting (no stock yet) | refused (refunded: see refunds)
     UniqueConstraint("charge_id"),
 )
 
@@ -280,5 +290,51 @@ conversation_states = Table(
     Column("user_id", BigInteger, primary_key=True, autoincrement=False),
     Column("state", String(32), nullable=False),
     Column("data", Text, nullable=False, default="{}"),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+
+# --- durable intake, refunds and reconciliation ----------------------------------------------
+
+inbox = Table(
+    "inbox",
+    metadata,
+    # Telegram's update_id: an update is recorded here before getUpdates confirms it
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(24), nullable=False),
+    Column("payload", Text, nullable=False),  # sealed with the card-key cipher; emptied once done
+    Column("status", String(10), nullable=False),  # pending | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("received_at", Timestamp, nullable=False),
+    Column("handled_at", Timestamp, nullable=True),
+    Index("ix_inbox_status", "status", "update_id"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("charge_id", String(128), nullable=False),  # the idempotency key
+    Column("user_id", BigInteger, nullable=False),
+    Column("order_id", Integer, nullable=True),
+    Column("case_id", Integer, nullable=True),
+    Column("reason", String(12), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),  # pending | done | failed
+    Column("order_status_before", String(20), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", String(200), nullable=True),
+    Column("requested_at", Timestamp, nullable=False),
+    Column("claimed_at", Timestamp, nullable=True),
+    Column("finished_at", Timestamp, nullable=True),
+    UniqueConstraint("charge_id"),
+    Index("ix_refunds_status", "status", "id"),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
 )

@@ -53,6 +53,7 @@ CHAT_ACTIONS = frozenset(
 )
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _LANGUAGE_RE = re.compile(r"[a-z]{2}")
+_LEADING_INTEGER_RE = re.compile(r"-?\d+")
 
 Method = Callable[[Params], Awaitable[Any]]
 
@@ -498,11 +499,16 @@ class BotApi:
         return True
 
     async def refund_star_payment(self, params: Params) -> bool:
-        user_id = params.integer("user_id")
+        # Telegram's own order of checks: the user id, then the charge id, then the charge.
+        user_id = _integer_arg(params, "user_id", default=0)
         chat = self.state.chats.get(user_id)
-        if chat is None:
+        if user_id <= 0 or chat is None:
             raise bad_request("invalid user_id specified")
-        payment = self.state.payments.get(params.string("telegram_payment_charge_id"))
+        charge_id = params.string(
+            "telegram_payment_charge_id",
+            empty='parameter "telegram_payment_charge_id" is required',
+        )
+        payment = self.state.payments.get(charge_id)
         if payment is None or payment.user_id != user_id:
             raise bad_request("CHARGE_NOT_FOUND")
         if payment.refunded:
@@ -515,21 +521,34 @@ class BotApi:
             chat_id=user_id,
             sender="user",
             date=self.state.now(),
-            refunded_payment={
-                "currency": payment.invoice.currency,
-                "total_amount": payment.invoice.total_amount,
-                "invoice_payload": payment.invoice.payload,
-                "telegram_payment_charge_id": payment.telegram_payment_charge_id,
-            },
+            refunded_payment=payment.to_refunded_payment(),
         )
         self.state.add_message(chat, notice)
         self.state.enqueue_update("message", notice.to_bot_api(self.state.bot, chat.user))
         return True
 
     async def get_star_transactions(self, params: Params) -> dict[str, Any]:
-        offset = max(0, params.optional_integer("offset", 0) or 0)
-        limit = max(1, min(100, params.optional_integer("limit", 100) or 100))
+        # The docs say only that a limit of 1-100 is accepted; Telegram's server (get_integer_arg
+        # in telegram-bot-api) clamps rather than refuses: a negative offset counts from 0, a
+        # limit of 0 or less gives one transaction and one above 100 gives 100.
+        offset = max(0, _integer_arg(params, "offset", default=0))
+        limit = min(100, max(1, _integer_arg(params, "limit", default=100)))
         return {"transactions": self.state.transactions[offset : offset + limit]}
+
+
+def _integer_arg(params: Params, name: str, *, default: int) -> int:
+    """An integer parameter read as Telegram's server reads it, never refused.
+
+    Absent or empty gives `default`; otherwise the leading digits count, and text without any
+    reads as 0.
+    """
+    value = params.raw(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _LEADING_INTEGER_RE.match(str(value))
+    return int(match.group(0)) if match else 0
 
 
 def _checked_invoice(params: Params) -> Invoice:

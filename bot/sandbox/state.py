@@ -260,6 +260,8 @@ class PreCheckoutQuery:
 
 @dataclass
 class Payment:
+    """A Star payment a user made for an invoice, and whether the bot has refunded it."""
+
     telegram_payment_charge_id: str
     provider_payment_charge_id: str
     user_id: int
@@ -274,6 +276,14 @@ class Payment:
             "invoice_payload": self.invoice.payload,
             "telegram_payment_charge_id": self.telegram_payment_charge_id,
             "provider_payment_charge_id": self.provider_payment_charge_id,
+        }
+
+    def to_refunded_payment(self) -> dict[str, Any]:
+        return {
+            "currency": self.invoice.currency,
+            "total_amount": self.invoice.total_amount,
+            "invoice_payload": self.invoice.payload,
+            "telegram_payment_charge_id": self.telegram_payment_charge_id,
         }
 
 
@@ -438,18 +448,25 @@ class SandboxState:
     # --- payments ---
 
     def record_transaction(self, payment: Payment, user: UserProfile, *, refund: bool) -> None:
-        """A Star transaction as getStarTransactions lists it: in from a payment, out on refund."""
+        """Add a Star transaction to the bot's history, in the order getStarTransactions lists it.
+
+        A payment comes in dated when the user paid, with the user as ``source``; its refund is a
+        later transaction, dated now, with the same id and the user as ``receiver``. Telegram
+        gives the direction only by which of the two is set: the amount is positive in both.
+        """
         partner = {
             "type": "user",
             "transaction_type": "invoice_payment",
             "user": user.to_user(),
             "invoice_payload": payment.invoice.payload,
         }
+        # nanostar_amount is left out: Telegram sends it only when it is not 0, and an invoice
+        # is paid in whole Stars.
         self.transactions.append(
             {
                 "id": payment.telegram_payment_charge_id,
                 "amount": payment.invoice.total_amount,
-                "date": self.now(),
+                "date": self.now() if refund else payment.date,
                 "receiver" if refund else "source": partner,
             }
         )

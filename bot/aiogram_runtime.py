@@ -1,14 +1,17 @@
-"""The default runtime: aiogram long polling, translating updates to events and actions to calls."""
+"""The default runtime: aiogram's client and types, translating updates to events and actions to
+calls. Polling itself is the shared durable intake (bot/intake.py), not aiogram's dispatcher,
+which would confirm each update to Telegram before it is recorded."""
 
 from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC
 from typing import Any
 
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -18,23 +21,24 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import GetUpdates
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LabeledPrice,
     LinkPreviewOptions,
     Message,
-    PreCheckoutQuery,
+    TransactionPartnerUser,
+    Update,
 )
+from aiogram.types import StarTransaction as AiogramStarTransaction
 
 from bot import incoming
+from bot.intake import ALLOWED_UPDATES
 from bot.sender import PermanentSendError, RetryAfter, TransientSendError
-from handlers.event import (
-    Event,
-)
+from handlers.event import Event
 from handlers.reply import (
     AnswerButton,
     AnswerPreCheckout,
@@ -45,6 +49,7 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
+from store.model import StarTransaction
 
 log = logging.getLogger(__name__)
 NOT_MODIFIED = "message is not modified"
@@ -166,6 +171,53 @@ class AiogramPort:
                 language_code=language_code,
             )
 
+    async def delete_webhook(self) -> None:
+        """Long polling needs no webhook set; pending updates are kept (they are ours)."""
+        async with _translated_errors():
+            await self.bot.delete_webhook(drop_pending_updates=False)
+
+    async def star_transactions(self, offset: int, limit: int) -> Sequence[StarTransaction]:
+        async with _translated_errors():
+            found = await self.bot.get_star_transactions(offset=offset, limit=limit)
+        return [_star_transaction(t) for t in found.transactions]
+
+
+def _star_transaction(transaction: AiogramStarTransaction) -> StarTransaction:
+    partner = transaction.source or transaction.receiver
+    user = partner if isinstance(partner, TransactionPartnerUser) else None
+    return StarTransaction(
+        id=transaction.id,
+        amount=transaction.amount,
+        date=transaction.date.astimezone(UTC),
+        incoming=transaction.source is not None,
+        user_id=user.user.id if user else None,
+        payload=(user.invoice_payload or "") if user else "",
+    )
+
+
+class AiogramUpdates:
+    """UpdateSource on an aiogram Bot: getUpdates with our offset, updates parsed by aiogram."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def fetch_updates(self, offset: int | None, wait: int) -> list[dict[str, Any]]:
+        updates = await self.bot(
+            GetUpdates(offset=offset, timeout=wait, allowed_updates=list(ALLOWED_UPDATES)),
+            request_timeout=wait + 15,
+        )
+        return [u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates]
+
+    def event_from_update(self, update: Mapping[str, Any]) -> Event | None:
+        parsed = Update.model_validate(dict(update), context={"bot": self.bot})
+        if parsed.pre_checkout_query is not None:
+            return incoming.event_from_pre_checkout(parsed.pre_checkout_query)
+        if parsed.callback_query is not None:
+            return incoming.event_from_callback(parsed.callback_query)
+        if parsed.message is not None:
+            return event_from_message(parsed.message, self.bot)
+        return None
+
 
 def event_from_message(message: Message, bot: Bot) -> Event | None:
     """The one place aiogram messages become Kamibot events."""
@@ -183,30 +235,4 @@ def build_bot(token: str, api_base: str) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 
 
-def build_dispatcher(bot: Bot, on_event: Callable[[Event], Awaitable[None]]) -> Dispatcher:
-    dispatcher = Dispatcher()
-
-    @dispatcher.message()
-    async def _message(message: Message) -> None:
-        event = event_from_message(message, bot)
-        if event is not None:
-            await on_event(event)
-
-    @dispatcher.callback_query()
-    async def _callback(query: CallbackQuery) -> None:
-        event = incoming.event_from_callback(query)
-        if event is not None:
-            await on_event(event)
-
-    @dispatcher.pre_checkout_query()
-    async def _pre_checkout(query: PreCheckoutQuery) -> None:
-        await on_event(incoming.event_from_pre_checkout(query))
-
-    return dispatcher
-
-
-async def run_polling(bot: Bot, dispatcher: Dispatcher, **kwargs: Any) -> None:
-    await dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False, **kwargs)
-
-
-__all__ = ["AiogramPort", "F", "build_bot", "build_dispatcher", "run_polling"]
+__all__ = ["AiogramPort", "AiogramUpdates", "build_bot"]

@@ -11,26 +11,28 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import DeliveryWorker
+from bot.intake import Intake, UpdateSource
 from bot.log_hygiene import cap_library_loggers
-from bot.scheduler import build_scheduler
+from bot.scheduler import build_scheduler, keep_books
 from bot.sender import Limits, OutgoingSender, PermanentSendError
-from bot.telegram_port import ActionExecutor, TelegramPort
+from bot.telegram_port import NO_CHAT, ActionExecutor, TelegramPort
 from config.settings import Settings
 from faq.knowledge import DEFAULT_DIRECTORY, KnowledgeBase, load_knowledge_base
 from faq.matcher import FaqMatcher
 from handlers.context import ShopContext
 from handlers.event import Event
-from handlers.router import dispatch
+from handlers.router import busy_reply, dispatch
 from handlers.start import command_list
 from store.card_key_cipher import CardKeyCipher
 from store.clock import Clock, SystemClock
 from store.database import create_engine
+from store.errors import RefundFailed
 from store.migration import upgrade
 from store.model import Language
 from store.service.case import ReplacementRules
 from store.service.order import HoldRules
 from store.service.payment import TopupRules
-from store.service.refund import RefundFailed, RefundRules
+from store.service.refund import RefundRules
 from store.service.ticket import SupportRules
 from store.unit_of_work import UnitOfWorkFactory
 
@@ -39,17 +41,27 @@ Runtime = Literal["aiogram", "ptb"]
 ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 
 
-class PortRefunder:
-    """refundStarPayment through the runtime's port; a charge already refunded counts as done."""
+class BotNotRunning(ConnectionError):
+    """Telegram cannot be asked yet: the refund waits (it is not refused)."""
 
-    def __init__(self) -> None:
+
+class PortRefunder:
+    """refundStarPayment through the runtime's port and the sender (which retries 429s and
+    network errors); a charge already refunded counts as done, a refusal is `RefundFailed`,
+    and anything else leaves the refund pending for the job."""
+
+    def __init__(self, sender: OutgoingSender) -> None:
         self.port: TelegramPort | None = None
+        self._sender = sender
 
     async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
-        if self.port is None:
-            raise RefundFailed("the bot is not running")
+        port = self.port
+        if port is None:
+            raise BotNotRunning("the bot is not running")
         try:
-            await self.port.refund_star_payment(user_id, charge_id)
+            await self._sender.send(
+                NO_CHAT, lambda: port.refund_star_payment(user_id, charge_id), counts=False
+            )
         except PermanentSendError as error:
             if ALREADY_REFUNDED in str(error):
                 return
@@ -125,12 +137,19 @@ class KamibotApp:
         self.runtime = runtime
         self.clock = clock or SystemClock()
         self.sender = OutgoingSender(limits or Limits())
-        self.refunder = PortRefunder()
+        self.refunder = PortRefunder(self.sender)
         self.with_scheduler = with_scheduler
         self._tasks: list[asyncio.Task[None]] = []
+        self._polling: asyncio.Task[None] | None = None
         self.port: TelegramPort
 
     async def start(self) -> None:
+        """Open the database, settle what a previous run left, then start polling.
+
+        Start-up order matters after a crash: the runtime first (the port is needed to ask
+        Telegram anything), then updates recorded but not handled, then reconciliation with
+        Telegram's record of payments and the outbox, and only then new updates.
+        """
         self.engine = await open_database(self.settings)
         self.ctx = build_context(
             self.settings, self.engine, clock=self.clock, refunder=self.refunder
@@ -138,66 +157,82 @@ class KamibotApp:
         token = self.settings.token()
         base = self.settings.TELEGRAM_API_BASE
         if self.runtime == "aiogram":
-            await self._start_aiogram(token, base)
+            source = await self._start_aiogram(token, base)
         else:
-            await self._start_ptb(token, base)
+            source = await self._start_ptb(token, base)
         self.refunder.port = self.port
         self.executor = ActionExecutor(self.port, self.sender)
         self.delivery = DeliveryWorker(self.ctx, self.executor)
+        self.intake = Intake(
+            source,
+            new_uow=self.ctx.uow,
+            cipher=self.ctx.cipher,
+            now=self.clock.now,
+            handle=self.handle,
+            give_up=self.apologise,
+        )
+        await self.port.delete_webhook()
         for language in Language:
             await self.port.set_commands(command_list(language), language.value)
         await self.port.set_commands(command_list(Language.EN), None)
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="outbox"))
+        await self.intake.resume()
+        await keep_books(self.ctx, self.port, self.delivery)
         self.delivery.wake()  # deliver whatever a previous run left pending
+        self._polling = asyncio.create_task(self.intake.poll(), name="polling")
         if self.with_scheduler:
-            self.scheduler = build_scheduler(self.ctx, self.delivery)
+            self.scheduler = build_scheduler(self.ctx, self.delivery, self.port, self.intake)
             self.scheduler.start()
         log.info("Kamibot is running on %s against %s", self.runtime, base)
 
     async def handle(self, event: Event) -> None:
-        """One update: the conversation decides, the executor sends, the outbox is nudged."""
+        """One update: the conversation decides, the executor sends, the outbox is nudged.
+
+        A busy database raises StoreBusy out of here: the intake keeps the update and retries.
+        """
         actions = await dispatch(event, self.ctx)
         try:
             await self.executor.perform(actions)
         finally:
             self.delivery.wake()
 
-    async def _start_aiogram(self, token: str, base: str) -> None:
-        from bot.aiogram_runtime import AiogramPort, build_bot, build_dispatcher, run_polling
+    async def apologise(self, event: Event) -> None:
+        """The database stayed busy for this update: say so rather than say nothing."""
+        await self.executor.perform(busy_reply(event))
+
+    async def _start_aiogram(self, token: str, base: str) -> UpdateSource:
+        from bot.aiogram_runtime import AiogramPort, AiogramUpdates, build_bot
 
         self._bot = build_bot(token, base)
-        self._dispatcher = build_dispatcher(self._bot, self.handle)
         self.port = AiogramPort(self._bot)
-        self._tasks.append(
-            asyncio.create_task(run_polling(self._bot, self._dispatcher), name="polling")
-        )
+        return AiogramUpdates(self._bot)
 
-    async def _start_ptb(self, token: str, base: str) -> None:
-        from bot.ptb_runtime import PtbPort, build_application
+    async def _start_ptb(self, token: str, base: str) -> UpdateSource:
+        from bot.ptb_runtime import PtbPort, PtbUpdates, build_application
 
-        self._application = build_application(token, base, self.handle)
+        self._application = build_application(token, base)
         await self._application.initialize()
-        await self._application.start()
-        assert self._application.updater is not None
-        await self._application.updater.start_polling()
         self.port = PtbPort(self._application)
+        return PtbUpdates(self._application)
 
     async def stop(self) -> None:
         if self.with_scheduler and hasattr(self, "scheduler"):
             self.scheduler.shutdown(wait=False)
-        if self.runtime == "aiogram":
-            with suppress(RuntimeError):
-                await self._dispatcher.stop_polling()
-        else:
-            assert self._application.updater is not None
-            await self._application.updater.stop()
-            await self._application.stop()
-            await self._application.shutdown()
+        if self._polling is not None:  # first stop taking updates, then finish those under way
+            self._polling.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._polling
+            self._polling = None
+        if hasattr(self, "intake"):
+            await self.intake.drain(timeout=10.0)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with suppress(asyncio.CancelledError):
                 await task
+        self._tasks.clear()
         if self.runtime == "aiogram":
             await self._bot.session.close()
+        else:
+            await self._application.shutdown()
         await self.engine.dispose()

@@ -75,7 +75,7 @@ async def stock_demo_shop(settings: Settings) -> None:
             if missing > 0:
                 lines = "\n".join(_fake_key(level.sku) for _ in range(missing)).encode()
                 await import_card_keys(
-                    uow(),
+                    uow,
                     sku=level.sku,
                     parsed=parse_key_file("demo.txt", lines),
                     source="demo stock",

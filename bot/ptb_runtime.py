@@ -1,11 +1,14 @@
-"""The second runtime: python-telegram-bot long polling over the same conversation."""
+"""The second runtime: python-telegram-bot's client and types over the same conversation.
+Polling is the shared durable intake (bot/intake.py), not PTB's Updater, which would confirm
+each update to Telegram before it is recorded."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
+from typing import Any
 
 from telegram import (
     Bot,
@@ -14,25 +17,19 @@ from telegram import (
     InlineKeyboardMarkup,
     LabeledPrice,
     LinkPreviewOptions,
+    TransactionPartnerUser,
     Update,
 )
+from telegram import StarTransaction as PtbStarTransaction
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.error import RetryAfter as PtbRetryAfter
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    ContextTypes,
-    MessageHandler,
-    PreCheckoutQueryHandler,
-    filters,
-)
+from telegram.ext import Application
 
 from bot import incoming
+from bot.intake import ALLOWED_UPDATES
 from bot.sender import PermanentSendError, RetryAfter, TransientSendError
-from handlers.event import (
-    Event,
-)
+from handlers.event import Event
 from handlers.reply import (
     AnswerButton,
     AnswerPreCheckout,
@@ -43,6 +40,7 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
+from store.model import StarTransaction
 
 NOT_MODIFIED = "message is not modified"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -174,6 +172,48 @@ class PtbPort:
                 [BotCommand(c, d) for c, d in commands], language_code=language_code
             )
 
+    async def delete_webhook(self) -> None:
+        """Long polling needs no webhook set; pending updates are kept (they are ours)."""
+        async with _translated_errors():
+            await self.bot.delete_webhook(drop_pending_updates=False)
+
+    async def star_transactions(self, offset: int, limit: int) -> Sequence[StarTransaction]:
+        async with _translated_errors():
+            found = await self.bot.get_star_transactions(offset=offset, limit=limit)
+        return [_star_transaction(t) for t in found.transactions]
+
+
+def _star_transaction(transaction: PtbStarTransaction) -> StarTransaction:
+    partner = transaction.source or transaction.receiver
+    user = partner if isinstance(partner, TransactionPartnerUser) else None
+    return StarTransaction(
+        id=transaction.id,
+        amount=transaction.amount,
+        date=transaction.date.astimezone(UTC),
+        incoming=transaction.source is not None,
+        user_id=user.user.id if user else None,
+        payload=(user.invoice_payload or "") if user else "",
+    )
+
+
+class PtbUpdates:
+    """UpdateSource on a PTB Bot: getUpdates with our offset, updates parsed by PTB."""
+
+    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.bot = application.bot
+
+    async def fetch_updates(self, offset: int | None, wait: int) -> list[dict[str, Any]]:
+        updates = await self.bot.get_updates(
+            offset=offset,
+            timeout=wait,
+            allowed_updates=list(ALLOWED_UPDATES),
+            read_timeout=wait + 15,
+        )
+        return [update.to_dict() for update in updates]
+
+    def event_from_update(self, update: Mapping[str, Any]) -> Event | None:
+        return event_from_update(Update.de_json(dict(update), self.bot), self.bot)
+
 
 def event_from_update(update: Update, bot: Bot) -> Event | None:
     """The one place PTB updates become Kamibot events."""
@@ -191,24 +231,13 @@ def event_from_update(update: Update, bot: Bot) -> Event | None:
     return incoming.event_from_message(update.message, download)
 
 
-def build_application(
-    token: str, api_base: str, on_event: Callable[[Event], Awaitable[None]]
-) -> Application:  # type: ignore[type-arg]
-    application = (
+def build_application(token: str, api_base: str) -> Application:  # type: ignore[type-arg]
+    """PTB's client, configured; no Updater runs (the intake polls), so nothing confirms early."""
+    return (
         Application.builder()
         .token(token)
         .base_url(f"{api_base}/bot")
         .base_file_url(f"{api_base}/file/bot")
-        .concurrent_updates(True)
+        .updater(None)
         .build()
     )
-
-    async def handle(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        event = event_from_update(update, application.bot)
-        if event is not None:
-            await on_event(event)
-
-    application.add_handler(PreCheckoutQueryHandler(handle))
-    application.add_handler(CallbackQueryHandler(handle))
-    application.add_handler(MessageHandler(filters.ALL, handle))
-    return application

@@ -1,4 +1,5 @@
-"""Periodic jobs (APScheduler): release lapsed reservations, and nudge the outbox."""
+"""Periodic jobs (APScheduler): lapsed reservations, the outbox, response targets, and the books
+(reconciliation with Telegram's payments, interrupted imports, the inbox)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery import DeliveryWorker
+from bot.intake import Intake
 from handlers.context import ShopContext
+from store.service.inbox import forget_handled_updates
 from store.service.order import expire_reservations
+from store.service.reconciliation import ReconciliationReport, StarLedger, reconcile_payments
+from store.service.stock import recover_imports
 from store.service.ticket import check_response_targets
 
 log = logging.getLogger(__name__)
+
+BOOKS_SECONDS = 60
+"""How often payments are reconciled with Telegram and interrupted imports settled."""
 
 
 async def release_lapsed_reservations(ctx: ShopContext) -> int:
@@ -30,29 +38,65 @@ async def watch_response_targets(ctx: ShopContext, delivery: DeliveryWorker) -> 
     return len(breached)
 
 
+async def keep_books(
+    ctx: ShopContext, ledger: StarLedger, delivery: DeliveryWorker
+) -> ReconciliationReport | None:
+    """Reconcile payments with Telegram's record, resume refunds, settle interrupted imports.
+
+    Each part is tried on its own: Telegram out of reach must not stop an import's recovery.
+    """
+    report = None
+    try:
+        report = await reconcile_payments(
+            ctx.uow, ledger, ctx.refunder, now=ctx.clock.now(), rules=ctx.hold, topup=ctx.topup
+        )
+        if report.charges_applied or report.refunds_recorded or report.refunds_resumed:
+            log.warning(
+                "reconciliation: %d charges applied, %d refunds recorded, %d refunds resumed",
+                report.charges_applied,
+                report.refunds_recorded,
+                report.refunds_resumed,
+            )
+    except Exception as error:
+        log.warning("reconciliation did not run: %s", type(error).__name__)
+    try:
+        if settled := await recover_imports(ctx.uow, now=ctx.clock.now()):
+            log.warning("settled %d interrupted imports", settled)
+    except Exception as error:
+        log.warning("import recovery did not run: %s", type(error).__name__)
+    delivery.wake()
+    return report
+
+
+async def forget_old_updates(ctx: ShopContext) -> int:
+    return await forget_handled_updates(ctx.uow, now=ctx.clock.now())
+
+
 def build_scheduler(
-    ctx: ShopContext, delivery: DeliveryWorker, *, expiry_seconds: int = 20
+    ctx: ShopContext,
+    delivery: DeliveryWorker,
+    ledger: StarLedger,
+    intake: Intake,
+    *,
+    expiry_seconds: int = 20,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        release_lapsed_reservations,
-        "interval",
-        seconds=expiry_seconds,
-        args=[ctx],
-        id="expire_reservations",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        delivery.wake, "interval", seconds=10, id="outbox_nudge", max_instances=1, coalesce=True
-    )
-    scheduler.add_job(
-        watch_response_targets,
-        "interval",
-        seconds=30,
-        args=[ctx, delivery],
-        id="response_targets",
-        max_instances=1,
-        coalesce=True,
-    )
+    jobs = [
+        ("expire_reservations", release_lapsed_reservations, [ctx], expiry_seconds),
+        ("outbox_nudge", delivery.wake, [], 10),
+        ("response_targets", watch_response_targets, [ctx, delivery], 30),
+        ("books", keep_books, [ctx, ledger, delivery], BOOKS_SECONDS),
+        ("inbox_sweep", intake.resume, [], 60),
+        ("inbox_forget", forget_old_updates, [ctx], 3600),
+    ]
+    for job_id, job, args, seconds in jobs:
+        scheduler.add_job(
+            job,
+            "interval",
+            seconds=seconds,
+            args=args,
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+        )
     return scheduler

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
-from bot.sender import OutgoingSender, Priority
+from bot.sender import OutgoingSender, PermanentSendError, Priority
 from handlers.reply import (
     Action,
     AnswerButton,
@@ -16,6 +17,7 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
+from store.model import StarTransaction
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ class TelegramPort(Protocol):
     async def set_commands(
         self, commands: list[tuple[str, str]], language_code: str | None
     ) -> None: ...
+    async def delete_webhook(self) -> None: ...
+    async def star_transactions(self, offset: int, limit: int) -> Sequence[StarTransaction]: ...
 
 
 class ActionExecutor:
@@ -64,9 +68,14 @@ class ActionExecutor:
                     action.chat_id, lambda: port.copy_message(action), priority=priority
                 )
             case EditText():
-                await self.sender.send(
-                    action.chat_id, lambda: port.edit_text(action), priority=priority
-                )
+                try:
+                    await self.sender.send(
+                        action.chat_id, lambda: port.edit_text(action), priority=priority
+                    )
+                except PermanentSendError:
+                    if action.fallback is None:
+                        raise
+                    await self._perform(action.fallback, priority)
             case SendInvoice():
                 await self.sender.send(
                     action.chat_id, lambda: port.send_invoice(action), priority=priority

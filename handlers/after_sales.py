@@ -12,7 +12,7 @@ from handlers.respond import refuse, show
 from handlers.text import say
 from store.errors import KeysNotAvailable
 from store.model import CaseReason, Language
-from store.service.case import CaseOutcome, keys_to_report, report_bad_key
+from store.service.case import CaseOutcome, check_reportable, keys_to_report, report_bad_key
 from store.service.conversation_state import enter_flow, leave_flow
 from store.service.order import list_orders
 from store.service.refund import refund_refusal
@@ -56,9 +56,10 @@ async def on_bad_key_pressed(
         recent = await list_orders(
             ctx.uow(read_only=True), user_id=event.person.user_id, page=0, page_size=10
         )
-        with_keys = [o for o in recent.items if o.has_keys]
+        with_keys = [o for o in recent.items if o.has_keys and o.revealed_at is not None]
         if not with_keys:
-            return refuse(event, say(lang, "bad.none"))
+            unseen = any(o.has_keys for o in recent.items)
+            return refuse(event, say(lang, "bad.unrevealed" if unseen else "bad.none"))
         buttons = [
             Button(f"#{o.id} · {o.product_name(lang)}"[:60], encode("bad", o.id)) for o in with_keys
         ]
@@ -70,16 +71,26 @@ async def on_bad_key_pressed(
             order_id=order_id,
             cipher=ctx.cipher,
         )
-    except KeysNotAvailable:
-        return refuse(event, say(lang, "bad.none"))
+    except KeysNotAvailable as error:
+        return refuse(event, _not_reportable(lang, str(error)))
     buttons = [Button(key.masked, encode("badk", order_id, key.key_id)) for key in keys]
     return show(event, say(lang, "bad.choose_key"), (*rows(buttons, 2), home_row(lang)))
+
+
+def _not_reportable(lang: Language, reason: str) -> str:
+    return say(lang, "bad.unrevealed" if reason == "unrevealed" else "bad.none")
 
 
 async def on_bad_key_chosen(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, key_id: int
 ) -> list[Action]:
-    """Step 2: what went wrong."""
+    """Step 2: what went wrong (for the buyer's own revealed key only)."""
+    try:
+        await check_reportable(
+            ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id, key_id=key_id
+        )
+    except KeysNotAvailable as error:
+        return refuse(event, _not_reportable(lang, str(error)))
     buttons = [
         Button(say(lang, f"bad.reason.{r}"), encode("badr", order_id, key_id, r)) for r in REASONS
     ]
@@ -90,6 +101,12 @@ async def on_bad_reason_chosen(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, key_id: int, reason: str
 ) -> list[Action]:
     """Step 3: a screenshot may follow, or Skip."""
+    try:
+        await check_reportable(
+            ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id, key_id=key_id
+        )
+    except KeysNotAvailable as error:
+        return refuse(event, _not_reportable(lang, str(error)))
     await enter_flow(
         ctx.uow(),
         user_id=event.person.user_id,
@@ -137,10 +154,10 @@ async def _report(
             now=ctx.clock.now(),
             rules=ctx.replacement,
         )
-    except KeysNotAvailable:
+    except KeysNotAvailable as error:
         if isinstance(event, ButtonPress):
-            return refuse(event, say(lang, "bad.none"))
-        return [SendText(event.person.chat_id, say(lang, "bad.none"))]
+            return refuse(event, _not_reportable(lang, str(error)))
+        return [SendText(event.person.chat_id, _not_reportable(lang, str(error)))]
     return await _case_reply(event, lang, ctx, outcome)
 
 

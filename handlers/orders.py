@@ -8,7 +8,7 @@ from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, order_actions, pager, rows
 from handlers.reply import Action, AnswerButton, Button, SendDocument, SendText
 from handlers.respond import refuse, show
-from handlers.text import Markup, escape, say
+from handlers.text import Markup, escape, fitted, say
 from store.errors import KeysNotAvailable
 from store.model import Language
 from store.money import format_money
@@ -18,6 +18,8 @@ from store.service.refund import refund_refusal
 
 KEYS_IN_MESSAGE = 10
 """More keys than this arrive as a .txt document instead of a message."""
+CAPTION_LIMIT = 1024
+"""Telegram's limit on a caption, counted after the HTML is parsed."""
 
 
 async def cmd_orders(
@@ -98,12 +100,16 @@ async def on_keys_pressed(
     chat = event.person.chat_id
     if len(revealed.keys) > KEYS_IN_MESSAGE:
         content = ("\n".join(revealed.keys) + "\n").encode()
-        caption = say(
-            lang, "keys.document", id=order.id, n=len(revealed.keys), redeem=revealed.redeem(lang)
+        caption = fitted(
+            CAPTION_LIMIT,
+            lambda redeem: say(
+                lang, "keys.document", id=order.id, n=len(revealed.keys), redeem=redeem
+            ),
+            revealed.redeem(lang),
         )
         return [
             AnswerButton(event.callback_id),
-            SendDocument(chat, f"order-{order.id}-keys.txt", content, caption[:1024]),
+            SendDocument(chat, f"order-{order.id}-keys.txt", content, caption),
         ]
     keys = Markup("\n".join(f"<code>{escape(key)}</code>" for key in revealed.keys))
     text = say(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.context import ShopContext
 from handlers.keyboard import order_actions
-from handlers.reply import Action, SendText
+from handlers.reply import Action, EditText, SendText
 from handlers.support_outbox import SUPPORT_KINDS, render_support_item
 from handlers.text import say
 from store.model import Language, OutboxItem, OutboxKind
@@ -21,6 +21,8 @@ async def render_outbox(item: OutboxItem, ctx: ShopContext) -> list[Action]:
         return await _to_admins(item, ctx)
     user = await find_user(ctx.uow(read_only=True), user_id=item.chat_id)
     lang = user.language if user and user.language else Language.EN
+    if item.kind == OutboxKind.REFUNDED and item.order_id is None:
+        return [SendText(item.chat_id, say(lang, "refund.later_payment", stars=item.body))]
     if item.order_id is None:
         return []
     order = await get_order(ctx.uow(read_only=True), user_id=item.chat_id, order_id=item.order_id)
@@ -30,9 +32,18 @@ async def render_outbox(item: OutboxItem, ctx: ShopContext) -> list[Action]:
         )
     elif item.kind == OutboxKind.AWAITING_STOCK:
         text = say(lang, "waiting.notice", id=order.id)
+    elif item.kind == OutboxKind.REFUNDED:
+        return [SendText(item.chat_id, say(lang, "refund.later", id=order.id, stars=item.body))]
     else:
         return []
-    return [SendText(item.chat_id, text, tuple(order_actions(lang, order)) or None)]
+    notice = SendText(item.chat_id, text, tuple(order_actions(lang, order)) or None)
+    if order.notice_message_id is None:
+        return [notice]
+    # The buyer's payment message becomes the notice: sent again after a crash, it is the same
+    # edit of the same message, not a second message.
+    return [
+        EditText(item.chat_id, order.notice_message_id, text, notice.keyboard, fallback=notice)
+    ]
 
 
 async def _to_admins(item: OutboxItem, ctx: ShopContext) -> list[Action]:

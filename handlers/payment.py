@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, PaymentReceived, PreCheckout
-from handlers.keyboard import home_row
+from handlers.keyboard import home_row, order_actions
 from handlers.reply import Action, AnswerButton, AnswerPreCheckout, Button, SendInvoice, SendText
 from handlers.respond import notify, refuse, show
-from handlers.text import say
+from handlers.text import Markup, say
 from store.errors import (
     InsufficientBalance,
     OrderNotPayable,
+    RefundFailed,
     RefundNotAllowed,
 )
-from store.model import Language, OrderStatus
+from store.model import Language, OrderStatus, PreCheckoutVerdict, RefundStatus
 from store.money import format_money
 from store.service.order import get_order
 from store.service.payment import (
     InvoicePayload,
     check_pre_checkout,
     confirm_payment,
+    note_payment_notice,
     pay_with_wallet,
 )
-from store.service.refund import RefundFailed, refund_order
+from store.service.refund import RefundOutcome, refund_order
 from store.service.wallet import show_wallet
+
+log = logging.getLogger(__name__)
+
+PRE_CHECKOUT_DEADLINE = 7.0
+"""Seconds to decide a pre-checkout before answering "busy": Telegram allows 10 in all."""
 
 
 async def on_pay_stars_pressed(
@@ -69,28 +79,47 @@ async def on_topup_pressed(
 
 
 async def on_pre_checkout(event: PreCheckout, lang: Language, ctx: ShopContext) -> list[Action]:
-    """ok only for the buyer's own unpaid order whose keys are (or can again be) held."""
-    verdict = await check_pre_checkout(
-        ctx.uow(),
-        user_id=event.person.user_id,
-        payload=event.payload,
-        currency=event.currency,
-        amount=event.total_amount,
-        now=ctx.clock.now(),
-        rules=ctx.hold,
-        topup=ctx.topup,
+    """ok only for the buyer's own unpaid order whose keys are (or can again be) held.
+
+    Telegram cancels a checkout not answered within 10 s, so a decision that waits too long on
+    a busy database is answered "busy, try again" (the check runs on and may still re-hold).
+    """
+    check = asyncio.ensure_future(
+        check_pre_checkout(
+            ctx.uow(),
+            user_id=event.person.user_id,
+            payload=event.payload,
+            currency=event.currency,
+            amount=event.total_amount,
+            now=ctx.clock.now(),
+            rules=ctx.hold,
+            topup=ctx.topup,
+        )
     )
+    try:
+        verdict: PreCheckoutVerdict = await asyncio.wait_for(
+            asyncio.shield(check), PRE_CHECKOUT_DEADLINE
+        )
+    except TimeoutError:
+        check.add_done_callback(_late_check_done)
+        return [AnswerPreCheckout(event.query_id, False, say(lang, "error.busy"))]
     if verdict.ok:
         return [AnswerPreCheckout(event.query_id, True)]
     return [AnswerPreCheckout(event.query_id, False, say(lang, f"precheckout.{verdict.reason}"))]
 
 
+def _late_check_done(check: asyncio.Future[PreCheckoutVerdict]) -> None:
+    if not check.cancelled() and check.exception() is not None:
+        log.warning("a late pre-checkout check failed: %s", type(check.exception()).__name__)
+
+
 async def on_payment_received(
     event: PaymentReceived, lang: Language, ctx: ShopContext
 ) -> list[Action]:
-    """The payment is applied once; delivery follows through the outbox."""
+    """The payment is applied once; delivery follows through the outbox, as an edit of this
+    reply (so a delivery repeated after a crash edits the same message again)."""
     outcome = await confirm_payment(
-        ctx.uow(),
+        ctx.uow,
         user_id=event.person.user_id,
         payload=event.payload,
         currency=event.currency,
@@ -99,10 +128,15 @@ async def on_payment_received(
         now=ctx.clock.now(),
         rules=ctx.hold,
         topup=ctx.topup,
+        refunder=ctx.refunder,
     )
     chat = event.person.chat_id
     if outcome.duplicate:
         return []  # Telegram repeated the update; the first one already answered
+    if outcome.refused is not None:
+        order_id = outcome.order.id if outcome.order else "?"
+        key = "paid.refunded" if outcome.refund is RefundStatus.DONE else "paid.refund_pending"
+        return [SendText(chat, say(lang, key, id=order_id, stars=event.total_amount))]
     if outcome.topup_minor:
         wallet = await show_wallet(ctx.uow(read_only=True), user_id=event.person.user_id)
         text = say(
@@ -112,11 +146,14 @@ async def on_payment_received(
             balance=format_money(wallet.balance_minor, ctx.currency),
         )
         return [SendText(chat, text, (home_row(lang),))]
-    if outcome.order is None or not (outcome.delivered or outcome.awaiting_stock):
-        order_id = outcome.order.id if outcome.order else "?"
-        return [SendText(chat, say(lang, "paid.unapplied", id=order_id))]
+    assert outcome.order is not None
     if outcome.delivered:
-        return [SendText(chat, say(lang, "paid.stars", id=outcome.order.id))]
+        order_id = outcome.order.id
+
+        async def remember(message_id: int) -> None:
+            await note_payment_notice(ctx.uow(), order_id=order_id, message_id=message_id)
+
+        return [SendText(chat, say(lang, "paid.stars", id=order_id), receipt=remember)]
     return []  # awaiting stock: the outbox sends the notice with its refund/wait buttons
 
 
@@ -131,6 +168,7 @@ async def on_pay_wallet_pressed(
             order_id=order_id,
             now=ctx.clock.now(),
             rules=ctx.hold,
+            notice_message_id=event.message_id,
         )
     except InsufficientBalance as error:
         return refuse(
@@ -146,8 +184,15 @@ async def on_pay_wallet_pressed(
         return refuse(
             event, say(lang, "error.not_payable", status=say(lang, f"status.{error.status}"))
         )
-    assert outcome.order is not None
-    return show(event, say(lang, "paid.wallet", id=outcome.order.id), (home_row(lang),))
+    order = outcome.order
+    assert order is not None
+    # This message is the order's notice: the delivery edits it to the same "keys are ready",
+    # so whichever edit lands last, the buyer sees Show keys.
+    ready = say(
+        lang, "delivery.ready", id=order.id, name=order.product_name(lang), qty=order.quantity
+    )
+    text = Markup(f"{say(lang, 'paid.wallet', id=order.id)}\n{ready}")
+    return show(event, text, (*order_actions(lang, order), home_row(lang)))
 
 
 def refund_refused(lang: Language, reason: str) -> str:
@@ -158,9 +203,9 @@ def refund_refused(lang: Language, reason: str) -> str:
 async def on_refund_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
-    """A paid order that found no stock is refunded at once, Stars or wallet."""
+    """A paid order that found no stock (or unrevealed keys) is refunded at once."""
     try:
-        order = await refund_order(
+        outcome = await refund_order(
             ctx.uow,
             user_id=event.person.user_id,
             order_id=order_id,
@@ -172,7 +217,13 @@ async def on_refund_pressed(
         return refuse(event, refund_refused(lang, str(error)))
     except RefundFailed:
         return refuse(event, say(lang, "refund.failed"))
-    return show(event, say(lang, "refund.done", id=order.id), (home_row(lang),))
+    return show(event, refund_reply(lang, outcome, order_id), (home_row(lang),))
+
+
+def refund_reply(lang: Language, outcome: RefundOutcome, order_id: int) -> str:
+    """Done, or on its way (Telegram out of reach: the job finishes it and tells the buyer)."""
+    key = "refund.done" if outcome.status is RefundStatus.DONE else "refund.pending"
+    return say(lang, key, id=order_id)
 
 
 async def on_wait_pressed(

@@ -46,6 +46,8 @@ class EditText:
     message_id: int
     html: str
     keyboard: Keyboard | None = None
+    fallback: SendText | None = None
+    """Sent instead when the message cannot be edited (deleted by the user, say)."""
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,8 @@ async def on_buy_pressed(
         minutes=ctx.hold.minutes,
         balance=format_money(reservation.balance_minor, ctx.currency),
     )
+    if reservation.existing:  # pressed Buy again (its first answer may have been lost)
+        text = Markup(f"{say(lang, 'order.existing', id=order.id)}\n\n{text}")
     keyboard = order_actions(lang, order)
     if reservation.balance_minor >= order.total_minor:
         wallet = Button(

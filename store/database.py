@@ -6,15 +6,41 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# PostgreSQL SQLSTATEs worth retrying: serialization failure, deadlock, lock not available,
+# too many connections, the server starting or shutting down, and lost connections (class 08).
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03"})
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def is_transient(error: BaseException) -> bool:
+    """Whether a database error means "busy or briefly unreachable", so the work may be retried.
+
+    A constraint violation or a bad statement is not transient: retrying cannot help.
+    """
+    if isinstance(error, sa_exc.TimeoutError):  # the pool had no connection to give in time
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        original = error.orig
+        state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+        if isinstance(state, str) and (state in _RETRYABLE_SQLSTATES or state.startswith("08")):
+            return True
+        if isinstance(error, sa_exc.OperationalError):
+            return any(busy in str(original).lower() for busy in _SQLITE_BUSY)
+        return False
+    return isinstance(error, ConnectionError | OSError) and not isinstance(error, FileNotFoundError)
+
+
+def create_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE write transactions.
 
     Python's sqlite driver opens transactions lazily, so two writers could both read before either
@@ -27,7 +53,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": 30}, pool_size=10, max_overflow=30
+        url,
+        echo=echo,
+        connect_args={"timeout": busy_timeout_ms / 1000},
+        pool_size=10,
+        max_overflow=30,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -36,7 +66,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

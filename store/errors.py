@@ -7,6 +7,19 @@ class ShopError(Exception):
     """An expected, explainable refusal; handlers turn it into a friendly reply."""
 
 
+class StoreBusy(Exception):
+    """The database could not serve this now (locked, a serialisation failure, a dropped
+    connection): nothing was changed, and the same work may be retried. Not a refusal."""
+
+
+class DuplicateRecord(Exception):
+    """A unique constraint refused a row another transaction wrote first; nothing was changed."""
+
+
+class OrderChanged(Exception):
+    """An order was not in the status its transition expected, although it was locked: a bug."""
+
+
 class NotFound(ShopError):
     """The thing asked for does not exist (or is not visible to the asker)."""
 
@@ -66,6 +79,10 @@ class KeysNotAvailable(ShopError):
 
 class RefundNotAllowed(ShopError):
     pass
+
+
+class RefundFailed(ShopError):
+    """Telegram refused a refund for good; the order is put back as it was."""
 
 
 class NotAdmin(ShopError):

@@ -30,12 +30,46 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+_S = OrderStatus
+ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    # re-held (AWAITING_PAYMENT → AWAITING_PAYMENT) when a pre-checkout renews a lapsing hold
+    _S.AWAITING_PAYMENT: frozenset({_S.AWAITING_PAYMENT, _S.PAID, _S.AWAITING_STOCK, _S.EXPIRED}),
+    _S.EXPIRED: frozenset({_S.AWAITING_PAYMENT, _S.PAID, _S.AWAITING_STOCK}),
+    _S.AWAITING_STOCK: frozenset({_S.PAID, _S.REFUNDING, _S.REFUNDED}),
+    _S.PAID: frozenset({_S.DELIVERED, _S.REFUNDING, _S.REFUNDED}),
+    _S.DELIVERED: frozenset({_S.REFUNDING, _S.REFUNDED}),
+    # a refund Telegram refused puts the order back where it was
+    _S.REFUNDING: frozenset({_S.REFUNDED, _S.PAID, _S.DELIVERED, _S.AWAITING_STOCK}),
+    _S.REFUNDED: frozenset(),
+}
+"""Every status change an order may make; anything else is refused (the one rule for all)."""
+
+PAYABLE = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED})
+"""An order in these may take a payment (an expired one is re-held if stock remains)."""
+
+
+def may_move(leaving: OrderStatus, to: OrderStatus) -> bool:
+    return to in ORDER_MOVES[leaving]
+
+
 class KeyStatus(StrEnum):
+    STAGED = "staged"
+    """Written by an import that has not finished: not for sale, and gone if the import dies."""
     AVAILABLE = "available"
     RESERVED = "reserved"
     SOLD = "sold"
     BAD = "bad"
     """Reported and confirmed (or replaced) as not working: never sold again."""
+
+
+class BatchStatus(StrEnum):
+    STAGING = "staging"
+    """Keys being written in short transactions; none is for sale."""
+    PUBLISHING = "publishing"
+    """Every key is written: they go on sale chunk by chunk, resumed after a crash."""
+    LIVE = "live"
+    ABANDONED = "abandoned"
+    """The import died while staging; its keys were deleted."""
 
 
 class PaymentMethod(StrEnum):
@@ -129,6 +163,7 @@ class Order:
     refunded_at: datetime | None = None
     product_name_zh: str = ""
     product_name_en: str = ""
+    notice_message_id: int | None = None
 
     def product_name(self, language: Language) -> str:
         return self.product_name_zh if language is Language.ZH else self.product_name_en
@@ -143,6 +178,8 @@ class Reservation:
     order: Order
     product: Product
     balance_minor: int
+    existing: bool = False
+    """The buyer already held keys of this product: this is that order, shown again."""
 
 
 @dataclass(frozen=True)
@@ -154,13 +191,19 @@ class PreCheckoutVerdict:
 
 @dataclass(frozen=True)
 class PaymentOutcome:
-    """What a successful_payment did. `duplicate` is true when the charge was already recorded."""
+    """What a successful_payment did. `duplicate` is true when the charge was already recorded.
+
+    `refused` names why a charge could not be applied (`mismatch`, `not_found`, `not_yours`,
+    `already_paid`, `unknown_payload`); such a charge is refunded (`refund` says how far that got).
+    """
 
     order: Order | None
     duplicate: bool
     delivered: bool
     awaiting_stock: bool = False
     topup_minor: int = 0
+    refused: str | None = None
+    refund: RefundStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +257,67 @@ class OutboxItem:
     attempts: int
 
 
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    """Recorded before Telegram is called; a job resumes it after a crash."""
+    DONE = "done"
+    FAILED = "failed"
+    """Telegram refused for good (not "already refunded", which counts as done)."""
+
+
+class RefundReason(StrEnum):
+    BUYER = "buyer"
+    AGENT = "agent"
+    CASE = "case"
+    SECOND_CHARGE = "second"
+    """A second payment of an order that was already paid."""
+    UNAPPLIED = "unapplied"
+    """A charge that names no order of the payer's, or the wrong amount or currency."""
+    OUTSIDE = "outside"
+    """Refunded on Telegram's side without the shop asking (seen by reconciliation)."""
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: int
+    charge_id: str
+    user_id: int
+    order_id: int | None
+    case_id: int | None
+    reason: RefundReason
+    amount: int
+    status: RefundStatus
+    order_status_before: OrderStatus | None
+    attempts: int
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A charge as the shop recorded it."""
+
+    charge_id: str
+    user_id: int
+    order_id: int | None
+    amount: int
+    outcome: str | None
+    refunded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StarTransaction:
+    """One entry of Telegram's own record of the bot's Stars (getStarTransactions)."""
+
+    id: str
+    """For a payment, its telegram_payment_charge_id; a refund carries the id it gives back."""
+    amount: int
+    date: datetime
+    incoming: bool
+    """True for a buyer's payment; False for money going back (a refund)."""
+    user_id: int | None
+    payload: str = ""
+
+
 class OutboxKind(StrEnum):
     DELIVERY = "delivery"
     AWAITING_STOCK = "awaiting_stock"
@@ -225,6 +329,8 @@ class OutboxKind(StrEnum):
     RESPONSE_BREACH = "response_breach"
     RATE_TICKET = "rate_ticket"
     CASE_DECIDED = "case_decided"
+    REFUNDED = "refunded"
+    """A refund finished after the buyer's screen was gone (resumed by the job)."""
 
 
 # --- after-sales and human support -------------------------------------------------------

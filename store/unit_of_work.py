@@ -7,18 +7,24 @@ import weakref
 from types import TracebackType
 from typing import Protocol, Self
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from store.database import is_transient
+from store.errors import DuplicateRecord, StoreBusy
 from store.repository.agent import SqlAgentRepository
 from store.repository.card_key import SqlCardKeyRepository
 from store.repository.case import SqlCaseRepository
 from store.repository.catalog import SqlCatalogRepository
+from store.repository.checkpoint import SqlCheckpointRepository
 from store.repository.conversation_state import SqlConversationStateRepository
+from store.repository.inbox import SqlInboxRepository
 from store.repository.ledger import SqlLedgerRepository
 from store.repository.order import SqlOrderRepository
 from store.repository.outbox import SqlOutboxRepository
 from store.repository.payment import SqlPaymentRepository
 from store.repository.question import SqlQuestionRepository
+from store.repository.refund import SqlRefundRepository
 from store.repository.ticket import SqlTicketRepository
 from store.repository.user import SqlUserRepository
 
@@ -36,6 +42,9 @@ class UnitOfWork(Protocol):
     cases: SqlCaseRepository
     questions: SqlQuestionRepository
     states: SqlConversationStateRepository
+    refunds: SqlRefundRepository
+    inbox: SqlInboxRepository
+    checkpoints: SqlCheckpointRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -72,7 +81,8 @@ class SqlUnitOfWork:
     """`async with uow:` opens a transaction; `await uow.commit()` ends it, else it rolls back.
 
     A read-only unit of work on SQLite begins a deferred transaction, so browsing never waits
-    for the write lock that reservations take.
+    for the write lock that reservations take. A database that is busy or briefly unreachable
+    surfaces as `StoreBusy` (nothing was changed; the caller may retry), never as a driver error.
     """
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
@@ -92,9 +102,11 @@ class SqlUnitOfWork:
             await self._write_lock.acquire()
         try:
             return await self._begin()
-        except BaseException:
+        except BaseException as error:
             if self._write_lock is not None:
                 self._write_lock.release()
+            if isinstance(error, Exception) and is_transient(error):
+                raise StoreBusy(type(error).__name__) from error
             raise
 
     async def _begin(self) -> Self:
@@ -120,6 +132,9 @@ class SqlUnitOfWork:
         self.cases = SqlCaseRepository(connection)
         self.questions = SqlQuestionRepository(connection)
         self.states = SqlConversationStateRepository(connection, dialect)
+        self.refunds = SqlRefundRepository(connection, dialect)
+        self.inbox = SqlInboxRepository(connection, dialect)
+        self.checkpoints = SqlCheckpointRepository(connection, dialect)
         return self
 
     async def __aexit__(
@@ -132,11 +147,19 @@ class SqlUnitOfWork:
         try:
             if connection.in_transaction():
                 await connection.rollback()
+        except Exception as error:
+            if exc is None and not is_transient(error):
+                raise
+            # the work already failed (or the connection is gone); that failure is what matters
         finally:
             await connection.close()
             self._connection = None
             if self._write_lock is not None:
                 self._write_lock.release()
+        if isinstance(exc, IntegrityError):
+            raise DuplicateRecord(type(exc.orig).__name__) from exc
+        if isinstance(exc, Exception) and not isinstance(exc, StoreBusy) and is_transient(exc):
+            raise StoreBusy(type(exc).__name__) from exc
 
     async def commit(self) -> None:
         await self.connection.commit()

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from handlers.event import ButtonPress, PaymentReceived, Person, PreCheckout, TextMessage
 from store.card_key_cipher import CardKeyCipher
+from store.errors import RefundFailed
 from store.catalog_file import CatalogSpec, CategorySpec, ProductSpec
 from store.key_file import ParsedKeyFile, parse_key_file
 from store.service.catalog import load_catalog
@@ -78,9 +79,29 @@ async def stocked_shop(
     stocked = keys(sku, stock)
     if stocked:
         await import_card_keys(
-            uow(), sku=sku, parsed=key_file(*stocked), source="test", cipher=cipher, now=clock.now()
+            uow, sku=sku, parsed=key_file(*stocked), source="test", cipher=cipher, now=clock.now()
         )
     return stocked
+
+
+class FakeRefunder:
+    """Telegram's refundStarPayment, as a test needs it: it refunds and records (`ok`), refuses
+    for good (`refuse`: RefundFailed), or cannot be reached (`unreachable`: ConnectionError)."""
+
+    def __init__(self, mode: str = "ok") -> None:
+        self.mode = mode
+        self.refunded: list[tuple[int, str]] = []
+        self.calls = 0
+
+    async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
+        self.calls += 1
+        if self.mode == "refuse":
+            raise RefundFailed("CHARGE_NOT_FOUND")
+        if self.mode == "unreachable":
+            raise ConnectionError("Telegram is out of reach")
+        if (user_id, charge_id) in self.refunded:
+            return  # Telegram answers CHARGE_ALREADY_REFUNDED, which the port counts as done
+        self.refunded.append((user_id, charge_id))
 
 
 def person(user_id: int = 1001, language_code: str | None = "en", first_name: str = "Li") -> Person:

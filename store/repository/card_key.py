@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, insert, literal, select, update
+from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from store.model import KeyStatus, StockLevel
+from store.clock import as_utc_or_none
+from store.model import BatchStatus, KeyStatus, StockLevel
 from store.tables import batches, card_key_events, card_keys, products
 
 _CHUNK = 500
@@ -30,50 +31,96 @@ class SqlCardKeyRepository:
             found.update(rows.scalars())
         return found
 
-    async def add_batch(
-        self,
-        sku: str,
-        source: str,
-        keys: Sequence[tuple[str, str]],
-        imported_by: int | None,
-        now: datetime,
+    async def start_batch(
+        self, sku: str, source: str, key_count: int, imported_by: int | None, now: datetime
     ) -> int:
-        """Store (ciphertext, fingerprint) pairs as one batch; returns the batch id."""
+        """A new batch, `staging`: its keys are written but not yet for sale."""
         batch_id = (
             await self._c.execute(
                 insert(batches)
                 .values(
                     sku=sku,
                     source=source[:255],
-                    key_count=len(keys),
+                    key_count=key_count,
                     imported_by=imported_by,
                     imported_at=now,
+                    status=BatchStatus.STAGING.value,
+                    updated_at=now,
                 )
                 .returning(batches.c.id)
             )
         ).scalar_one()
+        return int(batch_id)
+
+    async def stage(
+        self, batch_id: int, sku: str, keys: Sequence[tuple[str, str]], now: datetime
+    ) -> None:
+        """Write (ciphertext, fingerprint) pairs into a staging batch; none is sellable yet."""
         rows = [
             {
                 "sku": sku,
                 "batch_id": batch_id,
                 "ciphertext": ciphertext,
                 "fingerprint": fingerprint,
-                "status": KeyStatus.AVAILABLE.value,
+                "status": KeyStatus.STAGED.value,
                 "created_at": now,
             }
             for ciphertext, fingerprint in keys
         ]
-        for start in range(0, len(rows), 5000):
-            await self._c.execute(insert(card_keys), rows[start : start + 5000])
+        if rows:
+            await self._c.execute(insert(card_keys), rows)
         await self._c.execute(
-            insert(card_key_events).from_select(
-                ["card_key_id", "event", "at"],
-                select(
-                    card_keys.c.id, literal("imported"), literal(now, card_key_events.c.at.type)
-                ).where(card_keys.c.batch_id == batch_id),
-            )
+            update(batches).where(batches.c.id == batch_id).values(updated_at=now)
         )
-        return int(batch_id)
+
+    async def set_batch_status(self, batch_id: int, status: BatchStatus, now: datetime) -> None:
+        await self._c.execute(
+            update(batches).where(batches.c.id == batch_id).values(status=status, updated_at=now)
+        )
+
+    async def publish(self, batch_id: int, limit: int, now: datetime) -> int:
+        """Put up to `limit` of a batch's staged keys on sale, with their history; how many."""
+        staged = (
+            select(card_keys.c.id)
+            .where(and_(card_keys.c.batch_id == batch_id, card_keys.c.status == KeyStatus.STAGED))
+            .order_by(card_keys.c.id)
+            .limit(limit)
+        )
+        result = await self._c.execute(
+            update(card_keys)
+            .where(
+                and_(
+                    card_keys.c.id.in_(staged.scalar_subquery()),
+                    card_keys.c.status == KeyStatus.STAGED,
+                )
+            )
+            .values(status=KeyStatus.AVAILABLE.value)
+            .returning(card_keys.c.id)
+        )
+        ids = list(result.scalars())
+        await self._record(ids, "imported", None, now)
+        return len(ids)
+
+    async def discard_staged(self, batch_id: int, limit: int) -> int:
+        """Delete up to `limit` staged keys of an abandoned batch; how many."""
+        staged = (
+            select(card_keys.c.id)
+            .where(and_(card_keys.c.batch_id == batch_id, card_keys.c.status == KeyStatus.STAGED))
+            .limit(limit)
+        )
+        result = await self._c.execute(
+            delete(card_keys).where(card_keys.c.id.in_(staged.scalar_subquery()))
+        )
+        return int(result.rowcount or 0)
+
+    async def batches_in(self, status: BatchStatus) -> list[tuple[int, str, datetime | None]]:
+        """(batch id, sku, last progress) of every batch in this status."""
+        rows = await self._c.execute(
+            select(batches.c.id, batches.c.sku, batches.c.updated_at)
+            .where(batches.c.status == status)
+            .order_by(batches.c.id)
+        )
+        return [(r.id, r.sku, as_utc_or_none(r.updated_at)) for r in rows]
 
     async def claim(self, sku: str, order_id: int, quantity: int, now: datetime) -> list[int]:
         """Reserve up to `quantity` available keys for an order in one conditional statement.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.clock import as_utc
@@ -51,6 +51,17 @@ class SqlLedgerRepository:
             )
         )
         return result.rowcount == 1
+
+    async def credited_for_order(self, order_id: int) -> int:
+        """What the wallet has already been given back for an order (partial refunds)."""
+        total = (
+            await self._c.execute(
+                select(func.coalesce(func.sum(ledger_entries.c.amount_minor), 0)).where(
+                    and_(ledger_entries.c.order_id == order_id, ledger_entries.c.amount_minor > 0)
+                )
+            )
+        ).scalar_one()
+        return int(total)
 
     async def recent(self, user_id: int, limit: int) -> list[LedgerEntry]:
         rows = await self._c.execute(

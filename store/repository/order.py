@@ -35,6 +35,7 @@ def _order(row: Any) -> Order:
         refunded_at=as_utc_or_none(row.refunded_at),
         product_name_zh=row.name_zh,
         product_name_en=row.name_en,
+        notice_message_id=row.notice_message_id,
     )
 
 
@@ -55,6 +56,50 @@ class SqlOrderRepository:
             )
         ).first()
         return _order(row) if row else None
+
+    async def lock(self, order_id: int, *, skip_locked: bool = False) -> Order | None:
+        """Read an order and hold it until the transaction ends: the first step of every change.
+
+        On PostgreSQL this is a row lock (FOR UPDATE OF orders), so a payment, a cancel, the
+        expiry job and a refund of one order run one after another and each sees what the
+        previous one committed. SQLite's write transactions (BEGIN IMMEDIATE) already run one at
+        a time. With `skip_locked`, an order another transaction holds reads as None.
+        """
+        row = (
+            await self._c.execute(
+                select(*_columns)
+                .select_from(orders.join(products, products.c.sku == orders.c.sku))
+                .where(orders.c.id == order_id)
+                .with_for_update(of=orders, skip_locked=skip_locked)
+            )
+        ).first()
+        return _order(row) if row else None
+
+    async def set_notice_message(self, order_id: int, message_id: int) -> None:
+        await self._c.execute(
+            update(orders)
+            .where(and_(orders.c.id == order_id, orders.c.notice_message_id.is_(None)))
+            .values(notice_message_id=message_id)
+        )
+
+    async def open_hold(self, user_id: int, sku: str, now: datetime) -> int | None:
+        """The buyer's newest unpaid order of this product whose keys are still held."""
+        row = (
+            await self._c.execute(
+                select(orders.c.id)
+                .where(
+                    and_(
+                        orders.c.user_id == user_id,
+                        orders.c.sku == sku,
+                        orders.c.status == OrderStatus.AWAITING_PAYMENT,
+                        orders.c.expires_at > now,
+                    )
+                )
+                .order_by(orders.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return int(row.id) if row else None
 
     async def for_user(self, user_id: int, offset: int, limit: int) -> tuple[list[Order], int]:
         total = (

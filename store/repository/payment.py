@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from store.clock import as_utc_or_none
+from store.model import Payment
 from store.repository.upsert import insert_ignoring_conflict
 from store.tables import payments
 
@@ -27,6 +30,7 @@ class SqlPaymentRepository:
         amount: int,
         payload: str,
         now: datetime,
+        outcome: str | None = None,
     ) -> bool:
         """Insert the payment; false when this charge id was already recorded (a duplicate)."""
         result = await self._c.execute(
@@ -41,19 +45,67 @@ class SqlPaymentRepository:
                 amount=amount,
                 payload=payload[:128],
                 received_at=now,
+                outcome=outcome,
             )
         )
         return result.rowcount == 1
 
     async def charge_for_order(self, order_id: int) -> str | None:
+        """The charge that paid this order (a second charge of it is refunded, never this)."""
         row = (
             await self._c.execute(
-                select(payments.c.charge_id).where(
-                    and_(payments.c.order_id == order_id, payments.c.purpose == "order")
+                select(payments.c.charge_id)
+                .where(
+                    and_(
+                        payments.c.order_id == order_id,
+                        payments.c.purpose == "order",
+                        payments.c.outcome.in_(["applied", "awaiting"]),
+                    )
                 )
+                .order_by(payments.c.id)
+                .limit(1)
             )
         ).first()
         return row.charge_id if row else None
+
+    async def set_outcome(self, charge_id: str, outcome: str) -> None:
+        await self._c.execute(
+            update(payments).where(payments.c.charge_id == charge_id).values(outcome=outcome)
+        )
+
+    async def known(self, charge_ids: Sequence[str]) -> set[str]:
+        """Which of these charges are recorded."""
+        found: set[str] = set()
+        for start in range(0, len(charge_ids), 500):
+            chunk = list(charge_ids[start : start + 500])
+            rows = await self._c.execute(
+                select(payments.c.charge_id).where(payments.c.charge_id.in_(chunk))
+            )
+            found.update(rows.scalars())
+        return found
+
+    async def get(self, charge_id: str) -> Payment | None:
+        row = (
+            await self._c.execute(select(payments).where(payments.c.charge_id == charge_id))
+        ).first()
+        if row is None:
+            return None
+        return Payment(
+            charge_id=row.charge_id,
+            user_id=row.user_id,
+            order_id=row.order_id,
+            amount=row.amount,
+            outcome=row.outcome,
+            refunded_at=as_utc_or_none(row.refunded_at),
+        )
+
+    async def refunded_at(self, charge_id: str) -> datetime | None:
+        row = (
+            await self._c.execute(
+                select(payments.c.refunded_at).where(payments.c.charge_id == charge_id)
+            )
+        ).first()
+        return as_utc_or_none(row.refunded_at) if row else None
 
     async def mark_refunded(self, charge_id: str, now: datetime) -> bool:
         result = await self._c.execute(

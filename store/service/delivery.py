@@ -10,8 +10,9 @@ from store.model import OrderStatus, OutboxItem, RevealedKeys
 from store.service.order import owned_order
 from store.unit_of_work import UnitOfWork
 
-CLAIM_TIMEOUT = timedelta(minutes=2)
-"""An item claimed longer ago than this was left by a crashed sender and is taken again."""
+CLAIM_TIMEOUT = timedelta(seconds=30)
+"""An item claimed longer ago than this was left by a crashed sender and is taken again. A
+delivery repeated so is an edit of the same message (see handlers/outbox.py), not a new one."""
 
 
 async def reveal_keys(
@@ -38,7 +39,7 @@ async def reveal_keys(
     )
 
 
-async def claim_outbox(uow: UnitOfWork, *, now: datetime, limit: int = 50) -> list[OutboxItem]:
+async def claim_outbox(uow: UnitOfWork, *, now: datetime, limit: int = 30) -> list[OutboxItem]:
     """Take the next messages to send (including any a crashed sender left half-done)."""
     async with uow:
         items = await uow.outbox.claim(now, now - CLAIM_TIMEOUT, limit)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from store.errors import (
     NotYourOrder,
+    OrderChanged,
     OrderNotFound,
     OutOfStock,
     ProductNotFound,
     QuantityNotAllowed,
     TooManyOpenOrders,
 )
-from store.model import Order, OrderStatus, OutboxKind, Page, Product, Reservation
+from store.model import Order, OrderStatus, OutboxKind, Page, Product, Reservation, may_move
 from store.unit_of_work import UnitOfWork
 
 ADMINS_CHAT = 0
@@ -36,7 +38,11 @@ async def reserve_keys(
     now: datetime,
     rules: HoldRules,
 ) -> Reservation:
-    """Create an order that holds `quantity` keys until it is paid or its hold lapses."""
+    """Create an order that holds `quantity` keys until it is paid or its hold lapses.
+
+    A buyer who already holds keys of this product (say, the reply to an earlier Buy was lost
+    in a crash) is shown that order again instead of holding more stock.
+    """
     async with uow:
         product = await uow.catalog.product(sku, with_stock=False)  # the claim checks stock
         if product is None or not product.active:
@@ -44,6 +50,15 @@ async def reserve_keys(
         if not 1 <= quantity <= product.order_limit:
             raise QuantityNotAllowed(product.order_limit)
         await uow.users.ensure(user_id, first_name, now)
+        held = await uow.orders.open_hold(user_id, sku, now)
+        if held is not None:
+            existing = await uow.orders.get(held)
+            balance = await uow.ledger.balance(user_id)
+            await uow.commit()
+            assert existing is not None
+            return Reservation(
+                order=existing, product=product, balance_minor=balance, existing=True
+            )
         if await uow.orders.count_open(user_id, now) >= rules.max_open:
             raise TooManyOpenOrders(rules.max_open)
         order_id = await uow.orders.add(
@@ -80,14 +95,51 @@ async def note_stock_level(uow: UnitOfWork, product: Product, now: datetime) -> 
         await uow.catalog.set_low_stock_alerted(sku, False)
 
 
+async def move_order(uow: UnitOfWork, order: Order, to: OrderStatus, **values: Any) -> Order:
+    """The one way an order changes status, inside the caller's transaction.
+
+    The caller has locked the order (`uow.orders.lock`), so `order.status` is what the row holds;
+    the move must be allowed by `ORDER_MOVES`, and the update is conditional on that status all
+    the same. Anything else is a bug, and rolls the whole transaction back.
+    """
+    if not may_move(order.status, to):
+        raise OrderChanged(f"order {order.id}: {order.status.value} cannot become {to.value}")
+    if not await uow.orders.move(order.id, [order.status], to, **values):
+        raise OrderChanged(f"order {order.id} was not {order.status.value} any more")
+    moved = await uow.orders.get(order.id)
+    assert moved is not None
+    return moved
+
+
+async def locked_order(uow: UnitOfWork, order_id: int, user_id: int) -> Order:
+    """Inside an open unit of work: lock the order if it is this buyer's, else the refusal."""
+    order = await uow.orders.lock(order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    if order.user_id != user_id:
+        raise NotYourOrder(order_id)
+    return order
+
+
 async def expire_reservations(uow: UnitOfWork, *, now: datetime, limit: int = 500) -> list[int]:
-    """Release the keys of every unpaid order whose hold has lapsed; returns their ids."""
+    """Release the keys of every unpaid order whose hold has lapsed; returns their ids.
+
+    An order that a payment holds locked right now is skipped: the payment decides it, and the
+    next run sees what it decided.
+    """
     expired: list[int] = []
     async with uow:
         for order_id in await uow.orders.lapsed(now, limit):
-            if await uow.orders.move(order_id, [OrderStatus.AWAITING_PAYMENT], OrderStatus.EXPIRED):
-                await uow.card_keys.release(order_id, now)
-                expired.append(order_id)
+            order = await uow.orders.lock(order_id, skip_locked=True)
+            if (
+                order is None
+                or order.status is not OrderStatus.AWAITING_PAYMENT
+                or order.expires_at > now
+            ):
+                continue
+            await move_order(uow, order, OrderStatus.EXPIRED)
+            await uow.card_keys.release(order_id, now)
+            expired.append(order_id)
         await uow.commit()
     return expired
 
@@ -118,12 +170,14 @@ async def get_order(uow: UnitOfWork, *, user_id: int, order_id: int) -> Order:
 
 
 async def cancel_order(uow: UnitOfWork, *, user_id: int, order_id: int, now: datetime) -> Order:
-    """The buyer gives up an unpaid order; its keys go back to stock at once."""
+    """The buyer gives up an unpaid order; its keys go back to stock at once.
+
+    An order paid meanwhile is left as it is (the payment won the race), and returned so.
+    """
     async with uow:
-        await owned_order(uow, order_id, user_id)
-        if await uow.orders.move(order_id, [OrderStatus.AWAITING_PAYMENT], OrderStatus.EXPIRED):
+        order = await locked_order(uow, order_id, user_id)
+        if order.status is OrderStatus.AWAITING_PAYMENT:
+            order = await move_order(uow, order, OrderStatus.EXPIRED)
             await uow.card_keys.release(order_id, now)
-        cancelled = await uow.orders.get(order_id)
         await uow.commit()
-    assert cancelled is not None
-    return cancelled
+    return order

@@ -15,23 +15,19 @@ from store.service.refund import RefundRules
 from store.service.ticket import SupportRules
 from store.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
+from tests.factories import FakeRefunder
 
 ADMIN = 42
 AGENT = 900
 OTHER_AGENT = 901
 
 
-class RecordingRefunder:
-    def __init__(self) -> None:
-        self.refunded: list[tuple[int, str]] = []
-
-    async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
-        self.refunded.append((user_id, charge_id))
+RecordingRefunder = FakeRefunder
 
 
 @pytest.fixture
-def refunder() -> RecordingRefunder:
-    return RecordingRefunder()
+def refunder() -> FakeRefunder:
+    return FakeRefunder()
 
 
 @pytest.fixture(scope="session")

@@ -73,27 +73,32 @@ async def test_an_order_for_more_than_the_stock_holds_nothing(
 async def test_a_buyer_cannot_hold_more_than_the_open_reservation_cap(
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    await stocked_shop(uow, cipher, clock, stock=10)
-    for _ in range(3):
+    for sku in ("A-1", "A-2", "A-3", "A-4"):
+        await stocked_shop(uow, cipher, clock, sku=sku, stock=2)
+    for sku in ("A-1", "A-2", "A-3"):
         await reserve_keys(
-            uow(),
-            user_id=1,
-            first_name="",
-            sku="STEAM-50",
-            quantity=1,
-            now=clock.now(),
-            rules=RULES,
+            uow(), user_id=1, first_name="", sku=sku, quantity=1, now=clock.now(), rules=RULES
         )
     with pytest.raises(TooManyOpenOrders):
         await reserve_keys(
-            uow(),
-            user_id=1,
-            first_name="",
-            sku="STEAM-50",
-            quantity=1,
-            now=clock.now(),
-            rules=RULES,
+            uow(), user_id=1, first_name="", sku="A-4", quantity=1, now=clock.now(), rules=RULES
         )
+
+
+async def test_buy_pressed_again_with_an_open_hold_shows_that_order_and_holds_nothing_more(
+    uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=5)
+    first = await reserve_keys(
+        uow(), user_id=1, first_name="", sku="STEAM-50", quantity=1, now=clock.now(), rules=RULES
+    )
+    again = await reserve_keys(
+        uow(), user_id=1, first_name="", sku="STEAM-50", quantity=2, now=clock.now(), rules=RULES
+    )
+    assert again.existing and again.order.id == first.order.id and not first.existing
+    async with uow() as tx:
+        assert await tx.card_keys.count_available("STEAM-50") == 4
+        assert (await tx.orders.for_user(1, 0, 10))[1] == 1
 
 
 async def test_a_lapsed_reservation_releases_its_keys_and_says_expired(

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from store.card_key_cipher import CardKeyCipher
 from store.errors import InsufficientBalance, NotYourOrder, OrderNotPayable, RefundNotAllowed
-from store.model import OrderStatus, OutboxKind, PaymentMethod
+from store.model import OrderStatus, OutboxKind, PaymentMethod, PaymentOutcome, RefundStatus
 from store.service.delivery import claim_outbox, reveal_keys
 from store.service.order import HoldRules, expire_reservations, reserve_keys
 from store.service.payment import (
@@ -18,30 +18,19 @@ from store.service.payment import (
     confirm_payment,
     pay_with_wallet,
 )
-from store.service.refund import RefundFailed, RefundRules, refund_order
+from store.errors import RefundFailed
+from store.service.refund import RefundRules, refund_order, resume_refunds
 from store.service.stock import import_card_keys
 from store.service.wallet import credit_wallet, show_wallet
 from store.tables import ledger_entries, payments
 from store.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
-from tests.factories import key_file, stocked_shop
+from tests.factories import FakeRefunder, key_file, stocked_shop
+from tests.invariants import read_books
 
 RULES = HoldRules(minutes=15, max_open=3)
 RULES_REFUND = RefundRules(window_days=7)
 TOPUP = TopupRules(star_value_minor=10, allowed_stars=(50, 100))
-
-
-class FakeRefunder:
-    def __init__(self, fail: bool = False) -> None:
-        self.refunded: list[tuple[int, str]] = []
-        self.fail = fail
-
-    async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
-        if self.fail:
-            from store.service.refund import RefundFailed
-
-            raise RefundFailed("telegram said no")
-        self.refunded.append((user_id, charge_id))
 
 
 async def _reserve(
@@ -68,7 +57,7 @@ async def _pay(
     stars: int = 480,
 ):
     return await confirm_payment(
-        uow(),
+        uow,
         user_id=user_id,
         payload=f"order:{order_id}",
         currency="XTR",
@@ -77,6 +66,7 @@ async def _pay(
         now=clock.now(),
         rules=RULES,
         topup=TOPUP,
+        refunder=FakeRefunder(),
     )
 
 
@@ -189,7 +179,7 @@ async def test_a_waiting_order_is_refunded_once_through_telegram(
     refunded = await refund_order(
         uow, user_id=1, order_id=late, now=clock.now(), refunder=refunder, rules=RULES_REFUND
     )
-    assert refunded.status is OrderStatus.REFUNDED
+    assert refunded.order is not None and refunded.order.status is OrderStatus.REFUNDED
     with pytest.raises(RefundNotAllowed):
         await refund_order(
             uow, user_id=1, order_id=late, now=clock.now(), refunder=refunder, rules=RULES_REFUND
@@ -213,7 +203,7 @@ async def test_a_refused_refund_leaves_the_order_waiting(
             user_id=1,
             order_id=late,
             now=clock.now(),
-            refunder=FakeRefunder(fail=True),
+            refunder=FakeRefunder("refuse"),
             rules=RULES_REFUND,
         )
     async with uow() as tx:
@@ -231,7 +221,7 @@ async def test_new_stock_delivers_orders_that_were_waiting_for_it(
     await _reserve(uow, clock, user_id=2)
     await _pay(uow, clock, late, "charge-late")
     summary = await import_card_keys(
-        uow(),
+        uow,
         sku="STEAM-50",
         parsed=key_file("FRESH-1"),
         source="t",
@@ -286,7 +276,19 @@ async def test_two_wallet_payments_racing_cannot_overdraw(
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
-    first, second = await _reserve(uow, clock), await _reserve(uow, clock)
+    await stocked_shop(uow, cipher, clock, sku="STEAM-100", stock=3)
+    first = await _reserve(uow, clock)
+    second = (
+        await reserve_keys(
+            uow(),
+            user_id=1,
+            first_name="",
+            sku="STEAM-100",
+            quantity=1,
+            now=clock.now(),
+            rules=RULES,
+        )
+    ).order.id
     await credit_wallet(
         uow(),
         user_id=1,
@@ -309,7 +311,7 @@ async def test_a_topup_credits_the_wallet_once_at_the_star_rate(
 ) -> None:
     for _ in range(2):
         await confirm_payment(
-            uow(),
+            uow,
             user_id=7,
             payload="topup:7:100",
             currency="XTR",
@@ -318,6 +320,7 @@ async def test_a_topup_credits_the_wallet_once_at_the_star_rate(
             now=clock.now(),
             rules=RULES,
             topup=TOPUP,
+            refunder=FakeRefunder(),
         )
     assert (await show_wallet(uow(), user_id=7)).balance_minor == 1000
 
@@ -330,3 +333,113 @@ async def test_keys_are_shown_only_to_their_buyer(
     await _pay(uow, clock, order_id, "c")
     with pytest.raises(NotYourOrder):
         await reveal_keys(uow(), user_id=2, order_id=order_id, cipher=cipher, now=clock.now())
+
+
+async def _charge(
+    uow: UnitOfWorkFactory,
+    clock: FakeClock,
+    refunder: FakeRefunder,
+    *,
+    payload: str,
+    amount: int,
+    user_id: int = 1,
+    currency: str = "XTR",
+    charge: str = "odd-charge",
+) -> PaymentOutcome:
+    return await confirm_payment(
+        uow,
+        user_id=user_id,
+        payload=payload,
+        currency=currency,
+        amount=amount,
+        charge_id=charge,
+        now=clock.now(),
+        rules=RULES,
+        topup=TOPUP,
+        refunder=refunder,
+    )
+
+
+async def _alerts(uow: UnitOfWorkFactory, clock: FakeClock) -> list[str]:
+    return [i.body for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "admin_alert"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "amount", "currency", "payer", "refusal"),
+    [
+        ("order:{order}", 1, "XTR", 1, "mismatch"),  # 1 Star for a 480-Star order
+        ("order:{order}", 480, "USD", 1, "mismatch"),
+        ("order:{order}", 480, "XTR", 2, "not_yours"),
+        ("order:999999", 480, "XTR", 1, "not_found"),  # no such order: no foreign-key failure
+        ("garbage", 480, "XTR", 1, "unknown_payload"),  # never credited as a top-up
+        ("topup:2:50", 50, "XTR", 1, "not_yours"),  # a top-up of someone else's wallet
+        ("topup:1:50", 5, "XTR", 1, "mismatch"),
+        ("order:١", 480, "XTR", 1, "unknown_payload"),  # an Arabic-Indic digit is not a digit
+    ],
+    ids=["amount", "currency", "payer", "missing", "garbage", "topup-other", "topup-amount", "digit"],
+)
+async def test_a_charge_that_does_not_match_is_recorded_refunded_and_alerted_never_applied(
+    uow: UnitOfWorkFactory,
+    cipher: CardKeyCipher,
+    clock: FakeClock,
+    payload: str,
+    amount: int,
+    currency: str,
+    payer: int,
+    refusal: str,
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=2)
+    order_id = await _reserve(uow, clock)
+    refunder = FakeRefunder()
+    outcome = await _charge(
+        uow,
+        clock,
+        refunder,
+        payload=payload.format(order=order_id),
+        amount=amount,
+        currency=currency,
+        user_id=payer,
+    )
+    assert outcome.refused == refusal and not outcome.delivered and outcome.topup_minor == 0
+    assert refunder.refunded == [(payer, "odd-charge")]
+    [alert] = await _alerts(uow, clock)
+    assert refusal in alert and "refunded" in alert
+    async with uow() as tx:
+        order = await tx.orders.get(order_id)
+        recorded = await tx.payments.get("odd-charge")
+        assert await tx.ledger.balance(payer) == 0
+    assert order is not None and order.status is OrderStatus.AWAITING_PAYMENT
+    assert recorded is not None and recorded.refunded_at is not None
+    assert (await read_books(uow)).breaches() == {}
+
+
+async def test_a_second_charge_of_a_paid_order_is_refunded_and_the_admins_told(
+    uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=2)
+    order_id = await _reserve(uow, clock)
+    refunder = FakeRefunder()
+    first = await _charge(uow, clock, refunder, payload=f"order:{order_id}", amount=480, charge="a")
+    second = await _charge(uow, clock, refunder, payload=f"order:{order_id}", amount=480, charge="b")
+    assert first.delivered and second.refused == "already_paid"
+    assert refunder.refunded == [(1, "b")]
+    assert any("already_paid" in alert for alert in await _alerts(uow, clock))
+    async with uow() as tx:
+        assert await tx.payments.charge_for_order(order_id) == "a"
+        assert await tx.card_keys.count_available("STEAM-50") == 1  # one key sold, not two
+
+
+async def test_a_charge_refund_that_cannot_reach_telegram_waits_and_is_resumed_once(
+    uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=2)
+    offline = FakeRefunder("unreachable")
+    outcome = await _charge(uow, clock, offline, payload="garbage", amount=10)
+    assert outcome.refund is RefundStatus.PENDING
+    assert (await read_books(uow)).refunds_stuck == ["odd-charge"]
+    online = FakeRefunder()
+    clock.advance(minutes=1)  # past the claim lease of the attempt that failed
+    assert await resume_refunds(uow, online, now=clock.now()) == 1
+    assert await resume_refunds(uow, online, now=clock.now()) == 0
+    assert online.refunded == [(1, "odd-charge")]
+    assert (await read_books(uow)).breaches() == {}

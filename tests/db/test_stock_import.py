@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
 from store.card_key_cipher import CardKeyCipher
 from store.errors import ImportRefused
+from store.model import BatchStatus
+from store.service import stock
 from store.service.catalog import load_catalog
-from store.service.stock import ALREADY_IN_STOCK, ImportSummary, import_card_keys, stock_status
+from store.service.order import HoldRules, reserve_keys
+from store.service.stock import (
+    ALREADY_IN_STOCK,
+    ImportSummary,
+    import_card_keys,
+    recover_imports,
+    stock_status,
+)
 from store.tables import card_keys
 from store.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
-from tests.factories import catalog, key_file, product, stocked_shop
+from tests.factories import catalog, key_file, keys, product, stocked_shop
 
 
 async def test_keys_are_stored_encrypted_and_never_in_clear(
@@ -32,11 +43,11 @@ async def test_a_key_already_in_stock_anywhere_refuses_the_whole_file(
         uow(), spec=catalog(product("A"), product("B")), star_value_minor=10, default_order_limit=10
     )
     await import_card_keys(
-        uow(), sku="A", parsed=key_file("K-1", "K-2"), source="t", cipher=cipher, now=clock.now()
+        uow, sku="A", parsed=key_file("K-1", "K-2"), source="t", cipher=cipher, now=clock.now()
     )
     with pytest.raises(ImportRefused) as refused:
         await import_card_keys(
-            uow(),
+            uow,
             sku="B",
             parsed=key_file("K-3", "K-2", "K-3"),
             source="t",
@@ -58,7 +69,7 @@ async def test_a_partial_import_takes_the_good_lines(
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=0)
     summary = await import_card_keys(
-        uow(),
+        uow,
         sku="STEAM-50",
         parsed=key_file("X-1", "", "X-2"),
         source="t",
@@ -74,7 +85,7 @@ async def test_a_key_imported_under_an_older_passphrase_is_still_a_duplicate_aft
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=0)
     await import_card_keys(
-        uow(), sku="STEAM-50", parsed=key_file("OLD-1"), source="t", cipher=cipher, now=clock.now()
+        uow, sku="STEAM-50", parsed=key_file("OLD-1"), source="t", cipher=cipher, now=clock.now()
     )
     rotated = CardKeyCipher(
         [
@@ -84,10 +95,116 @@ async def test_a_key_imported_under_an_older_passphrase_is_still_a_duplicate_aft
     )
     with pytest.raises(ImportRefused):
         await import_card_keys(
-            uow(),
+            uow,
             sku="STEAM-50",
             parsed=key_file("OLD-1"),
             source="t",
             cipher=rotated,
             now=clock.now(),
         )
+
+
+class Killed(Exception):
+    """Stands for a kill -9 in the middle of an import."""
+
+
+async def _staging_batches(uow: UnitOfWorkFactory) -> int:
+    async with uow(read_only=True) as tx:
+        return len(await tx.card_keys.batches_in(BatchStatus.STAGING))
+
+
+async def test_a_long_import_lets_payments_write_between_its_short_transactions(
+    uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stock, "STAGE_CHUNK", 10)  # 60 keys: six transactions
+    await stocked_shop(uow, cipher, clock, stock=5)
+    await load_catalog(
+        uow(), spec=catalog(product("BIG")), star_value_minor=10, default_order_limit=10
+    )
+    importing = asyncio.ensure_future(
+        import_card_keys(
+            uow,
+            sku="BIG",
+            parsed=key_file(*keys("BIG", 60)),
+            source="t",
+            cipher=cipher,
+            now=clock.now(),
+        )
+    )
+    written_meanwhile = 0
+    while not importing.done():
+        reservation = await reserve_keys(
+            uow(),
+            user_id=10 + written_meanwhile,
+            first_name="",
+            sku="STEAM-50",
+            quantity=1,
+            now=clock.now(),
+            rules=HoldRules(max_open=99),
+        )
+        assert reservation.order.id
+        if await _staging_batches(uow):  # the import was still under way
+            written_meanwhile += 1
+        if written_meanwhile == 3:
+            break
+    summary = await importing
+    assert summary.imported == 60 and written_meanwhile >= 2
+    async with uow(read_only=True) as tx:
+        assert await tx.card_keys.count_available("BIG") == 60
+
+
+async def test_an_import_killed_while_writing_leaves_nothing_for_sale_and_is_cleared_later(
+    uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stock, "STAGE_CHUNK", 10)
+    await stocked_shop(uow, cipher, clock, stock=0)
+
+    def die_after_the_first_chunk(done: int, total: int) -> None:
+        if done < total:
+            raise Killed
+
+    with pytest.raises(Killed):
+        await import_card_keys(
+            uow,
+            sku="STEAM-50",
+            parsed=key_file(*keys("K", 30)),
+            source="t",
+            cipher=cipher,
+            now=clock.now(),
+            progress=die_after_the_first_chunk,
+        )
+    async with uow(read_only=True) as tx:
+        assert await tx.card_keys.count_available("STEAM-50") == 0  # nothing half-imported sells
+    assert await recover_imports(uow, now=clock.now()) == 0  # it might still be running
+    assert await recover_imports(uow, now=clock.advance(minutes=3)) == 1
+    again = await import_card_keys(
+        uow,
+        sku="STEAM-50",
+        parsed=key_file(*keys("K", 30)),
+        source="t",
+        cipher=cipher,
+        now=clock.now(),
+    )
+    assert again.imported == 30  # the dead import's keys were cleared, not kept as duplicates
+
+
+async def test_an_import_killed_while_putting_keys_on_sale_is_finished_by_recovery(
+    uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=0)
+    async with uow() as tx:  # what a kill during publishing leaves: every key written, none live
+        batch = await tx.card_keys.start_batch("STEAM-50", "t", 3, None, clock.now())
+        await tx.card_keys.stage(
+            batch,
+            "STEAM-50",
+            [(cipher.encrypt(k), cipher.fingerprint(k)) for k in keys("P", 3)],
+            clock.now(),
+        )
+        await tx.card_keys.set_batch_status(batch, BatchStatus.PUBLISHING, clock.now())
+        await tx.commit()
+    assert await recover_imports(uow, now=clock.now()) == 1
+    async with uow(read_only=True) as tx:
+        assert await tx.card_keys.count_available("STEAM-50") == 3
+        assert await tx.card_keys.batches_in(BatchStatus.LIVE)
+        history = await tx.card_keys.history(1)
+    assert [event for event, _, _ in history] == ["imported"]

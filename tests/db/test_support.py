@@ -11,36 +11,35 @@ from store.service.case import ReplacementRules, decide_case, keys_to_report, re
 from store.service.delivery import claim_outbox, reveal_keys
 from store.service.order import HoldRules, reserve_keys
 from store.service.payment import TopupRules, confirm_payment
-from store.service.question import record_question, support_stats
+from store.service.question import question_text, record_question, support_stats
 from store.service.refund import RefundRules, refund_order
 from store.service.ticket import (
     SupportRules,
     agent_wrote,
     ask_for_human,
+    buyer_context,
     buyer_wrote,
     check_response_targets,
     claim_next_ticket,
     close_ticket,
+    open_text,
     rate_ticket,
     set_duty,
+    take_unrelayed,
     transfer_ticket,
 )
 from store.service.wallet import show_wallet
 from store.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
-from tests.factories import stocked_shop
+from tests.factories import FakeRefunder, stocked_shop
 
 RULES = SupportRules(capacity=2, first_response_minutes=5, next_response_minutes=10)
 HOLD = HoldRules()
 TOPUP = TopupRules(star_value_minor=10, allowed_stars=(100,))
+CIPHER = CardKeyCipher(["a passphrase for sealing support text, 32+ chars"])
 
 
-class RecordingRefunder:
-    def __init__(self) -> None:
-        self.refunded: list[tuple[int, str]] = []
-
-    async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
-        self.refunded.append((user_id, charge_id))
+RecordingRefunder = FakeRefunder
 
 
 async def ask(uow: UnitOfWorkFactory, clock: FakeClock, user_id: int, **kw: object):  # type: ignore[no-untyped-def]
@@ -98,7 +97,7 @@ async def test_closing_a_ticket_frees_room_for_the_next_one_and_the_buyer_rates_
     first, second, third = [await ask(uow, clock, u) for u in (1, 2, 3)]
     assert third.standing is not None
     clock.advance(minutes=3)
-    await agent_wrote(uow(), agent_id=900, text="hello", now=clock.now())
+    await agent_wrote(uow(), agent_id=900, text="hello", now=clock.now(), cipher=CIPHER)
     closed, assigned = await close_ticket(uow(), agent_id=900, now=clock.now())
     assert closed.id == first.ticket.id and [a.ticket.id for a in assigned] == [third.ticket.id]
     assert await rate_ticket(uow(), user_id=1, ticket_id=closed.id, rating=5)
@@ -112,10 +111,12 @@ async def test_messages_are_relayed_both_ways_and_a_transfer_back_to_the_queue_w
     uow: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
     await ask(uow, clock, 1)
-    relay = await buyer_wrote(uow(), user_id=1, text="still waiting", now=clock.now())
+    relay = await buyer_wrote(
+        uow(), user_id=1, text="still waiting", now=clock.now(), cipher=CIPHER
+    )
     assert relay is not None and relay.chat_id is None  # nobody has it yet
     await duty(uow, clock, 900)
-    reply = await agent_wrote(uow(), agent_id=900, text="on it", now=clock.now())
+    reply = await agent_wrote(uow(), agent_id=900, text="on it", now=clock.now(), cipher=CIPHER)
     assert reply.chat_id == 1
     back, _ = await transfer_ticket(uow(), agent_id=900, to_agent_id=None, now=clock.now())
     assert back.status is TicketStatus.QUEUED
@@ -130,8 +131,8 @@ async def test_a_missed_response_target_is_recorded_and_alerted_once(
     assert [target for _, target in breached] == ["first"]
     assert await check_response_targets(uow(), now=clock.advance(minutes=2), rules=RULES) == []
     await duty(uow, clock, 900)
-    await agent_wrote(uow(), agent_id=900, text="hi", now=clock.now())
-    await buyer_wrote(uow(), user_id=1, text="and?", now=clock.now())
+    await agent_wrote(uow(), agent_id=900, text="hi", now=clock.now(), cipher=CIPHER)
+    await buyer_wrote(uow(), user_id=1, text="and?", now=clock.now(), cipher=CIPHER)
     late = await check_response_targets(uow(), now=clock.advance(minutes=11), rules=RULES)
     assert [target for _, target in late] == ["next"]
     stats = await support_stats(uow(), since=clock.now().replace(hour=0, minute=0))
@@ -139,20 +140,26 @@ async def test_a_missed_response_target_is_recorded_and_alerted_once(
 
 
 async def _paid_order(
-    uow: UnitOfWorkFactory, clock: FakeClock, user_id: int = 1, quantity: int = 1
+    uow: UnitOfWorkFactory,
+    clock: FakeClock,
+    user_id: int = 1,
+    quantity: int = 1,
+    sku: str = "STEAM-50",
+    cipher: CardKeyCipher | None = None,
 ) -> int:
+    """A paid order; with `cipher`, its keys are revealed too (a bad-key report needs that)."""
     reservation = await reserve_keys(
         uow(),
         user_id=user_id,
         first_name="",
-        sku="STEAM-50",
+        sku=sku,
         quantity=quantity,
         now=clock.now(),
         rules=HOLD,
     )
     order_id = reservation.order.id
     await confirm_payment(
-        uow(),
+        uow,
         user_id=user_id,
         payload=f"order:{order_id}",
         currency="XTR",
@@ -161,7 +168,10 @@ async def _paid_order(
         now=clock.now(),
         rules=HOLD,
         topup=TOPUP,
+        refunder=FakeRefunder(),
     )
+    if cipher is not None:
+        await reveal_keys(uow(), user_id=user_id, order_id=order_id, cipher=cipher, now=clock.now())
     return order_id
 
 
@@ -174,7 +184,8 @@ async def test_an_unrevealed_order_refunds_itself_once_and_its_keys_return_to_st
     refunded = await refund_order(
         uow, user_id=1, order_id=order_id, now=clock.now(), refunder=refunder, rules=RefundRules()
     )
-    assert refunded.status is OrderStatus.REFUNDED and refunder.refunded == [(1, f"c{order_id}")]
+    assert refunded.order is not None and refunded.order.status is OrderStatus.REFUNDED
+    assert refunder.refunded == [(1, f"c{order_id}")]
     with pytest.raises(RefundNotAllowed):
         await refund_order(
             uow,
@@ -221,9 +232,9 @@ async def test_a_first_bad_key_report_within_a_day_is_replaced_at_once(
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
-    order_id = await _paid_order(uow, clock)
+    order_id = await _paid_order(uow, clock, cipher=cipher)
     [key] = await keys_to_report(uow(), user_id=1, order_id=order_id, cipher=cipher)
-    assert key.masked == "STEA…00"
+    assert key.masked == "#1 …00"
     outcome = await report_bad_key(
         uow(),
         user_id=1,
@@ -246,7 +257,7 @@ async def test_a_report_outside_the_rules_becomes_a_priority_case_an_agent_refun
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
-    order_id = await _paid_order(uow, clock, quantity=2)
+    order_id = await _paid_order(uow, clock, quantity=2, cipher=cipher)
     keys = await keys_to_report(uow(), user_id=1, order_id=order_id, cipher=cipher)
     clock.advance(hours=30)  # past the 24-hour rule
     outcome = await report_bad_key(
@@ -272,6 +283,7 @@ async def test_a_report_outside_the_rules_becomes_a_priority_case_an_agent_refun
         note="confirmed",
         now=clock.now(),
         refunder=refunder,
+        cipher=cipher,
     )
     assert (
         decided.status is CaseStatus.REFUNDED and refunder.refunded == []
@@ -296,9 +308,12 @@ async def test_a_report_outside_the_rules_becomes_a_priority_case_an_agent_refun
         note="the key was redeemed by you",
         now=clock.now(),
         refunder=refunder,
+        cipher=cipher,
     )
     assert (
-        final.status is CaseStatus.DECLINED and final.decision_note == "the key was redeemed by you"
+        final.status is CaseStatus.DECLINED
+        and final.decision_note is not None
+        and cipher.open(final.decision_note) == "the key was redeemed by you"
     )
     kinds = {item.kind for item in await claim_outbox(uow(), now=clock.now())}
     assert "case_decided" in kinds
@@ -330,7 +345,7 @@ async def test_an_agent_refunds_a_one_key_stars_case_through_telegram_and_only_t
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
-    order_id = await _paid_order(uow, clock)
+    order_id = await _paid_order(uow, clock, cipher=cipher)
     [key] = await keys_to_report(uow(), user_id=1, order_id=order_id, cipher=cipher)
     clock.advance(hours=30)
     outcome = await report_bad_key(
@@ -356,6 +371,7 @@ async def test_an_agent_refunds_a_one_key_stars_case_through_telegram_and_only_t
             note="",
             now=clock.now(),
             refunder=refunder,
+            cipher=cipher,
         )
     decided = await decide_case(
         uow,
@@ -365,8 +381,72 @@ async def test_an_agent_refunds_a_one_key_stars_case_through_telegram_and_only_t
         note="bad",
         now=clock.now(),
         refunder=refunder,
+        cipher=cipher,
     )
     assert decided.status is CaseStatus.REFUNDED and refunder.refunded == [(1, f"c{order_id}")]
     async with uow() as tx:
         order = await tx.orders.get(order_id)
     assert order is not None and order.status is OrderStatus.REFUNDED
+
+
+async def test_support_text_stored_before_it_was_sealed_still_reads(
+    uow: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    async with uow() as tx:  # rows as an older version wrote them: plain text
+        await tx.users.ensure(1, "", clock.now())
+        ticket_id = await tx.tickets.add(
+            user_id=1,
+            status=TicketStatus.QUEUED.value,
+            priority=int(TicketPriority.GENERAL),
+            kind="question",
+            subject="an old subject",
+            created_at=clock.now(),
+            waiting_since=clock.now(),
+        )
+        for body in ("old words", "gAAAAA is what the screen shows"):  # looks sealed; is not
+            await tx.tickets.add_message(
+                ticket_id=ticket_id,
+                sender="buyer",
+                author_id=1,
+                body=body,
+                relayed=False,
+                created_at=clock.now(),
+            )
+        question_id = await tx.questions.add(1, "en", "fallback", None, 0, clock.now(), "old?")
+        await tx.commit()
+    await duty(uow, clock, 900)
+    ticket, _ = await buyer_context(uow(), agent_id=900, ticket_id=ticket_id, cipher=CIPHER)
+    assert ticket.subject == "an old subject"
+    assert await take_unrelayed(uow(), ticket_id=ticket_id, cipher=CIPHER) == [
+        (1, "old words", None, None),
+        (1, "gAAAAA is what the screen shows", None, None),
+    ]
+    assert await question_text(uow(), user_id=1, question_id=question_id, cipher=CIPHER) == "old?"
+
+
+async def test_a_long_chinese_question_is_sealed_to_fit_its_columns_and_reaches_the_agent_whole(
+    uow: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    long = "我的卡密无法兑换请帮忙" * 45  # 495 characters, three bytes each
+    question_id = await record_question(
+        uow(),
+        user_id=1,
+        language="zh",
+        action="fallback",
+        entry_id=None,
+        score=0,
+        now=clock.now(),
+        text=long,
+        cipher=CIPHER,
+    )
+    asked = await question_text(uow(), user_id=1, question_id=question_id, cipher=CIPHER)
+    assert 50 < len(asked) < len(long) and long.startswith(asked)  # questions.text: String(500)
+    handoff = await ask_for_human(
+        uow(), user_id=1, first_name="", text=long, now=clock.now(), cipher=CIPHER
+    )
+    subject = open_text(CIPHER, handoff.ticket.subject)
+    assert subject and long.startswith(subject) and len(handoff.ticket.subject) <= 200
+    await duty(uow, clock, 900)  # the subject holds the start; the whole question follows it
+    assert await take_unrelayed(uow(), ticket_id=handoff.ticket.id, cipher=CIPHER) == [
+        (1, long, None, None)
+    ]

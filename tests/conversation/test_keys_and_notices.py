@@ -1,0 +1,128 @@
+"""Keys are never given away before they are revealed, and notices survive a repeat."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from handlers.context import ShopContext
+from handlers.outbox import render_outbox
+from handlers.reply import AnswerButton, EditText, SendDocument, SendText
+from handlers.router import dispatch
+from handlers.text import visible_length
+from store.card_key_cipher import CardKeyCipher
+from store.service.delivery import claim_outbox
+from store.unit_of_work import UnitOfWorkFactory
+from tests.conftest import FakeClock
+from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
+from tests.factories import press, stocked_shop
+
+pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
+
+def popup(actions: list[object]) -> str:
+    answer = actions[0]
+    assert isinstance(answer, AnswerButton) and answer.alert
+    return answer.text or ""
+
+
+async def test_a_key_never_shown_cannot_be_reported_so_it_cannot_be_kept_and_refunded(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=2)
+    order_id = await buy_and_pay(ctx)
+    picker = await dispatch(press(f"bad:{order_id}"), ctx)
+    assert "Show keys first" in popup(picker)
+    async with uow(read_only=True) as tx:
+        [(key_id, _)] = await tx.card_keys.sold_keys(order_id)
+    for step in (f"badk:{order_id}:{key_id}", f"badr:{order_id}:{key_id}:invalid"):
+        assert "Show keys first" in popup(await dispatch(press(step), ctx))
+    refund = await dispatch(press(f"refund:{order_id}"), ctx)
+    assert "refunded" in html(refund)  # unseen keys simply refund, and go back on sale
+
+
+async def test_the_key_picker_never_shows_a_short_key_or_enough_of_a_long_one_to_use(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    from store.service.stock import import_card_keys
+    from tests.factories import key_file
+
+    await stocked_shop(uow, cipher, clock, stock=0)
+    await import_card_keys(
+        uow,
+        sku="STEAM-50",
+        parsed=key_file("482913", "LONGKEY-ABCDEFGH-7Q"),
+        source="t",
+        cipher=cipher,
+        now=clock.now(),
+    )
+    order_id = await buy_and_pay(ctx, quantity=2)
+    await dispatch(press(f"keys:{order_id}"), ctx)
+    picker = await dispatch(press(f"bad:{order_id}"), ctx)
+    labels = [b.text for b in buttons(picker) if b.data and b.data.startswith("badk:")]
+    assert labels == ["#1", "#2 …7Q"]
+    assert not any(fragment in label for label in labels for fragment in ("4829", "LONG"))
+
+
+async def test_each_step_of_a_report_refuses_another_buyers_order_at_once(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=2)
+    order_id = await buy_and_pay(ctx, user_id=1001)
+    await dispatch(press(f"keys:{order_id}", 1001), ctx)
+    async with uow(read_only=True) as tx:
+        [(key_id, _)] = await tx.card_keys.sold_keys(order_id)
+    for step in (
+        f"bad:{order_id}",
+        f"badk:{order_id}:{key_id}",
+        f"badr:{order_id}:{key_id}:invalid",
+        f"bads:{order_id}:{key_id}:invalid",
+    ):
+        assert "not yours" in popup(await dispatch(press(step, user_id=2002), ctx))
+    async with uow(read_only=True) as tx:
+        assert await tx.cases.for_user(2002, 5) == [] and await tx.cases.for_user(1001, 5) == []
+
+
+async def test_a_keys_file_caption_fits_telegram_even_with_long_instructions_full_of_entities(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    redeem = "Open Settings & Privacy <then> redeem " * 60  # ~2,300 characters, & < > to escape
+    await stocked_shop(uow, cipher, clock, stock=12, redeem_en=redeem, order_limit=20)
+    order_id = await buy_and_pay(ctx, quantity=11)
+    shown = await dispatch(press(f"keys:{order_id}"), ctx)
+    [document] = [a for a in shown if isinstance(a, SendDocument)]
+    assert visible_length(document.caption_html) <= 1024
+    assert not re.search(r"&[a-z]*$", document.caption_html.rstrip("…"))  # no entity cut in two
+    assert document.caption_html.endswith("…") and "Settings &amp; Privacy" in document.caption_html
+
+
+async def test_buy_pressed_again_shows_the_order_already_held_instead_of_sold_out(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=1)
+    first = await dispatch(press("buy:STEAM-50:1"), ctx)
+    again = await dispatch(press("buy:STEAM-50:1"), ctx)  # its first answer was lost in a crash
+    assert "You already hold keys of this product" in html(again)
+    assert button(again, "paystars:") == button(first, "paystars:")
+
+
+async def test_the_delivery_notice_edits_the_payment_message_so_a_repeat_is_the_same_edit(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=2)
+    bought = await dispatch(press("buy:STEAM-50:1"), ctx)
+    order_id = int(button(bought, "paystars:").split(":")[1])
+    from tests.factories import paid
+
+    replies = await dispatch(paid(f"order:{order_id}", 480), ctx)
+    [ack] = [a for a in replies if isinstance(a, SendText)]
+    assert ack.receipt is not None
+    await ack.receipt(555)  # Telegram accepted it as message 555
+    [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "delivery"]
+    first, repeat = await render_outbox(item, ctx), await render_outbox(item, ctx)
+    assert first == repeat
+    [edit] = first
+    assert isinstance(edit, EditText) and edit.message_id == 555
+    assert "Your keys are ready" in edit.html and button([edit], "keys:")
+    assert edit.fallback is not None  # a deleted message gets a new one instead

@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from handlers.event import (
+    OTHER_KINDS,
     ButtonPress,
     DocumentMessage,
     Event,
+    OtherMessage,
     PaymentReceived,
     Person,
     PhotoMessage,
@@ -120,7 +122,8 @@ def _person(user: UserLike, chat_id: int) -> Person:
 
 
 def event_from_message(message: MessageLike, download: Download) -> Event | None:
-    """A private-chat message: a payment, a file, a photo or text; anything else is ignored."""
+    """A private-chat message: a payment, a file, a photo, text, or a sticker, voice, location
+    and the like (`OTHER_KINDS`); anything else (a service message) is ignored."""
     if message.from_user is None or message.chat.type != "private":
         return None
     person = _person(message.from_user, message.chat.id)
@@ -154,6 +157,9 @@ def event_from_message(message: MessageLike, download: Download) -> Event | None
         return PhotoMessage(person, message.message_id, largest.file_id, message.caption or "")
     if message.text is not None:
         return TextMessage(person, message.text, message.message_id)
+    for kind in OTHER_KINDS:  # both libraries name these fields as the Bot API does
+        if getattr(message, kind, None) is not None:
+            return OtherMessage(person, message.message_id, kind, message.caption or "")
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.context import ShopContext
 from handlers.event import DocumentMessage, TextMessage
 from handlers.reply import Action, SendText
-from handlers.text import Markup, escape, say
+from handlers.text import Markup, escape, say, shorten
 from store.errors import ImportRefused, NotFound
 from store.key_file import KeyFileError, parse_key_file
 from store.model import Language
@@ -14,6 +14,11 @@ from store.service.stock import ImportSummary, import_card_keys, stock_status
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 """Telegram lets bots download files up to 20 MB."""
 REFUSALS_SHOWN = 20
+REASONS_TOTALLED = 10
+REASON_LENGTH = 80
+"""A refusal's reason as shown; with the counts above, a refusal always fits one message."""
+PROBLEM_LENGTH = 600
+"""What is shown of why a file can't be read (its CSV header's columns can run to thousands)."""
 
 
 def import_sku(caption: str) -> str | None:
@@ -25,11 +30,21 @@ def import_sku(caption: str) -> str | None:
 
 
 def _refusal_lines(summary: ImportSummary) -> Markup:
-    lines = [f"line {r.line}: {escape(r.reason)}" for r in summary.refused[:REFUSALS_SHOWN]]
+    """The first refused lines and a count per reason, bounded however many lines were refused."""
+    lines = [
+        f"line {r.line}: {escape(shorten(r.reason, REASON_LENGTH))}"
+        for r in summary.refused[:REFUSALS_SHOWN]
+    ]
     hidden = len(summary.refused) - REFUSALS_SHOWN
     if hidden > 0:
         lines.append(f"… +{hidden}")
-    totals = ", ".join(f"{escape(reason)}: {n}" for reason, n in summary.refused_by_reason.items())
+    by_reason = list(summary.refused_by_reason.items())
+    totals = ", ".join(
+        f"{escape(shorten(reason, REASON_LENGTH))}: {n}"
+        for reason, n in by_reason[:REASONS_TOTALLED]
+    )
+    if len(by_reason) > REASONS_TOTALLED:
+        totals += f", … +{len(by_reason) - REASONS_TOTALLED}"
     return Markup("\n".join(lines) + (f"\n({totals})" if totals else ""))
 
 
@@ -46,7 +61,8 @@ async def on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) 
     try:
         parsed = parse_key_file(event.file_name, await event.download())
     except KeyFileError as error:
-        return [SendText(chat, say(lang, "admin.import_bad_file", reason=str(error)))]
+        problem = shorten(str(error), PROBLEM_LENGTH)
+        return [SendText(chat, say(lang, "admin.import_bad_file", reason=problem))]
     try:
         summary = await import_card_keys(
             ctx.uow(),

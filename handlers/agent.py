@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from faq.answer import render_answer
 from handlers import support
 from handlers.callback import encode
 from handlers.context import ShopContext
-from handlers.event import ButtonPress, DocumentMessage, PhotoMessage, TextMessage
+from handlers.event import ButtonPress, OtherMessage, TextMessage
 from handlers.payment import refund_refused
 from handlers.reply import Action, AnswerButton, Button, CopyMessage, SendText
 from handlers.respond import refuse
@@ -19,8 +21,10 @@ from store.service.conversation_state import enter_flow, leave_flow
 from store.service.question import support_stats
 from store.service.refund import RefundFailed, refund_order_for_agent
 from store.service.ticket import (
+    MAX_USER_ID,
     AgentUnavailable,
     NotAnAgent,
+    OffDuty,
     agent_tickets,
     agent_wrote,
     buyer_context,
@@ -141,7 +145,7 @@ async def cmd_next(event: TextMessage, lang: Language, ctx: ShopContext) -> list
         ticket = await claim_next_ticket(
             ctx.uow(), agent_id=event.person.user_id, now=ctx.clock.now()
         )
-    except NotAnAgent:  # an agent by settings who never came on duty has no agent record yet
+    except (NotAnAgent, OffDuty):  # never came on duty (no agent record yet), or went off
         return _reply(event, say(lang, "agent.duty_first"))
     if ticket is None:
         return _reply(event, say(lang, "agent.queue_empty"))
@@ -176,7 +180,7 @@ async def on_focus_pressed(
 
 
 async def relay_from_agent(
-    event: TextMessage | PhotoMessage | DocumentMessage,
+    event: TextMessage | support.Media,
     lang: Language,
     ctx: ShopContext,
     *,
@@ -184,10 +188,13 @@ async def relay_from_agent(
     text: str | None = None,
 ) -> list[Action]:
     """An agent's reply goes to the buyer as "Agent <name>"; a note stays on the ticket."""
+    if isinstance(event, OtherMessage) and event.kind in support.NOT_RELAYED:
+        told = say(lang, "agent.not_relayed", kind=support.kind_name(lang, event.kind))
+        return [SendText(event.person.chat_id, told)]
     if isinstance(event, TextMessage):
         body, media = (text if text is not None else event.text), None
     else:
-        body, media = event.caption, "photo" if isinstance(event, PhotoMessage) else "document"
+        body, media = event.caption, support.media_of(event)
     relay = await agent_wrote(
         ctx.uow(),
         agent_id=event.person.user_id,
@@ -200,10 +207,17 @@ async def relay_from_agent(
     if relay.chat_id is None:
         return [SendText(event.person.chat_id, say(lang, "agent.noted"))]
     buyer_lang = await support.language_for(ctx, relay.chat_id)
+    name = support.relayed_name(event.person.first_name)
+    if media and not support.takes_caption(media):  # a sticker, a location: the header first
+        sent = say(
+            buyer_lang, "support.agent_sent", agent=name, kind=support.kind_name(buyer_lang, media)
+        )
+        copy = CopyMessage(relay.chat_id, event.person.chat_id, event.message_id)
+        return [SendText(relay.chat_id, sent), copy]
     said = say(
         buyer_lang,
         "support.agent_says",
-        agent=event.person.first_name or "#",
+        agent=name,
         text=support.relayed_words(body, media is not None),
     )
     if media:
@@ -246,20 +260,45 @@ async def cmd_close(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
 
 
 async def cmd_transfer(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
-    """/transfer AGENT_ID, or /transfer queue."""
+    """/transfer AGENT_ID, or /transfer queue; a target who cannot take it is refused, and why."""
     target = event.text.partition(" ")[2].strip().lower()
-    if not (target == "queue" or target.isdigit()):
+    if not (target == "queue" or _AGENT_ID.fullmatch(target)):
         return _reply(event, say(lang, "agent.transfer_usage"))
+    if target != "queue" and (len(target) > len(str(MAX_USER_ID)) or int(target) >= MAX_USER_ID):
+        return _reply(event, say(lang, "agent.transfer_bad_id"))  # no one has it; SQL can't bind it
+    to_agent_id = None if target == "queue" else int(target)
+    if to_agent_id is not None and not ctx.is_agent(to_agent_id):
+        return _reply(event, say(lang, "agent.transfer_not_agent", id=to_agent_id))
     try:
         ticket, _ = await transfer_ticket(
-            ctx.uow(),
-            agent_id=event.person.user_id,
-            to_agent_id=None if target == "queue" else int(target),
-            now=ctx.clock.now(),
+            ctx.uow(), agent_id=event.person.user_id, to_agent_id=to_agent_id, now=ctx.clock.now()
         )
-    except AgentUnavailable:
-        return _reply(event, say(lang, "agent.transfer_unavailable"))
+    except AgentUnavailable as refusal:
+        return _reply(event, _transfer_refusal(lang, refusal))
     return _reply(event, say(lang, "agent.transferred", id=ticket.id))
+
+
+_AGENT_ID = re.compile(r"[0-9]+")
+"""ASCII digits only (str.isdigit() takes "١" and "²" too); the value is checked after."""
+
+
+def _transfer_refusal(lang: Language, refusal: AgentUnavailable) -> str:
+    agent = refusal.agent
+    name = agent.display_name if agent else f"#{refusal.agent_id}"
+    match refusal.reason:
+        case "self":
+            return say(lang, "agent.transfer_self")
+        case "full" if agent is not None:
+            return say(
+                lang,
+                "agent.transfer_full",
+                name=name,
+                open=agent.open_tickets,
+                capacity=agent.capacity,
+            )
+        case "off_duty":
+            return say(lang, "agent.transfer_off_duty", name=name)
+    return say(lang, "agent.transfer_not_agent", id=refusal.agent_id)
 
 
 async def on_agent_refund_pressed(

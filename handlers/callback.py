@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from handlers.reply import CALLBACK_DATA_LIMIT
 
-_INT = r"\d{1,9}"
+# ASCII digits only: \d also matches "١" or "１", and int() reads either as 1.
+_INT = r"[0-9]{1,9}"
 _SKU = r"[A-Za-z0-9_-]{1,32}"
 _CATEGORY = r"[a-z0-9_-]{1,32}"
 

@@ -66,4 +66,40 @@ class PhotoMessage:
     caption: str = ""
 
 
-Event = TextMessage | ButtonPress | PreCheckout | PaymentReceived | DocumentMessage | PhotoMessage
+OTHER_KINDS = (
+    "sticker",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "animation",
+    "venue",  # before "location": Telegram sets a venue's location too
+    "location",
+    "contact",
+    "dice",
+    "poll",
+)
+"""The Bot API's names for messages that are neither text, a photo, a file nor a payment."""
+CAPTIONED_KINDS = frozenset({"voice", "video", "audio", "animation"})
+"""Those of them that carry a caption (so a relay can put its header there)."""
+
+
+@dataclass(frozen=True)
+class OtherMessage:
+    """A sticker, voice message, location, poll and so on: one of `OTHER_KINDS`."""
+
+    person: Person
+    message_id: int
+    kind: str
+    caption: str = ""
+
+
+Event = (
+    TextMessage
+    | ButtonPress
+    | PreCheckout
+    | PaymentReceived
+    | DocumentMessage
+    | PhotoMessage
+    | OtherMessage
+)

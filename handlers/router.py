@@ -11,11 +11,13 @@ from handlers.event import (
     ButtonPress,
     DocumentMessage,
     Event,
+    OtherMessage,
     PaymentReceived,
     PhotoMessage,
     PreCheckout,
     TextMessage,
 )
+from handlers.keyboard import main_menu
 from handlers.reply import Action, AnswerPreCheckout, SendText
 from handlers.respond import refuse
 from handlers.text import say
@@ -55,6 +57,8 @@ def describe(event: Event) -> str:
     detail = ""
     if isinstance(event, ButtonPress):
         detail = f" button={event.data.split(':', 1)[0][:16]}"
+    if isinstance(event, OtherMessage):
+        detail = f" kind={event.kind}"
     return f"{type(event).__name__} from user {event.person.user_id}{detail}"
 
 
@@ -104,6 +108,8 @@ async def _route(event: Event, lang: Language, ctx: ShopContext) -> list[Action]
         return await payment.on_payment_received(event, lang, ctx)
     if isinstance(event, PhotoMessage):
         return await _on_photo(event, lang, ctx)
+    if isinstance(event, OtherMessage):
+        return await _relay_media(event, lang, ctx)
     return await _on_document(event, lang, ctx)
 
 
@@ -197,8 +203,10 @@ async def _on_document(event: DocumentMessage, lang: Language, ctx: ShopContext)
 
 
 async def _relay_media(
-    event: PhotoMessage | DocumentMessage, lang: Language, ctx: ShopContext
+    event: PhotoMessage | DocumentMessage | OtherMessage, lang: Language, ctx: ShopContext
 ) -> list[Action]:
+    """Within a ticket, passed to the other side; otherwise a file is an import, and anything
+    else (a photo, a sticker, a location) gets a pointer to what the bot does understand."""
     if ctx.is_agent(event.person.user_id) and await _has_tickets(event.person.user_id, ctx):
         return await agent.relay_from_agent(event, lang, ctx)
     relayed = await support.relay_from_buyer(event, lang, ctx)
@@ -206,6 +214,9 @@ async def _relay_media(
         return relayed
     if isinstance(event, DocumentMessage):
         return await admin.on_document(event, lang, ctx)
+    if isinstance(event, OtherMessage):
+        unsupported = say(lang, "other.unsupported", kind=support.kind_name(lang, event.kind))
+        return [SendText(event.person.chat_id, unsupported, main_menu(lang))]
     return [SendText(event.person.chat_id, say(lang, "help", minutes=ctx.hold.minutes))]
 
 

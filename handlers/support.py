@@ -6,10 +6,18 @@ from functools import partial
 
 from handlers.callback import encode
 from handlers.context import ShopContext
-from handlers.event import ButtonPress, DocumentMessage, PhotoMessage, TextMessage
+from handlers.event import (
+    CAPTIONED_KINDS,
+    OTHER_KINDS,
+    ButtonPress,
+    DocumentMessage,
+    OtherMessage,
+    PhotoMessage,
+    TextMessage,
+)
 from handlers.reply import Action, AnswerButton, Button, CopyMessage, Keyboard, SendText
 from handlers.respond import notify, refuse
-from handlers.text import say
+from handlers.text import say, shorten
 from store.model import Language, QueueStanding
 from store.service.ticket import (
     Handoff,
@@ -21,18 +29,45 @@ from store.service.ticket import (
 )
 from store.service.user import find_user
 
-Incoming = TextMessage | PhotoMessage | DocumentMessage
+Incoming = TextMessage | PhotoMessage | DocumentMessage | OtherMessage
+Media = PhotoMessage | DocumentMessage | OtherMessage
+
+NOT_RELAYED = frozenset({"dice", "poll"})
+"""Kinds not copied to the other side: a copied dice is a roll they did not make, a copied poll
+collects votes apart from the original. The sender is told instead."""
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 HEADER_ROOM = 100
 """Telegram counts the text as read (entities parsed); a relayed message keeps this much room
 for its header ("🎫 #id · name: ", "Agent name: ")."""
+NAME_SHOWN = 32
+"""A name in a relay's header, at most (64 UTF-16 units, well inside `HEADER_ROOM`)."""
 
 
 def relayed_words(body: str, media: bool) -> str:
     """A relayed message's own words, cut before escaping (so never mid-entity) to fit a header."""
-    return body[: (CAPTION_LIMIT if media else TEXT_LIMIT) - HEADER_ROOM]
+    return shorten(body, (CAPTION_LIMIT if media else TEXT_LIMIT) - HEADER_ROOM)
+
+
+def relayed_name(name: str) -> str:
+    return shorten(name, NAME_SHOWN) or "#"
+
+
+def media_of(event: Media) -> str:
+    """What a relayed message is, as stored on the ticket: photo, document, or its kind."""
+    if isinstance(event, OtherMessage):
+        return event.kind
+    return "photo" if isinstance(event, PhotoMessage) else "document"
+
+
+def takes_caption(media: str) -> bool:
+    """Whether a copy of this can carry a header as its caption (a sticker or location cannot)."""
+    return media not in OTHER_KINDS or media in CAPTIONED_KINDS
+
+
+def kind_name(lang: Language, media: str) -> str:
+    return say(lang, f"kind.{media}")
 
 
 def standing_text(lang: Language, standing: QueueStanding, ctx: ShopContext) -> str:
@@ -105,14 +140,13 @@ async def relay_from_buyer(
     """While a ticket is open, what the buyer sends goes to its agent (None: no open ticket)."""
     if await open_ticket_of(ctx.uow(read_only=True), user_id=event.person.user_id) is None:
         return None
+    if isinstance(event, OtherMessage) and event.kind in NOT_RELAYED:
+        told = say(lang, "support.not_relayed", kind=kind_name(lang, event.kind))
+        return [SendText(event.person.chat_id, told)]
     if isinstance(event, TextMessage):
         body, media, source = event.text, None, event.message_id
     else:
-        body, media, source = (
-            event.caption,
-            "photo" if isinstance(event, PhotoMessage) else "document",
-            event.message_id,
-        )
+        body, media, source = event.caption, media_of(event), event.message_id
     relay = await buyer_wrote(
         ctx.uow(),
         user_id=event.person.user_id,
@@ -154,8 +188,20 @@ def to_agent(
 ) -> list[Action]:
     """A buyer's message as the agent sees it: a ticket header, never the buyer's account."""
     copied = bool(media and message_id)
+    if media and message_id and not takes_caption(media):  # the header goes first, on its own
+        sent = say(
+            lang,
+            "agent.from_buyer_sent",
+            id=ticket_id,
+            name=relayed_name(name),
+            kind=kind_name(lang, media),
+        )
+        return [
+            SendText(agent_id, sent, focus_keyboard(lang, ticket_id)),
+            CopyMessage(agent_id, from_chat, message_id),
+        ]
     words = relayed_words(body, copied)
-    header = say(lang, "agent.from_buyer", id=ticket_id, name=name or "#", text=words)
+    header = say(lang, "agent.from_buyer", id=ticket_id, name=relayed_name(name), text=words)
     if copied and message_id:
         return [
             CopyMessage(agent_id, from_chat, message_id, header, focus_keyboard(lang, ticket_id))

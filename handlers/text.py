@@ -19,6 +19,31 @@ def escape(value: object) -> Markup:
     return value if isinstance(value, Markup) else Markup(html.escape(str(value), quote=False))
 
 
+def shorten(text: str, limit: int) -> str:
+    """Plain text cut to at most `limit` characters, "…" marking the cut, for `say` to escape.
+
+    Cutting before escaping never leaves half an entity (`&am`) or a tag; Markup is refused for
+    that reason. Characters are counted as UTF-16 code units (an emoji is two), which is never
+    fewer than Telegram counts, so a shortened text is safe under its limits either way.
+    """
+    if isinstance(text, Markup):
+        raise TypeError("shorten plain text before it is escaped, not Markup")
+    if len(text) <= limit // 2 or _utf16_length(text) <= limit:
+        return text
+    kept: list[str] = []
+    used = 1  # the ellipsis
+    for character in text:
+        used += 2 if ord(character) > 0xFFFF else 1
+        if used > limit:
+            break
+        kept.append(character)
+    return "".join(kept) + "…"
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 TEXTS: dict[str, tuple[str, str]] = {
     # key: (zh, en)
     "welcome": (
@@ -177,6 +202,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "wallet.none": ("暂无记录。", "No entries yet."),
     "wallet.topup": ("⭐ {stars} → {amount}", "⭐ {stars} → {amount}"),
     "flow.cancelled": ("已取消。", "Cancelled."),
+    "other.unsupported": (
+        "🙂 我能看懂文字、图片和文件，暂时看不懂{kind}。请用文字告诉我您需要什么，或从菜单中选择：",
+        "🙂 I can read text, photos and files, but not {kind} yet. Write what you need, or choose from the menu:",
+    ),
+    # The kinds of message in other.unsupported and in relays (handlers.event.OTHER_KINDS).
+    "kind.sticker": ("贴纸", "a sticker"),
+    "kind.voice": ("语音", "a voice message"),
+    "kind.video": ("视频", "a video"),
+    "kind.video_note": ("视频消息", "a video message"),
+    "kind.audio": ("音频", "an audio file"),
+    "kind.animation": ("动图", "a GIF"),
+    "kind.venue": ("地点", "a venue"),
+    "kind.location": ("位置", "a location"),
+    "kind.contact": ("联系人名片", "a contact"),
+    "kind.dice": ("骰子", "a dice roll"),
+    "kind.poll": ("投票", "a poll"),
     "error.generic": (
         "抱歉，出了点问题，请稍后再试。",
         "Sorry, something went wrong. Please try again.",
@@ -296,6 +337,11 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
         "📝 Noted: the agent will see it when they pick this up.",
     ),
     "support.agent_says": ("👩‍💼 客服 {agent}：{text}", "👩‍💼 Agent {agent}: {text}"),
+    "support.agent_sent": ("👩‍💼 客服 {agent} 发来{kind}：", "👩‍💼 Agent {agent} sent {kind}:"),
+    "support.not_relayed": (
+        "抱歉，{kind}无法转给客服，请用文字描述。",
+        "Sorry, {kind} can't be passed on to the agent; please put it in words.",
+    ),
     "support.closed": (
         "✅ 本次服务已结束。请为我们的服务打分：",
         "✅ This conversation is closed. How did we do?",
@@ -367,6 +413,11 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
     "agent.bad_key_kind": (" · ⚠️ 卡密售后", " · ⚠️ bad-key case"),
     "agent.none": ("无", "none"),
     "agent.from_buyer": ("🎫 #{id} · {name}：{text}", "🎫 #{id} · {name}: {text}"),
+    "agent.from_buyer_sent": ("🎫 #{id} · {name} 发来{kind}：", "🎫 #{id} · {name} sent {kind}:"),
+    "agent.not_relayed": (
+        "抱歉，{kind}无法转给买家。",
+        "Sorry, {kind} can't be passed on to the buyer.",
+    ),
     "agent.focus": ("↩️ 回复 #{id}", "↩️ Reply to #{id}"),
     "agent.focused": ("现在回复 #{id}。", "Now replying to #{id}."),
     "agent.sent": ("✓", "✓"),
@@ -377,9 +428,25 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
         "用法：/transfer 客服ID 或 /transfer queue",
         "Usage: /transfer AGENT_ID or /transfer queue",
     ),
-    "agent.transfer_unavailable": (
-        "该客服不在线或不是客服。",
-        "That person is not an agent on duty.",
+    "agent.transfer_bad_id": (
+        "这不是 Telegram 用户 ID。用法：/transfer 客服ID 或 /transfer queue",
+        "That is not a Telegram user id. Usage: /transfer AGENT_ID or /transfer queue",
+    ),
+    "agent.transfer_not_agent": (
+        "用户 {id} 不是客服，工单仍由您处理。",
+        "User {id} is not an agent; the ticket stays with you.",
+    ),
+    "agent.transfer_off_duty": (
+        "客服 {name} 不在线，工单仍由您处理。",
+        "Agent {name} is off duty; the ticket stays with you.",
+    ),
+    "agent.transfer_full": (
+        "客服 {name} 已有 {open}/{capacity} 个会话（已满），工单仍由您处理。",
+        "Agent {name} already has {open} of {capacity} conversations; the ticket stays with you.",
+    ),
+    "agent.transfer_self": (
+        "这个工单已经在您这里了。",
+        "That's you: the ticket is already yours.",
     ),
     "agent.unknown_faq": ("没有这个 FAQ 编号。", "No FAQ entry with that id."),
     "agent.refund_button": ("↩️ 退款订单 #{id}", "↩️ Refund order #{id}"),

@@ -17,6 +17,7 @@ Sender = Literal["bot", "user"]
 
 # Update types a bot gets when it has not chosen (Telegram leaves these three out by default).
 _NOT_DEFAULT_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+_DOCUMENT = ("file_id", "file_unique_id", "file_name", "mime_type", "file_size")
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,10 @@ class StoredMessage:
     invoice: Invoice | None = None
     successful_payment: dict[str, Any] | None = None
     refunded_payment: dict[str, Any] | None = None
+    other_kind: str | None = None
+    """A message of another kind (sticker, voice, location, dice, ...): its Bot API field."""
+    other: dict[str, Any] | None = None
+    """That field's object as Telegram sends it (a venue's or a GIF's twin field included)."""
     reply_markup: dict[str, Any] | None = None
     edit_date: int | None = None
     paid_charge_id: str | None = None  # an invoice the user has paid
@@ -187,6 +192,13 @@ class StoredMessage:
             message["successful_payment"] = dict(self.successful_payment)
         if self.refunded_payment is not None:
             message["refunded_payment"] = dict(self.refunded_payment)
+        if self.other_kind is not None and self.other is not None:
+            message[self.other_kind] = dict(self.other)
+            # Telegram sets the older field too, for clients that predate the newer one.
+            if self.other_kind == "venue":
+                message["location"] = dict(self.other["location"])
+            if self.other_kind == "animation":
+                message["document"] = {k: v for k, v in self.other.items() if k in _DOCUMENT}
         if self.reply_markup is not None and "inline_keyboard" in self.reply_markup:
             message["reply_markup"] = self.reply_markup
         return message
@@ -208,6 +220,9 @@ class StoredMessage:
             "invoice": None,
             "successful_payment": self.successful_payment,
             "refunded_payment": self.refunded_payment,
+            "other": None
+            if self.other_kind is None
+            else {"kind": self.other_kind, **(self.other or {})},
             "edited": self.edit_date is not None,
             "version": self.version,
         }

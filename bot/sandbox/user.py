@@ -30,6 +30,47 @@ MessageRef = int | ChatMessage | None
 
 _COMMAND_RE = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?!\S)")
 
+_FILE_KINDS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    # kind: (file name, MIME type, the fields Telegram adds to the file's own)
+    "sticker": (
+        "sticker.webp",
+        "image/webp",
+        {"type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False},
+    ),
+    "voice": ("voice.ogg", "audio/ogg", {"duration": 3}),
+    "video": ("video.mp4", "video/mp4", {"width": 640, "height": 360, "duration": 5}),
+    "video_note": ("video_note.mp4", "video/mp4", {"length": 240, "duration": 5}),
+    "audio": ("audio.mp3", "audio/mpeg", {"duration": 180, "performer": "Band", "title": "Song"}),
+    "animation": ("animation.mp4", "video/mp4", {"width": 320, "height": 240, "duration": 2}),
+}
+_PLAIN_KINDS: dict[str, dict[str, Any]] = {
+    "location": {"latitude": 31.2304, "longitude": 121.4737},
+    "venue": {
+        "location": {"latitude": 31.2397, "longitude": 121.4998},
+        "title": "The Bund",
+        "address": "Zhongshan East 1st Rd, Shanghai",
+    },
+    "contact": {"phone_number": "+8613800000000", "first_name": "Wang"},
+    "dice": {"emoji": "🎲", "value": 4},
+    "poll": {
+        "question": "Which one?",
+        "options": [
+            {"persistent_id": "0", "text": "A", "voter_count": 0},
+            {"persistent_id": "1", "text": "B", "voter_count": 0},
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": True,  # newer Bot API fields, which aiogram 3.31 requires
+        "members_only": False,
+    },
+}
+OTHER_KINDS = (*_FILE_KINDS, *_PLAIN_KINDS)
+"""Kinds of message `SandboxUser.send_other` sends besides text, documents and payments."""
+_CAPTIONED_KINDS = frozenset({"voice", "video", "audio", "animation"})
+
 
 @dataclass(frozen=True)
 class PaymentResult:
@@ -87,6 +128,44 @@ class SandboxUser:
         stored = self._state.store_file(filename, content, "document", mime_type)
         message = self._new_user_message(
             document=stored,
+            caption=caption or None,
+            caption_entities=command_entities(caption) if caption else [],
+        )
+        return await self._deliver(message)
+
+    async def send_other(
+        self, kind: str, caption: str | None = None, content: bytes | None = None
+    ) -> int:
+        """Send a sticker, voice, video, video note, audio, GIF ("animation"), location, venue,
+        contact, dice or poll, as a Telegram client builds it; returns the message id.
+
+        Kinds that are files (sticker to animation) store `content` (a few placeholder bytes if
+        not given) so that getFile serves it; only voice, video, audio and GIFs take a caption.
+        """
+        if kind not in OTHER_KINDS:
+            raise UserActionError(f"Telegram has no message of kind {kind!r}: {OTHER_KINDS}")
+        if caption and kind not in _CAPTIONED_KINDS:
+            raise UserActionError(f"a {kind} takes no caption in Telegram")
+        if kind in _FILE_KINDS:
+            file_name, mime_type, extra = _FILE_KINDS[kind]
+            stored = self._state.store_file(file_name, content or b"\0" * 16, kind, mime_type)
+            body: dict[str, Any] = {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                **extra,
+                "file_size": stored.size,
+            }
+            if kind in ("audio", "animation"):
+                body["file_name"] = file_name
+            if kind not in ("sticker", "video_note"):  # Telegram gives these no MIME type
+                body["mime_type"] = mime_type
+        else:
+            body = {**_PLAIN_KINDS[kind]}
+            if kind == "poll":
+                body["id"] = self._state.new_id("5500")
+        message = self._new_user_message(
+            other_kind=kind,
+            other=body,
             caption=caption or None,
             caption_entities=command_entities(caption) if caption else [],
         )

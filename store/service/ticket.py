@@ -32,8 +32,26 @@ class NoOpenTicket(ShopError):
     """The agent has no ticket to act on (none assigned, or not theirs)."""
 
 
+class OffDuty(ShopError):
+    """The agent is not on duty, so takes no ticket from the queue."""
+
+
 class AgentUnavailable(ShopError):
-    """A transfer names someone who is not an agent on duty with room."""
+    """A transfer names someone who cannot take the ticket: `reason` says why.
+
+    "self" (the agent holding it), "not_agent", "off_duty" or "full"; `agent` is their record,
+    if they have one.
+    """
+
+    def __init__(self, agent_id: int, reason: str, agent: Agent | None = None) -> None:
+        super().__init__(agent_id, reason)
+        self.agent_id = agent_id
+        self.reason = reason
+        self.agent = agent
+
+
+MAX_USER_ID = 2**52
+"""Telegram's user ids have at most 52 significant bits (and the columns hold 64)."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +279,8 @@ async def claim_next_ticket(uow: UnitOfWork, *, agent_id: int, now: datetime) ->
         agent = await uow.agents.get(agent_id)
         if agent is None:
             raise NotAnAgent(agent_id)
+        if not agent.on_duty:
+            raise OffDuty(agent_id)
         await uow.agents.lock_all()
         for ticket in await uow.tickets.queued(limit=5):
             if await uow.tickets.assign(ticket.id, agent_id, now):
@@ -403,16 +423,27 @@ async def transfer_ticket(
     now: datetime,
     ticket_id: int | None = None,
 ) -> tuple[Ticket, list[Assignment]]:
-    """Hand the ticket to another agent on duty, or (None) back to the queue."""
+    """Hand the ticket to another agent on duty with room, or (None) back to the queue.
+
+    Refused with `AgentUnavailable` (the ticket stays) when the named agent is this one, has no
+    agent record, is off duty or is at capacity.
+    """
+    if to_agent_id is not None and not 0 < to_agent_id < MAX_USER_ID:
+        raise AgentUnavailable(to_agent_id, "not_agent")  # no one has it; SQL could not bind it
     async with uow:
         ticket = await _active_ticket(uow, agent_id, ticket_id)
         if to_agent_id is None:
             await uow.tickets.requeue(ticket.id)
             made = await _assign_waiting(uow, now, not_back_to=(ticket.id, agent_id))
         else:
+            if to_agent_id == agent_id:
+                raise AgentUnavailable(to_agent_id, "self")
+            await uow.agents.lock_all()  # the target's load cannot change until this commits
             target = await uow.agents.get(to_agent_id)
-            if target is None or not target.on_duty or to_agent_id == agent_id:
-                raise AgentUnavailable(to_agent_id)
+            if target is None or not target.on_duty:
+                raise AgentUnavailable(to_agent_id, "off_duty", target)
+            if not target.has_room:
+                raise AgentUnavailable(to_agent_id, "full", target)
             await uow.tickets.reassign(ticket.id, agent_id, to_agent_id, now)
             await uow.agents.set_active(to_agent_id, ticket.id)
             await uow.outbox.add(

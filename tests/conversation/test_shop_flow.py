@@ -7,6 +7,7 @@ import re
 import pytest
 
 from handlers.context import ShopContext
+from handlers.event import OTHER_KINDS, OtherMessage
 from handlers.outbox import render_outbox
 from handlers.reply import (
     Action,
@@ -20,6 +21,7 @@ from handlers.reply import (
 )
 from handlers.router import dispatch
 from store.card_key_cipher import CardKeyCipher
+from store.model import OrderStatus
 from store.service.delivery import claim_outbox
 from store.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
@@ -169,6 +171,27 @@ async def test_a_forged_button_for_another_buyers_order_is_refused_and_changes_n
     assert order is not None and order.revealed_at is None
 
 
+async def test_a_button_with_a_non_ascii_digit_is_forged_and_reveals_nothing(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await buy_and_pay(ctx)
+    assert order_id == 1  # "١" is the Arabic-Indic digit one: the very same order, if misread
+    for forged in ("keys:١", "order:１", "cancel:١", "refund:١"):
+        reply = await dispatch(press(forged), ctx)
+        assert reply == [
+            AnswerButton(
+                reply[0].callback_id,  # type: ignore[union-attr]
+                "That button is no longer valid; please open the menu again.",
+                alert=True,
+            )
+        ]
+    async with uow() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None and order.revealed_at is None
+    assert order.status is OrderStatus.PAID or order.status is OrderStatus.DELIVERED
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -212,6 +235,27 @@ async def test_huge_or_odd_text_gets_a_clear_answer(ctx: ShopContext) -> None:
     assert "too long" in html(await dispatch(text("x" * 5000), ctx))
     assert "Unknown command" in html(await dispatch(text("/definitely_not_a_command"), ctx))
     assert "How to buy" in html(await dispatch(text("\u202e<script>"), ctx))
+
+
+@pytest.mark.parametrize("kind", OTHER_KINDS)
+async def test_a_sticker_or_any_other_kind_of_message_gets_a_friendly_reply_with_the_menu(
+    ctx: ShopContext, kind: str
+) -> None:
+    from tests.factories import person
+
+    [reply] = await dispatch(OtherMessage(person(), 77, kind), ctx)
+    assert isinstance(reply, SendText) and reply.chat_id == 1001
+    assert reply.html.startswith("🙂 I can read text, photos and files, but not ")
+    assert [b.data for b in buttons([reply])] == ["shop", "orders:0", "wallet", "help"]
+
+
+async def test_the_friendly_reply_to_a_sticker_is_in_the_buyers_language(ctx: ShopContext) -> None:
+    from tests.factories import person
+
+    [reply] = await dispatch(OtherMessage(person(language_code="zh-hans"), 77, "voice"), ctx)
+    assert isinstance(reply, SendText)
+    assert reply.html.startswith("🙂 我能看懂文字、图片和文件，暂时看不懂语音。")
+    assert buttons([reply])[0].text == "🛒 商城"
 
 
 async def test_the_wallet_pays_and_the_balance_drops(

@@ -12,11 +12,12 @@ from dataclasses import replace
 
 import pytest
 
+from bot.sandbox.html_entities import parse_html, utf16_len
 from faq.answer import render_answer
 from faq.knowledge import KnowledgeBase
 from faq.matcher import FaqMatcher
 from handlers.context import ShopContext
-from handlers.event import Person, PhotoMessage, TextMessage
+from handlers.event import OtherMessage, Person, PhotoMessage, TextMessage
 from handlers.language import LanguageMemory
 from handlers.outbox import render_outbox
 from handlers.reply import Action, AnswerButton, CopyMessage, EditText, SendText
@@ -26,7 +27,7 @@ from store.card_key_cipher import CardKeyCipher
 from store.model import CaseStatus, OrderStatus, TicketPriority, TicketStatus
 from store.service.delivery import claim_outbox, finish_outbox
 from store.service.question import faq_feedback
-from store.service.ticket import check_response_targets
+from store.service.ticket import agent_tickets, check_response_targets
 from store.service.wallet import credit_wallet, show_wallet
 from store.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
@@ -301,6 +302,88 @@ async def test_photos_are_copied_both_ways_with_a_header(ctx: ShopContext) -> No
     assert returned == CopyMessage(BUYER, AGENT, back.message_id, "👩‍💼 Agent Mei: do it like this")
 
 
+def other(user_id: int, kind: str, caption: str = "", name: str = "Li") -> OtherMessage:
+    return OtherMessage(Person(user_id, user_id, name, "en"), next(_message_ids), kind, caption)
+
+
+async def test_a_sticker_is_copied_to_the_agent_after_a_header_naming_the_ticket(
+    ctx: ShopContext, uow: UnitOfWorkFactory
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    sent = other(BUYER, "sticker")
+    header, copy = await dispatch(sent, ctx)
+    assert isinstance(header, SendText) and header.chat_id == AGENT
+    assert header.html == f"🎫 #{ticket_id} · Li sent a sticker:"
+    assert button([header], "agt:") == f"agt:{ticket_id}"
+    assert copy == CopyMessage(AGENT, BUYER, sent.message_id)  # a sticker takes no caption
+    async with uow() as tx:
+        messages = await tx.tickets.messages(ticket_id)
+    assert (messages[-1].sender, messages[-1].media) == ("buyer", "sticker")
+
+
+async def test_a_voice_message_is_copied_with_the_header_as_its_caption(ctx: ShopContext) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    sent = other(BUYER, "voice", caption="<listen>")
+    [copied] = await dispatch(sent, ctx)
+    assert isinstance(copied, CopyMessage)
+    assert (copied.chat_id, copied.from_chat_id, copied.message_id) == (
+        AGENT,
+        BUYER,
+        sent.message_id,
+    )
+    assert copied.caption_html == f"🎫 #{ticket_id} · Li: &lt;listen&gt;"
+
+
+async def test_an_agents_location_or_video_reaches_the_buyer_as_a_copy(ctx: ShopContext) -> None:
+    await open_ticket_with_agent(ctx)
+    where = other(AGENT, "location", name="Mei")
+    assert await dispatch(where, ctx) == [
+        SendText(BUYER, "👩‍💼 Agent Mei sent a location:"),
+        CopyMessage(BUYER, AGENT, where.message_id),
+    ]
+    how = other(AGENT, "video", caption="like this", name="Mei")
+    assert await dispatch(how, ctx) == [
+        CopyMessage(BUYER, AGENT, how.message_id, "👩‍💼 Agent Mei: like this")
+    ]
+
+
+@pytest.mark.parametrize(("kind", "called"), [("dice", "a dice roll"), ("poll", "a poll")])
+async def test_a_dice_or_a_poll_is_not_passed_on_and_the_sender_is_told(
+    ctx: ShopContext, uow: UnitOfWorkFactory, kind: str, called: str
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    from_buyer = await dispatch(other(BUYER, kind), ctx)
+    assert chats(from_buyer) == {BUYER}
+    assert seen_by(from_buyer, BUYER) == (
+        f"Sorry, {called} can't be passed on to the agent; please put it in words."
+    )
+    from_agent = await dispatch(other(AGENT, kind, name="Mei"), ctx)
+    assert chats(from_agent) == {AGENT}
+    assert seen_by(from_agent, AGENT) == f"Sorry, {called} can't be passed on to the buyer."
+    async with uow() as tx:
+        messages = await tx.tickets.messages(ticket_id)
+    assert [m.media for m in messages] == [None]  # only the buyer's first words
+
+
+async def test_a_sticker_sent_while_waiting_reaches_the_agent_who_takes_the_ticket(
+    ctx: ShopContext,
+) -> None:
+    await dispatch(text("人工"), ctx)
+    sent = other(BUYER, "sticker")
+    assert "the agent will see it" in seen_by(await dispatch(sent, ctx), BUYER)
+    await dispatch(agent_says("/duty on"), ctx)
+    later = await sent_later(ctx)
+    assert "🎫 #1 · Li sent a sticker:" in seen_by(later, AGENT)
+    assert CopyMessage(AGENT, BUYER, sent.message_id) in later
+
+
+async def test_an_agent_without_a_conversation_gets_the_friendly_reply_to_a_sticker(
+    ctx: ShopContext,
+) -> None:
+    [reply] = await dispatch(other(AGENT, "sticker", name="Mei"), ctx)
+    assert isinstance(reply, SendText) and "I can read text, photos and files" in reply.html
+
+
 # --- 4. closing, rating, handing over, pulling the next ------------------------------------
 
 
@@ -350,7 +433,7 @@ async def test_a_ticket_is_transferred_to_a_named_agent_on_duty(
 ) -> None:
     ticket_id = await open_ticket_with_agent(ctx)
     off = await dispatch(agent_says(f"/transfer {OTHER_AGENT}"), ctx)
-    assert "not an agent on duty" in seen_by(off, AGENT)
+    assert seen_by(off, AGENT) == f"Agent #{OTHER_AGENT} is off duty; the ticket stays with you."
     await dispatch(agent_says("/duty on", OTHER_AGENT, "Bo"), ctx)
     handed = await dispatch(agent_says(f"/transfer {OTHER_AGENT}"), ctx)
     assert f"Ticket #{ticket_id} handed over" in seen_by(handed, AGENT)
@@ -368,7 +451,10 @@ async def test_next_pulls_a_bad_key_case_before_an_older_general_question(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
-    await dispatch(agent_says("/duty off"), ctx)
+    await dispatch(agent_says("/duty on"), ctx)
+    await dispatch(text("人工", user_id=3001), ctx)
+    await dispatch(text("人工", user_id=3002), ctx)  # capacity 2: the rest wait for /next
+    await sent_later(ctx)
     order_id = await delivered_order(ctx, user_id=OTHER_BUYER)
     await dispatch(text("人工"), ctx)  # a general question, first in time
     clock.advance(hours=30)  # past the automatic replacement window
@@ -384,6 +470,85 @@ async def test_next_pulls_a_bad_key_case_before_an_older_general_question(
     assert "Agent Mei is with you" in seen_by(general, BUYER)
     empty = await dispatch(agent_says("/next"), ctx)
     assert "Nobody is waiting" in seen_by(empty, AGENT)
+
+
+async def ticket_holder(ctx: ShopContext, ticket_id: int) -> tuple[TicketStatus, int | None]:
+    async with ctx.uow() as tx:
+        ticket = await tx.tickets.get(ticket_id)
+    assert ticket is not None
+    return ticket.status, ticket.agent_id
+
+
+@pytest.mark.parametrize(
+    ("target", "told"),
+    [
+        ("9" * 30, "not a Telegram user id"),
+        ("18446744073709551616", "not a Telegram user id"),  # 2**64
+        ("9223372036854775808", "not a Telegram user id"),  # 2**63: past a 64-bit column
+        ("١", "Usage: /transfer"),  # an Arabic-Indic one, which int() would read as 1
+        ("-5", "Usage: /transfer"),
+    ],
+    ids=["30-digits", "2**64", "2**63", "arabic-indic", "negative"],
+)
+async def test_a_transfer_to_an_id_no_one_can_have_is_refused_and_the_ticket_stays(
+    ctx: ShopContext, target: str, told: str
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    reply = await dispatch(agent_says(f"/transfer {target}"), ctx)
+    assert chats(reply) == {AGENT} and told in seen_by(reply, AGENT)
+    assert await ticket_holder(ctx, ticket_id) == (TicketStatus.ASSIGNED, AGENT)
+
+
+async def test_a_transfer_to_an_agent_with_no_room_is_refused_saying_so(ctx: ShopContext) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    await dispatch(agent_says("/duty on", OTHER_AGENT, "Bo"), ctx)
+    await dispatch(text("人工", user_id=3001), ctx)  # the least-loaded agent takes each
+    await dispatch(text("人工", user_id=3002), ctx)
+    await dispatch(text("人工", user_id=3003), ctx)
+    _, mine = await agent_tickets(ctx.uow(), agent_id=AGENT)
+    _, theirs = await agent_tickets(ctx.uow(), agent_id=OTHER_AGENT)
+    assert (len(mine), len(theirs)) == (2, 2)  # capacity 2 each: Bo is full
+    await sent_later(ctx)  # the context cards of those assignments
+    reply = await dispatch(agent_says(f"/transfer {OTHER_AGENT}"), ctx)
+    assert seen_by(reply, AGENT) == (
+        "Agent Bo already has 2 of 2 conversations; the ticket stays with you."
+    )
+    assert chats(reply) == {AGENT} and await sent_later(ctx) == []
+    assert await ticket_holder(ctx, ticket_id) == (TicketStatus.ASSIGNED, AGENT)
+
+
+async def test_a_transfer_to_an_agent_off_duty_or_to_someone_not_an_agent_is_refused(
+    ctx: ShopContext,
+) -> None:
+    ticket_id = await open_ticket_with_agent(ctx)
+    never = await dispatch(agent_says(f"/transfer {OTHER_AGENT}"), ctx)  # never came on duty
+    assert seen_by(never, AGENT) == (
+        f"Agent #{OTHER_AGENT} is off duty; the ticket stays with you."
+    )
+    await dispatch(agent_says("/duty on", OTHER_AGENT, "Bo"), ctx)
+    await dispatch(agent_says("/duty off", OTHER_AGENT, "Bo"), ctx)
+    gone = await dispatch(agent_says(f"/transfer {OTHER_AGENT}"), ctx)
+    assert seen_by(gone, AGENT) == "Agent Bo is off duty; the ticket stays with you."
+    buyer = await dispatch(agent_says(f"/transfer {OTHER_BUYER}"), ctx)
+    assert seen_by(buyer, AGENT) == (
+        f"User {OTHER_BUYER} is not an agent; the ticket stays with you."
+    )
+    myself = await dispatch(agent_says(f"/transfer {AGENT}"), ctx)
+    assert "already yours" in seen_by(myself, AGENT)
+    assert await sent_later(ctx) == []
+    assert await ticket_holder(ctx, ticket_id) == (TicketStatus.ASSIGNED, AGENT)
+
+
+async def test_an_agent_off_duty_cannot_pull_the_next_ticket(ctx: ShopContext) -> None:
+    await dispatch(agent_says("/duty on"), ctx)
+    await dispatch(agent_says("/duty off"), ctx)
+    await dispatch(text("人工"), ctx)
+    pulled = await dispatch(agent_says("/next"), ctx)
+    assert chats(pulled) == {AGENT}
+    assert seen_by(pulled, AGENT) == "Come on duty first: /duty on"
+    async with ctx.uow() as tx:
+        ticket = await tx.tickets.open_for_user(BUYER)
+    assert ticket is not None and ticket.status is TicketStatus.QUEUED and ticket.agent_id is None
 
 
 # --- 5. self-service refunds ----------------------------------------------------------------
@@ -834,7 +999,53 @@ async def test_a_message_of_the_longest_size_still_fits_once_relayed_with_its_he
     assert relayed.html.startswith("🎫 #1 · Li: &lt;") and len(visible(relayed.html)) <= 4096
     to_buyer = await dispatch(agent_says("&" * 4096), ctx)
     [reply] = [a for a in to_buyer if isinstance(a, SendText)]
-    assert reply.html.endswith("&amp;") and len(visible(reply.html)) <= 4096
+    assert reply.html.endswith("&amp;…") and len(visible(reply.html)) <= 4096
+
+
+def telegram_length(markup: str) -> int:
+    """Telegram's count of a text once its HTML is parsed (raising, as it does, if it can't be)."""
+    return utf16_len(parse_html(markup).text)
+
+
+async def test_the_longest_messages_from_people_with_the_longest_names_fit_once_relayed(
+    ctx: ShopContext,
+) -> None:
+    long_name = "😀" * 64  # Telegram's longest first name, in characters that count twice
+    ticket_id = await open_ticket_with_agent(ctx)
+    buyer = Person(BUYER, BUYER, long_name, "en")
+    [to_agent] = await dispatch(TextMessage(buyer, "&" * 4096, next(_message_ids)), ctx)
+    assert isinstance(to_agent, SendText) and telegram_length(to_agent.html) <= 4096
+    assert to_agent.html.startswith(f"🎫 #{ticket_id} · 😀") and to_agent.html.endswith("&amp;…")
+    caption = PhotoMessage(buyer, next(_message_ids), "f", "😀" * 1024)
+    [copied] = await dispatch(caption, ctx)
+    assert isinstance(copied, CopyMessage) and copied.caption_html is not None
+    assert telegram_length(copied.caption_html) <= 1024
+    [to_buyer] = await dispatch(agent_says("<" * 4096, name=long_name), ctx)
+    assert isinstance(to_buyer, SendText) and telegram_length(to_buyer.html) <= 4096
+    [voice] = await dispatch(other(AGENT, "voice", caption="😀" * 1024, name=long_name), ctx)
+    assert isinstance(voice, CopyMessage) and voice.caption_html is not None
+    assert telegram_length(voice.caption_html) <= 1024
+
+
+async def test_a_context_card_with_every_field_at_its_longest_fits_one_message(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    longest = "&" * 64  # a product name as long as the catalog allows, all escaped
+    await stocked_shop(uow, cipher, clock, stock=40, name_en=longest, order_limit=20)
+    for _ in range(8):
+        await buy_and_pay(ctx, quantity=1)
+    await sent_later(ctx)
+    for _ in range(6):  # earlier tickets, each with a long subject
+        await dispatch(text("人工 " + "<" * 4000), ctx)
+        await dispatch(agent_says("/duty on"), ctx)
+        await sent_later(ctx)
+        await dispatch(agent_says("/close"), ctx)
+        await dispatch(agent_says("/duty off"), ctx)
+    await dispatch(text("人工 " + "<" * 4000), ctx)
+    await dispatch(agent_says("/duty on"), ctx)
+    [card] = [a for a in await sent_later(ctx) if isinstance(a, SendText) and "Ticket #" in a.html]
+    assert card.chat_id == AGENT and telegram_length(card.html) <= 4096
+    assert card.html.count(escape(longest)) == 5  # the five most recent orders
 
 
 async def test_a_long_photo_caption_is_shortened_without_breaking_its_html(

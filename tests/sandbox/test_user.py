@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
+from aiogram.types import Message as AiogramMessage
+from telegram import Message as PtbMessage
 
 from bot.sandbox import Sandbox, UserActionError
-from tests.sandbox.conftest import BotApiClient
+from bot.sandbox.user import OTHER_KINDS
+from tests.sandbox.conftest import TOKEN, BotApiClient
 
 
 def keyboard(*buttons: dict[str, str]) -> dict[str, list[list[dict[str, str]]]]:
@@ -186,3 +190,60 @@ async def test_a_forged_press_carries_data_no_button_has(
     )
     with pytest.raises(UserActionError, match="1-64 bytes"):
         await user.press_forged("x" * 65)
+
+
+# --- messages of other kinds ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", OTHER_KINDS)
+async def test_a_message_of_another_kind_arrives_as_telegram_sends_it(
+    sandbox: Sandbox, api: BotApiClient, kind: str
+) -> None:
+    message_id = await sandbox.user(1001).send_other(kind)
+    [update] = await api.result("getUpdates")
+    message = update["message"]
+    assert message["message_id"] == message_id and kind in message
+    assert "text" not in message and "caption" not in message
+    # Both libraries accept it, with every field they require.
+    parsed = AiogramMessage.model_validate(message)
+    assert getattr(parsed, kind) is not None
+    assert getattr(PtbMessage.de_json(message, None), kind) is not None
+
+
+async def test_a_venue_is_also_a_location_and_a_gif_also_a_document_as_in_telegram(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    user = sandbox.user(1001)
+    await user.send_other("venue")
+    await user.send_other("animation")
+    venue, gif = (u["message"] for u in await api.result("getUpdates"))
+    assert venue["location"] == venue["venue"]["location"]
+    assert gif["document"]["file_id"] == gif["animation"]["file_id"]
+
+
+async def test_a_voice_message_carries_a_caption_and_its_file_can_be_downloaded(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    user = sandbox.user(1001)
+    await user.send_other("voice", caption="listen /start", content=b"OggS voice")
+    [update] = await api.result("getUpdates")
+    message = update["message"]
+    assert message["caption"] == "listen /start"
+    assert message["caption_entities"] == [{"type": "bot_command", "offset": 7, "length": 6}]
+    found = await api.result("getFile", file_id=message["voice"]["file_id"])
+    async with aiohttp.ClientSession() as session:
+        url = f"{sandbox.base_url}/file/bot{TOKEN}/{found['file_path']}"
+        async with session.get(url) as response:
+            assert await response.read() == b"OggS voice"
+    assert user.messages[-1]["other"]["kind"] == "voice"
+
+
+async def test_only_kinds_telegram_has_are_sent_and_only_some_take_a_caption(
+    sandbox: Sandbox,
+) -> None:
+    user = sandbox.user(1001)
+    with pytest.raises(UserActionError, match="no message of kind 'hologram'"):
+        await user.send_other("hologram")
+    for kind in ("sticker", "video_note", "location", "venue", "contact", "dice", "poll"):
+        with pytest.raises(UserActionError, match="takes no caption"):
+            await user.send_other(kind, caption="hi")

@@ -23,3 +23,19 @@ def test_anything_outside_the_grammar_is_forged(data: str) -> None:
 def test_encoding_refuses_data_no_button_could_carry() -> None:
     with pytest.raises(ValueError):
         encode("buy", "A" * 40, 1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["keys:١", "keys:۱۲", "order:１", "buy:STEAM-50:२", "rate:1:５", "cat:game:٠", "keys:1\n"],
+    ids=["arabic-indic", "persian", "fullwidth", "devanagari", "fullwidth-rating", "page", "eol"],
+)
+def test_only_ascii_digits_are_numbers_in_a_button(data: str) -> None:
+    with pytest.raises(ForgedCallback):
+        decode(data)
+
+
+def test_a_number_in_a_button_is_read_as_the_plain_integer_it_spells() -> None:
+    assert decode("badk:0012:7").number() == 12
+    assert decode("badk:0012:7").number(1) == 7
+    assert decode("order:999999999").number() == 999_999_999

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import re
 
-from handlers.text import TEXTS, Markup, say
+import pytest
+
+from handlers.text import TEXTS, Markup, escape, say, shorten
 from store.model import Language
 
 
@@ -24,3 +27,26 @@ def test_telegram_language_codes_starting_with_zh_mean_chinese() -> None:
     assert Language.from_telegram("zh-TW") is Language.ZH
     assert Language.from_telegram("en") is Language.EN
     assert Language.from_telegram(None) is Language.EN
+
+
+def test_shorten_keeps_text_that_fits_and_marks_a_cut_with_an_ellipsis() -> None:
+    assert shorten("short", 5) == "short"
+    assert shorten("a longer text", 8) == "a longe…"
+    assert len(shorten("x" * 10_000, 4096)) == 4096
+
+
+def test_shorten_counts_as_telegram_may_so_emoji_never_push_a_text_past_the_limit() -> None:
+    cut = shorten("😀" * 3000, 4096)  # each is two UTF-16 code units
+    assert len(cut.encode("utf-16-le")) // 2 <= 4096 and cut.endswith("😀…")
+
+
+def test_text_shortened_before_escaping_never_loses_half_an_entity() -> None:
+    for size in range(1, 40):
+        rendered = say(Language.EN, "admin.alert", body=shorten("&<>" * 20, size))
+        assert escape(html.unescape(rendered)) == rendered
+        assert len(html.unescape(rendered)) <= len("🚨 ") + size
+
+
+def test_markup_is_not_shortened_because_that_could_cut_a_tag_or_an_entity() -> None:
+    with pytest.raises(TypeError):
+        shorten(Markup("<b>x</b>" * 10), 5)

@@ -28,6 +28,7 @@ from store.model import Language
 from store.money import format_money
 from store.service.catalog import load_catalog
 from store.service.question import faq_feedback, support_stats
+from store.service.rotation import Rotated, rotate_passphrases
 from store.service.stock import ImportSummary, import_card_keys, stock_status
 from store.service.wallet import credit_wallet
 from store.unit_of_work import UnitOfWorkFactory
@@ -66,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
         "--partial", action="store_true", help="import the good lines even if some are refused"
     )
     stock.add_parser("status", help="stock per product")
+    keys = commands.add_parser("keys", help="card-key passphrases").add_subparsers(
+        dest="action", required=True
+    )
+    keys.add_parser(
+        "rotate",
+        help="re-encrypt card keys and support text under the newest CARD_KEY_SECRET passphrase",
+    )
     wallet = commands.add_parser("wallet", help="wallet admin").add_subparsers(
         dest="action", required=True
     )
@@ -213,6 +221,29 @@ async def cmd_stock_status(settings: Settings, out: TextIO) -> int:
     return await _with_uow(settings, work)
 
 
+async def cmd_keys_rotate(settings: Settings, out: TextIO) -> int:
+    """Everything under the newest passphrase, so the older ones can be dropped from the
+    setting; exit code 1 while anything is left that none of the passphrases reads."""
+    secrets = settings.card_key_secrets()
+    cipher, newest = CardKeyCipher(secrets), CardKeyCipher(secrets[:1])
+
+    def show(rotated: Rotated) -> None:
+        out.write(rotated.line() + "\n")
+        out.flush()  # a line as each table is done: a big shop takes a while
+
+    async def work(uow: UnitOfWorkFactory) -> int:
+        rotated = await rotate_passphrases(uow, cipher=cipher, newest=newest, report=show)
+        if any(r.unreadable for r in rotated):
+            out.write(
+                "some rows are sealed under none of the passphrases given: "
+                "keep the passphrase that reads them\n"
+            )
+            return 1
+        return 0
+
+    return await _with_uow(settings, work)
+
+
 async def cmd_wallet_credit(
     settings: Settings, user_id: int, amount: str, reason: str, key: str, out: TextIO
 ) -> int:
@@ -305,6 +336,8 @@ async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
             return await cmd_stock_import(settings, args.sku, args.file, args.partial, out)
         case ("stock", "status"):
             return await cmd_stock_status(settings, out)
+        case ("keys", "rotate"):
+            return await cmd_keys_rotate(settings, out)
         case ("wallet", "credit"):
             return await cmd_wallet_credit(
                 settings, args.user_id, args.amount, args.reason, args.key, out

@@ -49,7 +49,7 @@ async def ticket_opened(
     """An agent takes a ticket: its context card and what the buyer wrote; the buyer is told."""
     lang = await support.language_for(ctx, agent_id)
     ticket, context = await buyer_context(
-        ctx.uow(read_only=True), agent_id=agent_id, ticket_id=ticket.id
+        ctx.uow(read_only=True), agent_id=agent_id, ticket_id=ticket.id, cipher=ctx.cipher
     )
     none = say(lang, "agent.none")
     orders = (
@@ -110,7 +110,9 @@ async def ticket_opened(
     )
     rows.append((Button(say(lang, "agent.focus", id=ticket.id), encode("agt", ticket.id)),))
     actions: list[Action] = [SendText(agent_id, card, tuple(rows))]
-    for author, body, media, source in await take_unrelayed(ctx.uow(), ticket_id=ticket.id):
+    for author, body, media, source in await take_unrelayed(
+        ctx.uow(), ticket_id=ticket.id, cipher=ctx.cipher
+    ):
         actions += support.to_agent(
             lang, agent_id, ticket.id, context.first_name, body, media, author, source
         )
@@ -154,7 +156,9 @@ async def cmd_next(event: TextMessage, lang: Language, ctx: ShopContext) -> list
 
 async def cmd_tickets(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     """/tickets: the agent's open conversations, to choose which one replies go to."""
-    agent, mine = await agent_tickets(ctx.uow(read_only=True), agent_id=event.person.user_id)
+    agent, mine = await agent_tickets(
+        ctx.uow(read_only=True), agent_id=event.person.user_id, cipher=ctx.cipher
+    )
     if not mine:
         return _reply(event, say(lang, "agent.no_ticket"))
     active = agent.active_ticket_id if agent else None
@@ -200,6 +204,7 @@ async def relay_from_agent(
         agent_id=event.person.user_id,
         text=body,
         now=ctx.clock.now(),
+        cipher=ctx.cipher,
         media=media,
         source_message_id=event.message_id,
         note=note,
@@ -366,6 +371,7 @@ async def _decide(
             note=note,
             now=ctx.clock.now(),
             refunder=ctx.refunder,
+            cipher=ctx.cipher,
         )
     except CaseClosed as error:
         return refuse(event, say(lang, "agent.case_done", case=case_id, status=str(error)))

@@ -69,6 +69,7 @@ async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> l
         score=match.score,
         now=ctx.clock.now(),
         text=text,
+        cipher=ctx.cipher,
     )
     if match.action == "escalate":
         return await support.on_human_requested(event, lang, ctx, text)
@@ -129,6 +130,9 @@ async def on_human_pressed(
             ctx.uow(), user_id=event.person.user_id, question_id=question_id, helpful=False
         )
         asked = await question_text(
-            ctx.uow(read_only=True), user_id=event.person.user_id, question_id=question_id
+            ctx.uow(read_only=True),
+            user_id=event.person.user_id,
+            question_id=question_id,
+            cipher=ctx.cipher,
         )
     return await support.on_human_requested(event, lang, ctx, asked)

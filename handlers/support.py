@@ -130,6 +130,7 @@ async def on_human_requested(
         first_name=event.person.first_name,
         text=text,
         now=ctx.clock.now(),
+        cipher=ctx.cipher,
     )
     return acknowledged(event, handoff_reply(event, lang, ctx, handoff))
 
@@ -152,6 +153,7 @@ async def relay_from_buyer(
         user_id=event.person.user_id,
         text=body,
         now=ctx.clock.now(),
+        cipher=ctx.cipher,
         media=media,
         source_message_id=source,
     )

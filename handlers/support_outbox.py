@@ -60,7 +60,7 @@ async def render_support_item(item: OutboxItem, ctx: ShopContext) -> list[Action
                 lines.append(f"… +{len(missed) - 20}")
             alerts.append(SendText(chat, "\n".join(lines)))
         return alerts
-    case = await find_case(ctx.uow(read_only=True), case_id=int(item.body))
+    case = await find_case(ctx.uow(read_only=True), case_id=int(item.body), cipher=ctx.cipher)
     if case is None:
         return []
     lang = await language_for(ctx, case.user_id)

@@ -24,6 +24,7 @@ class SqlQuestionRepository:
         now: datetime,
         text: str = "",
     ) -> int:
+        """`text` comes sealed, cut by the service to fit the column (a cut token is lost)."""
         result = await self._c.execute(
             insert(questions)
             .values(
@@ -32,7 +33,7 @@ class SqlQuestionRepository:
                 action=action,
                 entry_id=entry_id,
                 score=score,
-                text=text[:500],
+                text=text,
                 asked_at=now,
             )
             .returning(questions.c.id)

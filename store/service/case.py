@@ -20,7 +20,7 @@ from store.model import (
 )
 from store.service.order import owned_order
 from store.service.refund import StarRefunder
-from store.service.ticket import Handoff, ask_for_human
+from store.service.ticket import Handoff, ask_for_human, seal_text
 from store.unit_of_work import UnitOfWork
 
 
@@ -161,6 +161,7 @@ async def decide_case(
     note: str,
     now: datetime,
     refunder: StarRefunder,
+    cipher: CardKeyCipher,
 ) -> Case:
     """An agent confirms the key bad (replace or refund it) or declines with a reason for the buyer.
 
@@ -169,6 +170,7 @@ async def decide_case(
     before the call, and put back if Telegram refuses); any other refund credits the key's
     price to the wallet, since a Stars refund cannot be partial.
     """
+    sealed_note = seal_text(cipher, note, 500)  # cases.decision_note is String(500)
     async with new_uow() as uow:
         case, order = await _case_for_agent(uow, agent_id, case_id)
         stars_refund = (
@@ -177,7 +179,7 @@ async def decide_case(
             and order.payment_method is PaymentMethod.STARS
         )
         if not stars_refund:
-            await _decide_here(uow, case, order, decision, note, agent_id, now)
+            await _decide_here(uow, case, order, decision, sealed_note, agent_id, now)
             decided = await uow.cases.get(case_id)
             await uow.commit()
             assert decided is not None
@@ -198,7 +200,7 @@ async def decide_case(
         raise
     async with new_uow() as uow:
         await uow.cases.decide(
-            case_id, CaseStatus.REFUNDED, now, decision_note=note[:500], decided_by=agent_id
+            case_id, CaseStatus.REFUNDED, now, decision_note=sealed_note, decided_by=agent_id
         )
         await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
         await uow.payments.mark_refunded(charge_id, now)
@@ -233,7 +235,7 @@ async def _decide_here(
     case: Case,
     order: Order,
     decision: CaseStatus,
-    note: str,
+    sealed_note: str,
     agent_id: int,
     now: datetime,
 ) -> None:
@@ -243,11 +245,11 @@ async def _decide_here(
             raise OutOfStock(available=0)
     elif decision is CaseStatus.DECLINED:
         await uow.cases.decide(
-            case.id, CaseStatus.DECLINED, now, decision_note=note[:500], decided_by=agent_id
+            case.id, CaseStatus.DECLINED, now, decision_note=sealed_note, decided_by=agent_id
         )
     else:
         await uow.cases.decide(
-            case.id, CaseStatus.REFUNDED, now, decision_note=note[:500], decided_by=agent_id
+            case.id, CaseStatus.REFUNDED, now, decision_note=sealed_note, decided_by=agent_id
         )
         await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
         await uow.ledger.append(

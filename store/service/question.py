@@ -5,8 +5,13 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
+from store.card_key_cipher import CardKeyCipher
 from store.model import SupportStats
+from store.service.ticket import open_text, seal_text
 from store.unit_of_work import UnitOfWork
+
+QUESTION_ROOM = 500
+"""questions.text is String(500): the sealed start of the question that fits in it is kept."""
 
 
 async def record_question(
@@ -19,10 +24,15 @@ async def record_question(
     score: float,
     now: datetime,
     text: str = "",
+    cipher: CardKeyCipher | None = None,
 ) -> int:
+    """A question and how the matcher took it; its words are kept sealed, to start a ticket."""
+    if text and cipher is None:
+        raise ValueError("a question's words are stored sealed: pass the cipher")
+    sealed = seal_text(cipher, text, QUESTION_ROOM) if cipher is not None else ""
     async with uow:
         question_id = await uow.questions.add(
-            user_id, language, action, entry_id, round(score), now, text
+            user_id, language, action, entry_id, round(score), now, sealed
         )
         await uow.commit()
     return question_id
@@ -36,10 +46,13 @@ async def choose_suggestion(
         await uow.commit()
 
 
-async def question_text(uow: UnitOfWork, *, user_id: int, question_id: int) -> str:
+async def question_text(
+    uow: UnitOfWork, *, user_id: int, question_id: int, cipher: CardKeyCipher
+) -> str:
     """What the buyer asked (their own question only), to start a ticket with it."""
     async with uow:
-        return await uow.questions.get_text(question_id, user_id) or ""
+        stored = await uow.questions.get_text(question_id, user_id) or ""
+    return open_text(cipher, stored)
 
 
 async def record_feedback(

@@ -6,6 +6,9 @@ import statistics
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from cryptography.fernet import InvalidToken
+
+from store.card_key_cipher import CardKeyCipher
 from store.errors import NotFound, ShopError
 from store.model import (
     Agent,
@@ -22,6 +25,11 @@ from store.unit_of_work import UnitOfWork
 
 DEFAULT_HANDLING = timedelta(minutes=5)
 """Assumed handling time until there is history to measure it."""
+
+SUBJECT_ROOM = 200
+"""tickets.subject is String(200): a subject is the sealed first words that fit in it."""
+SEALED = "gAAAAA"
+"""How every Fernet token starts (version byte and the first timestamp bytes)."""
 
 
 class NotAnAgent(ShopError):
@@ -96,6 +104,45 @@ class Relay:
     chat_id: int | None
     message_id: int
     assignments: list[Assignment] = field(default_factory=list)
+
+
+# --- what people type, at rest: sealed with the card-key cipher ------------------------------
+
+
+def sealed_start(cipher: CardKeyCipher, text: str, room: int) -> tuple[str, str]:
+    """The longest start of `text` whose sealed token fits a column of `room` characters:
+    (that start, its token). Empty text stays empty."""
+    if not text:
+        return "", ""
+    raw = text.encode()
+    while True:
+        words = raw.decode(errors="ignore")  # a cut inside a character drops that character
+        token = cipher.seal(words)
+        if len(token) <= room:
+            return words, token
+        # a token is about 4/3 of the bytes it seals: cut at least that much, then check again
+        raw = raw[: len(raw) - max(1, (len(token) - room) * 3 // 4)]
+
+
+def seal_text(cipher: CardKeyCipher, text: str, room: int | None = None) -> str:
+    """What a person typed, as stored: sealed (the start that fits `room`, if given)."""
+    if room is not None:
+        return sealed_start(cipher, text, room)[1]
+    return cipher.seal(text) if text else ""
+
+
+def open_text(cipher: CardKeyCipher, stored: str) -> str:
+    """What `seal_text` stored; a row written before sealing holds the plain text itself."""
+    if not stored.startswith(SEALED):
+        return stored
+    try:
+        return cipher.open(stored)
+    except InvalidToken:
+        return stored  # plain text that happens to start like a token
+
+
+def _opened(ticket: Ticket, cipher: CardKeyCipher) -> Ticket:
+    return replace(ticket, subject=open_text(cipher, ticket.subject))
 
 
 async def _assign_waiting(
@@ -190,8 +237,18 @@ async def ask_for_human(
     priority: TicketPriority = TicketPriority.GENERAL,
     kind: str = "question",
     case_id: int | None = None,
+    cipher: CardKeyCipher | None = None,
 ) -> Handoff:
-    """Open a ticket (or reuse the buyer's open one); offer it at once to an agent with room."""
+    """Open a ticket (or reuse the buyer's open one); offer it at once to an agent with room.
+
+    What the buyer typed is sealed with `cipher`; only the shop's own words (a bad-key case's
+    summary) come without one and are stored as written.
+    """
+    if cipher is None:
+        words, subject, body = text[:SUBJECT_ROOM], text[:SUBJECT_ROOM], text[:4000]
+    else:
+        words, subject = sealed_start(cipher, text, SUBJECT_ROOM)
+        body = seal_text(cipher, text[:4000])
     async with uow:
         await uow.users.ensure(user_id, first_name, now)
         ticket = await uow.tickets.open_for_user(user_id)
@@ -203,7 +260,7 @@ async def ask_for_human(
                 priority=int(priority),
                 kind=kind,
                 case_id=case_id,
-                subject=text[:200],
+                subject=subject,
                 created_at=now,
                 waiting_since=now,
             )
@@ -218,8 +275,10 @@ async def ask_for_human(
                 ticket_id=ticket_id,
                 sender="buyer",
                 author_id=user_id,
-                body=text[:4000],
-                relayed=new,  # a new ticket's first words are its subject, on the agent's card
+                body=body,
+                # a new ticket's first words are its subject, on the agent's card; words that
+                # did not fit in the subject reach the agent as a message
+                relayed=new and words == text,
                 created_at=now,
             )
         await uow.tickets.mark_buyer_waiting(ticket_id, now)
@@ -292,9 +351,13 @@ async def claim_next_ticket(uow: UnitOfWork, *, agent_id: int, now: datetime) ->
     return None
 
 
-async def agent_tickets(uow: UnitOfWork, *, agent_id: int) -> tuple[Agent | None, list[Ticket]]:
+async def agent_tickets(
+    uow: UnitOfWork, *, agent_id: int, cipher: CardKeyCipher | None = None
+) -> tuple[Agent | None, list[Ticket]]:
+    """The agent and their open tickets; with a cipher, their subjects opened to show them."""
     async with uow:
-        return await uow.agents.get(agent_id), await uow.tickets.assigned_to(agent_id)
+        agent, mine = await uow.agents.get(agent_id), await uow.tickets.assigned_to(agent_id)
+    return agent, ([_opened(t, cipher) for t in mine] if cipher is not None else mine)
 
 
 async def focus_ticket(uow: UnitOfWork, *, agent_id: int, ticket_id: int) -> Ticket:
@@ -333,6 +396,7 @@ async def buyer_wrote(
     user_id: int,
     text: str,
     now: datetime,
+    cipher: CardKeyCipher,
     media: str | None = None,
     source_message_id: int | None = None,
 ) -> Relay | None:
@@ -345,7 +409,7 @@ async def buyer_wrote(
             ticket_id=ticket.id,
             sender="buyer",
             author_id=user_id,
-            body=text[:4000],
+            body=seal_text(cipher, text[:4000]),
             media=media,
             source_chat_id=user_id,
             source_message_id=source_message_id,
@@ -363,6 +427,7 @@ async def agent_wrote(
     agent_id: int,
     text: str,
     now: datetime,
+    cipher: CardKeyCipher,
     ticket_id: int | None = None,
     media: str | None = None,
     source_message_id: int | None = None,
@@ -375,7 +440,7 @@ async def agent_wrote(
             ticket_id=ticket.id,
             sender="note" if note else "agent",
             author_id=agent_id,
-            body=text[:4000],
+            body=seal_text(cipher, text[:4000]),
             media=media,
             source_chat_id=agent_id,
             source_message_id=source_message_id,
@@ -389,14 +454,14 @@ async def agent_wrote(
 
 
 async def take_unrelayed(
-    uow: UnitOfWork, *, ticket_id: int
+    uow: UnitOfWork, *, ticket_id: int, cipher: CardKeyCipher
 ) -> list[tuple[int, str, str | None, int | None]]:
     """Buyer messages written while the ticket waited, to show the agent who now has it."""
     async with uow:
         pending = await uow.tickets.unrelayed_buyer_messages(ticket_id)
         await uow.tickets.mark_relayed([m.id for m in pending])
         await uow.commit()
-    return [(m.author_id, m.body, m.media, m.source_message_id) for m in pending]
+    return [(m.author_id, open_text(cipher, m.body), m.media, m.source_message_id) for m in pending]
 
 
 async def close_ticket(
@@ -473,7 +538,7 @@ async def rate_ticket(uow: UnitOfWork, *, user_id: int, ticket_id: int, rating: 
 
 
 async def buyer_context(
-    uow: UnitOfWork, *, agent_id: int, ticket_id: int
+    uow: UnitOfWork, *, agent_id: int, ticket_id: int, cipher: CardKeyCipher
 ) -> tuple[Ticket, BuyerContext]:
     """The context card: the buyer's recent orders, earlier tickets and cases. Agents only."""
     async with uow:
@@ -489,7 +554,8 @@ async def buyer_context(
         ]
         cases = await uow.cases.for_user(ticket.user_id, 5)
     name = user.first_name if user else ""
-    return ticket, BuyerContext(ticket.user_id, name, orders, history, cases)
+    earlier = [_opened(t, cipher) for t in history]
+    return _opened(ticket, cipher), BuyerContext(ticket.user_id, name, orders, earlier, cases)
 
 
 async def check_response_targets(
@@ -537,6 +603,10 @@ async def find_agent(uow: UnitOfWork, *, agent_id: int) -> Agent | None:
         return await uow.agents.get(agent_id)
 
 
-async def find_case(uow: UnitOfWork, *, case_id: int) -> Case | None:
+async def find_case(uow: UnitOfWork, *, case_id: int, cipher: CardKeyCipher) -> Case | None:
+    """The case, its decision note opened (what the agent told the buyer)."""
     async with uow:
-        return await uow.cases.get(case_id)
+        case = await uow.cases.get(case_id)
+    if case is None or not case.decision_note:
+        return case
+    return replace(case, decision_note=open_text(cipher, case.decision_note))

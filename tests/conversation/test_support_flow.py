@@ -265,7 +265,7 @@ async def test_buyer_and_agent_talk_through_the_bot_without_seeing_each_others_a
 
     async with uow() as tx:
         messages = await tx.tickets.messages(ticket_id)
-    assert [(m.sender, m.body) for m in messages] == [
+    assert [(m.sender, ctx.cipher.open(m.body)) for m in messages] == [
         ("buyer", "人工"),
         ("buyer", "how do i get a refund"),
         ("agent", "Sure: which order?"),
@@ -1096,3 +1096,59 @@ async def test_cancel_leaves_a_step_so_the_next_text_is_not_taken_for_it(ctx: Sh
     )
     assert "Cancelled" in seen_by(await dispatch(agent_says("/cancel"), ctx), AGENT)
     assert await current_flow(ctx.uow(), user_id=AGENT) is None
+
+
+# --- 9. what people type is sealed at rest --------------------------------------------------
+
+PASTED_KEY = "ZQ7K-44PL-XW9R-M2TT"
+PASTED_EMAIL = "li.wei.private@example.org"
+
+
+async def rows_holding(ctx: ShopContext, *needles: str) -> list[str]:
+    """Every `table.column` of any row, in any table, whose raw stored value holds a needle."""
+    from sqlalchemy import select
+
+    from store.tables import metadata
+
+    found: list[str] = []
+    async with ctx.uow.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in await connection.execute(select(table)):
+                for column, value in row._mapping.items():
+                    if any(needle in str(value) for needle in needles):
+                        found.append(f"{table.name}.{column}")
+    return found
+
+
+async def test_keys_and_e_mails_typed_into_support_are_stored_only_sealed_yet_read_by_both(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    question = f"my key {PASTED_KEY} for {PASTED_EMAIL} does not work"
+    answered = await dispatch(text(question), ctx)  # recorded as a question first
+    human = next(b.data for b in buttons(answered) if b.data and b.data.startswith("human:"))
+    await dispatch(press(human), ctx)  # the ticket starts with the recorded question
+    await dispatch(agent_says("/duty on"), ctx)
+    card = seen_by(await sent_later(ctx), AGENT)
+    assert escape(question) in card
+
+    relayed = await dispatch(text(f"write to {PASTED_EMAIL}, key {PASTED_KEY}"), ctx)
+    assert f"write to {PASTED_EMAIL}, key {PASTED_KEY}" in seen_by(relayed, AGENT)
+    replied = await dispatch(agent_says(f"is it {PASTED_KEY}? I wrote to {PASTED_EMAIL}"), ctx)
+    assert f"is it {PASTED_KEY}? I wrote to {PASTED_EMAIL}" in seen_by(replied, BUYER)
+    await dispatch(agent_says(f"/note {PASTED_EMAIL} asked before"), ctx)
+    listed = await dispatch(agent_says("/tickets"), ctx)
+    assert PASTED_KEY[:4] in " ".join(b.text for b in buttons(listed))  # the subject, opened
+
+    clock.advance(hours=30)  # too late to replace by rule: the case goes to the agent
+    case_id = await report_bad_key_by_buttons(ctx, order_id, reason="redeemed")
+    await sent_later(ctx)
+    await dispatch(press(f"agcase:{case_id}:declined", AGENT), ctx)
+    await dispatch(agent_says(f"{PASTED_KEY} was redeemed by {PASTED_EMAIL}"), ctx)
+    told = await sent_later(ctx)
+    assert seen_by(told, BUYER) == (
+        f"Case #{case_id} was declined: {PASTED_KEY} was redeemed by {PASTED_EMAIL}"
+    )
+
+    assert await rows_holding(ctx, PASTED_KEY, PASTED_EMAIL) == []

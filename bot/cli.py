@@ -17,6 +17,7 @@ from typing import TextIO
 
 from bot.app import KamibotApp, open_database
 from config.settings import Settings, SettingsError, load_settings
+from faq.knowledge import DEFAULT_DIRECTORY, KnowledgeBaseError, load_knowledge_base
 from handlers.agent import stats_text
 from store.card_key_cipher import CardKeyCipher
 from store.catalog_file import CatalogFileError, parse_catalog
@@ -349,6 +350,11 @@ async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     raise CommandError("unknown command")
 
 
+def check_knowledge_base(settings: Settings) -> None:
+    """Refuse a broken FAQ before the bot opens anything; `KamibotApp.start` reads it again."""
+    load_knowledge_base(Path(settings.FAQ_DIR) if settings.FAQ_DIR else DEFAULT_DIRECTORY)
+
+
 def main(
     argv: Sequence[str] | None = None,
     environ: dict[str, str] | None = None,
@@ -366,8 +372,10 @@ def main(
             level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        if args.command in ("run", "demo"):
+            check_knowledge_base(settings)
         return asyncio.run(execute(args, settings, out))
-    except (SettingsError, CommandError, ShopError) as error:
+    except (SettingsError, CommandError, ShopError, KnowledgeBaseError) as error:
         sys.stderr.write(f"error: {error}\n")
         return 1
     except KeyboardInterrupt:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +12,13 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 TELEGRAM_API = "https://api.telegram.org"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MAX_INVOICE_STARS = 10_000
+"""The most Stars one invoice may ask for: the Bot API caps a Stars price at 10000."""
+MAX_TELEGRAM_ID = 2**52 - 1
+"""Telegram user ids are positive and have at most 52 significant bits (Bot API, User.id)."""
+_SQLITE = "sqlite+aiosqlite://"
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 
 class SettingsError(Exception):
@@ -20,6 +29,51 @@ def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _whole_numbers(value: object, high: int, what: str) -> object:
+    """Comma-separated whole numbers from 1 to `high`, each written as plain digits."""
+    parts = _split_csv(value)
+    if not isinstance(parts, list | tuple):
+        return parts
+    numbers: list[int] = []
+    for part in parts:
+        text = str(part).strip()
+        number = int(text) if _WHOLE_NUMBER.fullmatch(text) else 0
+        if not 1 <= number <= high:
+            raise ValueError(f"{part!r} is not {what}")
+        numbers.append(number)
+    return tuple(numbers)
+
+
+def _sqlite_problem(url: str) -> str | None:
+    """Why a SQLite URL cannot hold the shop's data, judged without touching the disk."""
+    rest = url.removeprefix(_SQLITE)
+    if rest and not rest.startswith("/"):
+        return "use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db"
+    database, _, query = rest.removeprefix("/").partition("?")
+    if "uri=true" in query:
+        database = database.removeprefix("file:")
+    if database in ("", ":memory:") or "mode=memory" in query:
+        # Each pooled connection would open its own, empty, database.
+        return (
+            "names an in-memory SQLite database, which each connection would see empty; "
+            "give a file, e.g. sqlite+aiosqlite:///data/kamibot.sqlite3"
+        )
+    path = Path(database)
+    if os.path.isdir(path):
+        return f"names {path}, which is a folder, not a database file"
+    if os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK):
+        return f"names {path}, which cannot be written"
+    folder = path.parent
+    while not os.path.exists(folder) and folder != folder.parent:
+        folder = folder.parent
+    if not os.path.isdir(folder):
+        return f"names {path}, which cannot be created: {folder} is a file, not a folder"
+    # SQLite writes its journal beside the database, so the folder must take new files.
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"names {path}, which cannot be written: {folder} is read-only"
+    return None
 
 
 class Settings(BaseModel):
@@ -56,10 +110,43 @@ class Settings(BaseModel):
     REPLACE_MAX_ORDER_MINOR: int = Field(default=20_000, ge=0)
     LOG_LEVEL: str = "INFO"
 
-    @field_validator("ADMIN_IDS", "AGENT_IDS", "TOPUP_STARS", mode="before")
+    @field_validator("ADMIN_IDS", "AGENT_IDS", mode="before")
     @classmethod
-    def _ints_from_csv(cls, value: object) -> object:
-        return _split_csv(value)
+    def _user_ids(cls, value: object) -> object:
+        return _whole_numbers(
+            value,
+            MAX_TELEGRAM_ID,
+            f"a Telegram user id (a whole number from 1 to {MAX_TELEGRAM_ID})",
+        )
+
+    @field_validator("TOPUP_STARS", mode="before")
+    @classmethod
+    def _topup_amounts(cls, value: object) -> object:
+        what = f"a whole number of Stars from 1 to {MAX_INVOICE_STARS}"
+        amounts = _whole_numbers(value, MAX_INVOICE_STARS, what)
+        if isinstance(amounts, tuple):
+            if not amounts:
+                raise ValueError("needs at least one amount")
+            repeated = [amount for index, amount in enumerate(amounts) if amount in amounts[:index]]
+            if repeated:
+                raise ValueError(f"lists {repeated[0]} twice")
+        return amounts
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _known_log_level(cls, value: object) -> object:
+        level = value.strip().upper() if isinstance(value, str) else value
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+        return level
+
+    @field_validator("FAQ_DIR")
+    @classmethod
+    def _faq_folder(cls, value: str) -> str:
+        if value and not os.path.isdir(value):
+            state = "is a file, not a folder" if os.path.exists(value) else "does not exist"
+            raise ValueError(f"names {value}, which {state}")
+        return value
 
     @field_validator("CARD_KEY_SECRET", mode="before")
     @classmethod
@@ -90,8 +177,11 @@ class Settings(BaseModel):
     @field_validator("DATABASE_URL")
     @classmethod
     def _supported_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        if not value.startswith((_SQLITE, "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        problem = _sqlite_problem(value) if value.startswith(_SQLITE) else None
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("TELEGRAM_API_BASE")
@@ -126,4 +216,5 @@ def load_settings(
         first = error.errors()[0]
         name = ".".join(str(part) for part in first["loc"][:1]) or "settings"
         reason = "is not set" if first["type"] == "missing" else first["msg"]
+        reason = reason.removeprefix("Value error, ")  # pydantic's prefix to our own reasons
         raise SettingsError(f"Setting {name} {reason}") from None

@@ -28,7 +28,10 @@ other shops' orders and coupons): a question closest to it falls back. It has no
 actions, and it is kept apart (`KnowledgeBase.out_of_scope`), so `entry`, `ids`, `entries` and
 `in` only ever see entries that can be answered or suggested.
 
-Only plain YAML is read: tags such as ``!!python/object`` are refused, never evaluated.
+Only plain YAML is read (`config.strict_yaml`): tags such as ``!!python/object`` are refused,
+never evaluated; values are typed by the YAML 1.2 core schema (``out_of_scope: yes`` is text, not
+true); a key must be text; a file may use at most `strict_yaml.MAX_ALIASES` aliases (``*name``)
+and hold at most `MAX_FILE_BYTES` (1 MB).
 """
 
 from __future__ import annotations
@@ -41,8 +44,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from config import strict_yaml
+from config.strict_yaml import StrictYamlError
 from faq.normalise import LANGUAGES
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "knowledge"
@@ -73,6 +78,9 @@ PLACEHOLDERS = frozenset(
 """Settings an answer may mention; `faq.answer.render_answer` fills them in."""
 
 MIN_QUESTIONS = 3
+MAX_FILE_BYTES = 1024 * 1024
+"""The shipped files are 5-15 KB each; a knowledge file over 1 MB is refused unread."""
+_SHOWN_LENGTH = 40
 _ID = re.compile(r"[a-z0-9_]{1,40}")
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z!]")
 _ENTRY_FIELDS = frozenset({"id", "questions", "answer", "actions", "out_of_scope"})
@@ -146,7 +154,10 @@ def load_knowledge_base(directory: Path = DEFAULT_DIRECTORY) -> KnowledgeBase:
     seen: dict[str, str] = {}
     for path in files:
         try:
+            strict_yaml.check_size(path.stat().st_size, max_bytes=MAX_FILE_BYTES)
             text = path.read_text(encoding="utf-8")
+        except StrictYamlError as error:
+            raise KnowledgeBaseError(f"{path.name}: {error}") from None
         except (OSError, UnicodeDecodeError) as error:
             raise KnowledgeBaseError(f"{path.name}: cannot be read: {error}") from None
         for index, entry in enumerate(parse_knowledge_file(text, path.name)):
@@ -163,7 +174,7 @@ def load_knowledge_base(directory: Path = DEFAULT_DIRECTORY) -> KnowledgeBase:
 
 def parse_knowledge_file(text: str, name: str) -> list[Entry]:
     """The entries of one knowledge file; `name` is used in error messages."""
-    root = _safe_load(text, name)
+    root = _load(text, name)
     if not isinstance(root, dict) or set(root) != {"entries"}:
         _fail(name, "", "the file must be a mapping with one key, entries")
     items = root["entries"]
@@ -186,7 +197,7 @@ def _parse_entry(item: object, name: str, index: int) -> Entry:
         _fail(name, where, "must be a mapping with id, questions, answer (and actions)")
     raw_id = item.get("id")
     if not isinstance(raw_id, str) or not _ID.fullmatch(raw_id):
-        _fail(name, where, f"id: must be 1-40 of a-z, 0-9 and _, not {raw_id!r}")
+        _fail(name, where, f"id: must be 1-40 of a-z, 0-9 and _, not {_shown(raw_id)}")
     where = f"{where} ({raw_id})"
     unknown = sorted(str(key) for key in item if key not in _ENTRY_FIELDS)
     if unknown:
@@ -194,7 +205,7 @@ def _parse_entry(item: object, name: str, index: int) -> Entry:
         _fail(name, where, f"{unknown[0]}: unknown field (known: {known})")
     out_of_scope = item.get("out_of_scope", False)
     if not isinstance(out_of_scope, bool):
-        _fail(name, where, f"out_of_scope: must be true or false, not {out_of_scope!r}")
+        _fail(name, where, f"out_of_scope: must be true or false, not {_shown(out_of_scope)}")
     if "questions" not in item:
         _fail(name, where, "questions: missing")
     if out_of_scope:
@@ -272,46 +283,72 @@ def _actions(value: object, name: str, where: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list):
         _fail(name, where, "actions: must be a list")
+    known = ", ".join(sorted(ACTIONS))
     for position, action in enumerate(value):
+        if isinstance(action, list | dict):
+            shape = "a list" if isinstance(action, list) else "a mapping"
+            _fail(name, where, f"actions[{position}]: must be the name of an action, not {shape}")
         if action not in ACTIONS:
-            known = ", ".join(sorted(ACTIONS))
-            _fail(name, where, f"actions[{position}]: unknown action {action!r} (known: {known})")
+            problem = f"unknown action {_shown(action)} (known: {known})"
+            _fail(name, where, f"actions[{position}]: {problem}")
     return tuple(value)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML that also refuses a key given twice (the second would silently win)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
-            line = key_node.start_mark.line + 1
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} repeated on line {line}", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _safe_load(text: str, name: str) -> object:
+def _load(text: str, name: str) -> object:
+    """Plain data from one file; a refusal names the line and, when it can, the entry and field."""
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"line {mark.line + 1}: " if mark else ""
-        problem = ": ".join(part for part in (error.context, error.problem) if part)
-        raise KnowledgeBaseError(f"{name}: {where}invalid YAML: {problem}") from None
-    except yaml.YAMLError as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise KnowledgeBaseError(f"{name}: invalid YAML: {first_line}") from None
-    except RecursionError:
-        raise KnowledgeBaseError(f"{name}: invalid YAML: nested too deeply") from None
+        root = strict_yaml.compose(text, max_bytes=MAX_FILE_BYTES)
+    except StrictYamlError as error:
+        raise KnowledgeBaseError(f"{name}: {error}") from None
+    try:
+        return strict_yaml.construct(root)
+    except StrictYamlError as error:
+        where = _locate(root, error.line, error.column)
+        _fail(name, f"line {error.line}" if error.line else "", f"{where}{error.problem}")
+
+
+def _locate(root: Node | None, line: int | None, column: int | None) -> str:
+    """``entries[i] (id): field: `` for the place at (line, column), as far as it can be told."""
+    if line is None or not isinstance(root, MappingNode):
+        return ""
+    here = (line - 1, column or 0)
+    items = next((value for key, value in root.value if _is_text(key, "entries")), None)
+    if not isinstance(items, SequenceNode) or not _before(items, here):
+        return ""
+    if items.end_mark is not None and (items.end_mark.line, items.end_mark.column) <= here:
+        return ""
+    begun = [(i, node) for i, node in enumerate(items.value) if _before(node, here)]
+    if not begun:
+        return ""
+    index, item = begun[-1]
+    where = f"entries[{index}]"
+    if not isinstance(item, MappingNode):
+        return f"{where}: "
+    raw_id = next((value.value for key, value in item.value if _is_text(key, "id")), None)
+    if isinstance(raw_id, str) and _ID.fullmatch(raw_id):
+        where = f"{where} ({raw_id})"
+    fields = [key for key, _ in item.value if _before(key, here)]
+    # The last field begun before the place; none when the place is a key that is not text.
+    if fields and isinstance(fields[-1], ScalarNode):
+        return f"{where}: {fields[-1].value}: "
+    return f"{where}: "
+
+
+def _is_text(node: Node, text: str) -> bool:
+    return isinstance(node, ScalarNode) and node.value == text
+
+
+def _before(node: Node, here: tuple[int, int]) -> bool:
+    return (node.start_mark.line, node.start_mark.column) <= here
+
+
+def _shown(value: object) -> str:
+    """A value as a message shows it: its repr, cut short."""
+    shown = repr(value)
+    if len(shown) <= _SHOWN_LENGTH:
+        return shown
+    closing = "'" if isinstance(value, str) else ""
+    return shown[: _SHOWN_LENGTH - 3 - len(closing)] + "..." + closing
 
 
 def _fail(name: str, where: str, problem: str) -> NoReturn:

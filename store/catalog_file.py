@@ -26,9 +26,13 @@ field (``line 14: products[2].price: must be a whole number ...``). The format::
 both languages. ``name`` needs both ``zh`` and ``en``; a language left out of ``description`` or
 ``redeem`` is empty. Text is stripped of surrounding whitespace and taken as written (``sku:
 0123`` is the text ``0123``); numbers must be numbers (``19.99``, ``"9500"`` and ``true`` are
-not prices). An optional field left empty (``stars:``) takes its default. Unknown fields are
-refused, with a suggestion when one is close (``prce`` -> ``price``). Only plain YAML is read:
-tags such as ``!!python/object`` are refused, never evaluated.
+not prices). Values are typed by the YAML 1.2 core schema (`config.strict_yaml`): a whole number
+is plain decimal digits and a boolean is ``true`` or ``false``, so YAML 1.1's ``1:40``, ``0x64``,
+``1_000`` and ``yes`` are text and refused where a number or a boolean belongs. An optional field
+left empty (``stars:``) takes its default. Unknown fields are refused, with a suggestion when one
+is close (``prce`` -> ``price``). Only plain YAML is read: tags such as ``!!python/object`` are
+refused, never evaluated. A file over `MAX_FILE_BYTES` (1 MB), or using more than
+`strict_yaml.MAX_ALIASES` aliases (``*name``), is refused before it is read further.
 """
 
 from __future__ import annotations
@@ -39,9 +43,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NoReturn
 
-import yaml
-from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from config import strict_yaml
+from config.strict_yaml import BOOL, FLOAT, INT, MAP, NULL, SEQ, STR, StrictYamlError
 
 MAX_ID_LENGTH = 32
 MAX_NAME_LENGTH = 64
@@ -54,13 +59,11 @@ DEFAULT_LOW_STOCK_THRESHOLD = 5
 _CATEGORY_ID = re.compile(rf"[a-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
 _SKU = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
 
-_YAML = "tag:yaml.org,2002:"
-_STR, _INT, _FLOAT, _BOOL, _NULL = (_YAML + t for t in ("str", "int", "float", "bool", "null"))
-# Tags the safe resolver gives plain scalars; anything else was written by hand (`!!python/...`).
-_SCALAR_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _YAML + "timestamp"})
-_MAP, _SEQ = _YAML + "map", _YAML + "seq"
-# Only its plain int and bool readers are used; they keep no state between calls.
-_CONSTRUCTOR = SafeConstructor()
+MAX_FILE_BYTES = 1024 * 1024
+"""A catalog of a thousand products is a few hundred KB; a bigger file is refused unread."""
+
+# Tags the core-schema resolver gives plain scalars; anything else was written by hand (`!!set`).
+_SCALAR_TAGS = frozenset({STR, INT, FLOAT, BOOL, NULL})
 
 _TOP_FIELDS = ("categories", "products")
 _CATEGORY_FIELDS = ("id", "name", "position")
@@ -139,25 +142,9 @@ def parse_catalog(text: str) -> CatalogSpec:
 def _compose(text: str) -> Node | None:
     # Composing builds nodes (with line marks) and never constructs objects, so no tag runs.
     try:
-        node: Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = ": ".join(part for part in (error.context, error.problem) if part)
-        raise CatalogFileError(
-            f"invalid YAML: {problem}", line=mark.line + 1 if mark else None
-        ) from None
-    except yaml.reader.ReaderError as error:
-        line = text.count("\n", 0, error.position) + 1
-        character = error.character
-        shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
-        raise CatalogFileError(
-            f"invalid YAML: the character {shown} is not allowed", line=line
-        ) from None
-    except yaml.YAMLError as error:
-        raise CatalogFileError(f"invalid YAML: {error}") from None
-    except RecursionError:
-        raise CatalogFileError("invalid YAML: nested too deeply") from None
-    return node
+        return strict_yaml.compose(text, max_bytes=MAX_FILE_BYTES)
+    except StrictYamlError as error:
+        raise CatalogFileError(error.problem, line=error.line) from None
 
 
 def _parse_categories(node: Node) -> dict[str, CategorySpec]:
@@ -248,7 +235,7 @@ def _parse_products(node: Node, categories: dict[str, CategorySpec]) -> list[Pro
 
 def _fields(node: Node, path: str, allowed: tuple[str, ...]) -> dict[str, Node]:
     """The mapping's fields by name, refusing unknown and repeated ones."""
-    if not isinstance(node, MappingNode) or node.tag != _MAP:
+    if not isinstance(node, MappingNode) or node.tag != MAP:
         _refuse_tag(node, path)
         _fail(node, path, f"must be a mapping with the fields {', '.join(allowed)}")
     found: dict[str, Node] = {}
@@ -256,7 +243,7 @@ def _fields(node: Node, path: str, allowed: tuple[str, ...]) -> dict[str, Node]:
         # A key that YAML reads as something other than text (`1:`, `on:`, `<<:`) is no field.
         name = str(key_node.value) if isinstance(key_node, ScalarNode) else "?"
         field = _join(path, name)
-        if not (isinstance(key_node, ScalarNode) and key_node.tag == _STR and name in allowed):
+        if not (isinstance(key_node, ScalarNode) and key_node.tag == STR and name in allowed):
             close = difflib.get_close_matches(name, allowed, n=1)
             hint = f"did you mean {close[0]}?" if close else f"expected {', '.join(allowed)}"
             if node.flow_style and _is_empty(value_node) and not close:
@@ -277,7 +264,7 @@ def _required(parent: Node, fields: dict[str, Node], path: str, name: str) -> No
 
 
 def _items(node: Node, path: str) -> list[Node]:
-    if not isinstance(node, SequenceNode) or node.tag != _SEQ:
+    if not isinstance(node, SequenceNode) or node.tag != SEQ:
         _refuse_tag(node, path)
         _fail(node, path, "must be a list (each entry starting with '- ')")
     return list(node.value)
@@ -288,8 +275,8 @@ def _items(node: Node, path: str) -> list[Node]:
 
 def _refuse_tag(node: Node, field: str) -> None:
     """Refuse a hand-written tag (`!!python/object`, `!!set`) before judging the value's type."""
-    if node.tag not in _SCALAR_TAGS and node.tag not in (_MAP, _SEQ):
-        tag = node.tag.replace(_YAML, "!!", 1) if node.tag.startswith(_YAML) else node.tag
+    if node.tag not in _SCALAR_TAGS and node.tag not in (MAP, SEQ):
+        tag = strict_yaml.short_tag(node.tag)
         _fail(node, field, f"the YAML tag {tag} is not allowed in a catalog file")
 
 
@@ -302,7 +289,7 @@ def _scalar(node: Node, field: str, expected: str) -> ScalarNode:
 
 
 def _is_empty(node: Node | None) -> bool:
-    return node is None or (isinstance(node, ScalarNode) and node.tag == _NULL)
+    return node is None or (isinstance(node, ScalarNode) and node.tag == NULL)
 
 
 def _text(node: Node, field: str, *, max_length: int | None, one_line: bool = False) -> str:
@@ -402,20 +389,24 @@ def _optional_int(
 
 def _int(node: Node, field: str, expected: str) -> int:
     scalar = _scalar(node, field, expected)
-    if scalar.tag != _INT:
+    if scalar.tag != INT:
         _fail(node, field, expected + _unquote_hint(scalar))
-    number: int = _CONSTRUCTOR.construct_yaml_int(scalar)
-    return number
+    try:  # `!!int 0x64` carries the tag by hand; the digits must still be decimal
+        return strict_yaml.integer(str(scalar.value))
+    except ValueError:
+        _fail(node, field, expected)
 
 
 def _active(node: Node | None, field: str) -> bool:
     if node is None or _is_empty(node):
         return True
     scalar = _scalar(node, field, "must be true or false")
-    if scalar.tag != _BOOL:
+    if scalar.tag != BOOL:
         _fail(node, field, "must be true or false" + _unquote_hint(scalar))
-    active: bool = _CONSTRUCTOR.construct_yaml_bool(scalar)
-    return active
+    try:  # `!!bool yes` carries the tag by hand; the word must still be true or false
+        return strict_yaml.boolean(str(scalar.value))
+    except ValueError:
+        _fail(node, field, "must be true or false")
 
 
 def _unquote_hint(node: ScalarNode) -> str:

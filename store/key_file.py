@@ -1,11 +1,14 @@
 """Key files: the text or CSV file of card keys an admin or supplier uploads, split into keys.
 
 A ``.csv`` file needs a header row with a ``key`` column (any case; other columns are ignored);
-any other file holds one key per line. Files are UTF-8 (a byte-order mark is ignored), with
-``\\n`` or ``\\r\\n`` line ends. Each key is NFKC-normalised and stripped. Bad lines (blank, too
-long, repeated, damaged or holding control characters) are refused one by one with their line
-number, counting physical lines from 1 (a CSV header is line 1); a file that cannot be read as
-keys at all raises `KeyFileError`. Keys are never logged.
+any other file holds one key per line. Files are UTF-8 (a byte-order mark is ignored), or UTF-16
+with a byte-order mark (what Excel and Notepad save as "Unicode"), with ``\\n``, ``\\r\\n`` or
+``\\r`` line ends. Each key is NFKC-normalised and stripped. Bad lines (blank, too long,
+repeated, damaged or holding control characters) are refused one by one with their line number,
+counting physical lines from 1 (a CSV header is line 1); a file that cannot be read as keys at all
+raises `KeyFileError`: a NUL character (naming the first line with one), UTF-16 without a
+byte-order mark (recognised and refused rather than guessed at), UTF-32, zip or Excel files.
+Keys are never logged.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from _csv import Reader
@@ -84,21 +87,83 @@ def _decode(content: bytes) -> str:
         raise KeyFileError(
             "this is a zip or Excel file, not text; save it as CSV (UTF-8) or plain text"
         )
+    # UTF-32's little-endian mark begins with UTF-16's, so it is looked for first.
+    if content.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise KeyFileError("the file is UTF-32 text; save it as UTF-8")
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise KeyFileError("the file is UTF-16 text; save it as UTF-8")
-    if b"\x00" in content:
-        raise KeyFileError("this is a binary file, not text; upload a .txt or .csv file of keys")
+        text = _decode_utf16(content)
+        nul = text.find("\x00")
+        if nul >= 0:
+            _refuse_nul(text[:nul])
+        return text
+    nul = content.find(b"\x00")
+    if nul >= 0:
+        if _looks_like_utf16(content):
+            raise KeyFileError("the file looks like UTF-16 without a BOM; save it as UTF-8")
+        _refuse_nul(_as_latin1(content[:nul]))
+    return _decode_utf8(content)
+
+
+def _decode_utf8(content: bytes) -> str:
     start = len(codecs.BOM_UTF8) if content.startswith(codecs.BOM_UTF8) else 0
     try:
         return content[start:].decode("utf-8")
     except UnicodeDecodeError as error:
         offset = start + error.start
-        line = content.count(b"\n", 0, offset) + 1
+        line = _line_after(_as_latin1(content[:offset]))
         raise KeyFileError(
             f"not valid UTF-8 text: byte 0x{content[offset]:02X} at offset {offset} "
             f"(line {line}); save the file as UTF-8",
             line=line,
         ) from None
+
+
+def _decode_utf16(content: bytes) -> str:
+    """UTF-16 after its byte-order mark, which says which byte of each pair comes first."""
+    codec = "utf-16-le" if content.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+    body = content[len(codecs.BOM_UTF16_LE) :]
+    try:
+        return body.decode(codec)
+    except UnicodeDecodeError as error:
+        # The good text before the damage is whole code units, so it decodes; count its lines.
+        line = _line_after(body[: error.start - error.start % 2].decode(codec))
+        raise KeyFileError(
+            f"not valid UTF-16 text (line {line}); save the file as UTF-8", line=line
+        ) from None
+
+
+def _looks_like_utf16(content: bytes) -> bool:
+    """Many NULs, nearly all on one side of each byte pair: Latin text such as keys in UTF-16.
+
+    In UTF-16 each ASCII character is its byte and a NUL, so a quarter of the pairs or more
+    holding a NUL on the same side (and a few at least) is text, not a stray NUL in UTF-8.
+    """
+    sample = content[:4096]
+    pairs = len(sample) // 2
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    most, fewest = max(even, odd), min(even, odd)
+    return most >= 4 and most * 4 >= pairs and fewest * 10 <= most
+
+
+def _refuse_nul(before: str) -> NoReturn:
+    """Refuse the file for a NUL that follows the text `before`, naming the NUL's line."""
+    line = _line_after(before)
+    raise KeyFileError(
+        f"line {line} contains a NUL byte, so this is not a text file; "
+        "upload a .txt or .csv file of keys",
+        line=line,
+    )
+
+
+def _as_latin1(content: bytes) -> str:
+    # Only the line ends in it are counted; latin-1 maps each byte to one character.
+    return content.decode("latin-1")
+
+
+def _line_after(before: str) -> int:
+    """The line (from 1) that the text after `before` is on, counting line ends as
+    `_text_lines` does (``\\r\\n``, ``\\n`` and a lone ``\\r``)."""
+    return before.count("\n") + before.count("\r") - before.count("\r\n") + 1
 
 
 def _text_lines(text: str) -> Iterator[tuple[int, str]]:

@@ -141,3 +141,73 @@ def test_support_stats_list_the_faq_entries_buyers_found_unhelpful(environ: dict
     asyncio.run(ask_and_rate())
     _, out = run(environ, "support", "stats")
     assert "FAQ feedback (helpful / not):\n  refund_policy: 0 / 1\n" in out
+
+
+def refused_at_start(
+    environ: dict[str, str], capsys: pytest.CaptureFixture[str], *argv: str
+) -> str:
+    """Run a command that must stop before doing anything; the one stderr line it printed."""
+    code, out = run(environ, *argv)
+    err = capsys.readouterr().err
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    return err.removeprefix("error: ").rstrip("\n")
+
+
+@pytest.fixture
+def bot_environ(environ: dict[str, str]) -> dict[str, str]:
+    """`run` needs a token; the API base is a closed port, so nothing is ever reached."""
+    return {**environ, "BOT_TOKEN": "123:abc", "TELEGRAM_API_BASE": "http://127.0.0.1:9"}
+
+
+def test_a_broken_knowledge_file_stops_the_bot_at_start_up_in_one_line(
+    bot_environ: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faq = tmp_path / "faq"
+    faq.mkdir()
+    aliases = ", ".join(["*a"] * 9)
+    (faq / "broken.yaml").write_text(f"entries:\n  - id: [&a [x, x], {aliases}]\n")
+    line = refused_at_start({**bot_environ, "FAQ_DIR": str(faq)}, capsys, "run")
+    assert line.startswith("broken.yaml: line 2: more than 8 aliases")
+    assert not (tmp_path / "cli.sqlite3").exists()  # refused before the database was opened
+
+
+def test_a_missing_faq_directory_stops_the_bot_at_start_up_in_one_line(
+    bot_environ: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-faq"
+    line = refused_at_start({**bot_environ, "FAQ_DIR": str(missing)}, capsys, "run")
+    assert line == f"Setting FAQ_DIR names {missing}, which does not exist"
+
+
+def test_an_unknown_log_level_is_refused_in_one_line(
+    environ: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = refused_at_start({**environ, "LOG_LEVEL": "verbose"}, capsys, "stock", "status")
+    assert line.startswith("Setting LOG_LEVEL must be one of DEBUG, INFO")
+
+
+def test_a_lowercase_log_level_is_taken(environ: dict[str, str]) -> None:
+    assert run({**environ, "LOG_LEVEL": "warning"}, "stock", "status")[0] == 0
+
+
+def test_an_in_memory_database_is_refused_in_one_line(
+    environ: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = refused_at_start(
+        {**environ, "DATABASE_URL": "sqlite+aiosqlite://"}, capsys, "stock", "status"
+    )
+    assert line.startswith("Setting DATABASE_URL names an in-memory SQLite database")
+
+
+def test_a_database_path_that_cannot_be_created_is_refused_in_one_line(
+    environ: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "data").write_text("a file where a folder should be")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'kamibot.sqlite3'}"
+    line = refused_at_start({**environ, "DATABASE_URL": url}, capsys, "db", "upgrade")
+    assert line == (
+        f"Setting DATABASE_URL names {tmp_path / 'data' / 'kamibot.sqlite3'}, "
+        "which cannot be created: "
+        f"{tmp_path / 'data'} is a file, not a folder"
+    )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from config.strict_yaml import MAX_ALIASES
 from store.catalog_file import (
+    MAX_FILE_BYTES,
     CatalogFileError,
     CatalogSpec,
     CategorySpec,
@@ -142,7 +146,7 @@ def test_an_empty_catalog_list_is_allowed() -> None:
         ),
         (GOOD.replace("price: 9500", "price: 0"), 13, "products[0].price", "must be more than 0"),
         (
-            GOOD.replace("price: 9500", "price: 1_000_000_001"),
+            GOOD.replace("price: 9500", "price: 1000000001"),
             13,
             "products[0].price",
             "must be at most 1000000000 (¥10,000,000.00)",
@@ -191,6 +195,86 @@ def test_a_number_of_the_wrong_type_or_range_is_refused_on_its_line(
     error = refusal(text)
     assert (error.line, error.field, error.problem) == (line, field, problem)
     assert str(error) == f"line {line}: {field}: {problem}"
+
+
+PRICE_HINT = "must be a whole number of minor units (e.g. 1999 for ¥19.99)"
+
+
+@pytest.mark.parametrize(
+    ("written", "field", "line", "problem"),
+    [
+        ("price: 1:40", "products[0].price", 13, PRICE_HINT),
+        ("price: 0x64", "products[0].price", 13, PRICE_HINT),
+        ("price: 0o144", "products[0].price", 13, PRICE_HINT),
+        ("price: 1_000", "products[0].price", 13, PRICE_HINT),
+        ("price: !!int 0x64", "products[0].price", 13, PRICE_HINT),
+        (
+            "stars: 1_0",
+            "products[0].stars",
+            14,
+            "must be a whole number of Telegram Stars from 1 to 100000",
+        ),
+        (
+            "order_limit: 0b11",
+            "products[0].order_limit",
+            15,
+            "must be a whole number from 1 to 100",
+        ),
+        ("position: 1:00", "categories[0].position", 4, "must be a whole number, 0 or more"),
+        ("active: yes", "products[0].active", 17, "must be true or false"),
+        ("active: on", "products[0].active", 17, "must be true or false"),
+        ("active: No", "products[0].active", 17, "must be true or false"),
+        ("active: !!bool off", "products[0].active", 17, "must be true or false"),
+    ],
+)
+def test_yaml_1_1_numbers_and_booleans_are_refused_as_the_wrong_type(
+    written: str, field: str, line: int, problem: str
+) -> None:
+    name = written.partition(":")[0]
+    text = re.sub(rf"(?m)^    {name}: .*$", f"    {written}", GOOD, count=1)
+    error = refusal(text)
+    assert str(error) == f"line {line}: {field}: {problem}"
+
+
+def test_a_decimal_price_with_a_leading_zero_is_read_in_base_10() -> None:
+    # YAML 1.1 read 0100 as octal, a price of 64.
+    steam = parse_catalog(GOOD.replace("price: 9500", "price: 0100")).products[0]
+    assert steam.price_minor == 100
+
+
+def test_true_and_false_may_be_capitalised() -> None:
+    steam = parse_catalog(GOOD.replace("active: false", "active: False")).products[0]
+    assert steam.active is False
+
+
+def test_a_catalog_over_the_size_cap_is_refused_in_one_line() -> None:
+    assert MAX_FILE_BYTES == 1024 * 1024
+    text = GOOD + "#" * (MAX_FILE_BYTES - len(GOOD.encode()) + 1)
+    assert str(refusal(text)) == (
+        f"the file is larger than 1 MB (it has {MAX_FILE_BYTES + 1} bytes); split it or trim it"
+    )
+
+
+def test_a_catalog_at_the_size_cap_is_read() -> None:
+    text = GOOD + "#" * (MAX_FILE_BYTES - len(GOOD.encode()))
+    assert len(parse_catalog(text).products) == 2
+
+
+def test_more_aliases_than_the_budget_are_refused_on_their_line() -> None:
+    text = GOOD.replace("    name: 视频会员\n", "    name: &v 视频会员\n")
+    text += "".join(
+        f"  - sku: ALIAS-{n}\n    category: video\n    name: *v\n    price: 1\n"
+        for n in range(MAX_ALIASES + 1)
+    )
+    error = refusal(text)
+    assert error.line == 23 + 4 * MAX_ALIASES + 2
+    assert error.problem.startswith(f"more than {MAX_ALIASES} aliases (*name)")
+
+
+def test_a_few_aliases_are_allowed() -> None:
+    text = GOOD.replace("    name: 视频会员\n", "    name: &v 视频会员\n")
+    text += "  - sku: ALIAS-1\n    category: video\n    name: *v\n    price: 1\n"
+    assert parse_catalog(text).products[2].name_en == "视频会员"
 
 
 def test_a_misspelt_field_is_refused_with_a_suggestion() -> None:

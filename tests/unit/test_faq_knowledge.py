@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from config.strict_yaml import MAX_ALIASES
 from faq.knowledge import (
     DEFAULT_DIRECTORY,
+    MAX_FILE_BYTES,
     KnowledgeBaseError,
     load_knowledge_base,
 )
@@ -114,12 +116,14 @@ def test_every_yaml_file_in_the_directory_is_loaded(tmp_path: Path) -> None:
         ("- just a list", "refunds.yaml: the file must be a mapping with one key, entries"),
         (
             "entries:\n  - !!python/object/apply:os.system [echo hacked]",
-            "refunds.yaml: line 2: invalid YAML",
+            "refunds.yaml: line 2: entries[0]: the tag !!python/object/apply:os.system is not "
+            "allowed",
         ),
         ("entries: [\n", "refunds.yaml: line 2: invalid YAML"),
         (
             _entry() + "\n    id: again",
-            "refunds.yaml: line 6: invalid YAML: key 'id' repeated on line 6",
+            "refunds.yaml: line 6: entries[0] (refund_status): id: the key 'id' is repeated "
+            "(first on line 2)",
         ),
     ],
 )
@@ -131,6 +135,127 @@ def test_a_malformed_file_is_refused_naming_the_file_entry_and_field(
         load_knowledge_base(tmp_path)
     assert str(refused.value).startswith(message)
     assert "\n" not in str(refused.value)
+
+
+QUESTIONS = '{zh: ["退款到了吗", "退款进度", "退款多久到"], en: ["a", "b", "c"]'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            _entry(**{"[answer]": "x"}),
+            "refunds.yaml: line 6: entries[0] (refund_status): a key must be text or a number, "
+            "not a list",
+        ),
+        (
+            _entry(id="{[refund_status]: 1}"),
+            "refunds.yaml: line 2: entries[0]: id: a key must be text or a number, not a list",
+        ),
+        (
+            _entry(id="{{a: 1}: refund_status}"),
+            "refunds.yaml: line 2: entries[0]: id: a key must be text or a number, not a mapping",
+        ),
+        (
+            _entry(questions=QUESTIONS + ', [fr]: ["a", "b", "c"]}'),
+            "refunds.yaml: line 3: entries[0] (refund_status): questions: a key must be text "
+            "or a number, not a list",
+        ),
+        (
+            _entry(answer='{zh: "几分钟内到账。", en: "Within minutes.", {en: 1}: x}'),
+            "refunds.yaml: line 4: entries[0] (refund_status): answer: a key must be text or a "
+            "number, not a mapping",
+        ),
+        (
+            _entry(actions="[{refund_status: true}]"),
+            "refunds.yaml: entries[0] (refund_status): actions[0]: must be the name of an "
+            "action, not a mapping",
+        ),
+        (
+            _entry(actions="[[shop, wallet]]"),
+            "refunds.yaml: entries[0] (refund_status): actions[0]: must be the name of an "
+            "action, not a list",
+        ),
+        (
+            "[entries]: []\n",
+            "refunds.yaml: line 1: a key must be text or a number, not a list",
+        ),
+        (
+            _entry(id="[refund_status]"),
+            "refunds.yaml: entries[0]: id: must be 1-40 of a-z, 0-9 and _, not ['refund_status']",
+        ),
+    ],
+)
+def test_a_list_or_mapping_where_a_key_or_name_belongs_is_refused_in_one_line(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "refunds.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as refused:
+        load_knowledge_base(tmp_path)
+    assert str(refused.value).startswith(message)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_long_value_is_cut_short_in_the_message(tmp_path: Path) -> None:
+    (tmp_path / "refunds.yaml").write_text(_entry(id="X" * 5000), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=r"not 'XXX+\.\.\.'$") as refused:
+        load_knowledge_base(tmp_path)
+    assert len(str(refused.value)) < 200
+
+
+def billion_laughs_id() -> str:
+    """One entry whose id nests eight levels of nine aliases: 9**9 strings if expanded."""
+    levels = ["&a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for this, previous in zip("bcdefghi", "abcdefgh", strict=True):
+        levels.append(f"&{this} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    return "entries:\n  - id: [" + ", ".join(levels) + "]\n"
+
+
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    (tmp_path / "bomb.yaml").write_text(billion_laughs_id(), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as refused:
+        load_knowledge_base(tmp_path)
+    assert str(refused.value).startswith(
+        f"bomb.yaml: line 2: more than {MAX_ALIASES} aliases (*name)"
+    )
+
+
+def test_a_few_aliases_are_allowed(tmp_path: Path) -> None:
+    text = _entry(questions='&q {zh: ["退款到了吗", "退款进度", "退款多久到"], en: [a, b, c]}')
+    text += "\n  - id: refund_eta\n    questions: *q\n    answer: {zh: 快, en: Soon}\n"
+    (tmp_path / "refunds.yaml").write_text(text, encoding="utf-8")
+    kb = load_knowledge_base(tmp_path)
+    assert kb.entry("refund_eta").questions == kb.entry("refund_status").questions
+
+
+def test_a_file_over_the_size_cap_is_refused_naming_the_cap(tmp_path: Path) -> None:
+    assert MAX_FILE_BYTES == 1024 * 1024
+    (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
+    big = GOOD + "#" * (MAX_FILE_BYTES - len(GOOD.encode()) + 1)
+    (tmp_path / "big.yaml").write_text(big, encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as refused:
+        load_knowledge_base(tmp_path)
+    assert str(refused.value) == (
+        f"big.yaml: the file is larger than 1 MB (it has {MAX_FILE_BYTES + 1} bytes); "
+        "split it or trim it"
+    )
+
+
+def test_a_file_at_the_size_cap_is_read(tmp_path: Path) -> None:
+    exact = GOOD + "#" * (MAX_FILE_BYTES - len(GOOD.encode()))
+    (tmp_path / "exact.yaml").write_text(exact, encoding="utf-8")
+    assert len(load_knowledge_base(tmp_path)) == 2
+
+
+@pytest.mark.parametrize("written", ["yes", "on", "y"])
+def test_out_of_scope_takes_only_true_or_false(tmp_path: Path, written: str) -> None:
+    (tmp_path / "oos.yaml").write_text(
+        OUT_OF_SCOPE.replace("out_of_scope: true", f"out_of_scope: {written}"), encoding="utf-8"
+    )
+    with pytest.raises(
+        KnowledgeBaseError, match=f"out_of_scope: must be true or false, not '{written}'$"
+    ):
+        load_knowledge_base(tmp_path)
 
 
 def test_an_id_used_in_two_files_is_refused_naming_both(tmp_path: Path) -> None:

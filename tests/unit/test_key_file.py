@@ -184,14 +184,73 @@ def test_an_empty_file_is_refused(content: bytes) -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (b"AAAA\x00\x01\x02", "this is a binary file"),
+        (b"AAAA\x00\x01\x02", "line 1 contains a NUL byte"),
         (b"PK\x03\x04\x14\x00", "this is a zip or Excel file"),
-        ("key\nAAAA\n".encode("utf-16"), "the file is UTF-16 text"),
+        ("key\nAAAA\n".encode("utf-32"), "the file is UTF-32 text"),
     ],
 )
 def test_a_binary_file_is_refused(content: bytes, problem: str) -> None:
     with pytest.raises(KeyFileError, match=f"^{problem}"):
         parse_key_file("keys.csv", content)
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (b"AAAA-1111\nBBBB\x00-2222\nCCCC\x00\n", 2),
+        (b"AAAA-1111\r\nBBBB-2222\rCCCC\x00\n", 3),
+        (b"\x00AAAA\n", 1),
+        ("AAAA-1111\nBBBB-2222\nCC\x00CC\n".encode("utf-16"), 3),
+    ],
+)
+def test_a_nul_byte_is_refused_naming_the_first_line_that_holds_one(
+    content: bytes, line: int
+) -> None:
+    with pytest.raises(KeyFileError) as caught:
+        parse_key_file("keys.txt", content)
+    assert str(caught.value) == (
+        f"line {line} contains a NUL byte, so this is not a text file; "
+        "upload a .txt or .csv file of keys"
+    )
+    assert caught.value.line == line
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("filename", ["keys.txt", "keys.csv"])
+def test_utf16_without_a_byte_order_mark_is_recognised(codec: str, filename: str) -> None:
+    content = "key\nAAAA-1111\n卡密-2222\nBBBB-3333\n".encode(codec)
+    with pytest.raises(KeyFileError) as caught:
+        parse_key_file(filename, content)
+    assert str(caught.value) == "the file looks like UTF-16 without a BOM; save it as UTF-8"
+
+
+def test_a_few_stray_nul_bytes_are_not_taken_for_utf16() -> None:
+    content = b"AAAA-1111\n" * 20 + b"B\x00\n"
+    with pytest.raises(KeyFileError, match=r"^line 21 contains a NUL byte"):
+        parse_key_file("keys.txt", content)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_is_read_as_keys(codec: str) -> None:
+    text = "AAAA-1111\r\n卡密-2222\r\n\r\n"
+    bom = {"utf-16": "", "utf-16-le": "\ufeff", "utf-16-be": "\ufeff"}[codec]
+    assert parse_key_file("keys.txt", (bom + text).encode(codec)) == ParsedKeyFile(
+        keys=(KeyLine(1, "AAAA-1111"), KeyLine(2, "卡密-2222")),
+        refused=(RefusedLine(3, RefusalReason.BLANK),),
+    )
+
+
+def test_a_utf16_csv_file_with_a_byte_order_mark_finds_its_key_column() -> None:
+    content = "note,Key\nfirst,AAAA-1111\n".encode("utf-16")
+    assert parse_key_file("keys.csv", content).keys == (KeyLine(2, "AAAA-1111"),)
+
+
+def test_damaged_utf16_is_refused_naming_its_line() -> None:
+    content = "AAAA-1111\nBB".encode("utf-16-le") + b"\x00\xd8" + "BB\n".encode("utf-16-le")
+    with pytest.raises(KeyFileError) as caught:
+        parse_key_file("keys.txt", b"\xff\xfe" + content)
+    assert str(caught.value) == "not valid UTF-16 text (line 2); save the file as UTF-8"
+    assert caught.value.line == 2
 
 
 def test_a_file_over_50_mb_is_refused() -> None:

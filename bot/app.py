@@ -176,12 +176,19 @@ class KamibotApp:
             await self.port.set_commands(command_list(language), language.value)
         await self.port.set_commands(command_list(Language.EN), None)
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="outbox"))
-        await self.intake.resume()
+        if await self.intake.resume():  # let them settle first: their charges are not lost
+            await self.intake.settled(timeout=30.0)
         await keep_books(self.ctx, self.port, self.delivery)
         self.delivery.wake()  # deliver whatever a previous run left pending
         self._polling = asyncio.create_task(self.intake.poll(), name="polling")
         if self.with_scheduler:
-            self.scheduler = build_scheduler(self.ctx, self.delivery, self.port, self.intake)
+            self.scheduler = build_scheduler(
+                self.ctx,
+                self.delivery,
+                self.port,
+                self.intake,
+                books_seconds=self.settings.RECONCILE_SECONDS,
+            )
             self.scheduler.start()
         log.info("Kamibot is running on %s against %s", self.runtime, base)
 

@@ -186,7 +186,7 @@ async def cmd_stock_import(
     async def work(uow: UnitOfWorkFactory) -> int:
         try:
             summary = await import_card_keys(
-                uow(),
+                uow,
                 sku=sku,
                 parsed=parsed,
                 source=path.name,

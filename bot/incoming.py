@@ -136,6 +136,8 @@ def event_from_message(message: MessageLike, download: Download) -> Event | None
             paid.total_amount,
             paid.telegram_payment_charge_id,
         )
+    if getattr(message, "animation", None) is not None:  # a GIF carries a document too
+        return OtherMessage(person, message.message_id, "animation", message.caption or "")
     document = message.document
     if document is not None:
         file_id = document.file_id

@@ -21,6 +21,7 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.sender import SendError
 from handlers.event import Event, PaymentReceived
 from store.card_key_cipher import CardKeyCipher
 from store.errors import StoreBusy
@@ -163,6 +164,8 @@ class Intake:
                 continue
             except asyncio.CancelledError:
                 raise
+            except SendError as error:  # e.g. a button answered too late, after a restart
+                log.warning("a reply to update %s was not sent: %s", update.update_id, error)
             except Exception:  # the conversation handles its own errors; this is the adapter
                 log.exception("update %s failed while its replies were sent", update.update_id)
             break
@@ -198,6 +201,11 @@ class Intake:
     @property
     def in_flight(self) -> int:
         return len(self._in_flight)
+
+    async def settled(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded wait
+        """Wait (at most `timeout` seconds) for the updates being handled to finish."""
+        if tasks := list(self._in_flight.values()):
+            await asyncio.wait(tasks, timeout=timeout)
 
     async def drain(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded wait on stop
         """Let updates being handled finish (on stop), then cancel what is left."""

@@ -18,10 +18,6 @@ from store.service.ticket import check_response_targets
 
 log = logging.getLogger(__name__)
 
-BOOKS_SECONDS = 60
-"""How often payments are reconciled with Telegram and interrupted imports settled."""
-
-
 async def release_lapsed_reservations(ctx: ShopContext) -> int:
     expired = await expire_reservations(ctx.uow(), now=ctx.clock.now())
     if expired:
@@ -78,14 +74,16 @@ def build_scheduler(
     ledger: StarLedger,
     intake: Intake,
     *,
+    books_seconds: int = 60,
     expiry_seconds: int = 20,
 ) -> AsyncIOScheduler:
+    """`books_seconds`: how often payments are reconciled and interrupted imports settled."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     jobs = [
         ("expire_reservations", release_lapsed_reservations, [ctx], expiry_seconds),
         ("outbox_nudge", delivery.wake, [], 10),
         ("response_targets", watch_response_targets, [ctx, delivery], 30),
-        ("books", keep_books, [ctx, ledger, delivery], BOOKS_SECONDS),
+        ("books", keep_books, [ctx, ledger, delivery], books_seconds),
         ("inbox_sweep", intake.resume, [], 60),
         ("inbox_forget", forget_old_updates, [ctx], 3600),
     ]

@@ -51,8 +51,15 @@ class ActionExecutor:
         self.sender = sender
 
     async def perform(self, actions: list[Action], priority: Priority = Priority.REPLY) -> None:
+        """In order; a query Telegram no longer takes an answer to (a button pressed before a
+        restart, a checkout that timed out) is skipped, so the messages after it still go."""
         for action in actions:
-            await self._perform(action, priority)
+            try:
+                await self._perform(action, priority)
+            except PermanentSendError as error:
+                if not isinstance(action, AnswerButton | AnswerPreCheckout):
+                    raise
+                log.warning("an answer to a query was refused: %s", error)
 
     async def _perform(self, action: Action, priority: Priority) -> None:
         port = self.port

@@ -108,6 +108,8 @@ class Settings(BaseModel):
     REPLACE_WITHIN_HOURS: int = Field(default=24, ge=0)
     REPLACE_COOLDOWN_DAYS: int = Field(default=30, ge=0)
     REPLACE_MAX_ORDER_MINOR: int = Field(default=20_000, ge=0)
+    RECONCILE_SECONDS: int = Field(default=60, ge=5, le=3600)
+    """How often payments are reconciled with Telegram's record and stuck refunds resumed."""
     LOG_LEVEL: str = "INFO"
 
     @field_validator("ADMIN_IDS", "AGENT_IDS", mode="before")

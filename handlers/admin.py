@@ -65,7 +65,7 @@ async def on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) 
         return [SendText(chat, say(lang, "admin.import_bad_file", reason=problem))]
     try:
         summary = await import_card_keys(
-            ctx.uow(),
+            ctx.uow,
             sku=sku,
             parsed=parsed,
             source=event.file_name,

@@ -153,6 +153,7 @@ async def _report(
             screenshot=screenshot,
             now=ctx.clock.now(),
             rules=ctx.replacement,
+            cipher=ctx.cipher,
         )
     except KeysNotAvailable as error:
         if isinstance(event, ButtonPress):

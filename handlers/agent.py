@@ -9,17 +9,17 @@ from handlers import support
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, OtherMessage, TextMessage
-from handlers.payment import refund_refused
+from handlers.payment import refund_refused, refund_reply
 from handlers.reply import Action, AnswerButton, Button, CopyMessage, SendText
 from handlers.respond import refuse
 from handlers.text import Markup, escape, say
-from store.errors import OutOfStock, RefundNotAllowed
+from store.errors import OutOfStock, RefundFailed, RefundNotAllowed
 from store.model import CaseStatus, Language, OrderStatus, SupportStats, Ticket
 from store.money import format_money
 from store.service.case import CaseClosed, decide_case
 from store.service.conversation_state import enter_flow, leave_flow
 from store.service.question import support_stats
-from store.service.refund import RefundFailed, refund_order_for_agent
+from store.service.refund import refund_order_for_agent
 from store.service.ticket import (
     MAX_USER_ID,
     AgentUnavailable,
@@ -311,7 +311,7 @@ async def on_agent_refund_pressed(
 ) -> list[Action]:
     """A refund from the context card, for the buyer whose conversation the agent holds."""
     try:
-        order = await refund_order_for_agent(
+        outcome = await refund_order_for_agent(
             ctx.uow,
             agent_id=event.person.user_id,
             order_id=order_id,
@@ -322,11 +322,11 @@ async def on_agent_refund_pressed(
         return refuse(event, refund_refused(lang, str(error)))
     except RefundFailed:
         return refuse(event, say(lang, "refund.failed"))
-    buyer_lang = await support.language_for(ctx, order.user_id)
-    return [
-        AnswerButton(event.callback_id, say(lang, "agent.refunded_order", id=order.id)),
-        SendText(order.user_id, say(buyer_lang, "refund.done", id=order.id)),
-    ]
+    answer = AnswerButton(event.callback_id, say(lang, "agent.refunded_order", id=order_id))
+    if outcome.order is None:
+        return [answer]
+    buyer_lang = await support.language_for(ctx, outcome.order.user_id)
+    return [answer, SendText(outcome.order.user_id, refund_reply(buyer_lang, outcome, order_id))]
 
 
 async def on_case_decided(

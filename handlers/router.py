@@ -21,7 +21,7 @@ from handlers.keyboard import main_menu
 from handlers.reply import Action, AnswerPreCheckout, SendText
 from handlers.respond import refuse
 from handlers.text import say
-from store.errors import NotFound, NotYourOrder
+from store.errors import NotFound, NotYourOrder, StoreBusy
 from store.model import Language
 from store.service.conversation_state import current_flow, leave_flow
 from store.service.ticket import NoOpenTicket, NotAnAgent, agent_tickets
@@ -63,10 +63,17 @@ def describe(event: Event) -> str:
 
 
 async def dispatch(event: Event, ctx: ShopContext) -> list[Action]:
+    """The replies to one event. A busy database is raised (StoreBusy) rather than answered:
+    nothing was changed, and the intake tries the event again; a pre-checkout, which Telegram
+    gives 10 s, is refused with "try again" instead."""
     lang = Language.from_telegram(event.person.language_code)
     try:
         lang = await language_of(event, ctx)
         return await _route(event, lang, ctx)
+    except StoreBusy:
+        if isinstance(event, PreCheckout):
+            return busy_reply(event, lang)
+        raise
     except Exception as error:
         refusal = _refusal_key(error)
         if isinstance(error, NotAnAgent) and ctx.is_agent(event.person.user_id):
@@ -79,6 +86,17 @@ async def dispatch(event: Event, ctx: ShopContext) -> list[Action]:
         if isinstance(event, ButtonPress | TextMessage):
             return refuse(event, text)
         return [SendText(event.person.chat_id, text)]
+
+
+def busy_reply(event: Event, lang: Language | None = None) -> list[Action]:
+    """What a user hears when the shop stayed too busy to handle their update."""
+    lang = lang or Language.from_telegram(event.person.language_code)
+    text = say(lang, "error.busy")
+    if isinstance(event, PreCheckout):
+        return [AnswerPreCheckout(event.query_id, False, text)]
+    if isinstance(event, ButtonPress | TextMessage):
+        return refuse(event, text)
+    return [SendText(event.person.chat_id, text)]
 
 
 def _refusal_key(error: Exception) -> str | None:

@@ -7,8 +7,12 @@
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Callable
 
 from store.model import Language
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 class Markup(str):
@@ -134,10 +138,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "此付款已处理过，无需重复操作。",
         "This payment was already processed; nothing more to do.",
     ),
-    "paid.unapplied": (
-        "⚠️ 付款已收到，但订单 #{id} 已无法支付。管理员已收到通知，将为您退款。",
-        "⚠️ Payment received, but order #{id} could no longer be paid. The admins have been told "
-        "and will refund you.",
+    "paid.refunded": (
+        "↩️ 这笔付款（{stars} ⭐）无法用于订单 #{id}，已原路退回您的 Telegram 余额。管理员已收到通知。",
+        "↩️ This payment ({stars} ⭐) could not be used for order #{id}, so it went straight back "
+        "to your Telegram balance. The admins have been told.",
+    ),
+    "paid.refund_pending": (
+        "↩️ 这笔付款（{stars} ⭐）无法用于订单 #{id}，正在为您退款，完成后会通知您。",
+        "↩️ This payment ({stars} ⭐) could not be used for order #{id}; it is being refunded, "
+        "and you will get a message when it is done.",
     ),
     "topup.done": (
         "✅ 已充值 {amount}。当前余额：{balance}",
@@ -168,6 +177,27 @@ TEXTS: dict[str, tuple[str, str]] = {
         "OK: your keys will be sent as soon as stock arrives.",
     ),
     "refund.done": ("✅ 订单 #{id} 已退款。", "✅ Order #{id} has been refunded."),
+    "refund.pending": (
+        "⏳ 订单 #{id} 的退款已提交，Telegram 确认后会通知您。",
+        "⏳ The refund of order #{id} is on its way; you will get a message once Telegram confirms.",
+    ),
+    "refund.later": (
+        "✅ 订单 #{id} 的 {stars} ⭐ 已退回您的 Telegram 余额。",
+        "✅ The {stars} ⭐ of order #{id} are back in your Telegram balance.",
+    ),
+    "refund.later_payment": (
+        "✅ 一笔无法使用的付款（{stars} ⭐）已退回您的 Telegram 余额。",
+        "✅ A payment of {stars} ⭐ that could not be used is back in your Telegram balance.",
+    ),
+    "order.existing": (
+        "您已为该商品保留了订单 #{id}，这就是它：",
+        "You already hold keys of this product in order #{id}; here it is:",
+    ),
+    "bad.unrevealed": (
+        "请先点击“🔑 查看卡密”：看过卡密后才能报告问题。未查看的卡密可以直接退款。",
+        "Open 🔑 Show keys first: a key can be reported once you have seen it. Keys you have not "
+        "seen can simply be refunded.",
+    ),
     "refund.failed": (
         "退款暂时失败，请稍后再试或联系 /paysupport。",
         "The refund failed for now; try again later or use /paysupport.",
@@ -218,6 +248,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.contact": ("联系人名片", "a contact"),
     "kind.dice": ("骰子", "a dice roll"),
     "kind.poll": ("投票", "a poll"),
+    "error.busy": (
+        "现在有点忙，请稍等片刻再试一次。",
+        "The shop is very busy right now; please try again in a moment.",
+    ),
     "error.generic": (
         "抱歉，出了点问题，请稍后再试。",
         "Sorry, something went wrong. Please try again.",
@@ -290,6 +324,28 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "admin.alert": ("🚨 {body}", "🚨 {body}"),
 }
+
+
+def visible_length(html_text: str) -> int:
+    """How long Telegram counts a text after parsing its HTML: UTF-16 code units of what shows."""
+    shown = html.unescape(_TAG.sub("", html_text))
+    return len(shown.encode("utf-16-le")) // 2
+
+
+def fitted(limit: int, render: Callable[[str], Markup], plain: str) -> Markup:
+    """`render(plain)`, with the plain text cut short (before it is escaped, so never inside an
+    entity like `&amp;`, and marked with "…") so that the HTML fits `limit` visible characters."""
+    whole = render(plain)
+    if visible_length(whole) <= limit:
+        return whole
+    shortest, longest = 0, len(plain)  # the longest prefix that fits, by bisection
+    while shortest < longest:
+        middle = (shortest + longest + 1) // 2
+        if visible_length(render(plain[:middle] + "…")) <= limit:
+            shortest = middle
+        else:
+            longest = middle - 1
+    return render(plain[:shortest] + "…") if shortest else render("")
 
 
 def say(language: Language, key: str, **values: object) -> Markup:

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 from handlers.event import ButtonPress, PaymentReceived, Person, PreCheckout, TextMessage
 from store.card_key_cipher import CardKeyCipher
-from store.errors import RefundFailed
 from store.catalog_file import CatalogSpec, CategorySpec, ProductSpec
+from store.errors import RefundFailed
 from store.key_file import ParsedKeyFile, parse_key_file
 from store.service.catalog import load_catalog
 from store.service.stock import import_card_keys

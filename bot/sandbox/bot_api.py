@@ -377,8 +377,12 @@ class BotApi:
         if source is None:
             raise bad_request("message to copy not found")
         chat = self._target_chat(params)
-        has_content = source.text is not None or (source.document or source.photo) is not None
-        if source.invoice is not None or not has_content:
+        has_content = (
+            source.text is not None
+            or (source.document or source.photo) is not None
+            or source.other_kind is not None
+        )
+        if source.invoice is not None or not has_content:  # Telegram copies no invoice
             raise bad_request("message can't be copied")
         caption: str | None = source.caption
         caption_entities = list(source.caption_entities)
@@ -396,6 +400,8 @@ class BotApi:
             caption_entities=caption_entities,
             document=source.document,
             photo=source.photo,
+            other_kind=source.other_kind,
+            other=dict(source.other) if source.other is not None else None,
             reply_markup=markup,
         )
         return {"message_id": copy.message_id}

@@ -68,6 +68,30 @@ class SqlCaseRepository:
             )
         ).scalar_one()
 
+    async def keys_reported(self, order_id: int) -> set[int]:
+        """Keys of this order that a buyer reported as not working (whatever was decided)."""
+        rows = await self._c.execute(
+            select(cases.c.card_key_id).where(cases.c.order_id == order_id)
+        )
+        return set(rows.scalars())
+
+    async def settle_open_for_order(self, order_id: int, status: CaseStatus, now: datetime) -> int:
+        """The order was refunded whole: its open cases are settled by that."""
+        result = await self._c.execute(
+            update(cases)
+            .where(and_(cases.c.order_id == order_id, cases.c.status == CaseStatus.OPEN))
+            .values(status=status.value, decided_at=now)
+        )
+        return int(result.rowcount or 0)
+
+    async def reopen(self, case_id: int) -> None:
+        """A refund decided on this case was refused by Telegram: it is open again."""
+        await self._c.execute(
+            update(cases)
+            .where(cases.c.id == case_id)
+            .values(status=CaseStatus.OPEN.value, decided_at=None, decided_by=None)
+        )
+
     async def decide(self, case_id: int, status: CaseStatus, now: datetime, **values: Any) -> bool:
         """Settle an open case once; false when it was already decided."""
         result = await self._c.execute(

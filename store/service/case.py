@@ -18,8 +18,8 @@ from store.model import (
     PaymentMethod,
     TicketPriority,
 )
-from store.service.order import owned_order
-from store.service.refund import StarRefunder
+from store.service.order import locked_order, owned_order
+from store.service.refund import StarRefunder, carry_out_refund, request_case_refund
 from store.service.ticket import Handoff, ask_for_human, seal_text
 from store.unit_of_work import UnitOfWork
 
@@ -51,21 +51,57 @@ class CaseOutcome:
     handoff: Handoff | None = None
 
 
-def mask(card_key: str) -> str:
-    """Enough of a key to tell it apart in a list, not enough to use it."""
-    return card_key if len(card_key) <= 6 else f"{card_key[:4]}…{card_key[-2:]}"
+def mask(card_key: str, position: int) -> str:
+    """A label that tells an order's keys apart and never gives one away: its place in the
+    order, and for a long key its last two characters (a short key, a PIN, shows none)."""
+    tail = f" …{card_key[-2:]}" if len(card_key) >= 12 else ""
+    return f"#{position}{tail}"
+
+
+def not_reportable(order: Order) -> str | None:
+    """Why this order's keys cannot be reported as not working yet, or None. A pure rule.
+
+    Only keys the buyer has looked at can be reported: a report on a key never shown would
+    let a buyer keep the key, refund it as unrevealed, and see it sold to the next buyer.
+    """
+    if not order.has_keys:
+        return order.status.value
+    if order.revealed_at is None:
+        return "unrevealed"
+    return None
+
+
+async def _reportable(uow: UnitOfWork, order: Order, key_id: int | None) -> None:
+    refusal = not_reportable(order)
+    if (
+        refusal is None
+        and key_id is not None
+        and key_id not in {k for k, _ in await uow.card_keys.sold_keys(order.id)}
+    ):
+        refusal = "not_in_order"
+    if refusal is not None:
+        raise KeysNotAvailable(refusal)
 
 
 async def keys_to_report(
     uow: UnitOfWork, *, user_id: int, order_id: int, cipher: CardKeyCipher
 ) -> list[ReportedKey]:
-    """The buyer's keys in an order, masked, to pick the one that does not work."""
+    """The buyer's keys in a revealed order, as labels, to pick the one that does not work."""
     async with uow:
         order = await owned_order(uow, order_id, user_id)
-        if not order.has_keys:
-            raise KeysNotAvailable(order.status.value)
+        await _reportable(uow, order, None)
         keys = await uow.card_keys.sold_keys(order_id)
-    return [ReportedKey(key_id, mask(cipher.decrypt(token))) for key_id, token in keys]
+    return [
+        ReportedKey(key_id, mask(cipher.decrypt(token), position))
+        for position, (key_id, token) in enumerate(keys, 1)
+    ]
+
+
+async def check_reportable(uow: UnitOfWork, *, user_id: int, order_id: int, key_id: int) -> None:
+    """Each step of a report refuses another buyer's order, or a key not in it, at once."""
+    async with uow:
+        order = await owned_order(uow, order_id, user_id)
+        await _reportable(uow, order, key_id)
 
 
 async def report_bad_key(
@@ -79,14 +115,12 @@ async def report_bad_key(
     screenshot: str | None,
     now: datetime,
     rules: ReplacementRules,
+    cipher: CardKeyCipher,
 ) -> CaseOutcome:
     """Open a case; replace the key at once when the rules allow, else queue it for an agent."""
     async with uow:
-        order = await owned_order(uow, order_id, user_id)
-        if not order.has_keys or key_id not in {
-            k for k, _ in await uow.card_keys.sold_keys(order_id)
-        }:
-            raise KeysNotAvailable(order.status.value)
+        order = await locked_order(uow, order_id, user_id)
+        await _reportable(uow, order, key_id)
         first_report = await uow.cases.reports_on_key(key_id) == 0
         case_id = await uow.cases.add(
             user_id=user_id,
@@ -126,6 +160,7 @@ async def report_bad_key(
         priority=TicketPriority.BAD_KEY,
         kind="bad_key",
         case_id=case_id,
+        cipher=cipher,
     )
     async with uow:
         case = await uow.cases.get(case_id)
@@ -165,53 +200,39 @@ async def decide_case(
 ) -> Case:
     """An agent confirms the key bad (replace or refund it) or declines with a reason for the buyer.
 
-    Only the agent holding the buyer's conversation may decide. A refund of a one-key order
-    paid in Stars goes back through Telegram (the order is marked `refunding` and committed
-    before the call, and put back if Telegram refuses); any other refund credits the key's
-    price to the wallet, since a Stars refund cannot be partial.
+    Only the agent holding the buyer's conversation may decide, and only while the order still
+    has its keys (a refunded order takes no replacement). A refund of a one-key order paid in
+    Stars goes back through Telegram by the refund state machine; any other refund credits the
+    key's price to the wallet, since a Stars refund cannot be partial, and never more in all
+    than the order cost.
     """
     sealed_note = seal_text(cipher, note, 500)  # cases.decision_note is String(500)
     async with new_uow() as uow:
         case, order = await _case_for_agent(uow, agent_id, case_id)
+        credited = await uow.ledger.credited_for_order(order.id)
         stars_refund = (
             decision is CaseStatus.REFUNDED
             and order.quantity == 1
             and order.payment_method is PaymentMethod.STARS
+            and credited == 0
         )
         if not stars_refund:
-            await _decide_here(uow, case, order, decision, sealed_note, agent_id, now)
+            await _decide_here(uow, case, order, decision, sealed_note, agent_id, now, credited)
             decided = await uow.cases.get(case_id)
             await uow.commit()
             assert decided is not None
             return decided
-        leaving = order.status
         charge_id = await uow.payments.charge_for_order(order.id)
-        if charge_id is None or not await uow.orders.move(
-            order.id, [OrderStatus.PAID, OrderStatus.DELIVERED], OrderStatus.REFUNDING
-        ):
+        if charge_id is None:
             raise CaseClosed(order.status.value)
-        await uow.commit()
-    try:
-        await refunder.refund_star_payment(order.user_id, charge_id)
-    except Exception:
-        async with new_uow() as uow:
-            await uow.orders.move(order.id, [OrderStatus.REFUNDING], leaving)
-            await uow.commit()
-        raise
-    async with new_uow() as uow:
         await uow.cases.decide(
             case_id, CaseStatus.REFUNDED, now, decision_note=sealed_note, decided_by=agent_id
         )
-        await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
-        await uow.payments.mark_refunded(charge_id, now)
-        await uow.orders.move(
-            order.id, [OrderStatus.REFUNDING], OrderStatus.REFUNDED, refunded_at=now
-        )
-        await uow.outbox.add(
-            OutboxKind.CASE_DECIDED, order.user_id, f"case:{case_id}", now, body=str(case_id)
-        )
-        decided = await uow.cases.get(case_id)
+        await request_case_refund(uow, order, case_id, charge_id, now)
         await uow.commit()
+    await carry_out_refund(new_uow, refunder, charge_id=charge_id, now=now)
+    async with new_uow() as uow:
+        decided = await uow.cases.get(case_id)
     assert decided is not None
     return decided
 
@@ -225,8 +246,10 @@ async def _case_for_agent(uow: UnitOfWork, agent_id: int, case_id: int) -> tuple
         raise NotYourOrder(case.order_id)
     if case.status is not CaseStatus.OPEN:
         raise CaseClosed(case.status.value)
-    order = await uow.orders.get(case.order_id)
+    order = await uow.orders.lock(case.order_id)
     assert order is not None
+    if not order.has_keys:  # refunded (or being refunded) since the report
+        raise CaseClosed(order.status.value)
     return case, order
 
 
@@ -238,6 +261,7 @@ async def _decide_here(
     sealed_note: str,
     agent_id: int,
     now: datetime,
+    credited: int,
 ) -> None:
     """Replace, decline, or refund to the wallet: all inside the caller's transaction."""
     if decision is CaseStatus.REPLACED:
@@ -248,13 +272,16 @@ async def _decide_here(
             case.id, CaseStatus.DECLINED, now, decision_note=sealed_note, decided_by=agent_id
         )
     else:
+        due = min(order.unit_price_minor, order.total_minor - credited)
+        if due <= 0:
+            raise CaseClosed(OrderStatus.REFUNDED.value)
         await uow.cases.decide(
             case.id, CaseStatus.REFUNDED, now, decision_note=sealed_note, decided_by=agent_id
         )
         await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
         await uow.ledger.append(
             order.user_id,
-            order.unit_price_minor,
+            due,
             f"Refund of a bad key, order #{order.id}",
             f"case:{case.id}",
             now,

@@ -237,18 +237,14 @@ async def ask_for_human(
     priority: TicketPriority = TicketPriority.GENERAL,
     kind: str = "question",
     case_id: int | None = None,
-    cipher: CardKeyCipher | None = None,
+    cipher: CardKeyCipher,
 ) -> Handoff:
     """Open a ticket (or reuse the buyer's open one); offer it at once to an agent with room.
 
-    What the buyer typed is sealed with `cipher`; only the shop's own words (a bad-key case's
-    summary) come without one and are stored as written.
+    What starts it (the buyer's words, or a bad-key case's summary) is sealed with `cipher`.
     """
-    if cipher is None:
-        words, subject, body = text[:SUBJECT_ROOM], text[:SUBJECT_ROOM], text[:4000]
-    else:
-        words, subject = sealed_start(cipher, text, SUBJECT_ROOM)
-        body = seal_text(cipher, text[:4000])
+    words, subject = sealed_start(cipher, text, SUBJECT_ROOM)
+    body = seal_text(cipher, text[:4000])
     async with uow:
         await uow.users.ensure(user_id, first_name, now)
         ticket = await uow.tickets.open_for_user(user_id)

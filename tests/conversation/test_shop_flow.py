@@ -129,7 +129,7 @@ async def test_keys_with_html_characters_are_escaped(
 
     await stocked_shop(uow, cipher, clock, stock=0)
     await import_card_keys(
-        uow(),
+        uow,
         sku="STEAM-50",
         parsed=key_file("<b>&\"key'"),
         source="t",

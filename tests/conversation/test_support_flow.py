@@ -122,7 +122,8 @@ async def open_ticket_with_agent(ctx: ShopContext, buyer: int = BUYER) -> int:
 async def report_bad_key_by_buttons(
     ctx: ShopContext, order_id: int, user_id: int = BUYER, reason: str = "invalid"
 ) -> int:
-    """Order → key → reason → Skip; returns the case id."""
+    """Show keys (a key is reported once seen) → order → key → reason → Skip; the case id."""
+    await dispatch(press(f"keys:{order_id}", user_id), ctx)
     keys = await dispatch(press(f"bad:{order_id}", user_id), ctx)
     reasons = await dispatch(press(button(keys, f"badk:{order_id}:"), user_id), ctx)
     [chosen] = [b.data for b in buttons(reasons) if b.data and b.data.endswith(f":{reason}")]
@@ -671,7 +672,7 @@ async def test_a_bad_key_with_a_screenshot_is_replaced_at_once_within_the_rules(
     keys = await dispatch(press(f"bad:{order_id}"), ctx)
     assert "Which key?" in html(keys)
     [key] = [b for b in buttons(keys) if b.data and b.data.startswith("badk:")]
-    assert key.text == "STEA…00"  # masked: enough to tell keys apart, not to use one
+    assert key.text == "#1 …00"  # its place and two characters: tells keys apart, gives none away
     reasons = await dispatch(press(key.data or ""), ctx)
     assert [b.data.rsplit(":", 1)[1] for b in buttons(reasons) if b.data] == [
         "redeemed",
@@ -699,6 +700,7 @@ async def test_a_bad_key_outside_the_rules_opens_a_case_ahead_of_general_questio
     await stocked_shop(uow, cipher, clock, stock=3)
     order_id = await delivered_order(ctx)
     await dispatch(text("人工", user_id=OTHER_BUYER), ctx)  # waiting first, a general question
+    await dispatch(press(f"keys:{order_id}"), ctx)  # seen, and then found not to work
     clock.advance(hours=30)
     keys = await dispatch(press(f"bad:{order_id}"), ctx)
     reasons = await dispatch(press(button(keys, "badk:")), ctx)
@@ -951,6 +953,7 @@ async def test_a_bad_key_report_while_talking_to_an_agent_reaches_that_agent(
     await stocked_shop(uow, cipher, clock, stock=3)
     order_id = await delivered_order(ctx)
     ticket_id = await open_ticket_with_agent(ctx)
+    await dispatch(press(f"keys:{order_id}"), ctx)
     clock.advance(hours=30)
     keys = await dispatch(press(f"bad:{order_id}"), ctx)
     reasons = await dispatch(press(button(keys, "badk:")), ctx)

@@ -28,13 +28,19 @@ class ScriptedSource:
     def __init__(self, updates: list[dict[str, Any]]) -> None:
         self.queue = list(updates)
         self.offsets: list[int | None] = []
-        self.polled = asyncio.Event()
+        self._changed = asyncio.Condition()
+
+    async def polled(self, times: int) -> None:
+        """Wait (10 s at most) until getUpdates has been called `times` times."""
+        async with asyncio.timeout(10), self._changed:
+            await self._changed.wait_for(lambda: len(self.offsets) >= times)
 
     async def fetch_updates(self, offset: int | None, wait: int) -> list[dict[str, Any]]:
-        self.offsets.append(offset)
+        async with self._changed:
+            self.offsets.append(offset)
+            self._changed.notify_all()
         if offset is not None:
             self.queue = [u for u in self.queue if u["update_id"] >= offset]
-        self.polled.set()
         if not self.queue:
             await asyncio.Event().wait()  # a long poll with nothing new: wait to be cancelled
         return list(self.queue)
@@ -99,10 +105,9 @@ async def _rows(uow: UnitOfWorkFactory) -> list[tuple[int, str, str]]:
         return [(r.update_id, r.status, r.payload) for r in rows]
 
 
-async def _until(condition: Any, deadline: float = 10.0) -> None:  # noqa: ASYNC109 - a deadline
-    async with asyncio.timeout(deadline):
-        while not condition():
-            await asyncio.sleep(0)
+async def _settled(intake: Intake) -> None:
+    await intake.settled(timeout=10)
+    assert intake.in_flight == 0
 
 
 async def test_an_update_is_recorded_sealed_before_the_next_poll_confirms_it(
@@ -112,7 +117,7 @@ async def test_an_update_is_recorded_sealed_before_the_next_poll_confirms_it(
     recorder = Recorder(stall=True)
     intake = _intake(source, recorder, uow, cipher, clock)
     polling = asyncio.create_task(intake.poll())
-    await _until(lambda: len(source.offsets) >= 2)  # the second poll carries the confirmation
+    await source.polled(2)  # the second poll carries the confirmation
     assert source.offsets[:2] == [None, 8]
     [(update_id, status, payload)] = await _rows(uow)
     assert (update_id, status) == (7, "pending") and "ABCD-1234" not in payload
@@ -135,7 +140,7 @@ async def test_an_update_recorded_but_not_handled_when_the_bot_died_is_handled_a
     restarted = Recorder()
     second = _intake(ScriptedSource([]), restarted, uow, cipher, clock)
     assert await second.resume() == 1
-    await _until(lambda: second.in_flight == 0)
+    await _settled(second)
     [event] = restarted.seen
     assert isinstance(event, PaymentReceived) and event.charge_id == "paid:charge-1"
     assert [(u, s) for u, s, _ in await _rows(uow)] == [(1, "done")]
@@ -149,7 +154,7 @@ async def test_the_same_update_sent_twice_is_handled_once(
     intake = _intake(ScriptedSource([]), recorder, uow, cipher, clock)
     assert await intake.receive([_update(3)]) == 1
     assert await intake.receive([_update(3)]) == 0
-    await _until(lambda: intake.in_flight == 0)
+    await _settled(intake)
     assert len(recorder.seen) == 1
 
 
@@ -159,7 +164,7 @@ async def test_a_busy_database_is_retried_rather_than_answered(
     recorder = Recorder(busy_times=2)
     intake = _intake(ScriptedSource([]), recorder, uow, cipher, clock)
     await intake.receive([_update(4, "/start")])
-    await _until(lambda: intake.in_flight == 0)
+    await _settled(intake)
     assert [e.text for e in recorder.seen if isinstance(e, TextMessage)] == ["/start"]
     assert recorder.apologised == []
     assert [(u, s) for u, s, _ in await _rows(uow)] == [(4, "done")]
@@ -171,7 +176,7 @@ async def test_a_payment_is_never_given_up_on_a_busy_database(
     recorder = Recorder(busy_times=GIVE_UP_AFTER * 3)
     intake = _intake(ScriptedSource([]), recorder, uow, cipher, clock)
     await intake.receive([_update(5, "paid:charge-5")])
-    await _until(lambda: intake.in_flight == 0)
+    await _settled(intake)
     assert len(recorder.seen) == 1 and recorder.apologised == []
 
 
@@ -181,7 +186,7 @@ async def test_other_updates_are_given_up_with_an_apology_when_the_database_stay
     recorder = Recorder(busy_times=GIVE_UP_AFTER * 3)
     intake = _intake(ScriptedSource([]), recorder, uow, cipher, clock)
     await intake.receive([_update(6, "/shop")])
-    await _until(lambda: intake.in_flight == 0)
+    await _settled(intake)
     assert recorder.seen == [] and len(recorder.apologised) == 1
     assert [(u, s) for u, s, _ in await _rows(uow)] == [(6, "failed")]
 
@@ -208,7 +213,7 @@ async def test_updates_that_could_not_be_recorded_are_not_confirmed(
         sleep=_no_sleep,
     )
     polling = asyncio.create_task(intake.poll())
-    await _until(lambda: len(source.offsets) >= 3)
+    await source.polled(3)
     polling.cancel()
     with pytest.raises(asyncio.CancelledError):
         await polling

@@ -8,7 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from store.card_key_cipher import CardKeyCipher
-from store.errors import InsufficientBalance, NotYourOrder, OrderNotPayable, RefundNotAllowed
+from store.errors import (
+    InsufficientBalance,
+    NotYourOrder,
+    OrderNotPayable,
+    RefundFailed,
+    RefundNotAllowed,
+)
 from store.model import OrderStatus, OutboxKind, PaymentMethod, PaymentOutcome, RefundStatus
 from store.service.delivery import claim_outbox, reveal_keys
 from store.service.order import HoldRules, expire_reservations, reserve_keys
@@ -18,7 +24,6 @@ from store.service.payment import (
     confirm_payment,
     pay_with_wallet,
 )
-from store.errors import RefundFailed
 from store.service.refund import RefundRules, refund_order, resume_refunds
 from store.service.stock import import_card_keys
 from store.service.wallet import credit_wallet, show_wallet
@@ -376,7 +381,16 @@ async def _alerts(uow: UnitOfWorkFactory, clock: FakeClock) -> list[str]:
         ("topup:1:50", 5, "XTR", 1, "mismatch"),
         ("order:١", 480, "XTR", 1, "unknown_payload"),  # an Arabic-Indic digit is not a digit
     ],
-    ids=["amount", "currency", "payer", "missing", "garbage", "topup-other", "topup-amount", "digit"],
+    ids=[
+        "amount",
+        "currency",
+        "payer",
+        "missing",
+        "garbage",
+        "topup-other",
+        "topup-amount",
+        "digit",
+    ],
 )
 async def test_a_charge_that_does_not_match_is_recorded_refunded_and_alerted_never_applied(
     uow: UnitOfWorkFactory,
@@ -419,8 +433,9 @@ async def test_a_second_charge_of_a_paid_order_is_refunded_and_the_admins_told(
     await stocked_shop(uow, cipher, clock, stock=2)
     order_id = await _reserve(uow, clock)
     refunder = FakeRefunder()
-    first = await _charge(uow, clock, refunder, payload=f"order:{order_id}", amount=480, charge="a")
-    second = await _charge(uow, clock, refunder, payload=f"order:{order_id}", amount=480, charge="b")
+    payload = f"order:{order_id}"
+    first = await _charge(uow, clock, refunder, payload=payload, amount=480, charge="a")
+    second = await _charge(uow, clock, refunder, payload=payload, amount=480, charge="b")
     assert first.delivered and second.refused == "already_paid"
     assert refunder.refunded == [(1, "b")]
     assert any("already_paid" in alert for alert in await _alerts(uow, clock))

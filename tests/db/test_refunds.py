@@ -83,6 +83,7 @@ async def _report(
         screenshot=None,
         now=clock.now(),
         rules=rules,
+        cipher=cipher,
     )
     await set_duty(
         uow(), agent_id=AGENT, display_name="Mei", on=True, now=clock.now(), rules=SupportRules()
@@ -97,7 +98,7 @@ async def _order_status(uow: UnitOfWorkFactory, order_id: int) -> OrderStatus:
     return order.status
 
 
-async def test_a_case_refunded_to_the_wallet_and_then_the_whole_order_never_pays_back_more_than_paid(
+async def test_a_case_refunded_to_the_wallet_then_the_whole_order_never_pays_back_more_than_paid(
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=4)
@@ -187,7 +188,7 @@ class RefundsThenDies:
         raise ConnectionError("killed before the answer came back")
 
 
-async def test_a_refund_telegram_made_before_a_crash_is_settled_from_its_record_without_a_second_call(
+async def test_a_refund_telegram_made_before_a_crash_is_settled_from_its_record_not_called_again(
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=1)

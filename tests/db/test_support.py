@@ -42,9 +42,12 @@ CIPHER = CardKeyCipher(["a passphrase for sealing support text, 32+ chars"])
 RecordingRefunder = FakeRefunder
 
 
+CIPHER = CardKeyCipher(["a support-test passphrase longer than 32 chars"])
+
+
 async def ask(uow: UnitOfWorkFactory, clock: FakeClock, user_id: int, **kw: object):  # type: ignore[no-untyped-def]
     return await ask_for_human(
-        uow(), user_id=user_id, first_name="", text="help", now=clock.now(), **kw
+        uow(), user_id=user_id, first_name="", text="help", now=clock.now(), cipher=CIPHER, **kw
     )  # type: ignore[arg-type]
 
 
@@ -80,12 +83,13 @@ async def test_tickets_go_to_the_least_loaded_agent_with_room_and_then_queue(
 async def test_bad_key_cases_are_served_before_general_questions(
     uow: UnitOfWorkFactory, clock: FakeClock
 ) -> None:
+    await duty(uow, clock, 900)
+    for busy_buyer in (8, 9):  # the agent's two places are taken: new tickets wait
+        await ask(uow, clock, busy_buyer)
     general = await ask(uow, clock, 1)
     clock.advance(minutes=1)
     urgent = await ask(uow, clock, 2, priority=TicketPriority.BAD_KEY, kind="bad_key")
-    taken = await claim_next_ticket(
-        uow(), agent_id=(await duty(uow, clock, 900, on=False))[0].user_id, now=clock.now()
-    )
+    taken = await claim_next_ticket(uow(), agent_id=900, now=clock.now())
     assert taken is not None and taken.id == urgent.ticket.id
     assert general.ticket.status is TicketStatus.QUEUED
 
@@ -245,6 +249,7 @@ async def test_a_first_bad_key_report_within_a_day_is_replaced_at_once(
         screenshot=None,
         now=clock.advance(hours=2),
         rules=ReplacementRules(),
+        cipher=cipher,
     )
     assert outcome.replaced and outcome.case.status is CaseStatus.REPLACED
     shown = await reveal_keys(uow(), user_id=1, order_id=order_id, cipher=cipher, now=clock.now())
@@ -270,6 +275,7 @@ async def test_a_report_outside_the_rules_becomes_a_priority_case_an_agent_refun
         screenshot="photo-file-id",
         now=clock.now(),
         rules=ReplacementRules(),
+        cipher=cipher,
     )
     assert not outcome.replaced and outcome.handoff is not None
     assert outcome.handoff.ticket.priority is TicketPriority.BAD_KEY
@@ -299,6 +305,7 @@ async def test_a_report_outside_the_rules_becomes_a_priority_case_an_agent_refun
         screenshot=None,
         now=clock.now(),
         rules=ReplacementRules(),
+        cipher=cipher,
     )
     final = await decide_case(
         uow,
@@ -358,6 +365,7 @@ async def test_an_agent_refunds_a_one_key_stars_case_through_telegram_and_only_t
         screenshot=None,
         now=clock.now(),
         rules=ReplacementRules(),
+        cipher=cipher,
     )
     await duty(uow, clock, 900)
     await duty(uow, clock, 901)

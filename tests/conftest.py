@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from playwright.async_api import Browser, async_playwright
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,6 +20,11 @@ from store.migration import upgrade
 from store.unit_of_work import UnitOfWorkFactory
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+# Property tests: 60 random sequences each in `make test`; `--hypothesis-profile deep` for 600.
+settings.register_profile("default", max_examples=60)
+settings.register_profile("deep", max_examples=600)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 class FakeClock:

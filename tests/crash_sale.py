@@ -185,7 +185,8 @@ class Buyer:
         summary = await self._until(
             "buy", lambda: self.user.press_forged(f"buy:{SKU}:1"), lambda m: _newest(m, "held")
         )
-        self.order_id = int(str(summary["text"]).split("#", 1)[1].split()[0].rstrip(":,"))
+        # "Order #12" (or, pressed again after a kill: "…in order #12; here it is: Order #12")
+        self.order_id = int(re.findall(r"#([0-9]+)", str(summary["text"]))[-1])
         if self.pays_with == "wallet":
             await self._until(
                 "wallet",

@@ -28,6 +28,7 @@ class Books:
     charges_applied_twice: list[int] = field(default_factory=list)
     refunds_stuck: list[str] = field(default_factory=list)
     keys_sold_after_refund: list[int] = field(default_factory=list)
+    orders_refunded_more_than_paid: list[int] = field(default_factory=list)
 
     def breaches(self) -> dict[str, list[object]]:
         return {name: list(found) for name, found in vars(self).items() if found}
@@ -53,7 +54,13 @@ async def read_books(uow: UnitOfWorkFactory, *, settled: bool = True) -> Books:
             )
         ).all()
         ledger = (
-            await c.execute(select(ledger_entries.c.user_id, ledger_entries.c.amount_minor))
+            await c.execute(
+                select(
+                    ledger_entries.c.user_id,
+                    ledger_entries.c.amount_minor,
+                    ledger_entries.c.order_id,
+                )
+            )
         ).all()
         charge_rows = (await c.execute(select(payments))).all()
         refund_rows = (await c.execute(select(refunds))).all()
@@ -87,8 +94,11 @@ async def read_books(uow: UnitOfWorkFactory, *, settled: bool = True) -> Books:
             books.keys_sold_after_refund.append(order.id)
 
     balance: Counter[int] = Counter()
-    for user_id, amount in ledger:
+    credited: Counter[int] = Counter()
+    for user_id, amount, order_id in ledger:
         balance[user_id] += amount
+        if order_id is not None and amount > 0:
+            credited[order_id] += amount
     books.negative_wallets = sorted(u for u, total in balance.items() if total < 0)
 
     refund_by_charge = {r.charge_id: r for r in refund_rows}
@@ -103,6 +113,17 @@ async def read_books(uow: UnitOfWorkFactory, *, settled: bool = True) -> Books:
         elif charge.refunded_at is None and (refund is None or refund.status == "failed"):
             books.charges_neither_applied_nor_refunded.append(charge.charge_id)
     books.charges_applied_twice = sorted(o for o, n in applied_per_order.items() if n > 1)
+    stars_back = {
+        charge.order_id
+        for charge in charge_rows
+        if charge.order_id is not None
+        and charge.outcome in ("applied", "awaiting")
+        and charge.refunded_at is not None
+    }
+    for order in order_rows:  # money back: wallet credits, plus the whole charge if refunded
+        back = credited[order.id] + (order.total_minor if order.id in stars_back else 0)
+        if back > order.total_minor:
+            books.orders_refunded_more_than_paid.append(order.id)
     if settled:
         books.refunds_stuck = sorted(r.charge_id for r in refund_rows if r.status == "pending")
     return books

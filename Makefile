@@ -32,6 +32,7 @@ bench: setup
 	$(BIN)/python -m tests.bench.purchases
 	$(BIN)/python -m tests.bench.faq
 	$(BIN)/python -m tests.bench.busy_day
+	$(BIN)/python -m tests.bench.crash
 
 lint: setup
 	$(BIN)/ruff check bot handlers store faq config tests

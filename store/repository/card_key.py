@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -78,13 +78,30 @@ class SqlCardKeyRepository:
             update(batches).where(batches.c.id == batch_id).values(status=status, updated_at=now)
         )
 
-    async def publish(self, batch_id: int, limit: int, now: datetime) -> int:
-        """Put up to `limit` of a batch's staged keys on sale, with their history; how many."""
+    async def publish(self, batch_id: int, sku: str, limit: int, now: datetime) -> int:
+        """Put up to `limit` of a batch's staged keys on sale, with their history; how many.
+
+        Set-based (the history rows are written by INSERT … SELECT, then the same keys are
+        updated), and found through the (sku, status, id) index: staged keys are few.
+        """
         staged = (
             select(card_keys.c.id)
-            .where(and_(card_keys.c.batch_id == batch_id, card_keys.c.status == KeyStatus.STAGED))
+            .where(
+                and_(
+                    card_keys.c.sku == sku,
+                    card_keys.c.status == KeyStatus.STAGED,
+                    card_keys.c.batch_id == batch_id,
+                )
+            )
             .order_by(card_keys.c.id)
             .limit(limit)
+        )
+        chunk = staged.subquery()
+        await self._c.execute(
+            insert(card_key_events).from_select(
+                ["card_key_id", "event", "at"],
+                select(chunk.c.id, literal("imported"), literal(now, card_key_events.c.at.type)),
+            )
         )
         result = await self._c.execute(
             update(card_keys)
@@ -95,17 +112,20 @@ class SqlCardKeyRepository:
                 )
             )
             .values(status=KeyStatus.AVAILABLE.value)
-            .returning(card_keys.c.id)
         )
-        ids = list(result.scalars())
-        await self._record(ids, "imported", None, now)
-        return len(ids)
+        return int(result.rowcount or 0)
 
-    async def discard_staged(self, batch_id: int, limit: int) -> int:
+    async def discard_staged(self, batch_id: int, sku: str, limit: int) -> int:
         """Delete up to `limit` staged keys of an abandoned batch; how many."""
         staged = (
             select(card_keys.c.id)
-            .where(and_(card_keys.c.batch_id == batch_id, card_keys.c.status == KeyStatus.STAGED))
+            .where(
+                and_(
+                    card_keys.c.sku == sku,
+                    card_keys.c.status == KeyStatus.STAGED,
+                    card_keys.c.batch_id == batch_id,
+                )
+            )
             .limit(limit)
         )
         result = await self._c.execute(

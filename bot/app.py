@@ -25,9 +25,8 @@ from handlers.router import busy_reply, dispatch
 from handlers.start import command_list
 from store.card_key_cipher import CardKeyCipher
 from store.clock import Clock, SystemClock
-from store.database import create_engine
+from store.database import open_migrated
 from store.errors import RefundFailed
-from store.migration import upgrade
 from store.model import Language
 from store.service.case import ReplacementRules
 from store.service.order import HoldRules
@@ -115,9 +114,7 @@ def build_context(
 
 
 async def open_database(settings: Settings) -> AsyncEngine:
-    engine = create_engine(settings.DATABASE_URL)
-    await upgrade(engine)
-    return engine
+    return await open_migrated(settings.DATABASE_URL)
 
 
 class KamibotApp:

@@ -22,9 +22,9 @@ from handlers.agent import stats_text
 from store.card_key_cipher import CardKeyCipher
 from store.catalog_file import CatalogFileError, parse_catalog
 from store.clock import SystemClock
+from store.database import DatabaseUnavailable
 from store.errors import ImportRefused, NotFound, ShopError
 from store.key_file import KeyFileError, parse_key_file
-from store.migration import upgrade
 from store.model import Language
 from store.money import format_money
 from store.service.catalog import load_catalog
@@ -37,6 +37,10 @@ from store.unit_of_work import UnitOfWorkFactory
 
 class CommandError(Exception):
     """A refusal to print as one line, exit code 1."""
+
+
+ONE_LINE_ERRORS = (SettingsError, CommandError, ShopError, KnowledgeBaseError, DatabaseUnavailable)
+"""What stops a command with one line, `error: …`, and exit status 1: never a traceback."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -296,13 +300,8 @@ def html_to_plain(text: str) -> str:
 
 
 async def cmd_db_upgrade(settings: Settings, out: TextIO) -> int:
-    from store.database import create_engine
-
-    engine = create_engine(settings.DATABASE_URL)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
+    engine = await open_database(settings)
+    await engine.dispose()
     out.write("database is at the newest schema\n")
     return 0
 
@@ -375,7 +374,7 @@ def main(
         if args.command in ("run", "demo"):
             check_knowledge_base(settings)
         return asyncio.run(execute(args, settings, out))
-    except (SettingsError, CommandError, ShopError, KnowledgeBaseError) as error:
+    except ONE_LINE_ERRORS as error:
         sys.stderr.write(f"error: {error}\n")
         return 1
     except KeyboardInterrupt:

@@ -40,6 +40,31 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, ConnectionError | OSError) and not isinstance(error, FileNotFoundError)
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened at all (no such server, a path no one may write)."""
+
+
+async def open_migrated(url: str) -> AsyncEngine:
+    """An engine on a database brought to the newest schema; DatabaseUnavailable, naming the
+    database (never its password) and why, when it cannot be opened."""
+    from store.migration import upgrade
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        engine = create_engine(url)
+    except OSError as error:
+        raise DatabaseUnavailable(f"cannot open the database {shown}: {error.strerror}") from None
+    try:
+        await upgrade(engine)
+    except (OSError, sa_exc.SQLAlchemyError) as error:
+        await engine.dispose()
+        reason = (
+            error.strerror if isinstance(error, OSError) else str(error.args[0]).splitlines()[0]
+        )
+        raise DatabaseUnavailable(f"cannot open the database {shown}: {reason}") from None
+    return engine
+
+
 def create_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE write transactions.
 

@@ -211,3 +211,12 @@ def test_a_database_path_that_cannot_be_created_is_refused_in_one_line(
         "which cannot be created: "
         f"{tmp_path / 'data'} is a file, not a folder"
     )
+
+
+def test_a_database_even_root_cannot_create_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = {"CARD_KEY_SECRET": "x" * 40, "DATABASE_URL": "sqlite+aiosqlite:////proc/kamibot/shop.db"}
+    assert main(["db", "upgrade"], environ=env) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: ") and "/proc/kamibot/shop.db" in line

@@ -125,7 +125,7 @@ def _latest(shop: Shop, user_id: int) -> int | None:
     return found[-1] if found else None
 
 
-async def _act(shop: Shop, move: tuple[object, ...]) -> None:  # noqa: C901 - one branch a move
+async def _act(shop: Shop, move: tuple[object, ...]) -> None:
     kind = move[0]
     clock, ctx = shop.clock, shop.ctx
     if kind == "buy_stars":

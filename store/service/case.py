@@ -20,7 +20,7 @@ from store.model import (
 )
 from store.service.order import locked_order, owned_order
 from store.service.refund import StarRefunder, carry_out_refund, request_case_refund
-from store.service.ticket import Handoff, ask_for_human, seal_text
+from store.service.ticket import Handoff, ask_for_human, opened_case, seal_text
 from store.unit_of_work import UnitOfWork
 
 
@@ -221,7 +221,7 @@ async def decide_case(
             decided = await uow.cases.get(case_id)
             await uow.commit()
             assert decided is not None
-            return decided
+            return opened_case(decided, cipher)
         charge_id = await uow.payments.charge_for_order(order.id)
         if charge_id is None:
             raise CaseClosed(order.status.value)
@@ -234,7 +234,7 @@ async def decide_case(
     async with new_uow() as uow:
         decided = await uow.cases.get(case_id)
     assert decided is not None
-    return decided
+    return opened_case(decided, cipher)
 
 
 async def _case_for_agent(uow: UnitOfWork, agent_id: int, case_id: int) -> tuple[Case, Order]:

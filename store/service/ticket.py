@@ -141,6 +141,13 @@ def open_text(cipher: CardKeyCipher, stored: str) -> str:
         return stored  # plain text that happens to start like a token
 
 
+def opened_case(case: Case, cipher: CardKeyCipher) -> Case:
+    """The case as stored, its decision note opened (what the agent told the buyer)."""
+    if not case.decision_note:
+        return case
+    return replace(case, decision_note=open_text(cipher, case.decision_note))
+
+
 def _opened(ticket: Ticket, cipher: CardKeyCipher) -> Ticket:
     return replace(ticket, subject=open_text(cipher, ticket.subject))
 
@@ -603,6 +610,4 @@ async def find_case(uow: UnitOfWork, *, case_id: int, cipher: CardKeyCipher) -> 
     """The case, its decision note opened (what the agent told the buyer)."""
     async with uow:
         case = await uow.cases.get(case_id)
-    if case is None or not case.decision_note:
-        return case
-    return replace(case, decision_note=open_text(cipher, case.decision_note))
+    return None if case is None else opened_case(case, cipher)

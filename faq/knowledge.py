@@ -84,6 +84,8 @@ _SHOWN_LENGTH = 40
 _ID = re.compile(r"[a-z0-9_]{1,40}")
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z!]")
 _ENTRY_FIELDS = frozenset({"id", "questions", "answer", "actions", "out_of_scope"})
+MAX_ANSWER = 3000
+"""Characters an answer may have: with the shop's settings filled in it must fit one message."""
 
 
 class KnowledgeBaseError(ValueError):
@@ -267,6 +269,8 @@ def _answer(value: object, name: str, where: str) -> dict[str, str]:
             _fail(name, where, f"{field}: must be a non-empty text")
         if _TAG.search(raw):
             _fail(name, where, f"{field}: must be plain text, without HTML tags")
+        if len(raw) > MAX_ANSWER:
+            _fail(name, where, f"{field}: {len(raw)} characters; a message holds {MAX_ANSWER}")
         try:
             names = placeholders(raw)
         except ValueError as error:

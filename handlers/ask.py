@@ -8,9 +8,9 @@ from handlers.callback import ForgedCallback, encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row
-from handlers.reply import Action, AnswerButton, Button, Keyboard
+from handlers.reply import TEXT_LIMIT, Action, AnswerButton, Button, Keyboard
 from handlers.respond import notify, show
-from handlers.text import escape, say
+from handlers.text import escape, say, shorten
 from store.model import Language
 from store.service.question import (
     choose_suggestion,
@@ -50,7 +50,7 @@ def _answer(
     ]
     if extra:
         rows.append(tuple(extra[:2]))
-    return escape(text), tuple(rows)
+    return escape(shorten(text, TEXT_LIMIT)), tuple(rows)
 
 
 async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:

@@ -57,12 +57,8 @@ def order_actions(lang: Language, order: Order) -> list[tuple[Button, ...]]:
             )
         ]
     if order.status is OrderStatus.AWAITING_PAYMENT:
-        return [
-            (
-                Button(
-                    say(lang, "pay.stars", stars=order.total_stars), encode("paystars", order.id)
-                ),
-            ),
-            (Button(say(lang, "pay.cancel"), encode("cancel", order.id)),),
-        ]
+        label = say(lang, "pay.stars", stars=order.total_stars)
+        stars = Button(label, encode("paystars", order.id))
+        cancel = Button(say(lang, "pay.cancel"), encode("cancel", order.id))
+        return [(stars,), (cancel,)] if order.stars_payable else [(cancel,)]
     return []

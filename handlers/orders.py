@@ -6,7 +6,7 @@ from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, order_actions, pager, rows
-from handlers.reply import Action, AnswerButton, Button, SendDocument, SendText
+from handlers.reply import CAPTION_LIMIT, Action, AnswerButton, Button, SendDocument, SendText
 from handlers.respond import refuse, show
 from handlers.text import Markup, escape, fitted, say
 from store.errors import KeysNotAvailable
@@ -18,8 +18,6 @@ from store.service.refund import refund_refusal
 
 KEYS_IN_MESSAGE = 10
 """More keys than this arrive as a .txt document instead of a message."""
-CAPTION_LIMIT = 1024
-"""Telegram's limit on a caption, counted after the HTML is parsed."""
 
 
 async def cmd_orders(

@@ -18,7 +18,13 @@ from store.errors import (
     RefundFailed,
     RefundNotAllowed,
 )
-from store.model import Language, OrderStatus, PreCheckoutVerdict, RefundStatus
+from store.model import (
+    MAX_INVOICE_STARS,
+    Language,
+    OrderStatus,
+    PreCheckoutVerdict,
+    RefundStatus,
+)
 from store.money import format_money
 from store.service.order import get_order
 from store.service.payment import (
@@ -48,6 +54,8 @@ async def on_pay_stars_pressed(
         return refuse(
             event, say(lang, "error.not_payable", status=say(lang, f"status.{order.status.value}"))
         )
+    if not order.stars_payable:
+        return refuse(event, say(lang, "error.too_many_stars", max=MAX_INVOICE_STARS))
     name = order.product_name(lang)
     invoice = SendInvoice(
         chat_id=event.person.chat_id,

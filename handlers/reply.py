@@ -6,6 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 CALLBACK_DATA_LIMIT = 64
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+"""Telegram's limits on a message's text and a caption, counted after the HTML is parsed."""
 
 
 @dataclass(frozen=True)

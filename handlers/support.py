@@ -15,7 +15,16 @@ from handlers.event import (
     PhotoMessage,
     TextMessage,
 )
-from handlers.reply import Action, AnswerButton, Button, CopyMessage, Keyboard, SendText
+from handlers.reply import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    Action,
+    AnswerButton,
+    Button,
+    CopyMessage,
+    Keyboard,
+    SendText,
+)
 from handlers.respond import notify, refuse
 from handlers.text import say, shorten
 from store.model import Language, QueueStanding
@@ -36,8 +45,6 @@ NOT_RELAYED = frozenset({"dice", "poll"})
 """Kinds not copied to the other side: a copied dice is a roll they did not make, a copied poll
 collects votes apart from the original. The sender is told instead."""
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
 HEADER_ROOM = 100
 """Telegram counts the text as read (entities parsed); a relayed message keeps this much room
 for its header ("🎫 #id · name: ", "Agent name: ")."""

@@ -248,6 +248,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.contact": ("联系人名片", "a contact"),
     "kind.dice": ("骰子", "a dice roll"),
     "kind.poll": ("投票", "a poll"),
+    "error.too_many_stars": (
+        "一次 Stars 付款最多 {max} ⭐：请减少数量，或用余额支付。",
+        "One Stars payment carries at most {max} ⭐: choose fewer, or pay from your wallet.",
+    ),
     "error.busy": (
         "现在有点忙，请稍等片刻再试一次。",
         "The shop is very busy right now; please try again in a moment.",
@@ -328,24 +332,14 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 def visible_length(html_text: str) -> int:
     """How long Telegram counts a text after parsing its HTML: UTF-16 code units of what shows."""
-    shown = html.unescape(_TAG.sub("", html_text))
-    return len(shown.encode("utf-16-le")) // 2
+    return _utf16_length(html.unescape(_TAG.sub("", html_text)))
 
 
 def fitted(limit: int, render: Callable[[str], Markup], plain: str) -> Markup:
-    """`render(plain)`, with the plain text cut short (before it is escaped, so never inside an
-    entity like `&amp;`, and marked with "…") so that the HTML fits `limit` visible characters."""
-    whole = render(plain)
-    if visible_length(whole) <= limit:
-        return whole
-    shortest, longest = 0, len(plain)  # the longest prefix that fits, by bisection
-    while shortest < longest:
-        middle = (shortest + longest + 1) // 2
-        if visible_length(render(plain[:middle] + "…")) <= limit:
-            shortest = middle
-        else:
-            longest = middle - 1
-    return render(plain[:shortest] + "…") if shortest else render("")
+    """`render(plain)`, the plain text shortened to the room the rest of the text leaves, so
+    that the HTML fits `limit` visible characters (an entity like `&amp;` shows as one)."""
+    room = limit - visible_length(render(""))
+    return render(shorten(plain, room)) if room > 1 else render("")
 
 
 def say(language: Language, key: str, **values: object) -> Markup:

@@ -15,7 +15,7 @@ field (``line 14: products[2].price: must be a whole number ...``). The format::
         description: {zh: ..., en: ...}   # optional, <= 1000 chars each
         redeem: {zh: ..., en: ...}        # how to redeem; optional, <= 1000 chars each
         price: 9500         # minor units (fen): a whole number, 1 to 1000000000 (¥10,000,000.00)
-        stars: 950          # optional Telegram Stars price, 1 to 100000; omitted: derived from
+        stars: 950          # optional Telegram Stars price, 1 to 10000; omitted: derived from
                             # the shop's rate later
         order_limit: 10     # optional, 1 to 100 keys per order
         low_stock_threshold: 5   # optional whole number >= 0, default 5
@@ -47,12 +47,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from config import strict_yaml
 from config.strict_yaml import BOOL, FLOAT, INT, MAP, NULL, SEQ, STR, StrictYamlError
+from store.model import MAX_INVOICE_STARS
 
 MAX_ID_LENGTH = 32
 MAX_NAME_LENGTH = 64
 MAX_TEXT_LENGTH = 1000
 MAX_PRICE_MINOR = 10_000_000_00
-MAX_STARS = 100_000
+MAX_STARS = MAX_INVOICE_STARS  # a product must fit one Stars invoice
 MAX_ORDER_LIMIT = 100
 DEFAULT_LOW_STOCK_THRESHOLD = 5
 

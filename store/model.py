@@ -44,6 +44,9 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 """Every status change an order may make; anything else is refused (the one rule for all)."""
 
+MAX_INVOICE_STARS = 10_000
+"""The most Stars one Telegram invoice may ask for (Bot API)."""
+
 PAYABLE = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED})
 """An order in these may take a payment (an expired one is re-held if stock remains)."""
 
@@ -171,6 +174,11 @@ class Order:
     @property
     def has_keys(self) -> bool:
         return self.status in (OrderStatus.PAID, OrderStatus.DELIVERED)
+
+    @property
+    def stars_payable(self) -> bool:
+        """Whether one Stars invoice can carry this order's total (else: the wallet)."""
+        return self.total_stars <= MAX_INVOICE_STARS
 
 
 @dataclass(frozen=True)

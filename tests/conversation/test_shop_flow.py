@@ -437,3 +437,17 @@ async def test_stock_status_is_for_admins_only(
     assert "admins only" in html(await dispatch(text("/stock"), ctx))
     status = html(await dispatch(text("/stock", user_id=42), ctx))
     assert "<code>STEAM-50</code> 3 / 0 / 0" in status
+
+
+async def test_an_order_over_what_one_stars_invoice_carries_is_offered_the_wallet_only(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=12, price_stars=2_000, price_minor=20_000)
+    small = await dispatch(press("buy:STEAM-50:2"), ctx)  # 4,000 Stars: one invoice holds it
+    assert button(small, "paystars:")
+    big = await dispatch(press("buy:STEAM-50:10", user_id=2002), ctx)  # 20,000 Stars
+    assert not [b for b in buttons(big) if b.data and b.data.startswith("paystars:")]
+    order_id = int(button(big, "cancel:").split(":")[1])
+    forged = await dispatch(press(f"paystars:{order_id}", user_id=2002), ctx)
+    assert isinstance(forged[0], AnswerButton) and "at most 10000" in (forged[0].text or "")
+    assert not [a for a in forged if isinstance(a, SendInvoice)]

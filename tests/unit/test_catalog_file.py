@@ -152,10 +152,10 @@ def test_an_empty_catalog_list_is_allowed() -> None:
             "must be at most 1000000000 (¥10,000,000.00)",
         ),
         (
-            GOOD.replace("stars: 950", "stars: 100001"),
+            GOOD.replace("stars: 950", "stars: 10001"),
             14,
             "products[0].stars",
-            "must be a whole number of Telegram Stars from 1 to 100000",
+            "must be a whole number of Telegram Stars from 1 to 10000",
         ),
         (
             GOOD.replace("order_limit: 10", "order_limit: yes"),
@@ -212,7 +212,7 @@ PRICE_HINT = "must be a whole number of minor units (e.g. 1999 for ¥19.99)"
             "stars: 1_0",
             "products[0].stars",
             14,
-            "must be a whole number of Telegram Stars from 1 to 100000",
+            "must be a whole number of Telegram Stars from 1 to 10000",
         ),
         (
             "order_limit: 0b11",

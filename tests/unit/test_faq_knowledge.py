@@ -112,6 +112,11 @@ def test_every_yaml_file_in_the_directory_is_loaded(tmp_path: Path) -> None:
             _entry(answers='{zh: "x", en: "y"}'),
             "refunds.yaml: entries[0] (refund_status): answers: unknown field",
         ),
+        (
+            _entry(answer='{zh: "' + "退" * 3001 + '", en: "x"}'),
+            "refunds.yaml: entries[0] (refund_status): answer.zh: 3001 characters; a message "
+            "holds 3000",
+        ),
         ("entries: {id: x}", "refunds.yaml: entries: must be a list"),
         ("- just a list", "refunds.yaml: the file must be a mapping with one key, entries"),
         (

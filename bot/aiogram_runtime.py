@@ -8,7 +8,6 @@ import io
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC
 from typing import Any
 
 from aiogram import Bot
@@ -30,10 +29,8 @@ from aiogram.types import (
     LabeledPrice,
     LinkPreviewOptions,
     Message,
-    TransactionPartnerUser,
     Update,
 )
-from aiogram.types import StarTransaction as AiogramStarTransaction
 
 from bot import incoming
 from bot.intake import ALLOWED_UPDATES
@@ -179,20 +176,7 @@ class AiogramPort:
     async def star_transactions(self, offset: int, limit: int) -> Sequence[StarTransaction]:
         async with _translated_errors():
             found = await self.bot.get_star_transactions(offset=offset, limit=limit)
-        return [_star_transaction(t) for t in found.transactions]
-
-
-def _star_transaction(transaction: AiogramStarTransaction) -> StarTransaction:
-    partner = transaction.source or transaction.receiver
-    user = partner if isinstance(partner, TransactionPartnerUser) else None
-    return StarTransaction(
-        id=transaction.id,
-        amount=transaction.amount,
-        date=transaction.date.astimezone(UTC),
-        incoming=transaction.source is not None,
-        user_id=user.user.id if user else None,
-        payload=(user.invoice_payload or "") if user else "",
-    )
+        return [incoming.star_transaction(t) for t in found.transactions]
 
 
 class AiogramUpdates:

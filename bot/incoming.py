@@ -7,7 +7,8 @@ serves both through these protocols; each runtime passes only its own way of dow
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from handlers.event import (
     OTHER_KINDS,
@@ -21,6 +22,7 @@ from handlers.event import (
     PreCheckout,
     TextMessage,
 )
+from store.model import StarTransaction
 
 Download = Callable[[str], Awaitable[bytes]]
 """Fetch a file's bytes by its file_id."""
@@ -104,6 +106,19 @@ class CallbackLike(Protocol):
     def message(self) -> ReplyTargetLike | None: ...
 
 
+class StarTransactionLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def date(self) -> datetime: ...
+    @property
+    def source(self) -> Any: ...
+    @property
+    def receiver(self) -> Any: ...
+
+
 class PreCheckoutLike(Protocol):
     @property
     def id(self) -> str: ...
@@ -175,3 +190,17 @@ def event_from_callback(query: CallbackLike) -> Event | None:
 def event_from_pre_checkout(query: PreCheckoutLike) -> Event:
     person = _person(query.from_user, query.from_user.id)
     return PreCheckout(person, query.id, query.invoice_payload, query.currency, query.total_amount)
+
+
+def star_transaction(transaction: StarTransactionLike) -> StarTransaction:
+    """One of getStarTransactions' entries, from either library's type, as the shop's."""
+    partner = transaction.source or transaction.receiver
+    user = partner if getattr(partner, "type", None) == "user" else None
+    return StarTransaction(
+        id=transaction.id,
+        amount=transaction.amount,
+        date=transaction.date.astimezone(UTC),
+        incoming=transaction.source is not None,
+        user_id=user.user.id if user is not None else None,
+        payload=(getattr(user, "invoice_payload", None) or "") if user is not None else "",
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -17,10 +17,8 @@ from telegram import (
     InlineKeyboardMarkup,
     LabeledPrice,
     LinkPreviewOptions,
-    TransactionPartnerUser,
     Update,
 )
-from telegram import StarTransaction as PtbStarTransaction
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.error import RetryAfter as PtbRetryAfter
@@ -180,20 +178,7 @@ class PtbPort:
     async def star_transactions(self, offset: int, limit: int) -> Sequence[StarTransaction]:
         async with _translated_errors():
             found = await self.bot.get_star_transactions(offset=offset, limit=limit)
-        return [_star_transaction(t) for t in found.transactions]
-
-
-def _star_transaction(transaction: PtbStarTransaction) -> StarTransaction:
-    partner = transaction.source or transaction.receiver
-    user = partner if isinstance(partner, TransactionPartnerUser) else None
-    return StarTransaction(
-        id=transaction.id,
-        amount=transaction.amount,
-        date=transaction.date.astimezone(UTC),
-        incoming=transaction.source is not None,
-        user_id=user.user.id if user else None,
-        payload=(user.invoice_payload or "") if user else "",
-    )
+        return [incoming.star_transaction(t) for t in found.transactions]
 
 
 class PtbUpdates:

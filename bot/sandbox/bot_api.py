@@ -235,7 +235,7 @@ class BotApi:
     async def get_updates(self, params: Params) -> list[dict[str, Any]]:
         state = self.state
         offset = params.optional_integer("offset", 0) or 0
-        limit = max(1, min(100, params.optional_integer("limit", 100) or 100))
+        limit = min(100, max(1, _integer_arg(params, "limit", default=100)))  # as Telegram clamps
         timeout = max(0, min(MAX_POLL_TIMEOUT, params.optional_integer("timeout", 0) or 0))
         allowed = params.raw("allowed_updates")
         if isinstance(allowed, list):

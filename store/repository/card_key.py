@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.clock import as_utc_or_none
@@ -14,6 +15,22 @@ from store.model import BatchStatus, KeyStatus, StockLevel
 from store.tables import batches, card_key_events, card_keys, products
 
 _CHUNK = 500
+
+
+def _staged(batch_id: int, sku: str, limit: int) -> Select[tuple[int]]:
+    """Up to `limit` staged keys of a batch, through the (sku, status, id) index."""
+    return (
+        select(card_keys.c.id)
+        .where(
+            and_(
+                card_keys.c.sku == sku,
+                card_keys.c.status == KeyStatus.STAGED,
+                card_keys.c.batch_id == batch_id,
+            )
+        )
+        .order_by(card_keys.c.id)
+        .limit(limit)
+    )
 
 
 class SqlCardKeyRepository:
@@ -84,18 +101,7 @@ class SqlCardKeyRepository:
         Set-based (the history rows are written by INSERT … SELECT, then the same keys are
         updated), and found through the (sku, status, id) index: staged keys are few.
         """
-        staged = (
-            select(card_keys.c.id)
-            .where(
-                and_(
-                    card_keys.c.sku == sku,
-                    card_keys.c.status == KeyStatus.STAGED,
-                    card_keys.c.batch_id == batch_id,
-                )
-            )
-            .order_by(card_keys.c.id)
-            .limit(limit)
-        )
+        staged = _staged(batch_id, sku, limit)
         chunk = staged.subquery()
         await self._c.execute(
             insert(card_key_events).from_select(
@@ -117,17 +123,7 @@ class SqlCardKeyRepository:
 
     async def discard_staged(self, batch_id: int, sku: str, limit: int) -> int:
         """Delete up to `limit` staged keys of an abandoned batch; how many."""
-        staged = (
-            select(card_keys.c.id)
-            .where(
-                and_(
-                    card_keys.c.sku == sku,
-                    card_keys.c.status == KeyStatus.STAGED,
-                    card_keys.c.batch_id == batch_id,
-                )
-            )
-            .limit(limit)
-        )
+        staged = _staged(batch_id, sku, limit)
         result = await self._c.execute(
             delete(card_keys).where(card_keys.c.id.in_(staged.scalar_subquery()))
         )

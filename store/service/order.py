@@ -113,12 +113,7 @@ async def move_order(uow: UnitOfWork, order: Order, to: OrderStatus, **values: A
 
 async def locked_order(uow: UnitOfWork, order_id: int, user_id: int) -> Order:
     """Inside an open unit of work: lock the order if it is this buyer's, else the refusal."""
-    order = await uow.orders.lock(order_id)
-    if order is None:
-        raise OrderNotFound(order_id)
-    if order.user_id != user_id:
-        raise NotYourOrder(order_id)
-    return order
+    return await owned_order(uow, order_id, user_id, lock=True)
 
 
 async def expire_reservations(uow: UnitOfWork, *, now: datetime, limit: int = 500) -> list[int]:
@@ -153,9 +148,12 @@ async def list_orders(
     return Page(items=items, page=min(max(page, 0), pages - 1), pages=pages)
 
 
-async def owned_order(uow: UnitOfWork, order_id: int, user_id: int) -> Order:
-    """Inside an open unit of work: the order if it is this buyer's, else the refusal."""
-    order = await uow.orders.get(order_id)
+async def owned_order(
+    uow: UnitOfWork, order_id: int, user_id: int, *, lock: bool = False
+) -> Order:
+    """Inside an open unit of work: the order (locked, with `lock`) if it is this buyer's, else
+    the refusal."""
+    order = await (uow.orders.lock(order_id) if lock else uow.orders.get(order_id))
     if order is None:
         raise OrderNotFound(order_id)
     if order.user_id != user_id:

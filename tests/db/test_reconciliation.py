@@ -45,6 +45,24 @@ async def _reserve(uow: UnitOfWorkFactory, clock: FakeClock, buyer: int = 1) -> 
     return reservation.order.id
 
 
+async def _paid_through_the_bot(
+    uow: UnitOfWorkFactory, clock: FakeClock, order_id: int, charge_id: str
+) -> None:
+    """The successful_payment update arrived and was handled, as it normally is."""
+    await confirm_payment(
+        uow,
+        user_id=1,
+        payload=f"order:{order_id}",
+        currency="XTR",
+        amount=480,
+        charge_id=charge_id,
+        now=clock.now(),
+        rules=HOLD,
+        topup=TOPUP,
+        refunder=FakeRefunder(),
+    )
+
+
 async def _reconcile(
     uow: UnitOfWorkFactory, ledger: FakeStarLedger, refunder: FakeRefunder, clock: FakeClock
 ):  # type: ignore[no-untyped-def]
@@ -79,18 +97,7 @@ async def test_a_charge_found_late_for_an_order_paid_meanwhile_is_refunded(
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=2)
     order_id = await _reserve(uow, clock)
-    await confirm_payment(
-        uow,
-        user_id=1,
-        payload=f"order:{order_id}",
-        currency="XTR",
-        amount=480,
-        charge_id="seen",
-        now=clock.now(),
-        rules=HOLD,
-        topup=TOPUP,
-        refunder=FakeRefunder(),
-    )
+    await _paid_through_the_bot(uow, clock, order_id, "seen")
     ledger = FakeStarLedger()
     ledger.pay("seen", 1, f"order:{order_id}", 480, clock.now())
     ledger.pay("second", 1, f"order:{order_id}", 480, clock.now())  # a second invoice, paid too
@@ -123,18 +130,7 @@ async def test_a_refund_made_outside_the_shop_is_recorded_and_the_admins_are_tol
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=1)
     order_id = await _reserve(uow, clock)
-    await confirm_payment(
-        uow,
-        user_id=1,
-        payload=f"order:{order_id}",
-        currency="XTR",
-        amount=480,
-        charge_id="paid",
-        now=clock.now(),
-        rules=HOLD,
-        topup=TOPUP,
-        refunder=FakeRefunder(),
-    )
+    await _paid_through_the_bot(uow, clock, order_id, "paid")
     ledger = FakeStarLedger()
     ledger.pay("paid", 1, f"order:{order_id}", 480, clock.now())
     ledger.refund("paid", 1, 480, clock.now())  # the owner refunded it by hand

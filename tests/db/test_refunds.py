@@ -13,7 +13,9 @@ from store.service.delivery import reveal_keys
 from store.service.order import HoldRules, reserve_keys
 from store.service.payment import TopupRules, confirm_payment
 from store.service.refund import (
+    RefundOutcome,
     RefundRules,
+    StarRefunder,
     refund_order,
     refund_order_for_agent,
     resume_refunds,
@@ -91,6 +93,15 @@ async def _report(
     return outcome.case.id, key_id
 
 
+async def _self_refund(
+    uow: UnitOfWorkFactory, clock: FakeClock, order_id: int, refunder: StarRefunder
+) -> RefundOutcome:
+    """Buyer 1 presses Refund on an order of theirs."""
+    return await refund_order(
+        uow, user_id=1, order_id=order_id, now=clock.now(), refunder=refunder, rules=RefundRules()
+    )
+
+
 async def _order_status(uow: UnitOfWorkFactory, order_id: int) -> OrderStatus:
     async with uow(read_only=True) as tx:
         order = await tx.orders.get(order_id)
@@ -133,14 +144,7 @@ async def test_a_key_replaced_at_once_cannot_then_be_refunded_as_unrevealed(
     order_id = await _paid(uow, clock)
     await _report(uow, cipher, clock, order_id, rules=ReplacementRules())  # replaced at once
     with pytest.raises(RefundNotAllowed, match="revealed"):
-        await refund_order(
-            uow,
-            user_id=1,
-            order_id=order_id,
-            now=clock.now(),
-            refunder=FakeRefunder(),
-            rules=RefundRules(),
-        )
+        await _self_refund(uow, clock, order_id, FakeRefunder())
 
 
 async def test_a_stars_refund_telegram_could_not_take_is_resumed_and_its_keys_go_back_to_stock(
@@ -148,25 +152,11 @@ async def test_a_stars_refund_telegram_could_not_take_is_resumed_and_its_keys_go
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=1)
     order_id = await _paid(uow, clock)
-    outcome = await refund_order(
-        uow,
-        user_id=1,
-        order_id=order_id,
-        now=clock.now(),
-        refunder=FakeRefunder("unreachable"),
-        rules=RefundRules(),
-    )
+    outcome = await _self_refund(uow, clock, order_id, FakeRefunder("unreachable"))
     assert outcome.status is RefundStatus.PENDING
     assert await _order_status(uow, order_id) is OrderStatus.REFUNDING
     with pytest.raises(RefundNotAllowed):  # pressed again: it is under way, not asked twice
-        await refund_order(
-            uow,
-            user_id=1,
-            order_id=order_id,
-            now=clock.now(),
-            refunder=FakeRefunder(),
-            rules=RefundRules(),
-        )
+        await _self_refund(uow, clock, order_id, FakeRefunder())
     telegram = FakeRefunder()
     clock.advance(minutes=1)
     assert await resume_refunds(uow, telegram, now=clock.now()) == 1
@@ -194,9 +184,7 @@ async def test_a_refund_telegram_made_before_a_crash_is_settled_from_its_record_
     await stocked_shop(uow, cipher, clock, stock=1)
     order_id = await _paid(uow, clock)
     dying = RefundsThenDies()
-    await refund_order(
-        uow, user_id=1, order_id=order_id, now=clock.now(), refunder=dying, rules=RefundRules()
-    )
+    await _self_refund(uow, clock, order_id, dying)
     assert await _order_status(uow, order_id) is OrderStatus.REFUNDING
     never_called = FakeRefunder("refuse")
     clock.advance(minutes=1)
@@ -216,23 +204,9 @@ async def test_a_refund_telegram_refuses_puts_the_order_back_and_may_be_asked_ag
     await stocked_shop(uow, cipher, clock, stock=1)
     order_id = await _paid(uow, clock)
     with pytest.raises(RefundFailed):
-        await refund_order(
-            uow,
-            user_id=1,
-            order_id=order_id,
-            now=clock.now(),
-            refunder=FakeRefunder("refuse"),
-            rules=RefundRules(),
-        )
+        await _self_refund(uow, clock, order_id, FakeRefunder("refuse"))
     assert await _order_status(uow, order_id) is OrderStatus.PAID
-    again = await refund_order(
-        uow,
-        user_id=1,
-        order_id=order_id,
-        now=clock.now(),
-        refunder=FakeRefunder(),
-        rules=RefundRules(),
-    )
+    again = await _self_refund(uow, clock, order_id, FakeRefunder())
     assert again.status is RefundStatus.DONE
     assert await _order_status(uow, order_id) is OrderStatus.REFUNDED
 

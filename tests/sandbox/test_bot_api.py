@@ -288,6 +288,17 @@ async def test_an_offset_confirms_earlier_updates(sandbox: Sandbox, api: BotApiC
     assert await api.result("getUpdates", offset=first[1]["update_id"] + 1) == []
 
 
+async def test_a_limit_outside_1_to_100_is_clamped_as_telegram_does(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    user = sandbox.user(1001)
+    for text in ("one", "two", "three"):
+        await user.send_text(text)
+    assert len(await api.result("getUpdates", limit=0)) == 1
+    assert len(await api.result("getUpdates", limit=-5)) == 1
+    assert len(await api.result("getUpdates", limit=500)) == 3
+
+
 async def test_allowed_updates_leave_other_kinds_out(sandbox: Sandbox, api: BotApiClient) -> None:
     await api.result("getUpdates", allowed_updates=["callback_query"])
     await sandbox.user(1001).send_text("ignored")

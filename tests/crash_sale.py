@@ -73,6 +73,8 @@ class SaleReport:
     keys_in_two_orders: list[int] = field(default_factory=list)
     other_breaches: dict[str, list[object]] = field(default_factory=dict)
     buyers_unserved: list[str] = field(default_factory=list)
+    repeated_notices: list[int] = field(default_factory=list)
+    """Buyers who got "your keys are ready" for one order in two messages (a repeat is an edit)."""
     seconds: float = 0.0
 
     @property
@@ -85,6 +87,7 @@ class SaleReport:
             or self.keys_in_two_orders
             or self.other_breaches
             or self.buyers_unserved
+            or self.repeated_notices
         )
 
 
@@ -208,6 +211,16 @@ class Buyer:
                 lambda m: _newest(m, "How to redeem", order=self.order_id),
             )
         self.done = True
+
+    def notices(self) -> int:
+        """How many messages told this buyer their order's keys are ready."""
+        return sum(
+            1
+            for m in self.user.messages
+            if m["sender"] == "bot"
+            and "keys are ready" in (m["text"] or "")
+            and re.search(rf"#{self.order_id}(?![0-9])", m["text"] or "")
+        )
 
     def _refused_as_refunded(self) -> bool:
         answer = self.user.last_callback_answer()
@@ -388,6 +401,7 @@ async def run_sale(plan: SalePlan, workdir: Path) -> SaleReport:
             await bot.start()
         results = await asyncio.gather(*shopping, return_exceptions=True)
         report.buyers_unserved = [str(r) for r in results if r is not None]
+        report.repeated_notices = [b.user.user_id for b in buyers if b.notices() > 1]
         engine = create_engine(plan.database_url)
         uow = UnitOfWorkFactory(engine)
         await poll_until(lambda: _quiet(uow, sandbox), time.monotonic() + QUIET_TIMEOUT)

@@ -54,7 +54,7 @@ def _row(r: SaleReport) -> str:
         f"{r.runtime:<8} {r.database:<10} {r.charges:>7} {r.delivered:>9} {r.refunded:>8} "
         f"{r.wallet_paid:>6} {len(r.lost):>5} {len(r.doubled):>7} {len(r.paid_without_keys):>12} "
         f"{len(r.stuck_refunds):>6} {len(r.keys_in_two_orders):>11} {len(r.buyers_unserved):>8} "
-        f"{r.seconds:>8.0f}"
+        f"{len(r.repeated_notices):>8} {r.seconds:>8.0f}"
     )
 
 

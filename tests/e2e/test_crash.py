@@ -42,3 +42,4 @@ async def test_a_sale_killed_twice_loses_doubles_and_sticks_nothing(
     assert report.keys_in_two_orders == [], log
     assert report.other_breaches == {}, log
     assert report.buyers_unserved == [], log
+    assert report.repeated_notices == [], log  # a repeat after a crash is an edit

@@ -10,6 +10,7 @@ from handlers.text import say
 from store.model import Language, OutboxItem, OutboxKind
 from store.service.catalog import show_product
 from store.service.order import ADMINS_CHAT, get_order
+from store.service.payment import note_payment_notice
 from store.service.user import find_user
 
 
@@ -36,14 +37,19 @@ async def render_outbox(item: OutboxItem, ctx: ShopContext) -> list[Action]:
         return [SendText(item.chat_id, say(lang, "refund.later", id=order.id, stars=item.body))]
     else:
         return []
-    notice = SendText(item.chat_id, text, tuple(order_actions(lang, order)) or None)
+    order_id = order.id
+
+    async def remember(message_id: int) -> None:  # the first message about it is the notice
+        await note_payment_notice(ctx.uow(), order_id=order_id, message_id=message_id)
+
+    notice = SendText(
+        item.chat_id, text, tuple(order_actions(lang, order)) or None, receipt=remember
+    )
     if order.notice_message_id is None:
         return [notice]
     # The buyer's payment message becomes the notice: sent again after a crash, it is the same
     # edit of the same message, not a second message.
-    return [
-        EditText(item.chat_id, order.notice_message_id, text, notice.keyboard, fallback=notice)
-    ]
+    return [EditText(item.chat_id, order.notice_message_id, text, notice.keyboard, fallback=notice)]
 
 
 async def _to_admins(item: OutboxItem, ctx: ShopContext) -> list[Action]:

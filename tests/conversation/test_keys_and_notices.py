@@ -126,3 +126,23 @@ async def test_the_delivery_notice_edits_the_payment_message_so_a_repeat_is_the_
     assert isinstance(edit, EditText) and edit.message_id == 555
     assert "Your keys are ready" in edit.html and button([edit], "keys:")
     assert edit.fallback is not None  # a deleted message gets a new one instead
+
+
+async def test_a_delivery_sent_before_the_payment_reply_stays_the_one_message_a_repeat_edits(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=2)
+    bought = await dispatch(press("buy:STEAM-50:1"), ctx)
+    order_id = int(button(bought, "paystars:").split(":")[1])
+    from tests.factories import paid
+
+    replies = await dispatch(paid(f"order:{order_id}", 480), ctx)
+    [ack] = [a for a in replies if isinstance(a, SendText)]
+    [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "delivery"]
+    [first] = await render_outbox(item, ctx)  # the outbox was quicker than the reply
+    assert isinstance(first, SendText) and first.receipt is not None
+    await first.receipt(777)
+    assert ack.receipt is not None
+    await ack.receipt(555)  # the payment reply, sent after: it does not take the notice over
+    [repeat] = await render_outbox(item, ctx)  # sent again after a crash
+    assert isinstance(repeat, EditText) and repeat.message_id == 777

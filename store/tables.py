@@ -259,7 +259,7 @@ cases = Table(
     Column("reason", String(16), nullable=False),
     Column("status", String(10), nullable=False),
     Column("screenshot", String(255), nullable=True),
-    Column("decision_note", String(500), nullable=True),
+    Column("decision_note", Text, nullable=True),  # sealed
     Column("replacement_key_id", Integer, nullable=True),
     Column("decided_by", BigInteger, nullable=True),
     Column("created_at", Timestamp, nullable=False),
@@ -278,7 +278,7 @@ questions = Table(
     Column("entry_id", String(40), nullable=True),
     Column("score", Integer, nullable=False),
     Column("helpful", Boolean, nullable=True),
-    Column("text", String(500), nullable=False, default=""),
+    Column("text", Text, nullable=False, default=""),  # sealed
     # what was asked: a ticket opened from "Talk to a human" starts with it
     Column("asked_at", Timestamp, nullable=False),
     Index("ix_questions_asked", "asked_at"),

@@ -75,6 +75,8 @@ class SaleReport:
     buyers_unserved: list[str] = field(default_factory=list)
     repeated_notices: list[int] = field(default_factory=list)
     """Buyers who got "your keys are ready" for one order in two messages (a repeat is an edit)."""
+    transcripts: dict[int, list[tuple[object, ...]]] = field(default_factory=dict)
+    """The chats of those buyers, to read when that happens."""
     seconds: float = 0.0
 
     @property
@@ -402,6 +404,14 @@ async def run_sale(plan: SalePlan, workdir: Path) -> SaleReport:
         results = await asyncio.gather(*shopping, return_exceptions=True)
         report.buyers_unserved = [str(r) for r in results if r is not None]
         report.repeated_notices = [b.user.user_id for b in buyers if b.notices() > 1]
+        report.transcripts = {
+            b.user.user_id: [
+                (m["message_id"], m["sender"], (m["text"] or "")[:60], m["edited"])
+                for m in b.user.messages
+            ]
+            for b in buyers
+            if b.notices() > 1
+        }
         engine = create_engine(plan.database_url)
         uow = UnitOfWorkFactory(engine)
         await poll_until(lambda: _quiet(uow, sandbox), time.monotonic() + QUIET_TIMEOUT)

@@ -23,6 +23,9 @@ from store.service.refund import StarRefunder, carry_out_refund, request_case_re
 from store.service.ticket import Handoff, ask_for_human, opened_case, seal_text
 from store.unit_of_work import UnitOfWork
 
+MAX_NOTE = 1000
+"""Characters of an agent's decision note kept (the buyer reads it in one message)."""
+
 
 class CaseClosed(ShopError):
     """The case was already decided."""
@@ -206,7 +209,7 @@ async def decide_case(
     key's price to the wallet, since a Stars refund cannot be partial, and never more in all
     than the order cost.
     """
-    sealed_note = seal_text(cipher, note, 500)  # cases.decision_note is String(500)
+    sealed_note = seal_text(cipher, note[:MAX_NOTE])
     async with new_uow() as uow:
         case, order = await _case_for_agent(uow, agent_id, case_id)
         credited = await uow.ledger.credited_for_order(order.id)

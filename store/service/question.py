@@ -10,8 +10,8 @@ from store.model import SupportStats
 from store.service.ticket import open_text, seal_text
 from store.unit_of_work import UnitOfWork
 
-QUESTION_ROOM = 500
-"""questions.text is String(500): the sealed start of the question that fits in it is kept."""
+QUESTION_KEPT = 1000
+"""Characters of a question kept (sealed) to start a ticket with, if the buyer asks for one."""
 
 
 async def record_question(
@@ -29,7 +29,7 @@ async def record_question(
     """A question and how the matcher took it; its words are kept sealed, to start a ticket."""
     if text and cipher is None:
         raise ValueError("a question's words are stored sealed: pass the cipher")
-    sealed = seal_text(cipher, text, QUESTION_ROOM) if cipher is not None else ""
+    sealed = seal_text(cipher, text[:QUESTION_KEPT]) if cipher is not None else ""
     async with uow:
         question_id = await uow.questions.add(
             user_id, language, action, entry_id, round(score), now, sealed

@@ -246,3 +246,26 @@ async def test_a_reported_key_never_goes_back_on_sale_and_a_refunded_order_takes
         )
     async with uow(read_only=True) as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 2  # no fresh key went into it
+
+
+async def test_a_long_decline_reason_reaches_the_buyer_whole_though_stored_sealed(
+    uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=2)
+    order_id = await _paid(uow, clock)
+    case_id, _ = await _report(uow, cipher, clock, order_id)
+    reason = "该卡密在您购买后已被兑换，记录显示兑换账号与您的账号一致。" * 12  # 348 characters
+    decided = await decide_case(
+        uow,
+        agent_id=AGENT,
+        case_id=case_id,
+        decision=CaseStatus.DECLINED,
+        note=reason,
+        now=clock.now(),
+        refunder=FakeRefunder(),
+        cipher=cipher,
+    )
+    assert decided.decision_note == reason
+    async with uow(read_only=True) as tx:
+        stored = await tx.cases.get(case_id)
+    assert stored is not None and reason[:20] not in (stored.decision_note or "")

@@ -118,7 +118,7 @@ class AiogramPort:
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
         except PermanentSendError as error:
-            if NOT_MODIFIED not in str(error):  # pressing the same button twice is fine
+            if NOT_MODIFIED not in str(error).lower():  # pressing the same button twice is fine
                 raise
 
     async def answer_button(self, action: AnswerButton) -> None:

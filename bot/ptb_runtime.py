@@ -119,7 +119,7 @@ class PtbPort:
                     link_preview_options=NO_PREVIEW,
                 )
         except PermanentSendError as error:
-            if NOT_MODIFIED not in str(error):
+            if NOT_MODIFIED not in str(error).lower():  # PTB capitalises what Telegram says
                 raise
 
     async def answer_button(self, action: AnswerButton) -> None:

@@ -31,7 +31,6 @@ from store.service.payment import (
     InvoicePayload,
     check_pre_checkout,
     confirm_payment,
-    note_payment_notice,
     pay_with_wallet,
 )
 from store.service.refund import RefundOutcome, refund_order
@@ -154,15 +153,12 @@ async def on_payment_received(
             balance=format_money(wallet.balance_minor, ctx.currency),
         )
         return [SendText(chat, text, (home_row(lang),))]
-    assert outcome.order is not None
-    if outcome.delivered:
-        order_id = outcome.order.id
-
-        async def remember(message_id: int) -> None:
-            await note_payment_notice(ctx.uow(), order_id=order_id, message_id=message_id)
-
-        return [SendText(chat, say(lang, "paid.stars", id=order_id), receipt=remember)]
-    return []  # awaiting stock: the outbox sends the notice with its refund/wait buttons
+    order = outcome.order
+    assert order is not None
+    if outcome.delivered:  # the summary becomes "your keys are ready" (the outbox edits it)
+        keys = tuple(order_actions(lang, order))
+        return [SendText(chat, say(lang, "paid.stars", id=order.id), keys)]
+    return []  # awaiting stock: the outbox edits the summary, with its refund/wait buttons
 
 
 async def on_pay_wallet_pressed(

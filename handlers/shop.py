@@ -123,6 +123,7 @@ async def on_buy_pressed(
             quantity=quantity,
             now=ctx.clock.now(),
             rules=ctx.hold,
+            notice_message_id=event.message_id,  # this message becomes the summary, edited
         )
     except NotFound:
         return refuse(event, say(lang, "error.not_found"))

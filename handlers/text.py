@@ -131,8 +131,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "paid.wallet": ("✅ 已用余额支付订单 #{id}。", "✅ Order #{id} paid from your wallet."),
     "paid.stars": (
-        "✅ 已收到订单 #{id} 的付款，正在发货…",
-        "✅ Payment for order #{id} received; delivering…",
+        "✅ 已收到订单 #{id} 的付款。",
+        "✅ Payment for order #{id} received.",
     ),
     "paid.duplicate": (
         "此付款已处理过，无需重复操作。",

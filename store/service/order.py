@@ -37,11 +37,15 @@ async def reserve_keys(
     quantity: int,
     now: datetime,
     rules: HoldRules,
+    notice_message_id: int | None = None,
 ) -> Reservation:
     """Create an order that holds `quantity` keys until it is paid or its hold lapses.
 
-    A buyer who already holds keys of this product (say, the reply to an earlier Buy was lost
-    in a crash) is shown that order again instead of holding more stock.
+    `notice_message_id` is the buyer's message that becomes the order's summary: the delivery
+    later edits that same message into "your keys are ready", so a delivery repeated after a
+    crash is the same edit again, never a second message. A buyer who already holds keys of
+    this product (say, the reply to an earlier Buy was lost in a crash) is shown that order
+    again instead of holding more stock.
     """
     async with uow:
         product = await uow.catalog.product(sku, with_stock=False)  # the claim checks stock
@@ -71,6 +75,7 @@ async def reserve_keys(
             status=OrderStatus.AWAITING_PAYMENT.value,
             created_at=now,
             expires_at=now + timedelta(minutes=rules.minutes),
+            notice_message_id=notice_message_id,
         )
         claimed = await uow.card_keys.claim(sku, order_id, quantity, now)
         if len(claimed) != quantity:

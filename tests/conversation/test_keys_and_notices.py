@@ -107,42 +107,47 @@ async def test_buy_pressed_again_shows_the_order_already_held_instead_of_sold_ou
     assert button(again, "paystars:") == button(first, "paystars:")
 
 
-async def test_the_delivery_notice_edits_the_payment_message_so_a_repeat_is_the_same_edit(
+async def test_the_delivery_edits_the_order_summary_so_a_repeat_is_the_same_edit(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=2)
-    bought = await dispatch(press("buy:STEAM-50:1"), ctx)
+    bought = await dispatch(press("buy:STEAM-50:1", message_id=321), ctx)  # the summary is 321
     order_id = int(button(bought, "paystars:").split(":")[1])
     from tests.factories import paid
 
     replies = await dispatch(paid(f"order:{order_id}", 480), ctx)
     [ack] = [a for a in replies if isinstance(a, SendText)]
-    assert ack.receipt is not None
-    await ack.receipt(555)  # Telegram accepted it as message 555
+    assert "Payment for order" in ack.html and button([ack], "keys:")  # keys at once, too
+    assert "keys are ready" not in ack.html  # the one "ready" message is the summary, edited
     [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "delivery"]
     first, repeat = await render_outbox(item, ctx), await render_outbox(item, ctx)
-    assert first == repeat
+    assert first == repeat  # sent again after a crash: the same edit of the same message
     [edit] = first
-    assert isinstance(edit, EditText) and edit.message_id == 555
+    assert isinstance(edit, EditText) and edit.message_id == 321
     assert "Your keys are ready" in edit.html and button([edit], "keys:")
-    assert edit.fallback is not None  # a deleted message gets a new one instead
+    assert edit.fallback is not None  # a summary the buyer deleted gets a new message instead
 
 
-async def test_a_delivery_sent_before_the_payment_reply_stays_the_one_message_a_repeat_edits(
+async def test_a_payment_found_by_reconciliation_is_delivered_into_the_same_summary(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    await stocked_shop(uow, cipher, clock, stock=2)
-    bought = await dispatch(press("buy:STEAM-50:1"), ctx)
-    order_id = int(button(bought, "paystars:").split(":")[1])
-    from tests.factories import paid
+    from store.service.payment import confirm_payment
 
-    replies = await dispatch(paid(f"order:{order_id}", 480), ctx)
-    [ack] = [a for a in replies if isinstance(a, SendText)]
+    await stocked_shop(uow, cipher, clock, stock=2)
+    bought = await dispatch(press("buy:STEAM-50:1", message_id=654), ctx)
+    order_id = int(button(bought, "paystars:").split(":")[1])
+    await confirm_payment(  # no update, no reply: the charge was read from Telegram's record
+        ctx.uow,
+        user_id=1001,
+        payload=f"order:{order_id}",
+        currency="XTR",
+        amount=480,
+        charge_id="from-the-record",
+        now=clock.now(),
+        rules=ctx.hold,
+        topup=ctx.topup,
+        refunder=ctx.refunder,
+    )
     [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "delivery"]
-    [first] = await render_outbox(item, ctx)  # the outbox was quicker than the reply
-    assert isinstance(first, SendText) and first.receipt is not None
-    await first.receipt(777)
-    assert ack.receipt is not None
-    await ack.receipt(555)  # the payment reply, sent after: it does not take the notice over
-    [repeat] = await render_outbox(item, ctx)  # sent again after a crash
-    assert isinstance(repeat, EditText) and repeat.message_id == 777
+    [edit] = await render_outbox(item, ctx)
+    assert isinstance(edit, EditText) and edit.message_id == 654

@@ -10,9 +10,9 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import DeliveryWorker
 from bot.intake import Intake, UpdateSource
 from bot.log_hygiene import cap_library_loggers
+from bot.outbox_worker import DeliveryWorker
 from bot.scheduler import build_scheduler, keep_books
 from bot.sender import Limits, OutgoingSender, PermanentSendError
 from bot.telegram_port import NO_CHAT, ActionExecutor, TelegramPort
@@ -23,17 +23,17 @@ from handlers.context import ShopContext
 from handlers.event import Event
 from handlers.router import busy_reply, dispatch
 from handlers.start import command_list
-from store.card_key_cipher import CardKeyCipher
-from store.clock import Clock, SystemClock
-from store.database import open_migrated
-from store.errors import RefundFailed
-from store.model import Language
-from store.service.case import ReplacementRules
-from store.service.order import HoldRules
-from store.service.payment import TopupRules
-from store.service.refund import RefundRules
-from store.service.ticket import SupportRules
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import open_migrated
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.clock import Clock, SystemClock
+from store.domain.errors import RefundFailed
+from store.domain.model import Language
+from store.services.case import ReplacementRules
+from store.services.order import HoldRules
+from store.services.payment import TopupRules
+from store.services.refund import RefundRules
+from store.services.ticket import SupportRules
 
 log = logging.getLogger(__name__)
 Runtime = Literal["aiogram", "ptb"]

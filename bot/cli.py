@@ -19,20 +19,20 @@ from bot.app import KamibotApp, open_database
 from config.settings import Settings, SettingsError, load_settings
 from faq.knowledge import DEFAULT_DIRECTORY, KnowledgeBaseError, load_knowledge_base
 from handlers.agent import stats_text
-from store.card_key_cipher import CardKeyCipher
-from store.catalog_file import CatalogFileError, parse_catalog
-from store.clock import SystemClock
-from store.database import DatabaseUnavailable
-from store.errors import ImportRefused, NotFound, ShopError
-from store.key_file import KeyFileError, parse_key_file
-from store.model import Language
-from store.money import format_money
-from store.service.catalog import load_catalog
-from store.service.question import faq_feedback, support_stats
-from store.service.rotation import Rotated, rotate_passphrases
-from store.service.stock import ImportSummary, import_card_keys, stock_status
-from store.service.wallet import credit_wallet
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import DatabaseUnavailable
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.clock import SystemClock
+from store.domain.errors import ImportRefused, NotFound, ShopError
+from store.domain.model import Language
+from store.domain.money import format_money
+from store.formats.catalog_file import CatalogFileError, parse_catalog
+from store.formats.key_file import KeyFileError, parse_key_file
+from store.services.catalog import load_catalog
+from store.services.question import faq_feedback, support_stats
+from store.services.rotation import Rotated, rotate_passphrases
+from store.services.stock import ImportSummary, import_card_keys, stock_status
+from store.services.wallet import credit_wallet
 
 
 class CommandError(Exception):

@@ -23,16 +23,16 @@ from typing import Any, Protocol
 
 from bot.sender import SendError
 from handlers.event import Event, PaymentReceived
-from store.card_key_cipher import CardKeyCipher
-from store.errors import StoreBusy
-from store.service.inbox import (
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import StoreBusy
+from store.services.inbox import (
     InboxUpdate,
     finish_update,
     note_attempt,
     record_updates,
     unhandled_updates,
 )
-from store.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 

@@ -7,14 +7,14 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.delivery import DeliveryWorker
 from bot.intake import Intake
+from bot.outbox_worker import DeliveryWorker
 from handlers.context import ShopContext
-from store.service.inbox import forget_handled_updates
-from store.service.order import expire_reservations
-from store.service.reconciliation import ReconciliationReport, StarLedger, reconcile_payments
-from store.service.stock import recover_imports
-from store.service.ticket import check_response_targets
+from store.services.inbox import forget_handled_updates
+from store.services.order import expire_reservations
+from store.services.reconciliation import ReconciliationReport, StarLedger, reconcile_payments
+from store.services.stock import recover_imports
+from store.services.ticket import check_response_targets
 
 log = logging.getLogger(__name__)
 

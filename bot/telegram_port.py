@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.sender import OutgoingSender, PermanentSendError, Priority
-from handlers.reply import (
+from handlers.action import (
     Action,
     AnswerButton,
     AnswerPreCheckout,
@@ -17,7 +17,7 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
-from store.model import StarTransaction
+from store.domain.model import StarTransaction
 
 log = logging.getLogger(__name__)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from handlers.action import Action, SendText
 from handlers.context import ShopContext
 from handlers.event import DocumentMessage, TextMessage
-from handlers.reply import Action, SendText
 from handlers.text import Markup, escape, say, shorten
-from store.errors import ImportRefused, NotFound
-from store.key_file import KeyFileError, parse_key_file
-from store.model import Language
-from store.service.stock import ImportSummary, import_card_keys, stock_status
+from store.domain.errors import ImportRefused, NotFound
+from store.domain.model import Language
+from store.formats.key_file import KeyFileError, parse_key_file
+from store.services.stock import ImportSummary, import_card_keys, stock_status
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 """Telegram lets bots download files up to 20 MB."""

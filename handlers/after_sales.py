@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from handlers import agent, support
+from handlers.action import Action, Button, SendText
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, PhotoMessage
 from handlers.keyboard import home_row, rows
-from handlers.reply import Action, Button, SendText
-from handlers.respond import refuse, show
+from handlers.screen import refuse, show
 from handlers.text import say
-from store.errors import KeysNotAvailable
-from store.model import CaseReason, Language
-from store.service.case import CaseOutcome, check_reportable, keys_to_report, report_bad_key
-from store.service.conversation_state import enter_flow, leave_flow
-from store.service.order import list_orders
-from store.service.refund import refund_refusal
+from store.domain.errors import KeysNotAvailable
+from store.domain.model import CaseReason, Language
+from store.services.case import CaseOutcome, check_reportable, keys_to_report, report_bad_key
+from store.services.conversation_state import enter_flow, leave_flow
+from store.services.order import list_orders
+from store.services.refund import refund_refusal
 
 AWAITING_SCREENSHOT = "bad_key_screenshot"
 REASONS = ("redeemed", "invalid", "region", "other")

@@ -6,21 +6,21 @@ import re
 
 from faq.answer import render_answer
 from handlers import support
+from handlers.action import Action, AnswerButton, Button, CopyMessage, SendText
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, OtherMessage, TextMessage
 from handlers.payment import refund_refused, refund_reply
-from handlers.reply import Action, AnswerButton, Button, CopyMessage, SendText
-from handlers.respond import refuse
+from handlers.screen import refuse
 from handlers.text import Markup, escape, say
-from store.errors import OutOfStock, RefundFailed, RefundNotAllowed
-from store.model import CaseStatus, Language, OrderStatus, SupportStats, Ticket
-from store.money import format_money
-from store.service.case import CaseClosed, decide_case
-from store.service.conversation_state import enter_flow, leave_flow
-from store.service.question import support_stats
-from store.service.refund import refund_order_for_agent
-from store.service.ticket import (
+from store.domain.errors import OutOfStock, RefundFailed, RefundNotAllowed
+from store.domain.model import CaseStatus, Language, OrderStatus, SupportStats, Ticket
+from store.domain.money import format_money
+from store.services.case import CaseClosed, decide_case
+from store.services.conversation_state import enter_flow, leave_flow
+from store.services.question import support_stats
+from store.services.refund import refund_order_for_agent
+from store.services.ticket import (
     MAX_USER_ID,
     AgentUnavailable,
     NotAnAgent,

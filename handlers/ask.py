@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from faq.answer import render_answer
 from handlers import start, support
+from handlers.action import TEXT_LIMIT, Action, AnswerButton, Button, Keyboard
 from handlers.callback import ForgedCallback, encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row
-from handlers.reply import TEXT_LIMIT, Action, AnswerButton, Button, Keyboard
-from handlers.respond import notify, show
+from handlers.screen import notify, show
 from handlers.text import escape, say, shorten
-from store.model import Language
-from store.service.question import (
+from store.domain.model import Language
+from store.services.question import (
     choose_suggestion,
     question_text,
     record_feedback,

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from faq.knowledge import KnowledgeBase
 from faq.matcher import FaqMatcher
 from handlers.language import LanguageMemory
-from store.card_key_cipher import CardKeyCipher
-from store.clock import Clock
-from store.service.case import ReplacementRules
-from store.service.order import HoldRules
-from store.service.payment import TopupRules
-from store.service.refund import RefundRules, StarRefunder
-from store.service.ticket import SupportRules
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.clock import Clock
+from store.services.case import ReplacementRules
+from store.services.order import HoldRules
+from store.services.payment import TopupRules
+from store.services.refund import RefundRules, StarRefunder
+from store.services.ticket import SupportRules
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handlers.action import Button, Keyboard
 from handlers.callback import encode
-from handlers.reply import Button, Keyboard
 from handlers.text import say
-from store.model import Language, Order, OrderStatus, Page, Product
+from store.domain.model import Language, Order, OrderStatus, Page, Product
 
 
 def main_menu(lang: Language) -> Keyboard:

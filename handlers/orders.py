@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from handlers.action import CAPTION_LIMIT, Action, AnswerButton, Button, SendDocument, SendText
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, order_actions, pager, rows
-from handlers.reply import CAPTION_LIMIT, Action, AnswerButton, Button, SendDocument, SendText
-from handlers.respond import refuse, show
+from handlers.screen import refuse, show
 from handlers.text import Markup, escape, fitted, say
-from store.errors import KeysNotAvailable
-from store.model import Language
-from store.money import format_money
-from store.service.delivery import reveal_keys
-from store.service.order import get_order, list_orders
-from store.service.refund import refund_refusal
+from store.domain.errors import KeysNotAvailable
+from store.domain.model import Language
+from store.domain.money import format_money
+from store.services.delivery import reveal_keys
+from store.services.order import get_order, list_orders
+from store.services.refund import refund_refusal
 
 KEYS_IN_MESSAGE = 10
 """More keys than this arrive as a .txt document instead of a message."""

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from handlers.action import Action, EditText, SendText
 from handlers.context import ShopContext
 from handlers.keyboard import order_actions
-from handlers.reply import Action, EditText, SendText
 from handlers.support_outbox import SUPPORT_KINDS, render_support_item
 from handlers.text import say
-from store.model import Language, OutboxItem, OutboxKind
-from store.service.catalog import show_product
-from store.service.order import ADMINS_CHAT, get_order
-from store.service.payment import note_payment_notice
-from store.service.user import find_user
+from store.domain.model import Language, OutboxItem, OutboxKind
+from store.services.catalog import show_product
+from store.services.order import ADMINS_CHAT, get_order
+from store.services.payment import note_payment_notice
+from store.services.user import find_user
 
 
 async def render_outbox(item: OutboxItem, ctx: ShopContext) -> list[Action]:

@@ -5,36 +5,36 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from handlers.action import Action, AnswerButton, AnswerPreCheckout, Button, SendInvoice, SendText
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, PaymentReceived, PreCheckout
 from handlers.keyboard import home_row, order_actions
-from handlers.reply import Action, AnswerButton, AnswerPreCheckout, Button, SendInvoice, SendText
-from handlers.respond import notify, refuse, show
+from handlers.screen import notify, refuse, show
 from handlers.text import Markup, say
-from store.errors import (
+from store.domain.errors import (
     InsufficientBalance,
     OrderNotPayable,
     RefundFailed,
     RefundNotAllowed,
 )
-from store.model import (
+from store.domain.model import (
     MAX_INVOICE_STARS,
     Language,
     OrderStatus,
     PreCheckoutVerdict,
     RefundStatus,
 )
-from store.money import format_money
-from store.service.order import get_order
-from store.service.payment import (
+from store.domain.money import format_money
+from store.services.order import get_order
+from store.services.payment import (
     InvoicePayload,
     check_pre_checkout,
     confirm_payment,
     pay_with_wallet,
 )
-from store.service.refund import RefundOutcome, refund_order
-from store.service.wallet import show_wallet
+from store.services.refund import RefundOutcome, refund_order
+from store.services.wallet import show_wallet
 
 log = logging.getLogger(__name__)
 

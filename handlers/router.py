@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from handlers import admin, after_sales, agent, ask, orders, payment, shop, start, support, wallet
+from handlers.action import Action, AnswerPreCheckout, SendText
 from handlers.callback import Callback, ForgedCallback, decode
 from handlers.context import ShopContext
 from handlers.event import (
@@ -18,14 +19,13 @@ from handlers.event import (
     TextMessage,
 )
 from handlers.keyboard import main_menu
-from handlers.reply import Action, AnswerPreCheckout, SendText
-from handlers.respond import refuse
+from handlers.screen import refuse
 from handlers.text import say
-from store.errors import NotFound, NotYourOrder, StoreBusy
-from store.model import Language
-from store.service.conversation_state import current_flow, leave_flow
-from store.service.ticket import NoOpenTicket, NotAnAgent, agent_tickets
-from store.service.user import find_user, register_user
+from store.domain.errors import NotFound, NotYourOrder, StoreBusy
+from store.domain.model import Language
+from store.services.conversation_state import current_flow, leave_flow
+from store.services.ticket import NoOpenTicket, NotAnAgent, agent_tickets
+from store.services.user import find_user, register_user
 
 log = logging.getLogger(__name__)
 

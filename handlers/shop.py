@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from handlers.action import Action, Button
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, order_actions, pager, rows
-from handlers.reply import Action, Button
-from handlers.respond import refuse, show
+from handlers.screen import refuse, show
 from handlers.text import Markup, say
-from store.errors import (
+from store.domain.errors import (
     NotFound,
     OutOfStock,
     QuantityNotAllowed,
     TooManyOpenOrders,
 )
-from store.model import Language, OrderStatus, Product
-from store.money import format_money
-from store.service.catalog import list_categories, list_products, show_product
-from store.service.order import cancel_order, reserve_keys
+from store.domain.model import Language, OrderStatus, Product
+from store.domain.money import format_money
+from store.services.catalog import list_categories, list_products, show_product
+from store.services.order import cancel_order, reserve_keys
 
 
 def _stock(lang: Language, product: Product) -> Markup:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handlers.action import Action
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, language_choice, main_menu
-from handlers.reply import Action
-from handlers.respond import show
+from handlers.screen import show
 from handlers.text import Markup, say
-from store.model import Language
-from store.service.user import choose_language
+from store.domain.model import Language
+from store.services.user import choose_language
 
 COMMANDS = ("start", "shop", "orders", "wallet", "help", "language", "paysupport", "terms")
 COMMAND_DESCRIPTIONS: dict[str, tuple[str, str]] = {

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from functools import partial
 
+from handlers.action import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    Action,
+    AnswerButton,
+    Button,
+    CopyMessage,
+    Keyboard,
+    SendText,
+)
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import (
@@ -15,20 +25,10 @@ from handlers.event import (
     PhotoMessage,
     TextMessage,
 )
-from handlers.reply import (
-    CAPTION_LIMIT,
-    TEXT_LIMIT,
-    Action,
-    AnswerButton,
-    Button,
-    CopyMessage,
-    Keyboard,
-    SendText,
-)
-from handlers.respond import notify, refuse
+from handlers.screen import notify, refuse
 from handlers.text import say, shorten
-from store.model import Language, QueueStanding
-from store.service.ticket import (
+from store.domain.model import Language, QueueStanding
+from store.services.ticket import (
     Handoff,
     ask_for_human,
     buyer_wrote,
@@ -36,7 +36,7 @@ from store.service.ticket import (
     rate_ticket,
     remember_queue_message,
 )
-from store.service.user import find_user
+from store.services.user import find_user
 
 Incoming = TextMessage | PhotoMessage | DocumentMessage | OtherMessage
 Media = PhotoMessage | DocumentMessage | OtherMessage

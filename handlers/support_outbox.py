@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from functools import partial
 
+from handlers.action import Action, Button, EditText, SendText
 from handlers.agent import ticket_opened
 from handlers.callback import encode
 from handlers.context import ShopContext
-from handlers.reply import Action, Button, EditText, SendText
 from handlers.support import language_for, standing_text
 from handlers.text import say
-from store.model import CaseStatus, OutboxItem, OutboxKind, TicketStatus
-from store.service.ticket import (
+from store.domain.model import CaseStatus, OutboxItem, OutboxKind, TicketStatus
+from store.services.ticket import (
     find_agent,
     find_case,
     on_duty_agents,

@@ -10,7 +10,7 @@ import html
 import re
 from collections.abc import Callable
 
-from store.model import Language
+from store.domain.model import Language
 
 _TAG = re.compile(r"<[^>]*>")
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from handlers.action import Action, Button
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, rows
-from handlers.reply import Action, Button
-from handlers.respond import show
+from handlers.screen import show
 from handlers.text import Markup, say
-from store.model import Language
-from store.money import format_money
-from store.service.wallet import show_wallet
+from store.domain.model import Language
+from store.domain.money import format_money
+from store.services.wallet import show_wallet
 
 
 async def cmd_wallet(

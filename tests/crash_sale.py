@@ -23,16 +23,16 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from bot.sandbox import Sandbox
-from bot.sandbox.sandbox import DEFAULT_TOKEN
-from bot.sandbox.state import UserProfile
-from bot.sandbox.user import ChatMessage, SandboxUser
-from store.card_key_cipher import CardKeyCipher
-from store.clock import SystemClock
-from store.database import create_engine
-from store.migration import upgrade
-from store.tables import inbox, orders, outbox, payments, refunds
-from store.unit_of_work import UnitOfWorkFactory
+from sandbox import Sandbox
+from sandbox.sandbox import DEFAULT_TOKEN
+from sandbox.state import UserProfile
+from sandbox.user import ChatMessage, SandboxUser
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import create_engine
+from store.adapters.migration import upgrade
+from store.adapters.tables import inbox, orders, outbox, payments, refunds
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.clock import SystemClock
 from tests.factories import key_file, keys
 from tests.invariants import read_books
 
@@ -263,9 +263,9 @@ async def _prepare_database(plan: SalePlan, wallets: list[int]) -> None:
             await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await connection.execute(text("CREATE SCHEMA public"))
     await upgrade(engine)
-    from store.service.catalog import load_catalog
-    from store.service.stock import import_card_keys
-    from store.service.wallet import credit_wallet
+    from store.services.catalog import load_catalog
+    from store.services.stock import import_card_keys
+    from store.services.wallet import credit_wallet
     from tests.factories import catalog, product
 
     uow = UnitOfWorkFactory(engine)

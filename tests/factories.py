@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from handlers.event import ButtonPress, PaymentReceived, Person, PreCheckout, TextMessage
-from store.card_key_cipher import CardKeyCipher
-from store.catalog_file import CatalogSpec, CategorySpec, ProductSpec
-from store.errors import RefundFailed
-from store.key_file import ParsedKeyFile, parse_key_file
-from store.service.catalog import load_catalog
-from store.service.stock import import_card_keys
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import RefundFailed
+from store.formats.catalog_file import CatalogSpec, CategorySpec, ProductSpec
+from store.formats.key_file import ParsedKeyFile, parse_key_file
+from store.services.catalog import load_catalog
+from store.services.stock import import_card_keys
 from tests.conftest import FakeClock
 
 _ids = itertools.count(1)

@@ -10,9 +10,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from store.model import KeyStatus, OrderStatus
-from store.tables import card_key_events, card_keys, ledger_entries, orders, payments, refunds
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.tables import (
+    card_key_events,
+    card_keys,
+    ledger_entries,
+    orders,
+    payments,
+    refunds,
+)
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.model import KeyStatus, OrderStatus
 
 WITH_KEYS = {OrderStatus.PAID.value, OrderStatus.DELIVERED.value}
 

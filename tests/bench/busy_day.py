@@ -31,12 +31,12 @@ from sqlalchemy import select
 
 from bot.app import PortRefunder, build_context, open_database
 from config.settings import Settings, load_settings
+from handlers.action import SendText
 from handlers.event import Person, TextMessage
-from handlers.reply import SendText
 from handlers.router import dispatch
-from store.model import SupportStats, Ticket, TicketStatus
-from store.service.question import support_stats
-from store.tables import response_breaches
+from store.adapters.tables import response_breaches
+from store.domain.model import SupportStats, Ticket, TicketStatus
+from store.services.question import support_stats
 from tests.bench import busy_crowd as people
 from tests.bench.busy_simulation import TARGET_CHECK_SECONDS, Agent, BusyDay, Tally
 from tests.bench.busy_telegram import RecordingTelegram

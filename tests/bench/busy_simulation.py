@@ -30,10 +30,10 @@ from handlers.context import ShopContext
 from handlers.event import ButtonPress, Person, TextMessage
 from handlers.outbox import render_outbox
 from handlers.router import dispatch
-from store.model import OutboxKind, TicketStatus
-from store.service.delivery import claim_outbox, finish_outbox
-from store.service.ticket import check_response_targets
-from store.tables import tickets
+from store.adapters.tables import tickets
+from store.domain.model import OutboxKind, TicketStatus
+from store.services.delivery import claim_outbox, finish_outbox
+from store.services.ticket import check_response_targets
 from tests.bench import busy_crowd as people
 from tests.bench.busy_crowd import Buyer, Question
 from tests.bench.busy_telegram import Delivered, RecordingTelegram

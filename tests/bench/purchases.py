@@ -28,9 +28,9 @@ from pathlib import Path
 
 from bot.app import PortRefunder, build_context, open_database
 from config.settings import Settings, load_settings
-from store.card_key_cipher import CardKeyCipher
-from store.clock import SystemClock
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.clock import SystemClock
 from tests.bench.buyer import STEPS, run_buyers
 from tests.bench.handler_errors import counted_handler_errors
 from tests.bench.latency import TimedRun
@@ -298,7 +298,7 @@ def report(
         "machine": facts,
         "method": {
             "database": "fresh SQLite files per level in a temp dir, migrated by"
-            " store.migration.upgrade; WAL, synchronous=NORMAL",
+            " store.adapters.migration.upgrade; WAL, synchronous=NORMAL",
             "conversation": "press buy -> PreCheckout -> PaymentReceived -> press keys, each"
             " through handlers.router.dispatch; buyers are asyncio tasks (distinct users)"
             " on one loop",
@@ -345,7 +345,7 @@ def main() -> int:
     )
     print(
         "database: fresh SQLite files per level in a temp dir, migrated by"
-        " store.migration.upgrade; WAL, synchronous=NORMAL",
+        " store.adapters.migration.upgrade; WAL, synchronous=NORMAL",
         flush=True,
     )
     levels: list[Level] = []

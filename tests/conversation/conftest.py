@@ -7,13 +7,13 @@ import pytest
 from faq.knowledge import KnowledgeBase, load_knowledge_base
 from faq.matcher import FaqMatcher
 from handlers.context import ShopContext
-from store.card_key_cipher import CardKeyCipher
-from store.service.case import ReplacementRules
-from store.service.order import HoldRules
-from store.service.payment import TopupRules
-from store.service.refund import RefundRules
-from store.service.ticket import SupportRules
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.services.case import ReplacementRules
+from store.services.order import HoldRules
+from store.services.payment import TopupRules
+from store.services.refund import RefundRules
+from store.services.ticket import SupportRules
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder
 

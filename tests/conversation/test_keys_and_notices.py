@@ -6,14 +6,14 @@ import re
 
 import pytest
 
+from handlers.action import AnswerButton, EditText, SendDocument, SendText
 from handlers.context import ShopContext
 from handlers.outbox import render_outbox
-from handlers.reply import AnswerButton, EditText, SendDocument, SendText
 from handlers.router import dispatch
 from handlers.text import visible_length
-from store.card_key_cipher import CardKeyCipher
-from store.service.delivery import claim_outbox
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.services.delivery import claim_outbox
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
 from tests.factories import press, stocked_shop
@@ -45,7 +45,7 @@ async def test_a_key_never_shown_cannot_be_reported_so_it_cannot_be_kept_and_ref
 async def test_the_key_picker_never_shows_a_short_key_or_enough_of_a_long_one_to_use(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.service.stock import import_card_keys
+    from store.services.stock import import_card_keys
     from tests.factories import key_file
 
     await stocked_shop(uow, cipher, clock, stock=0)
@@ -131,7 +131,7 @@ async def test_the_delivery_edits_the_order_summary_so_a_repeat_is_the_same_edit
 async def test_a_payment_found_by_reconciliation_is_delivered_into_the_same_summary(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.service.payment import confirm_payment
+    from store.services.payment import confirm_payment
 
     await stocked_shop(uow, cipher, clock, stock=2)
     bought = await dispatch(press("buy:STEAM-50:1", message_id=654), ctx)

@@ -6,10 +6,7 @@ import re
 
 import pytest
 
-from handlers.context import ShopContext
-from handlers.event import OTHER_KINDS, OtherMessage
-from handlers.outbox import render_outbox
-from handlers.reply import (
+from handlers.action import (
     Action,
     AnswerButton,
     AnswerPreCheckout,
@@ -19,11 +16,14 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
+from handlers.context import ShopContext
+from handlers.event import OTHER_KINDS, OtherMessage
+from handlers.outbox import render_outbox
 from handlers.router import dispatch
-from store.card_key_cipher import CardKeyCipher
-from store.model import OrderStatus
-from store.service.delivery import claim_outbox
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.model import OrderStatus
+from store.services.delivery import claim_outbox
 from tests.conftest import FakeClock
 from tests.factories import paid, pre_checkout, press, stocked_shop, text
 
@@ -93,7 +93,7 @@ async def test_browsing_edits_the_message_in_place_and_shows_live_stock(
 async def test_a_long_category_pages_by_eight(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.service.catalog import load_catalog
+    from store.services.catalog import load_catalog
     from tests.factories import catalog, product
 
     await load_catalog(
@@ -124,7 +124,7 @@ async def test_a_buyer_pays_with_stars_and_reveals_the_key_once_delivered(
 async def test_keys_with_html_characters_are_escaped(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.service.stock import import_card_keys
+    from store.services.stock import import_card_keys
     from tests.factories import key_file
 
     await stocked_shop(uow, cipher, clock, stock=0)
@@ -261,7 +261,7 @@ async def test_the_friendly_reply_to_a_sticker_is_in_the_buyers_language(ctx: Sh
 async def test_the_wallet_pays_and_the_balance_drops(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.service.wallet import credit_wallet
+    from store.services.wallet import credit_wallet
 
     await stocked_shop(uow, cipher, clock, stock=3)
     await credit_wallet(

@@ -12,24 +12,24 @@ from dataclasses import replace
 
 import pytest
 
-from bot.sandbox.html_entities import parse_html, utf16_len
 from faq.answer import render_answer
 from faq.knowledge import KnowledgeBase
 from faq.matcher import FaqMatcher
+from handlers.action import Action, AnswerButton, CopyMessage, EditText, SendText
 from handlers.context import ShopContext
 from handlers.event import OtherMessage, Person, PhotoMessage, TextMessage
 from handlers.language import LanguageMemory
 from handlers.outbox import render_outbox
-from handlers.reply import Action, AnswerButton, CopyMessage, EditText, SendText
 from handlers.router import dispatch
 from handlers.text import escape
-from store.card_key_cipher import CardKeyCipher
-from store.model import CaseStatus, OrderStatus, TicketPriority, TicketStatus
-from store.service.delivery import claim_outbox, finish_outbox
-from store.service.question import faq_feedback
-from store.service.ticket import agent_tickets, check_response_targets
-from store.service.wallet import credit_wallet, show_wallet
-from store.unit_of_work import UnitOfWorkFactory
+from sandbox.html_entities import parse_html, utf16_len
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.model import CaseStatus, OrderStatus, TicketPriority, TicketStatus
+from store.services.delivery import claim_outbox, finish_outbox
+from store.services.question import faq_feedback
+from store.services.ticket import agent_tickets, check_response_targets
+from store.services.wallet import credit_wallet, show_wallet
 from tests.conftest import FakeClock
 from tests.conversation.conftest import ADMIN, AGENT, OTHER_AGENT, RecordingRefunder
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
@@ -1092,7 +1092,7 @@ async def test_an_agent_who_never_came_on_duty_is_told_to_first(ctx: ShopContext
 
 
 async def test_cancel_leaves_a_step_so_the_next_text_is_not_taken_for_it(ctx: ShopContext) -> None:
-    from store.service.conversation_state import current_flow, enter_flow
+    from store.services.conversation_state import current_flow, enter_flow
 
     await enter_flow(
         ctx.uow(), user_id=AGENT, state="declining_case", data={"case": 1}, now=ctx.clock.now()
@@ -1111,7 +1111,7 @@ async def rows_holding(ctx: ShopContext, *needles: str) -> list[str]:
     """Every `table.column` of any row, in any table, whose raw stored value holds a needle."""
     from sqlalchemy import select
 
-    from store.tables import metadata
+    from store.adapters.tables import metadata
 
     found: list[str] = []
     async with ctx.uow.engine.connect() as connection:

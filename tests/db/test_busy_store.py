@@ -9,14 +9,14 @@ import pytest
 
 from handlers.context import ShopContext
 from handlers.router import dispatch
-from store.card_key_cipher import CardKeyCipher
-from store.database import create_engine
-from store.errors import StoreBusy
-from store.migration import upgrade
-from store.model import OrderStatus
-from store.service.order import HoldRules
-from store.service.payment import TopupRules
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import create_engine
+from store.adapters.migration import upgrade
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import StoreBusy
+from store.domain.model import OrderStatus
+from store.services.order import HoldRules
+from store.services.payment import TopupRules
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, paid, pre_checkout, press, stocked_shop
 

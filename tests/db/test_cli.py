@@ -116,10 +116,10 @@ def test_support_stats_list_the_faq_entries_buyers_found_unhelpful(environ: dict
     import asyncio
     from datetime import UTC, datetime
 
-    from store.database import create_engine
-    from store.migration import upgrade
-    from store.service.question import record_feedback, record_question
-    from store.unit_of_work import UnitOfWorkFactory
+    from store.adapters.database import create_engine
+    from store.adapters.migration import upgrade
+    from store.adapters.unit_of_work import UnitOfWorkFactory
+    from store.services.question import record_feedback, record_question
 
     async def ask_and_rate() -> None:
         engine = create_engine(environ["DATABASE_URL"])

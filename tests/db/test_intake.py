@@ -10,10 +10,10 @@ import pytest
 
 from bot.intake import GIVE_UP_AFTER, Intake
 from handlers.event import Event, PaymentReceived, TextMessage
-from store.card_key_cipher import CardKeyCipher
-from store.errors import StoreBusy
-from store.tables import inbox
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import inbox
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import StoreBusy
 from tests.conftest import FakeClock
 from tests.factories import paid, text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from store.migration import downgrade, upgrade
+from store.adapters.migration import downgrade, upgrade
 
 
 async def _tables(engine: AsyncEngine) -> set[str]:

@@ -13,15 +13,15 @@ from collections.abc import Awaitable
 
 import pytest
 
-from store.card_key_cipher import CardKeyCipher
-from store.errors import KeysNotAvailable, OrderNotPayable, RefundNotAllowed
-from store.model import OrderStatus, PaymentOutcome
-from store.service.delivery import reveal_keys
-from store.service.order import HoldRules, cancel_order, expire_reservations, reserve_keys
-from store.service.payment import TopupRules, confirm_payment, pay_with_wallet
-from store.service.refund import RefundRules, refund_order
-from store.service.wallet import credit_wallet
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import KeysNotAvailable, OrderNotPayable, RefundNotAllowed
+from store.domain.model import OrderStatus, PaymentOutcome
+from store.services.delivery import reveal_keys
+from store.services.order import HoldRules, cancel_order, expire_reservations, reserve_keys
+from store.services.payment import TopupRules, confirm_payment, pay_with_wallet
+from store.services.refund import RefundRules, refund_order
+from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop
 from tests.invariants import read_books

@@ -7,28 +7,28 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from store.card_key_cipher import CardKeyCipher
-from store.errors import (
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import ledger_entries, payments
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import (
     InsufficientBalance,
     NotYourOrder,
     OrderNotPayable,
     RefundFailed,
     RefundNotAllowed,
 )
-from store.model import OrderStatus, OutboxKind, PaymentMethod, PaymentOutcome, RefundStatus
-from store.service.delivery import claim_outbox, reveal_keys
-from store.service.order import HoldRules, expire_reservations, reserve_keys
-from store.service.payment import (
+from store.domain.model import OrderStatus, OutboxKind, PaymentMethod, PaymentOutcome, RefundStatus
+from store.services.delivery import claim_outbox, reveal_keys
+from store.services.order import HoldRules, expire_reservations, reserve_keys
+from store.services.payment import (
     TopupRules,
     check_pre_checkout,
     confirm_payment,
     pay_with_wallet,
 )
-from store.service.refund import RefundRules, refund_order, resume_refunds
-from store.service.stock import import_card_keys
-from store.service.wallet import credit_wallet, show_wallet
-from store.tables import ledger_entries, payments
-from store.unit_of_work import UnitOfWorkFactory
+from store.services.refund import RefundRules, refund_order, resume_refunds
+from store.services.stock import import_card_keys
+from store.services.wallet import credit_wallet, show_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, key_file, stocked_shop
 from tests.invariants import read_books

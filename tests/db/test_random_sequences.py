@@ -15,22 +15,22 @@ from hypothesis import strategies as st
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from handlers.action import AnswerButton, AnswerPreCheckout, SendInvoice
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, Event, PaymentReceived, PreCheckout, TextMessage
 from handlers.outbox import render_outbox
-from handlers.reply import AnswerButton, AnswerPreCheckout, SendInvoice
 from handlers.router import dispatch
-from store.card_key_cipher import CardKeyCipher
-from store.service.case import ReplacementRules
-from store.service.delivery import claim_outbox, finish_outbox
-from store.service.order import HoldRules
-from store.service.payment import TopupRules
-from store.service.refund import RefundRules
-from store.service.stock import import_card_keys
-from store.service.ticket import SupportRules
-from store.service.wallet import credit_wallet
-from store.tables import metadata
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import metadata
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.services.case import ReplacementRules
+from store.services.delivery import claim_outbox, finish_outbox
+from store.services.order import HoldRules
+from store.services.payment import TopupRules
+from store.services.refund import RefundRules
+from store.services.stock import import_card_keys
+from store.services.ticket import SupportRules
+from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, key_file, paid, person, pre_checkout, stocked_shop
 from tests.invariants import read_books

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from store.card_key_cipher import CardKeyCipher
-from store.model import OrderStatus, StarTransaction
-from store.service.delivery import claim_outbox
-from store.service.order import HoldRules, reserve_keys
-from store.service.payment import TopupRules, confirm_payment
-from store.service.reconciliation import PAGE, reconcile_payments
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.model import OrderStatus, StarTransaction
+from store.services.delivery import claim_outbox
+from store.services.order import HoldRules, reserve_keys
+from store.services.payment import TopupRules, confirm_payment
+from store.services.reconciliation import PAGE, reconcile_payments
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop
 from tests.invariants import read_books

@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from store.card_key_cipher import CardKeyCipher
-from store.errors import RefundNotAllowed
-from store.model import CaseReason, CaseStatus, KeyStatus, OrderStatus, RefundStatus
-from store.service.case import CaseClosed, ReplacementRules, decide_case, report_bad_key
-from store.service.delivery import reveal_keys
-from store.service.order import HoldRules, reserve_keys
-from store.service.payment import TopupRules, confirm_payment
-from store.service.refund import (
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import card_keys
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import RefundNotAllowed
+from store.domain.model import CaseReason, CaseStatus, KeyStatus, OrderStatus, RefundStatus
+from store.services.case import CaseClosed, ReplacementRules, decide_case, report_bad_key
+from store.services.delivery import reveal_keys
+from store.services.order import HoldRules, reserve_keys
+from store.services.payment import TopupRules, confirm_payment
+from store.services.refund import (
     RefundOutcome,
     RefundRules,
     StarRefunder,
@@ -20,10 +22,8 @@ from store.service.refund import (
     refund_order_for_agent,
     resume_refunds,
 )
-from store.service.ticket import SupportRules, set_duty
-from store.service.wallet import show_wallet
-from store.tables import card_keys
-from store.unit_of_work import UnitOfWorkFactory
+from store.services.ticket import SupportRules, set_duty
+from store.services.wallet import show_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop
 from tests.invariants import read_books
@@ -199,7 +199,7 @@ async def test_a_refund_telegram_made_before_a_crash_is_settled_from_its_record_
 async def test_a_refund_telegram_refuses_puts_the_order_back_and_may_be_asked_again(
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.errors import RefundFailed
+    from store.domain.errors import RefundFailed
 
     await stocked_shop(uow, cipher, clock, stock=1)
     order_id = await _paid(uow, clock)

@@ -10,18 +10,18 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.cli import main
-from store.card_key_cipher import CardKeyCipher
-from store.database import create_engine
-from store.errors import ImportRefused
-from store.migration import upgrade
-from store.model import CaseStatus
-from store.service.order import HoldRules, reserve_keys
-from store.service.question import record_question
-from store.service.rotation import SEALED_COLUMNS, Rotated, rotate_passphrases
-from store.service.stock import ALREADY_IN_STOCK, ImportSummary
-from store.service.ticket import ask_for_human, buyer_wrote
-from store.tables import card_keys, inbox
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import create_engine
+from store.adapters.migration import upgrade
+from store.adapters.tables import card_keys, inbox
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import ImportRefused
+from store.domain.model import CaseStatus
+from store.services.order import HoldRules, reserve_keys
+from store.services.question import record_question
+from store.services.rotation import SEALED_COLUMNS, Rotated, rotate_passphrases
+from store.services.stock import ALREADY_IN_STOCK, ImportSummary
+from store.services.ticket import ask_for_human, buyer_wrote
 from tests.conftest import FakeClock
 from tests.factories import stocked_shop
 

@@ -7,21 +7,21 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from store.card_key_cipher import CardKeyCipher
-from store.errors import ImportRefused
-from store.model import BatchStatus
-from store.service import stock
-from store.service.catalog import load_catalog
-from store.service.order import HoldRules, reserve_keys
-from store.service.stock import (
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import card_keys
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import ImportRefused
+from store.domain.model import BatchStatus
+from store.services import stock
+from store.services.catalog import load_catalog
+from store.services.order import HoldRules, reserve_keys
+from store.services.stock import (
     ALREADY_IN_STOCK,
     ImportSummary,
     import_card_keys,
     recover_imports,
     stock_status,
 )
-from store.tables import card_keys
-from store.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
 from tests.factories import catalog, key_file, keys, product, stocked_shop
 

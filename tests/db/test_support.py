@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from store.card_key_cipher import CardKeyCipher
-from store.errors import NotYourOrder, RefundNotAllowed
-from store.model import CaseReason, CaseStatus, KeyStatus, OrderStatus, TicketPriority, TicketStatus
-from store.service.case import ReplacementRules, decide_case, keys_to_report, report_bad_key
-from store.service.delivery import claim_outbox, reveal_keys
-from store.service.order import HoldRules, reserve_keys
-from store.service.payment import TopupRules, confirm_payment
-from store.service.question import question_text, record_question, support_stats
-from store.service.refund import RefundRules, refund_order
-from store.service.ticket import (
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import NotYourOrder, RefundNotAllowed
+from store.domain.model import (
+    CaseReason,
+    CaseStatus,
+    KeyStatus,
+    OrderStatus,
+    TicketPriority,
+    TicketStatus,
+)
+from store.services.case import ReplacementRules, decide_case, keys_to_report, report_bad_key
+from store.services.delivery import claim_outbox, reveal_keys
+from store.services.order import HoldRules, reserve_keys
+from store.services.payment import TopupRules, confirm_payment
+from store.services.question import question_text, record_question, support_stats
+from store.services.refund import RefundRules, refund_order
+from store.services.ticket import (
     SupportRules,
     agent_wrote,
     ask_for_human,
@@ -28,8 +36,7 @@ from store.service.ticket import (
     take_unrelayed,
     transfer_ticket,
 )
-from store.service.wallet import show_wallet
-from store.unit_of_work import UnitOfWorkFactory
+from store.services.wallet import show_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop
 

@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp
 
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from bot.sandbox.sandbox import DEFAULT_TOKEN
+from sandbox import Sandbox
+from sandbox.sandbox import DEFAULT_TOKEN
 from tests.e2e.test_storefront import open_order
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from store.service.payment import confirm_payment
+from sandbox import Sandbox
+from store.services.payment import confirm_payment
 from tests.e2e.test_storefront import open_order, shop_order_id
 
 

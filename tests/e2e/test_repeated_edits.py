@@ -4,8 +4,8 @@ crash is exactly that)."""
 from __future__ import annotations
 
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from handlers.reply import EditText, SendText
+from handlers.action import EditText, SendText
+from sandbox import Sandbox
 
 
 async def test_editing_a_message_to_what_it_already_says_succeeds_quietly(

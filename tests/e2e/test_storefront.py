@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from bot.sandbox.user import ChatMessage, SandboxUser
+from sandbox import Sandbox
+from sandbox.user import ChatMessage, SandboxUser
 
 
 async def open_order(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from bot.sandbox.user import ChatMessage, SandboxUser
 from bot.scheduler import watch_response_targets
+from sandbox import Sandbox
+from sandbox.user import ChatMessage, SandboxUser
 from tests.conftest import FakeClock
 from tests.e2e.conftest import AGENT
 from tests.e2e.test_storefront import open_order, pay_with_stars, shop_order_id

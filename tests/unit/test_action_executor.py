@@ -8,7 +8,7 @@ import pytest
 
 from bot.sender import Limits, OutgoingSender, PermanentSendError
 from bot.telegram_port import ActionExecutor
-from handlers.reply import (
+from handlers.action import (
     AnswerButton,
     AnswerPreCheckout,
     CopyMessage,
@@ -17,7 +17,7 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
-from store.model import StarTransaction
+from store.domain.model import StarTransaction
 
 QUERY_GONE = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 

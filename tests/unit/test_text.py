@@ -8,7 +8,7 @@ import re
 import pytest
 
 from handlers.text import TEXTS, Markup, escape, say, shorten
-from store.model import Language
+from store.domain.model import Language
 
 
 def test_every_text_has_the_same_placeholders_in_both_languages() -> None:

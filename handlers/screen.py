@@ -1,0 +1,35 @@
+"""Replying to a command with a new message, or to a button by editing its message in place."""
+
+from __future__ import annotations
+
+from handlers.action import Action, AnswerButton, EditText, Keyboard, SendText
+from handlers.event import ButtonPress, TextMessage
+
+
+def show(
+    event: TextMessage | ButtonPress, html: str, keyboard: Keyboard | None = None
+) -> list[Action]:
+    """A menu screen: a press edits the pressed message, a command sends a new one."""
+    if isinstance(event, ButtonPress):
+        return [
+            AnswerButton(event.callback_id),
+            EditText(event.person.chat_id, event.message_id, html, keyboard),
+        ]
+    return [SendText(event.person.chat_id, html, keyboard)]
+
+
+def notify(
+    event: TextMessage | ButtonPress, html: str, keyboard: Keyboard | None = None
+) -> list[Action]:
+    """A new message (not an edit), acknowledging the press if there was one."""
+    acknowledge: list[Action] = (
+        [AnswerButton(event.callback_id)] if isinstance(event, ButtonPress) else []
+    )
+    return [*acknowledge, SendText(event.person.chat_id, html, keyboard)]
+
+
+def refuse(event: TextMessage | ButtonPress, text: str) -> list[Action]:
+    """A short refusal: a popup for a press, a message for a command. Changes nothing."""
+    if isinstance(event, ButtonPress):
+        return [AnswerButton(event.callback_id, text[:200], alert=True)]
+    return [SendText(event.person.chat_id, text)]

@@ -29,11 +29,11 @@ from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.clock import Clock, SystemClock
 from store.domain.errors import RefundFailed
 from store.domain.model import Language
+from store.domain.support import SupportRules
 from store.services.case import ReplacementRules
 from store.services.order import HoldRules
 from store.services.payment import TopupRules
 from store.services.refund import RefundRules
-from store.services.ticket import SupportRules
 
 log = logging.getLogger(__name__)
 Runtime = Literal["aiogram", "ptb"]

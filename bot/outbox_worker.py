@@ -10,7 +10,7 @@ from bot.telegram_port import ActionExecutor
 from handlers.context import ShopContext
 from handlers.outbox import render_outbox
 from store.domain.model import OutboxItem, OutboxKind
-from store.services.delivery import claim_outbox, finish_outbox
+from store.services.outbox import claim_outbox, finish_outbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10

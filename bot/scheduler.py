@@ -13,10 +13,11 @@ from handlers.context import ShopContext
 from store.services.inbox import forget_handled_updates
 from store.services.order import expire_reservations
 from store.services.reconciliation import ReconciliationReport, StarLedger, reconcile_payments
+from store.services.response_target import check_response_targets
 from store.services.stock import recover_imports
-from store.services.ticket import check_response_targets
 
 log = logging.getLogger(__name__)
+
 
 async def release_lapsed_reservations(ctx: ShopContext) -> int:
     expired = await expire_reservations(ctx.uow(), now=ctx.clock.now())

@@ -13,28 +13,24 @@ from handlers.event import ButtonPress, OtherMessage, TextMessage
 from handlers.payment import refund_refused, refund_reply
 from handlers.screen import refuse
 from handlers.text import Markup, escape, say
-from store.domain.errors import OutOfStock, RefundFailed, RefundNotAllowed
-from store.domain.model import CaseStatus, Language, OrderStatus, SupportStats, Ticket
-from store.domain.money import format_money
-from store.services.case import CaseClosed, decide_case
-from store.services.conversation_state import enter_flow, leave_flow
-from store.services.question import support_stats
-from store.services.refund import refund_order_for_agent
-from store.services.ticket import (
-    MAX_USER_ID,
+from store.domain.errors import (
     AgentUnavailable,
     NotAnAgent,
     OffDuty,
-    agent_tickets,
-    agent_wrote,
-    buyer_context,
-    claim_next_ticket,
-    close_ticket,
-    focus_ticket,
-    set_duty,
-    take_unrelayed,
-    transfer_ticket,
+    OutOfStock,
+    RefundFailed,
+    RefundNotAllowed,
 )
+from store.domain.model import CaseStatus, Language, OrderStatus, SupportStats, Ticket
+from store.domain.money import format_money
+from store.domain.support import MAX_USER_ID
+from store.services.agent_duty import agent_tickets, focus_ticket, set_duty, transfer_ticket
+from store.services.case import CaseClosed, decide_case
+from store.services.conversation_state import enter_flow, leave_flow
+from store.services.question import support_stats
+from store.services.queue import claim_next_ticket
+from store.services.refund import refund_order_for_agent
+from store.services.ticket import agent_wrote, buyer_context, close_ticket, take_unrelayed
 
 DECLINING_CASE = "declining_case"
 

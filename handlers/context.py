@@ -10,11 +10,11 @@ from handlers.language import LanguageMemory
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.clock import Clock
+from store.domain.support import SupportRules
 from store.services.case import ReplacementRules
 from store.services.order import HoldRules
 from store.services.payment import TopupRules
 from store.services.refund import RefundRules, StarRefunder
-from store.services.ticket import SupportRules
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from handlers.text import Markup, escape, fitted, say
 from store.domain.errors import KeysNotAvailable
 from store.domain.model import Language
 from store.domain.money import format_money
-from store.services.delivery import reveal_keys
 from store.services.order import get_order, list_orders
 from store.services.refund import refund_refusal
+from store.services.reveal import reveal_keys
 
 KEYS_IN_MESSAGE = 10
 """More keys than this arrive as a .txt document instead of a message."""

@@ -21,10 +21,10 @@ from handlers.event import (
 from handlers.keyboard import main_menu
 from handlers.screen import refuse
 from handlers.text import say
-from store.domain.errors import NotFound, NotYourOrder, StoreBusy
+from store.domain.errors import NoOpenTicket, NotAnAgent, NotFound, NotYourOrder, StoreBusy
 from store.domain.model import Language
+from store.services.agent_duty import agent_tickets
 from store.services.conversation_state import current_flow, leave_flow
-from store.services.ticket import NoOpenTicket, NotAnAgent, agent_tickets
 from store.services.user import find_user, register_user
 
 log = logging.getLogger(__name__)

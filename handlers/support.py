@@ -28,14 +28,8 @@ from handlers.event import (
 from handlers.screen import notify, refuse
 from handlers.text import say, shorten
 from store.domain.model import Language, QueueStanding
-from store.services.ticket import (
-    Handoff,
-    ask_for_human,
-    buyer_wrote,
-    open_ticket_of,
-    rate_ticket,
-    remember_queue_message,
-)
+from store.services.queue import Handoff, ask_for_human, remember_queue_message
+from store.services.ticket import buyer_wrote, open_ticket_of, rate_ticket
 from store.services.user import find_user
 
 Incoming = TextMessage | PhotoMessage | DocumentMessage | OtherMessage

@@ -11,14 +11,9 @@ from handlers.context import ShopContext
 from handlers.support import language_for, standing_text
 from handlers.text import say
 from store.domain.model import CaseStatus, OutboxItem, OutboxKind, TicketStatus
-from store.services.ticket import (
-    find_agent,
-    find_case,
-    on_duty_agents,
-    queue_standing,
-    remember_queue_message,
-    ticket_of,
-)
+from store.services.agent_duty import find_agent, on_duty_agents
+from store.services.queue import queue_standing, remember_queue_message
+from store.services.ticket import find_case, ticket_of
 
 SUPPORT_KINDS = frozenset(
     {

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from store.domain.model import Agent
+
 
 class ShopError(Exception):
     """An expected, explainable refusal; handlers turn it into a friendly reply."""
@@ -95,3 +100,29 @@ class ImportRefused(ShopError):
     def __init__(self, summary: object) -> None:
         super().__init__("import refused")
         self.summary = summary
+
+
+class NotAnAgent(ShopError):
+    pass
+
+
+class NoOpenTicket(ShopError):
+    """The agent has no ticket to act on (none assigned, or not theirs)."""
+
+
+class OffDuty(ShopError):
+    """The agent is not on duty, so takes no ticket from the queue."""
+
+
+class AgentUnavailable(ShopError):
+    """A transfer names someone who cannot take the ticket: `reason` says why.
+
+    "self" (the agent holding it), "not_agent", "off_duty" or "full"; `agent` is their record,
+    if they have one.
+    """
+
+    def __init__(self, agent_id: int, reason: str, agent: Agent | None = None) -> None:
+        super().__init__(agent_id, reason)
+        self.agent_id = agent_id
+        self.reason = reason
+        self.agent = agent

@@ -20,8 +20,9 @@ from store.domain.model import (
     TicketPriority,
 )
 from store.services.order import locked_order, owned_order
+from store.services.queue import Handoff, ask_for_human
 from store.services.refund import StarRefunder, carry_out_refund, request_case_refund
-from store.services.ticket import Handoff, ask_for_human, opened_case, seal_text
+from store.services.sealing import opened_case, seal_text
 
 MAX_NOTE = 1000
 """Characters of an agent's decision note kept (the buyer reads it in one message)."""

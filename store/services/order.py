@@ -153,9 +153,7 @@ async def list_orders(
     return Page(items=items, page=min(max(page, 0), pages - 1), pages=pages)
 
 
-async def owned_order(
-    uow: UnitOfWork, order_id: int, user_id: int, *, lock: bool = False
-) -> Order:
+async def owned_order(uow: UnitOfWork, order_id: int, user_id: int, *, lock: bool = False) -> Order:
     """Inside an open unit of work: the order (locked, with `lock`) if it is this buyer's, else
     the refusal."""
     order = await (uow.orders.lock(order_id) if lock else uow.orders.get(order_id))

@@ -8,7 +8,7 @@ from datetime import datetime
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWork
 from store.domain.model import SupportStats
-from store.services.ticket import open_text, seal_text
+from store.services.sealing import open_text, seal_text
 
 QUESTION_KEPT = 1000
 """Characters of a question kept (sealed) to start a ticket with, if the buyer asks for one."""

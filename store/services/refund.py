@@ -191,9 +191,7 @@ async def _request(
         now=now,
     )
     # Refused by Telegram before (`failed`, the order put back): asked again, try again.
-    if not requested and not await uow.refunds.renew(
-        charge_id, reason, case_id, order.status, now
-    ):
+    if not requested and not await uow.refunds.renew(charge_id, reason, case_id, order.status, now):
         raise RefundNotAllowed(OrderStatus.REFUNDING.value)
 
 

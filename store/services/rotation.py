@@ -3,7 +3,7 @@
 In short transactions of `CHUNK` rows in id order, so the shop keeps running meanwhile (it must
 already hold the new passphrase first); a row the shop changed since it was read keeps what the
 shop wrote. A second run finds everything current and writes nothing, so a run that stopped
-half-way is simply run again. (The SQL is here, not in store/adapters/repositories/, because it walks five
+half-way is simply run again. (The SQL is here, not in a repository, because it walks five
 tables alike by their columns.)
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.tables import card_keys, cases, inbox, questions, ticket_messages, tickets
 from store.adapters.unit_of_work import SqlUnitOfWork
-from store.services.ticket import SEALED, seal_text
+from store.services.sealing import SEALED, seal_text
 
 CHUNK = 500
 

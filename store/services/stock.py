@@ -107,9 +107,7 @@ async def import_card_keys(
     return ImportSummary(sku, len(accepted), tuple(refused), batch_id, tuple(fulfilled))
 
 
-async def _publish(
-    new_uow: UnitOfWorkFactory, batch_id: int, sku: str, now: datetime
-) -> list[int]:
+async def _publish(new_uow: UnitOfWorkFactory, batch_id: int, sku: str, now: datetime) -> list[int]:
     while True:
         async with new_uow() as uow:
             published = await uow.card_keys.publish(batch_id, sku, PUBLISH_CHUNK, now)

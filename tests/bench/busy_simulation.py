@@ -32,8 +32,8 @@ from handlers.outbox import render_outbox
 from handlers.router import dispatch
 from store.adapters.tables import tickets
 from store.domain.model import OutboxKind, TicketStatus
-from store.services.delivery import claim_outbox, finish_outbox
-from store.services.ticket import check_response_targets
+from store.services.outbox import claim_outbox, finish_outbox
+from store.services.response_target import check_response_targets
 from tests.bench import busy_crowd as people
 from tests.bench.busy_crowd import Buyer, Question
 from tests.bench.busy_telegram import Delivered, RecordingTelegram

@@ -13,7 +13,7 @@ from handlers.router import dispatch
 from handlers.text import visible_length
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
-from store.services.delivery import claim_outbox
+from store.services.outbox import claim_outbox
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
 from tests.factories import press, stocked_shop

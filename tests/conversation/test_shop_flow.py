@@ -23,7 +23,7 @@ from handlers.router import dispatch
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.model import OrderStatus
-from store.services.delivery import claim_outbox
+from store.services.outbox import claim_outbox
 from tests.conftest import FakeClock
 from tests.factories import paid, pre_checkout, press, stocked_shop, text
 

@@ -26,9 +26,10 @@ from sandbox.html_entities import parse_html, utf16_len
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.model import CaseStatus, OrderStatus, TicketPriority, TicketStatus
-from store.services.delivery import claim_outbox, finish_outbox
+from store.services.agent_duty import agent_tickets
+from store.services.outbox import claim_outbox, finish_outbox
 from store.services.question import faq_feedback
-from store.services.ticket import agent_tickets, check_response_targets
+from store.services.response_target import check_response_targets
 from store.services.wallet import credit_wallet, show_wallet
 from tests.conftest import FakeClock
 from tests.conversation.conftest import ADMIN, AGENT, OTHER_AGENT, RecordingRefunder

@@ -18,8 +18,8 @@ from store.domain.errors import (
     RefundNotAllowed,
 )
 from store.domain.model import OrderStatus, OutboxKind, PaymentMethod, PaymentOutcome, RefundStatus
-from store.services.delivery import claim_outbox, reveal_keys
 from store.services.order import HoldRules, expire_reservations, reserve_keys
+from store.services.outbox import claim_outbox
 from store.services.payment import (
     TopupRules,
     check_pre_checkout,
@@ -27,6 +27,7 @@ from store.services.payment import (
     pay_with_wallet,
 )
 from store.services.refund import RefundRules, refund_order, resume_refunds
+from store.services.reveal import reveal_keys
 from store.services.stock import import_card_keys
 from store.services.wallet import credit_wallet, show_wallet
 from tests.conftest import FakeClock

@@ -23,13 +23,13 @@ from handlers.router import dispatch
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.tables import metadata
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.support import SupportRules
 from store.services.case import ReplacementRules
-from store.services.delivery import claim_outbox, finish_outbox
 from store.services.order import HoldRules
+from store.services.outbox import claim_outbox, finish_outbox
 from store.services.payment import TopupRules
 from store.services.refund import RefundRules
 from store.services.stock import import_card_keys
-from store.services.ticket import SupportRules
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, key_file, paid, person, pre_checkout, stocked_shop

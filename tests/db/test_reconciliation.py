@@ -8,8 +8,8 @@ from datetime import datetime
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.model import OrderStatus, StarTransaction
-from store.services.delivery import claim_outbox
 from store.services.order import HoldRules, reserve_keys
+from store.services.outbox import claim_outbox
 from store.services.payment import TopupRules, confirm_payment
 from store.services.reconciliation import PAGE, reconcile_payments
 from tests.conftest import FakeClock

@@ -10,8 +10,9 @@ from store.adapters.tables import card_keys
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.errors import RefundNotAllowed
 from store.domain.model import CaseReason, CaseStatus, KeyStatus, OrderStatus, RefundStatus
+from store.domain.support import SupportRules
+from store.services.agent_duty import set_duty
 from store.services.case import CaseClosed, ReplacementRules, decide_case, report_bad_key
-from store.services.delivery import reveal_keys
 from store.services.order import HoldRules, reserve_keys
 from store.services.payment import TopupRules, confirm_payment
 from store.services.refund import (
@@ -22,7 +23,7 @@ from store.services.refund import (
     refund_order_for_agent,
     resume_refunds,
 )
-from store.services.ticket import SupportRules, set_duty
+from store.services.reveal import reveal_keys
 from store.services.wallet import show_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop

@@ -19,9 +19,10 @@ from store.domain.errors import ImportRefused
 from store.domain.model import CaseStatus
 from store.services.order import HoldRules, reserve_keys
 from store.services.question import record_question
+from store.services.queue import ask_for_human
 from store.services.rotation import SEALED_COLUMNS, Rotated, rotate_passphrases
 from store.services.stock import ALREADY_IN_STOCK, ImportSummary
-from store.services.ticket import ask_for_human, buyer_wrote
+from store.services.ticket import buyer_wrote
 from tests.conftest import FakeClock
 from tests.factories import stocked_shop
 

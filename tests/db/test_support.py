@@ -15,26 +15,25 @@ from store.domain.model import (
     TicketPriority,
     TicketStatus,
 )
+from store.domain.support import SupportRules
+from store.services.agent_duty import set_duty, transfer_ticket
 from store.services.case import ReplacementRules, decide_case, keys_to_report, report_bad_key
-from store.services.delivery import claim_outbox, reveal_keys
 from store.services.order import HoldRules, reserve_keys
+from store.services.outbox import claim_outbox
 from store.services.payment import TopupRules, confirm_payment
 from store.services.question import question_text, record_question, support_stats
+from store.services.queue import ask_for_human, claim_next_ticket
 from store.services.refund import RefundRules, refund_order
+from store.services.response_target import check_response_targets
+from store.services.reveal import reveal_keys
+from store.services.sealing import open_text
 from store.services.ticket import (
-    SupportRules,
     agent_wrote,
-    ask_for_human,
     buyer_context,
     buyer_wrote,
-    check_response_targets,
-    claim_next_ticket,
     close_ticket,
-    open_text,
     rate_ticket,
-    set_duty,
     take_unrelayed,
-    transfer_ticket,
 )
 from store.services.wallet import show_wallet
 from tests.conftest import FakeClock

@@ -123,8 +123,6 @@ def test_a_sqlite_database_that_is_a_directory_is_refused(tmp_path: Path) -> Non
     )
 
 
-
-
 def test_a_sqlite_database_in_a_folder_yet_to_be_made_is_taken(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'new' / 'deeper' / 'kamibot.sqlite3'}"
     taken = settings_with(DATABASE_URL=url).DATABASE_URL

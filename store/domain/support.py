@@ -1,0 +1,15 @@
+"""Support's rules: agents' capacity and response targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_USER_ID = 2**52
+"""Telegram's user ids have at most 52 significant bits (and the columns hold 64)."""
+
+
+@dataclass(frozen=True)
+class SupportRules:
+    capacity: int = 3
+    first_response_minutes: int = 5
+    next_response_minutes: int = 10

@@ -283,9 +283,9 @@ async def cmd_support_stats(settings: Settings, since: str | None, out: TextIO) 
             raise CommandError(f"--since {since!r} is not an ISO date or time") from None
 
     async def work(uow: UnitOfWorkFactory) -> int:
-        stats = await support_stats(uow(read_only=True), since=start)
+        stats = await support_stats(uow(), since=start)
         out.write(html_to_plain(stats_text(Language.EN, stats)) + "\n")
-        feedback = await faq_feedback(uow(read_only=True))
+        feedback = await faq_feedback(uow())
         if feedback:  # which FAQ entries need work: least helpful first
             out.write("FAQ feedback (helpful / not):\n")
             for entry, yes, no in sorted(feedback, key=lambda row: (row[1] - row[2], row[0])):

@@ -95,7 +95,7 @@ async def cmd_stock(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
     chat = event.person.chat_id
     if not ctx.is_admin(event.person.user_id):
         return [SendText(chat, say(lang, "admin.only"))]
-    levels = await stock_status(ctx.uow(read_only=True))
+    levels = await stock_status(ctx.uow())
     lines = "\n".join(
         f"{'⚠️' if level.low else '•'} <code>{escape(level.sku)}</code> {level.available} / "
         f"{level.reserved} / {level.sold}"

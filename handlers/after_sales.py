@@ -9,7 +9,7 @@ from handlers.context import ShopContext
 from handlers.event import ButtonPress, PhotoMessage
 from handlers.keyboard import home_row, rows
 from handlers.screen import refuse, show
-from handlers.text import say
+from handlers.text import escape, say, say_plain
 from store.domain.errors import KeysNotAvailable
 from store.domain.model import CaseReason, Language
 from store.services.case import CaseOutcome, check_reportable, keys_to_report, report_bad_key
@@ -23,20 +23,18 @@ REASONS = ("redeemed", "invalid", "region", "other")
 
 async def on_refunds_pressed(event: ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
     """The buyer's recent orders that can be refunded without questions, one button each."""
-    recent = await list_orders(
-        ctx.uow(read_only=True), user_id=event.person.user_id, page=0, page_size=10
-    )
+    recent = await list_orders(ctx.uow(), user_id=event.person.user_id, page=0, page_size=10)
     now = ctx.clock.now()
     eligible = [o for o in recent.items if refund_refusal(o, now, ctx.refund) is None]
     if not eligible:
         return show(
             event,
             say(lang, "refund.none"),
-            ((Button(say(lang, "faq.action.report_bad_key"), "bad:0"),), home_row(lang)),
+            ((Button(say_plain(lang, "faq.action.report_bad_key"), "bad:0"),), home_row(lang)),
         )
     buttons = [
         Button(
-            say(lang, "refund.confirm_button", id=o.id) + f" · {o.product_name(lang)}"[:60],
+            f"{say_plain(lang, 'refund.confirm_button', id=o.id)} · {o.product_name(lang)}"[:60],
             encode("refund", o.id),
         )
         for o in eligible
@@ -53,20 +51,18 @@ async def on_bad_key_pressed(
 ) -> list[Action]:
     """Step 1: which order (when not given), then which key."""
     if order_id == 0:
-        recent = await list_orders(
-            ctx.uow(read_only=True), user_id=event.person.user_id, page=0, page_size=10
-        )
+        recent = await list_orders(ctx.uow(), user_id=event.person.user_id, page=0, page_size=10)
         with_keys = [o for o in recent.items if o.has_keys and o.revealed_at is not None]
         if not with_keys:
             unseen = any(o.has_keys for o in recent.items)
-            return refuse(event, say(lang, "bad.unrevealed" if unseen else "bad.none"))
+            return refuse(event, say_plain(lang, "bad.unrevealed" if unseen else "bad.none"))
         buttons = [
             Button(f"#{o.id} · {o.product_name(lang)}"[:60], encode("bad", o.id)) for o in with_keys
         ]
         return show(event, say(lang, "bad.choose_order"), (*rows(buttons, 1), home_row(lang)))
     try:
         keys = await keys_to_report(
-            ctx.uow(read_only=True),
+            ctx.uow(),
             user_id=event.person.user_id,
             order_id=order_id,
             cipher=ctx.cipher,
@@ -78,7 +74,7 @@ async def on_bad_key_pressed(
 
 
 def _not_reportable(lang: Language, reason: str) -> str:
-    return say(lang, "bad.unrevealed" if reason == "unrevealed" else "bad.none")
+    return say_plain(lang, "bad.unrevealed" if reason == "unrevealed" else "bad.none")
 
 
 async def on_bad_key_chosen(
@@ -87,12 +83,13 @@ async def on_bad_key_chosen(
     """Step 2: what went wrong (for the buyer's own revealed key only)."""
     try:
         await check_reportable(
-            ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id, key_id=key_id
+            ctx.uow(), user_id=event.person.user_id, order_id=order_id, key_id=key_id
         )
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
     buttons = [
-        Button(say(lang, f"bad.reason.{r}"), encode("badr", order_id, key_id, r)) for r in REASONS
+        Button(say_plain(lang, f"bad.reason.{r}"), encode("badr", order_id, key_id, r))
+        for r in REASONS
     ]
     return show(event, say(lang, "bad.choose_reason"), tuple(rows(buttons, 2)))
 
@@ -103,7 +100,7 @@ async def on_bad_reason_chosen(
     """Step 3: a screenshot may follow, or Skip."""
     try:
         await check_reportable(
-            ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id, key_id=key_id
+            ctx.uow(), user_id=event.person.user_id, order_id=order_id, key_id=key_id
         )
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
@@ -114,7 +111,7 @@ async def on_bad_reason_chosen(
         data={"order": order_id, "key": key_id, "reason": reason},
         now=ctx.clock.now(),
     )
-    skip = ((Button(say(lang, "bad.skip"), encode("bads", order_id, key_id, reason)),),)
+    skip = ((Button(say_plain(lang, "bad.skip"), encode("bads", order_id, key_id, reason)),),)
     return show(event, say(lang, "bad.screenshot"), skip)
 
 
@@ -158,7 +155,7 @@ async def _report(
     except KeysNotAvailable as error:
         if isinstance(event, ButtonPress):
             return refuse(event, _not_reportable(lang, str(error)))
-        return [SendText(event.person.chat_id, _not_reportable(lang, str(error)))]
+        return [SendText(event.person.chat_id, escape(_not_reportable(lang, str(error))))]
     return await _case_reply(event, lang, ctx, outcome)
 
 
@@ -167,7 +164,8 @@ async def _case_reply(
 ) -> list[Action]:
     chat = event.person.chat_id
     if outcome.replaced:
-        keys = ((Button(say(lang, "delivery.show"), encode("keys", outcome.case.order_id)),),)
+        show_keys = say_plain(lang, "delivery.show")
+        keys = ((Button(show_keys, encode("keys", outcome.case.order_id)),),)
         text = SendText(chat, say(lang, "bad.replaced", case=outcome.case.id), keys)
         return support.acknowledged(event, [text])
     opened = SendText(chat, say(lang, "bad.queued", case=outcome.case.id))

@@ -8,7 +8,7 @@ from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, order_actions, pager, rows
 from handlers.screen import refuse, show
-from handlers.text import Markup, escape, fitted, say
+from handlers.text import Markup, escape, fitted, say, say_plain
 from store.domain.errors import KeysNotAvailable
 from store.domain.model import Language
 from store.domain.money import format_money
@@ -24,18 +24,18 @@ async def cmd_orders(
     event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext, page: int = 0
 ) -> list[Action]:
     """The buyer's orders, newest first, five to a page, each with its status."""
-    orders = await list_orders(ctx.uow(read_only=True), user_id=event.person.user_id, page=page)
+    orders = await list_orders(ctx.uow(), user_id=event.person.user_id, page=page)
     if not orders.items:
         return show(event, say(lang, "orders.empty"), (home_row(lang),))
     buttons = [
         Button(
-            say(
+            say_plain(
                 lang,
                 "orders.line",
                 id=o.id,
                 name=o.product_name(lang),
                 qty=o.quantity,
-                status=say(lang, f"status.{o.status.value}"),
+                status=say_plain(lang, f"status.{o.status.value}"),
             ),
             encode("order", o.id),
         )
@@ -50,9 +50,7 @@ async def on_order_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
     """One order, for its owner only, with Show keys, Refund and "My key doesn't work" as apply."""
-    order = await get_order(
-        ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id
-    )
+    order = await get_order(ctx.uow(), user_id=event.person.user_id, order_id=order_id)
     text = say(
         lang,
         "order.detail",
@@ -69,13 +67,14 @@ async def on_order_pressed(
     after_sales: list[Button] = []
     refund = encode("refund", order.id)
     if refund not in drawn and refund_refusal(order, ctx.clock.now(), ctx.refund) is None:
-        after_sales.append(Button(say(lang, "refund.confirm_button", id=order.id), refund))
+        after_sales.append(Button(say_plain(lang, "refund.confirm_button", id=order.id), refund))
     if order.has_keys:
-        after_sales.append(Button(say(lang, "faq.action.report_bad_key"), encode("bad", order.id)))
+        report = say_plain(lang, "faq.action.report_bad_key")
+        after_sales.append(Button(report, encode("bad", order.id)))
     keyboard = (
         *actions,
         *rows(after_sales, 1),
-        (Button(say(lang, "menu.back"), encode("orders", 0)),),
+        (Button(say_plain(lang, "menu.back"), encode("orders", 0)),),
     )
     return show(event, text, keyboard)
 
@@ -93,7 +92,8 @@ async def on_keys_pressed(
             now=ctx.clock.now(),
         )
     except KeysNotAvailable as error:
-        return refuse(event, say(lang, "error.no_keys", status=say(lang, f"status.{error}")))
+        status = say_plain(lang, f"status.{error}")
+        return refuse(event, say_plain(lang, "error.no_keys", status=status))
     order = revealed.order
     chat = event.person.chat_id
     if len(revealed.keys) > KEYS_IN_MESSAGE:

@@ -20,13 +20,13 @@ async def render_outbox(item: OutboxItem, ctx: ShopContext) -> list[Action]:
         return await render_support_item(item, ctx)
     if item.chat_id == ADMINS_CHAT:
         return await _to_admins(item, ctx)
-    user = await find_user(ctx.uow(read_only=True), user_id=item.chat_id)
+    user = await find_user(ctx.uow(), user_id=item.chat_id)
     lang = user.language if user and user.language else Language.EN
     if item.kind == OutboxKind.REFUNDED and item.order_id is None:
         return [SendText(item.chat_id, say(lang, "refund.later_payment", stars=item.body))]
     if item.order_id is None:
         return []
-    order = await get_order(ctx.uow(read_only=True), user_id=item.chat_id, order_id=item.order_id)
+    order = await get_order(ctx.uow(), user_id=item.chat_id, order_id=item.order_id)
     if item.kind == OutboxKind.DELIVERY:
         text = say(
             lang, "delivery.ready", id=order.id, name=order.product_name(lang), qty=order.quantity
@@ -55,10 +55,10 @@ async def render_outbox(item: OutboxItem, ctx: ShopContext) -> list[Action]:
 async def _to_admins(item: OutboxItem, ctx: ShopContext) -> list[Action]:
     actions: list[Action] = []
     for admin_id in sorted(ctx.admin_ids):
-        user = await find_user(ctx.uow(read_only=True), user_id=admin_id)
+        user = await find_user(ctx.uow(), user_id=admin_id)
         lang = user.language if user and user.language else Language.EN
         if item.kind == OutboxKind.LOW_STOCK:
-            product = await show_product(ctx.uow(read_only=True), sku=item.body)
+            product = await show_product(ctx.uow(), sku=item.body)
             text = say(
                 lang,
                 "admin.low_stock",

@@ -20,7 +20,7 @@ from handlers.event import (
 )
 from handlers.keyboard import main_menu
 from handlers.screen import refuse
-from handlers.text import say
+from handlers.text import say, say_plain
 from store.domain.errors import NoOpenTicket, NotAnAgent, NotFound, NotYourOrder, StoreBusy
 from store.domain.model import Language
 from store.services.agent_duty import agent_tickets
@@ -38,7 +38,7 @@ async def language_of(event: Event, ctx: ShopContext) -> Language:
     known = ctx.languages.get(person.user_id)
     if known is not None:
         return known
-    user = await find_user(ctx.uow(read_only=True), user_id=person.user_id)
+    user = await find_user(ctx.uow(), user_id=person.user_id)
     if user is None:
         user = await register_user(
             ctx.uow(),
@@ -145,13 +145,13 @@ AGENT_COMMANDS = {
 async def _on_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     text = event.text.strip()
     if len(text) > MAX_TEXT:
-        return refuse(event, say(lang, "error.too_long"))
+        return refuse(event, say_plain(lang, "error.too_long"))
     if not text.startswith("/"):
         return await free_text(event, lang, ctx)
     command = text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
     if command in AGENT_COMMANDS:
         if not ctx.is_agent(event.person.user_id):
-            return refuse(event, say(lang, "agent.only"))
+            return refuse(event, say_plain(lang, "agent.only"))
         return await AGENT_COMMANDS[command](event, lang, ctx)
     match command:
         case "start" | "menu":
@@ -178,15 +178,15 @@ async def _on_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list
             return await support.on_human_requested(event, lang, ctx)
         case "cancel":
             await leave_flow(ctx.uow(), user_id=event.person.user_id)
-            return refuse(event, say(lang, "flow.cancelled"))
+            return refuse(event, say_plain(lang, "flow.cancelled"))
         case "import":
-            return refuse(event, say(lang, "admin.import_usage"))
-    return refuse(event, say(lang, "error.unknown_command"))
+            return refuse(event, say_plain(lang, "admin.import_usage"))
+    return refuse(event, say_plain(lang, "error.unknown_command"))
 
 
 async def free_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     """Text that is not a command: a step of a flow, a relayed message, or a question."""
-    flow = await current_flow(ctx.uow(read_only=True), user_id=event.person.user_id)
+    flow = await current_flow(ctx.uow(), user_id=event.person.user_id)
     if flow is not None:
         state, data = flow
         if state == agent.DECLINING_CASE:
@@ -202,13 +202,13 @@ async def free_text(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
 
 
 async def _has_tickets(agent_id: int, ctx: ShopContext) -> bool:
-    _, mine = await agent_tickets(ctx.uow(read_only=True), agent_id=agent_id)
+    _, mine = await agent_tickets(ctx.uow(), agent_id=agent_id)
     return bool(mine)
 
 
 async def _on_photo(event: PhotoMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     """A screenshot for a bad-key report, or a photo to relay within a ticket."""
-    flow = await current_flow(ctx.uow(read_only=True), user_id=event.person.user_id)
+    flow = await current_flow(ctx.uow(), user_id=event.person.user_id)
     if flow is not None and flow[0] == after_sales.AWAITING_SCREENSHOT:
         return await after_sales.on_screenshot(event, lang, ctx, flow[1])
     return await _relay_media(event, lang, ctx)

@@ -9,7 +9,7 @@ from handlers.agent import ticket_opened
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.support import language_for, standing_text
-from handlers.text import say
+from handlers.text import Markup, say, say_plain
 from store.domain.model import CaseStatus, OutboxItem, OutboxKind, TicketStatus
 from store.services.agent_duty import find_agent, on_duty_agents
 from store.services.queue import queue_standing, remember_queue_message
@@ -27,8 +27,8 @@ SUPPORT_KINDS = frozenset(
 
 async def render_support_item(item: OutboxItem, ctx: ShopContext) -> list[Action]:
     if item.kind == OutboxKind.TICKET_ASSIGNED:
-        ticket = await ticket_of(ctx.uow(read_only=True), ticket_id=int(item.body))
-        agent = await find_agent(ctx.uow(read_only=True), agent_id=item.chat_id)
+        ticket = await ticket_of(ctx.uow(), ticket_id=int(item.body))
+        agent = await find_agent(ctx.uow(), agent_id=item.chat_id)
         if (
             ticket is None
             or agent is None
@@ -41,26 +41,24 @@ async def render_support_item(item: OutboxItem, ctx: ShopContext) -> list[Action
         return await _queue_position(item, ctx)
     if item.kind == OutboxKind.RESPONSE_BREACH:
         missed = [entry.partition(":")[::2] for entry in item.body.split(",") if entry]
-        recipients = {a.user_id for a in await on_duty_agents(ctx.uow(read_only=True))} | set(
-            ctx.admin_ids
-        )
+        recipients = {a.user_id for a in await on_duty_agents(ctx.uow())} | set(ctx.admin_ids)
         alerts: list[Action] = []
         for chat in sorted(recipients):
             lang = await language_for(ctx, chat)
-            lines: list[str] = [
+            lines: list[Markup] = [
                 say(lang, "agent.breach", id=ticket_id, target=say(lang, f"agent.target.{target}"))
                 for target, ticket_id in missed[:20]
             ]
             if len(missed) > 20:
-                lines.append(f"… +{len(missed) - 20}")
-            alerts.append(SendText(chat, "\n".join(lines)))
+                lines.append(Markup(f"… +{len(missed) - 20}"))
+            alerts.append(SendText(chat, Markup("\n").join(lines)))
         return alerts
-    case = await find_case(ctx.uow(read_only=True), case_id=int(item.body), cipher=ctx.cipher)
+    case = await find_case(ctx.uow(), case_id=int(item.body), cipher=ctx.cipher)
     if case is None:
         return []
     lang = await language_for(ctx, case.user_id)
     if case.status is CaseStatus.REPLACED:
-        keys = ((Button(say(lang, "delivery.show"), encode("keys", case.order_id)),),)
+        keys = ((Button(say_plain(lang, "delivery.show"), encode("keys", case.order_id)),),)
         return [SendText(case.user_id, say(lang, "case.replaced", case=case.id), keys)]
     if case.status is CaseStatus.REFUNDED:
         return [SendText(case.user_id, say(lang, "case.refunded", case=case.id))]
@@ -73,7 +71,7 @@ async def render_support_item(item: OutboxItem, ctx: ShopContext) -> list[Action
 
 async def _queue_position(item: OutboxItem, ctx: ShopContext) -> list[Action]:
     """The buyer's one queue message, edited to their new place and wait."""
-    standing = await queue_standing(ctx.uow(read_only=True), ticket_id=int(item.body))
+    standing = await queue_standing(ctx.uow(), ticket_id=int(item.body))
     if standing is None:
         return []  # no longer waiting: the assignment message says so
     lang = await language_for(ctx, standing.ticket.user_id)

@@ -1,7 +1,9 @@
-"""Every text the bot says, in Simplified Chinese and English, rendered as escaped HTML.
+"""Every text the bot says, in Simplified Chinese and English: as HTML, or as plain text.
 
-`say()` escapes each value it fills in (product names, keys, user text) unless it is already
-`Markup`; this is the one place HTML escaping happens, so nothing reaches Telegram unescaped.
+Telegram parses a message's text and caption as HTML, and shows button labels, callback alerts
+and invoice fields as written. So `say()` renders HTML (`markupsafe.Markup`), escaping each value
+it fills in (product names, keys, user text) unless it is already Markup, and `say_plain()`
+renders plain text, escaping nothing. The actions take one or the other (handlers.action).
 """
 
 from __future__ import annotations
@@ -9,18 +11,27 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from typing import TypeVar
+
+from markupsafe import Markup, escape
 
 from store.domain.model import Language
 
+__all__ = [
+    "TEXTS",
+    "Markup",
+    "escape",
+    "fitted",
+    "say",
+    "say_plain",
+    "shorten",
+    "visible_length",
+]
+
 _TAG = re.compile(r"<[^>]*>")
-
-
-class Markup(str):
-    """HTML we built ourselves and that must not be escaped again."""
-
-
-def escape(value: object) -> Markup:
-    return value if isinstance(value, Markup) else Markup(html.escape(str(value), quote=False))
+_HTML = re.compile(r"<[a-zA-Z/][^>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);")
+"""A tag or an entity: what a template meant as HTML, which plain text would show as typed."""
+Rendered = TypeVar("Rendered", str, Markup)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -231,6 +242,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "wallet.entry": ("{when} · {amount} · {reason}", "{when} · {amount} · {reason}"),
     "wallet.none": ("暂无记录。", "No entries yet."),
     "wallet.topup": ("⭐ {stars} → {amount}", "⭐ {stars} → {amount}"),
+    # Why a wallet entry was written: store.domain.model.LedgerReason, said in the buyer's words.
+    "ledger.topup": ("充值 {stars} ⭐", "Top-up {stars} Stars"),
+    "ledger.purchase": ("订单 #{id} 付款", "Order #{id}"),
+    "ledger.refund": ("订单 #{id} 退款", "Refund of order #{id}"),
+    "ledger.bad_key_refund": ("订单 #{id} 问题卡密退款", "Refund of a bad key, order #{id}"),
+    "ledger.admin_credit": ("管理员调整：{note}", "Admin: {note}"),
+    "ledger.legacy": ("{note}", "{note}"),
     "flow.cancelled": ("已取消。", "Cancelled."),
     "other.unsupported": (
         "🙂 我能看懂文字、图片和文件，暂时看不懂{kind}。请用文字告诉我您需要什么，或从菜单中选择：",
@@ -330,23 +348,44 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-def visible_length(html_text: str) -> int:
+def visible_length(html_text: Markup) -> int:
     """How long Telegram counts a text after parsing its HTML: UTF-16 code units of what shows."""
     return _utf16_length(html.unescape(_TAG.sub("", html_text)))
 
 
-def fitted(limit: int, render: Callable[[str], Markup], plain: str) -> Markup:
+def fitted(limit: int, render: Callable[[str], Rendered], plain: str) -> Rendered:
     """`render(plain)`, the plain text shortened to the room the rest of the text leaves, so
-    that the HTML fits `limit` visible characters (an entity like `&amp;` shows as one)."""
-    room = limit - visible_length(render(""))
-    return render(shorten(plain, room)) if room > 1 else render("")
+    that the whole fits `limit` characters as Telegram shows them: HTML once parsed (an entity
+    like `&amp;` shows as one), plain text as written."""
+    rest = render("")
+    used = visible_length(rest) if isinstance(rest, Markup) else _utf16_length(rest)
+    room = limit - used
+    return render(shorten(plain, room)) if room > 1 else rest
 
 
 def say(language: Language, key: str, **values: object) -> Markup:
-    """The text for `key` in `language`, with every value HTML-escaped."""
+    """The text for `key` in `language`, as HTML, with every value HTML-escaped once."""
+    return Markup(_template(language, key)).format(**values)
+
+
+def say_plain(language: Language, key: str, **values: object) -> str:
+    """The text for `key` in `language` as written, for a button label, an alert or an invoice.
+
+    Nothing is escaped: Telegram does not parse these. A text holding HTML cannot be one, nor
+    can a Markup value be filled in, since either would show its tags and entities as typed.
+    """
+    template = _template(language, key)
+    if _HTML.search(template):
+        raise ValueError(f"{key!r} is HTML: it cannot be plain text")
+    for name, value in values.items():
+        if isinstance(value, Markup):
+            raise TypeError(f"{key!r}: {name} is Markup, which plain text would show as typed")
+    return template.format(**values)
+
+
+def _template(language: Language, key: str) -> str:
     zh, en = TEXTS[key]
-    template = zh if language is Language.ZH else en
-    return Markup(template.format(**{name: escape(value) for name, value in values.items()}))
+    return zh if language is Language.ZH else en
 
 
 def both(key: str) -> tuple[str, str]:

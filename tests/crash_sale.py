@@ -294,7 +294,7 @@ async def _prepare_database(plan: SalePlan, wallets: list[int]) -> None:
 
 
 async def _quiet(uow: UnitOfWorkFactory, sandbox: Sandbox) -> bool:
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         c = tx.connection
         busy = [
             (await c.execute(select(inbox.c.update_id).where(inbox.c.status == "pending"))).first(),
@@ -312,7 +312,7 @@ async def _quiet(uow: UnitOfWorkFactory, sandbox: Sandbox) -> bool:
 async def _account(plan: SalePlan, sandbox: Sandbox, report: SaleReport) -> None:
     engine = create_engine(plan.database_url)
     uow = UnitOfWorkFactory(engine)
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         c = tx.connection
         recorded = {r.charge_id: r for r in (await c.execute(select(payments))).all()}
         by_id = {r.id: r for r in (await c.execute(select(orders))).all()}

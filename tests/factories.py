@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from handlers.event import ButtonPress, PaymentReceived, Person, PreCheckout, TextMessage
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.errors import RefundFailed
+from store.domain.model import Order
 from store.formats.catalog_file import CatalogSpec, CategorySpec, ProductSpec
 from store.formats.key_file import ParsedKeyFile, parse_key_file
 from store.services.catalog import load_catalog
+from store.services.order import HoldRules, reserve_keys
+from store.services.payment import TopupRules, confirm_payment
+from store.services.ports import KeyCipher, NewUnitOfWork
 from store.services.stock import import_card_keys
 from tests.conftest import FakeClock
 
@@ -61,8 +63,8 @@ def keys(prefix: str, count: int) -> list[str]:
 
 
 async def stocked_shop(
-    uow: UnitOfWorkFactory,
-    cipher: CardKeyCipher,
+    uow: NewUnitOfWork,
+    cipher: KeyCipher,
     clock: FakeClock,
     *,
     sku: str = "STEAM-50",
@@ -130,3 +132,40 @@ def paid(
     return PaymentReceived(
         person(user_id), payload, "XTR", amount, charge_id or f"charge-{next(_ids)}"
     )
+
+
+async def paid_order(
+    new_uow: NewUnitOfWork,
+    cipher: KeyCipher,
+    clock: FakeClock,
+    *,
+    user_id: int = 1001,
+    quantity: int = 1,
+    stock: int = 5,
+    charge_id: str = "charge-paid",
+) -> Order:
+    """A shop with `stock` keys of STEAM-50, and an order of `quantity` of them paid in Stars."""
+    await stocked_shop(new_uow, cipher, clock, stock=stock)
+    reservation = await reserve_keys(
+        new_uow(),
+        user_id=user_id,
+        first_name="Li",
+        sku="STEAM-50",
+        quantity=quantity,
+        now=clock.now(),
+        rules=HoldRules(),
+    )
+    outcome = await confirm_payment(
+        new_uow,
+        user_id=user_id,
+        payload=f"order:{reservation.order.id}",
+        currency="XTR",
+        amount=reservation.order.total_stars,
+        charge_id=charge_id,
+        now=clock.now(),
+        rules=HoldRules(),
+        topup=TopupRules(star_value_minor=10, allowed_stars=(50,)),
+        refunder=FakeRefunder(),
+    )
+    assert outcome.order is not None and outcome.delivered
+    return outcome.order

@@ -45,7 +45,7 @@ async def read_books(uow: UnitOfWorkFactory, *, settled: bool = True) -> Books:
     """Check the invariants. With `settled`, a pending refund counts as stuck (use it once the
     shop has gone quiet); without, a refund may still be on its way."""
     books = Books()
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         c = tx.connection
         key_rows = (
             await c.execute(select(card_keys.c.id, card_keys.c.status, card_keys.c.order_id))

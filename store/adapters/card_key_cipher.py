@@ -8,9 +8,11 @@ import hmac
 import unicodedata
 from collections.abc import Sequence
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from store.domain.errors import UnreadableToken
 
 
 def normalise_card_key(raw: str) -> str:
@@ -43,11 +45,17 @@ class CardKeyCipher:
         return self._fernet.encrypt(normalise_card_key(card_key).encode()).decode()
 
     def decrypt(self, token: str) -> str:
-        return self._fernet.decrypt(token.encode()).decode()
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise UnreadableToken from None
 
     def rotate(self, token: str) -> str:
         """The same plaintext under the newest passphrase (for `python -m bot keys rotate`)."""
-        return self._fernet.rotate(token.encode()).decode()
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise UnreadableToken from None
 
     def seal(self, text: str) -> str:
         """Free text at rest (support messages, stored updates), exactly as given: no
@@ -56,7 +64,7 @@ class CardKeyCipher:
 
     def open(self, token: str) -> str:
         """What `seal` stored."""
-        return self._fernet.decrypt(token.encode()).decode()
+        return self.decrypt(token)
 
     def fingerprint(self, card_key: str) -> str:
         """The fingerprint stored with a new key (newest passphrase)."""

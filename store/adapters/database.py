@@ -69,7 +69,9 @@ def create_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000
     """An async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE write transactions.
 
     Python's sqlite driver opens transactions lazily, so two writers could both read before either
-    writes; BEGIN IMMEDIATE takes the write lock up front, which serialises reservations.
+    writes; BEGIN IMMEDIATE takes the write lock up front, which serialises reservations. A
+    read-only unit of work (`kamibot_read_only`) begins a deferred transaction under
+    `PRAGMA query_only`, so it takes no write lock and cannot write.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -97,7 +99,11 @@ def create_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 30_000
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get("kamibot_read_only", False)
+        read_only = bool(connection.get_execution_options().get("kamibot_read_only", False))
+        if connection.info.get("kamibot_query_only", False) != read_only:
+            # a pooled connection keeps the pragma: set it only when it changes
+            connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            connection.info["kamibot_query_only"] = read_only
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

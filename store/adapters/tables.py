@@ -160,9 +160,11 @@ ledger_entries = Table(
     Column("id", Integer, primary_key=True),
     Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
-    Column("reason", String(255), nullable=False),
+    Column("reason", String(16), nullable=False),  # LedgerReason, with the parameters below
     Column("idempotency_key", String(128), nullable=False),
     Column("order_id", Integer, nullable=True),
+    Column("stars", Integer, nullable=True),
+    Column("note", String(255), nullable=True),
     Column("created_at", Timestamp, nullable=False),
     UniqueConstraint("idempotency_key"),
     Index("ix_ledger_entries_user", "user_id", "id"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import weakref
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Self, TypeGuard
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store.adapters.database import is_transient
@@ -24,39 +24,10 @@ from store.adapters.repositories.outbox import SqlOutboxRepository
 from store.adapters.repositories.payment import SqlPaymentRepository
 from store.adapters.repositories.question import SqlQuestionRepository
 from store.adapters.repositories.refund import SqlRefundRepository
+from store.adapters.repositories.sealed_text import SqlSealedTextRepository
 from store.adapters.repositories.ticket import SqlTicketRepository
 from store.adapters.repositories.user import SqlUserRepository
-from store.domain.errors import DuplicateRecord, StoreBusy
-
-
-class UnitOfWork(Protocol):
-    catalog: SqlCatalogRepository
-    card_keys: SqlCardKeyRepository
-    orders: SqlOrderRepository
-    payments: SqlPaymentRepository
-    ledger: SqlLedgerRepository
-    outbox: SqlOutboxRepository
-    users: SqlUserRepository
-    tickets: SqlTicketRepository
-    agents: SqlAgentRepository
-    cases: SqlCaseRepository
-    questions: SqlQuestionRepository
-    states: SqlConversationStateRepository
-    refunds: SqlRefundRepository
-    inbox: SqlInboxRepository
-    checkpoints: SqlCheckpointRepository
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
+from store.domain.errors import DuplicateRecord, ReadOnlyError, StoreBusy
 
 _sqlite_writers: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
 
@@ -80,16 +51,19 @@ def _sqlite_write_lock(engine: AsyncEngine) -> asyncio.Lock | None:
 class SqlUnitOfWork:
     """`async with uow:` opens a transaction; `await uow.commit()` ends it, else it rolls back.
 
-    A read-only unit of work on SQLite begins a deferred transaction, so browsing never waits
-    for the write lock that reservations take. A database that is busy or briefly unreachable
-    surfaces as `StoreBusy` (nothing was changed; the caller may retry), never as a driver error.
+    `async with uow.reading():` opens a read-only one instead: on SQLite a deferred transaction
+    with `PRAGMA query_only`, so browsing never waits for the write lock that reservations take;
+    on PostgreSQL a READ ONLY transaction. A write in it fails and its `commit()` raises, both as
+    `ReadOnlyError`. A database that is busy or briefly unreachable surfaces as `StoreBusy`
+    (nothing was changed; the caller may retry), never as a driver error.
     """
 
-    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._read_only = read_only
+        self._read_only = False
         self._connection: AsyncConnection | None = None
-        self._write_lock = None if read_only else _sqlite_write_lock(engine)
+        self._writers = _sqlite_write_lock(engine)
+        self._held: asyncio.Lock | None = None
 
     @property
     def connection(self) -> AsyncConnection:
@@ -97,23 +71,39 @@ class SqlUnitOfWork:
             raise RuntimeError("unit of work used outside `async with`")
         return self._connection
 
+    def reading(self) -> Self:
+        """The next `async with` opens a read-only transaction."""
+        if self._connection is not None:
+            raise RuntimeError("reading() inside `async with`: the transaction is already open")
+        self._read_only = True
+        return self
+
     async def __aenter__(self) -> Self:
-        if self._write_lock is not None:
-            await self._write_lock.acquire()
+        lock = None if self._read_only else self._writers
+        if lock is not None:
+            await lock.acquire()
+        self._held = lock
         try:
             return await self._begin()
         except BaseException as error:
-            if self._write_lock is not None:
-                self._write_lock.release()
+            self._release()
             if isinstance(error, Exception) and is_transient(error):
                 raise StoreBusy(type(error).__name__) from error
             raise
+
+    def _release(self) -> None:
+        if self._held is not None:
+            self._held.release()
+            self._held = None
+        self._read_only = False
 
     async def _begin(self) -> Self:
         connection = await self._engine.connect()
         try:
             if self._read_only:
-                connection = await connection.execution_options(kamibot_read_only=True)
+                connection = await connection.execution_options(
+                    kamibot_read_only=True, postgresql_readonly=True
+                )
             await connection.begin()
         except BaseException:
             await connection.close()
@@ -135,6 +125,7 @@ class SqlUnitOfWork:
         self.refunds = SqlRefundRepository(connection, dialect)
         self.inbox = SqlInboxRepository(connection, dialect)
         self.checkpoints = SqlCheckpointRepository(connection, dialect)
+        self.sealed = SqlSealedTextRepository(connection)
         return self
 
     async def __aexit__(
@@ -154,18 +145,30 @@ class SqlUnitOfWork:
         finally:
             await connection.close()
             self._connection = None
-            if self._write_lock is not None:
-                self._write_lock.release()
+            read_only = self._read_only
+            self._release()
+        if read_only and _is_read_only_refusal(exc):
+            raise ReadOnlyError(str(exc.orig)) from exc
         if isinstance(exc, IntegrityError):
             raise DuplicateRecord(type(exc.orig).__name__) from exc
         if isinstance(exc, Exception) and not isinstance(exc, StoreBusy) and is_transient(exc):
             raise StoreBusy(type(exc).__name__) from exc
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise ReadOnlyError("commit() of a unit of work opened with reading()")
         await self.connection.commit()
 
     async def rollback(self) -> None:
         await self.connection.rollback()
+
+
+def _is_read_only_refusal(error: BaseException | None) -> TypeGuard[DBAPIError]:
+    """A write the database refused because the transaction is read only."""
+    if not isinstance(error, DBAPIError):
+        return False
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return state == "25006" or "attempt to write a readonly database" in str(error.orig)
 
 
 class UnitOfWorkFactory:
@@ -174,5 +177,5 @@ class UnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, read_only=read_only)
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)

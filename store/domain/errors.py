@@ -21,6 +21,20 @@ class DuplicateRecord(Exception):
     """A unique constraint refused a row another transaction wrote first; nothing was changed."""
 
 
+class ReadOnlyError(Exception):
+    """A unit of work opened with `reading()` was asked to write or to commit: a bug, never
+    retried (the transaction rolls back and nothing is changed)."""
+
+
+class UnreadableToken(Exception):
+    """None of the key cipher's passphrases opens this token."""
+
+
+class BadPayload(ValueError):
+    """A stored payload (an outbox item's body, a flow's data) that does not parse into its
+    type: written by an older version, or forged. Refused, never guessed at."""
+
+
 class OrderChanged(Exception):
     """An order was not in the status its transition expected, although it was locked: a bug."""
 

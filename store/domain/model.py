@@ -226,12 +226,32 @@ class RevealedKeys:
         return self.redeem_zh if language is Language.ZH else self.redeem_en
 
 
+class LedgerReason(StrEnum):
+    """Why a wallet entry was written: a code, said in the buyer's language when shown."""
+
+    TOPUP = "topup"
+    """Stars bought balance: `stars` says how many."""
+    PURCHASE = "purchase"
+    """An order paid from the wallet: `order_id`."""
+    REFUND = "refund"
+    """An order's payment back in the wallet: `order_id`."""
+    BAD_KEY_REFUND = "bad_key_refund"
+    """One bad key of `order_id` refunded by an agent deciding its case."""
+    ADMIN_CREDIT = "admin_credit"
+    """An admin's credit or correction; `note` holds the admin's own words."""
+    LEGACY = "legacy"
+    """Written before reasons were codes, in words migration 0005 did not recognise: `note`."""
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     id: int
     amount_minor: int
-    reason: str
+    reason: LedgerReason
     created_at: datetime
+    order_id: int | None = None
+    stars: int | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,12 +276,13 @@ class StockLevel:
 
 
 @dataclass(frozen=True)
-class OutboxItem:
-    id: int
+class StoredUpdate:
+    """A Telegram update as the inbox holds it, waiting to be handled."""
+
+    update_id: int
     kind: str
-    chat_id: int
-    order_id: int | None
-    body: str
+    payload: str
+    """Sealed with the key cipher."""
     attempts: int
 
 
@@ -324,21 +345,6 @@ class StarTransaction:
     """True for a buyer's payment; False for money going back (a refund)."""
     user_id: int | None
     payload: str = ""
-
-
-class OutboxKind(StrEnum):
-    DELIVERY = "delivery"
-    AWAITING_STOCK = "awaiting_stock"
-    ADMIN_ALERT = "admin_alert"
-    LOW_STOCK = "low_stock"
-    RESERVATION_EXPIRED = "reservation_expired"
-    TICKET_ASSIGNED = "ticket_assigned"
-    QUEUE_POSITION = "queue_position"
-    RESPONSE_BREACH = "response_breach"
-    RATE_TICKET = "rate_ticket"
-    CASE_DECIDED = "case_decided"
-    REFUNDED = "refunded"
-    """A refund finished after the buyer's screen was gone (resumed by the job)."""
 
 
 # --- after-sales and human support -------------------------------------------------------

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.unit_of_work import UnitOfWork
 from store.domain.errors import (
     AgentUnavailable,
     NoOpenTicket,
@@ -13,12 +11,12 @@ from store.domain.errors import (
 )
 from store.domain.model import (
     Agent,
-    OutboxKind,
     Ticket,
     TicketStatus,
 )
 from store.domain.support import MAX_USER_ID, SupportRules
-from store.services.queue import Assignment, assign_waiting, note_queue_moved
+from store.services.ports import KeyCipher, UnitOfWork
+from store.services.queue import Assignment, assign_waiting, note_queue_moved, send_card
 from store.services.sealing import opened_ticket
 
 
@@ -45,10 +43,10 @@ async def set_duty(
 
 
 async def agent_tickets(
-    uow: UnitOfWork, *, agent_id: int, cipher: CardKeyCipher | None = None
+    uow: UnitOfWork, *, agent_id: int, cipher: KeyCipher | None = None
 ) -> tuple[Agent | None, list[Ticket]]:
     """The agent and their open tickets; with a cipher, their subjects opened to show them."""
-    async with uow:
+    async with uow.reading():
         agent, mine = await uow.agents.get(agent_id), await uow.tickets.assigned_to(agent_id)
     return agent, ([opened_ticket(t, cipher) for t in mine] if cipher is not None else mine)
 
@@ -114,13 +112,7 @@ async def transfer_ticket(
                 raise AgentUnavailable(to_agent_id, "full", target)
             await uow.tickets.reassign(ticket.id, agent_id, to_agent_id, now)
             await uow.agents.set_active(to_agent_id, ticket.id)
-            await uow.outbox.add(
-                OutboxKind.TICKET_ASSIGNED,
-                to_agent_id,
-                f"assigned:{ticket.id}:{to_agent_id}:{now.isoformat()}",
-                now,
-                body=str(ticket.id),
-            )
+            await send_card(uow, ticket.id, to_agent_id, now)
             made = []
         rest = await uow.tickets.assigned_to(agent_id)
         await uow.agents.set_active(agent_id, rest[0].id if rest else None)
@@ -131,10 +123,10 @@ async def transfer_ticket(
 
 
 async def on_duty_agents(uow: UnitOfWork) -> list[Agent]:
-    async with uow:
+    async with uow.reading():
         return await uow.agents.on_duty()
 
 
 async def find_agent(uow: UnitOfWork, *, agent_id: int) -> Agent | None:
-    async with uow:
+    async with uow.reading():
         return await uow.agents.get(agent_id)

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.unit_of_work import UnitOfWork
 from store.domain.errors import KeysNotAvailable, NotFound, NotYourOrder, OutOfStock, ShopError
+from store.domain.flow import AwaitingScreenshot
 from store.domain.model import (
     Case,
     CaseReason,
     CaseStatus,
+    LedgerReason,
     Order,
     OrderStatus,
-    OutboxKind,
     PaymentMethod,
     TicketPriority,
 )
+from store.domain.outbox import CaseDecided
 from store.services.order import locked_order, owned_order
+from store.services.ports import KeyCipher, NewUnitOfWork, UnitOfWork
 from store.services.queue import Handoff, ask_for_human
 from store.services.refund import StarRefunder, carry_out_refund, request_case_refund
 from store.services.sealing import opened_case, seal_text
@@ -88,10 +88,10 @@ async def _reportable(uow: UnitOfWork, order: Order, key_id: int | None) -> None
 
 
 async def keys_to_report(
-    uow: UnitOfWork, *, user_id: int, order_id: int, cipher: CardKeyCipher
+    uow: UnitOfWork, *, user_id: int, order_id: int, cipher: KeyCipher
 ) -> list[ReportedKey]:
     """The buyer's keys in a revealed order, as labels, to pick the one that does not work."""
-    async with uow:
+    async with uow.reading():
         order = await owned_order(uow, order_id, user_id)
         await _reportable(uow, order, None)
         keys = await uow.card_keys.sold_keys(order_id)
@@ -103,9 +103,20 @@ async def keys_to_report(
 
 async def check_reportable(uow: UnitOfWork, *, user_id: int, order_id: int, key_id: int) -> None:
     """Each step of a report refuses another buyer's order, or a key not in it, at once."""
+    async with uow.reading():
+        order = await owned_order(uow, order_id, user_id)
+        await _reportable(uow, order, key_id)
+
+
+async def ask_for_screenshot(
+    uow: UnitOfWork, *, user_id: int, order_id: int, key_id: int, reason: CaseReason, now: datetime
+) -> None:
+    """The report's last step: the buyer's next photo is its screenshot (or they skip it)."""
     async with uow:
         order = await owned_order(uow, order_id, user_id)
         await _reportable(uow, order, key_id)
+        await uow.states.put(user_id, AwaitingScreenshot(order_id, key_id, reason), now)
+        await uow.commit()
 
 
 async def report_bad_key(
@@ -119,9 +130,15 @@ async def report_bad_key(
     screenshot: str | None,
     now: datetime,
     rules: ReplacementRules,
-    cipher: CardKeyCipher,
+    cipher: KeyCipher,
 ) -> CaseOutcome:
-    """Open a case; replace the key at once when the rules allow, else queue it for an agent."""
+    """Open a case; replace the key at once when the rules allow, else queue it for an agent.
+
+    The report's steps end here, whatever comes of it.
+    """
+    async with uow:
+        await uow.states.clear(user_id)
+        await uow.commit()
     async with uow:
         order = await locked_order(uow, order_id, user_id)
         await _reportable(uow, order, key_id)
@@ -130,8 +147,7 @@ async def report_bad_key(
             user_id=user_id,
             order_id=order_id,
             card_key_id=key_id,
-            reason=reason.value,
-            status=CaseStatus.OPEN.value,
+            reason=reason,
             screenshot=screenshot,
             created_at=now,
         )
@@ -166,7 +182,7 @@ async def report_bad_key(
         case_id=case_id,
         cipher=cipher,
     )
-    async with uow:
+    async with uow.reading():
         case = await uow.cases.get(case_id)
     assert case is not None
     return CaseOutcome(case, replaced=False, handoff=handoff)
@@ -192,7 +208,7 @@ async def _replace(
 
 
 async def decide_case(
-    new_uow: Callable[[], UnitOfWork],
+    new_uow: NewUnitOfWork,
     *,
     agent_id: int,
     case_id: int,
@@ -200,7 +216,7 @@ async def decide_case(
     note: str,
     now: datetime,
     refunder: StarRefunder,
-    cipher: CardKeyCipher,
+    cipher: KeyCipher,
 ) -> Case:
     """An agent confirms the key bad (replace or refund it) or declines with a reason for the buyer.
 
@@ -235,8 +251,32 @@ async def decide_case(
         await request_case_refund(uow, order, case_id, charge_id, now)
         await uow.commit()
     await carry_out_refund(new_uow, refunder, charge_id=charge_id, now=now)
-    async with new_uow() as uow:
+    async with new_uow().reading() as uow:
         decided = await uow.cases.get(case_id)
+    assert decided is not None
+    return opened_case(decided, cipher)
+
+
+async def decline_case(
+    new_uow: NewUnitOfWork,
+    *,
+    agent_id: int,
+    case_id: int,
+    note: str,
+    now: datetime,
+    cipher: KeyCipher,
+) -> Case:
+    """The reason an agent typed after Decline: the case is declined with it (the buyer reads
+    it), and the step that asked for it ends, whatever comes of it."""
+    async with new_uow() as uow:
+        await uow.states.clear(agent_id)
+        await uow.commit()
+    sealed_note = seal_text(cipher, note[:MAX_NOTE])
+    async with new_uow() as uow:
+        case, order = await _case_for_agent(uow, agent_id, case_id)
+        await _decide_here(uow, case, order, CaseStatus.DECLINED, sealed_note, agent_id, now, 0)
+        decided = await uow.cases.get(case_id)
+        await uow.commit()
     assert decided is not None
     return opened_case(decided, cipher)
 
@@ -286,11 +326,9 @@ async def _decide_here(
         await uow.ledger.append(
             order.user_id,
             due,
-            f"Refund of a bad key, order #{order.id}",
+            LedgerReason.BAD_KEY_REFUND,
             f"case:{case.id}",
             now,
             order_id=order.id,
         )
-    await uow.outbox.add(
-        OutboxKind.CASE_DECIDED, order.user_id, f"case:{case.id}", now, body=str(case.id)
-    )
+    await uow.outbox.add(CaseDecided(case.id), order.user_id, f"case:{case.id}", now)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from store.adapters.unit_of_work import UnitOfWork
 from store.domain.errors import ProductNotFound
 from store.domain.model import Category, Page, Product
 from store.domain.money import stars_for
 from store.formats.catalog_file import CatalogSpec
+from store.services.ports import UnitOfWork
 
 PAGE_SIZE = 8
 
@@ -22,14 +21,14 @@ class LoadSummary:
 
 
 async def list_categories(uow: UnitOfWork) -> list[Category]:
-    async with uow:
+    async with uow.reading():
         return await uow.catalog.categories()
 
 
 async def list_products(
     uow: UnitOfWork, *, category_id: str, page: int, page_size: int = PAGE_SIZE
 ) -> tuple[Category, Page[Product]]:
-    async with uow:
+    async with uow.reading():
         category = await uow.catalog.category(category_id)
         if category is None:
             raise ProductNotFound(category_id)
@@ -42,7 +41,7 @@ async def list_products(
 
 
 async def show_product(uow: UnitOfWork, *, sku: str) -> Product:
-    async with uow:
+    async with uow.reading():
         product = await uow.catalog.product(sku)
     if product is None or not product.active:
         raise ProductNotFound(sku)
@@ -54,48 +53,43 @@ async def load_catalog(
 ) -> LoadSummary:
     """Create or update every category and product in the file; loading it twice changes nothing."""
     created = updated = unchanged = 0
-
-    def count(existing: dict[str, Any] | None, wanted: dict[str, Any]) -> str:
-        nonlocal created, updated, unchanged
-        if existing is None:
-            created += 1
-            return "insert"
-        if all(existing.get(k) == v for k, v in wanted.items()):
-            unchanged += 1
-            return "keep"
-        updated += 1
-        return "update"
-
     async with uow:
         for c in spec.categories:
-            wanted = {"name_zh": c.name_zh, "name_en": c.name_en, "position": c.position}
-            verdict = count(await uow.catalog.category_row(c.id), wanted)
-            if verdict == "insert":
-                await uow.catalog.insert_category({"id": c.id, **wanted})
-            elif verdict == "update":
-                await uow.catalog.update_category(c.id, wanted)
+            category = Category(c.id, c.name_zh, c.name_en, c.position)
+            existing_category = await uow.catalog.category(c.id)
+            if existing_category is None:
+                await uow.catalog.add_category(category)
+                created += 1
+            elif existing_category != category:
+                await uow.catalog.update_category(category)
+                updated += 1
+            else:
+                unchanged += 1
         for p in spec.products:
-            wanted = {
-                "category_id": p.category_id,
-                "name_zh": p.name_zh,
-                "name_en": p.name_en,
-                "description_zh": p.description_zh,
-                "description_en": p.description_en,
-                "redeem_zh": p.redeem_zh,
-                "redeem_en": p.redeem_en,
-                "price_minor": p.price_minor,
-                "price_stars": p.price_stars or stars_for(p.price_minor, star_value_minor),
-                "order_limit": p.order_limit or default_order_limit,
-                "low_stock_threshold": p.low_stock_threshold,
-                "active": p.active,
-                "position": p.position,
-            }
-            verdict = count(await uow.catalog.product_row(p.sku), wanted)
-            if verdict == "insert":
-                await uow.catalog.insert_product(
-                    {"sku": p.sku, "low_stock_alerted": False, **wanted}
-                )
-            elif verdict == "update":
-                await uow.catalog.update_product(p.sku, wanted)
+            product = Product(
+                sku=p.sku,
+                category_id=p.category_id,
+                name_zh=p.name_zh,
+                name_en=p.name_en,
+                description_zh=p.description_zh,
+                description_en=p.description_en,
+                redeem_zh=p.redeem_zh,
+                redeem_en=p.redeem_en,
+                price_minor=p.price_minor,
+                price_stars=p.price_stars or stars_for(p.price_minor, star_value_minor),
+                order_limit=p.order_limit or default_order_limit,
+                low_stock_threshold=p.low_stock_threshold,
+                active=p.active,
+                position=p.position,
+            )
+            existing = await uow.catalog.product(p.sku, with_stock=False)
+            if existing is None:
+                await uow.catalog.add_product(product)
+                created += 1
+            elif existing != product:
+                await uow.catalog.update_product(product)
+                updated += 1
+            else:
+                unchanged += 1
         await uow.commit()
     return LoadSummary(created=created, updated=updated, unchanged=unchanged)

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.services.ports import KeyCipher, NewUnitOfWork
 
 KEEP_HANDLED = timedelta(days=2)
 """Handled updates are forgotten after this (their payloads are dropped at once)."""
@@ -27,10 +26,10 @@ def update_kind(update: Mapping[str, Any]) -> str:
 
 
 async def record_updates(
-    new_uow: UnitOfWorkFactory,
+    new_uow: NewUnitOfWork,
     *,
     updates: Sequence[Mapping[str, Any]],
-    cipher: CardKeyCipher,
+    cipher: KeyCipher,
     now: datetime,
 ) -> list[InboxUpdate]:
     """Durably record a batch of updates (sealed: they hold what users typed); returns those
@@ -47,10 +46,10 @@ async def record_updates(
 
 
 async def unhandled_updates(
-    new_uow: UnitOfWorkFactory, *, cipher: CardKeyCipher, after: int = -1, limit: int = 200
+    new_uow: NewUnitOfWork, *, cipher: KeyCipher, after: int = -1, limit: int = 200
 ) -> list[InboxUpdate]:
     """Updates recorded but not yet handled (a crash came in between), oldest first."""
-    async with new_uow(read_only=True) as uow:
+    async with new_uow().reading() as uow:
         stored = await uow.inbox.pending(limit, after)
     return [
         InboxUpdate(row.update_id, json.loads(cipher.open(row.payload)), row.attempts)
@@ -59,20 +58,20 @@ async def unhandled_updates(
 
 
 async def finish_update(
-    new_uow: UnitOfWorkFactory, *, update_id: int, now: datetime, failed: bool = False
+    new_uow: NewUnitOfWork, *, update_id: int, now: datetime, failed: bool = False
 ) -> None:
     async with new_uow() as uow:
         await uow.inbox.finish(update_id, now, failed=failed)
         await uow.commit()
 
 
-async def note_attempt(new_uow: UnitOfWorkFactory, *, update_id: int) -> None:
+async def note_attempt(new_uow: NewUnitOfWork, *, update_id: int) -> None:
     async with new_uow() as uow:
         await uow.inbox.attempted(update_id)
         await uow.commit()
 
 
-async def forget_handled_updates(new_uow: UnitOfWorkFactory, *, now: datetime) -> int:
+async def forget_handled_updates(new_uow: NewUnitOfWork, *, now: datetime) -> int:
     async with new_uow() as uow:
         forgotten = await uow.inbox.forget_handled(now - KEEP_HANDLED)
         await uow.commit()

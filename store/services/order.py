@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from store.adapters.unit_of_work import UnitOfWork
 from store.domain.errors import (
     NotYourOrder,
     OrderChanged,
@@ -16,7 +14,17 @@ from store.domain.errors import (
     QuantityNotAllowed,
     TooManyOpenOrders,
 )
-from store.domain.model import Order, OrderStatus, OutboxKind, Page, Product, Reservation, may_move
+from store.domain.model import (
+    Order,
+    OrderStatus,
+    Page,
+    PaymentMethod,
+    Product,
+    Reservation,
+    may_move,
+)
+from store.domain.outbox import LowStock
+from store.services.ports import UnitOfWork
 
 ADMINS_CHAT = 0
 """Outbox items addressed to chat 0 fan out to every admin."""
@@ -72,7 +80,6 @@ async def reserve_keys(
             unit_price_minor=product.price_minor,
             total_minor=product.price_minor * quantity,
             total_stars=product.price_stars * quantity,
-            status=OrderStatus.AWAITING_PAYMENT.value,
             created_at=now,
             expires_at=now + timedelta(minutes=rules.minutes),
             notice_message_id=notice_message_id,
@@ -93,14 +100,21 @@ async def note_stock_level(uow: UnitOfWork, product: Product, now: datetime) -> 
     sku, threshold = product.sku, product.low_stock_threshold
     if await uow.card_keys.count_available(sku, up_to=threshold) < threshold:
         if await uow.catalog.set_low_stock_alerted(sku, True):
-            await uow.outbox.add(
-                OutboxKind.LOW_STOCK, ADMINS_CHAT, f"low:{sku}:{now.isoformat()}", now, body=sku
-            )
+            await uow.outbox.add(LowStock(sku), ADMINS_CHAT, f"low:{sku}:{now.isoformat()}", now)
     else:
         await uow.catalog.set_low_stock_alerted(sku, False)
 
 
-async def move_order(uow: UnitOfWork, order: Order, to: OrderStatus, **values: Any) -> Order:
+async def move_order(
+    uow: UnitOfWork,
+    order: Order,
+    to: OrderStatus,
+    *,
+    paid_at: datetime | None = None,
+    payment_method: PaymentMethod | None = None,
+    expires_at: datetime | None = None,
+    refunded_at: datetime | None = None,
+) -> Order:
     """The one way an order changes status, inside the caller's transaction.
 
     The caller has locked the order (`uow.orders.lock`), so `order.status` is what the row holds;
@@ -109,7 +123,15 @@ async def move_order(uow: UnitOfWork, order: Order, to: OrderStatus, **values: A
     """
     if not may_move(order.status, to):
         raise OrderChanged(f"order {order.id}: {order.status.value} cannot become {to.value}")
-    if not await uow.orders.move(order.id, [order.status], to, **values):
+    if not await uow.orders.move(
+        order.id,
+        [order.status],
+        to,
+        paid_at=paid_at,
+        payment_method=payment_method,
+        expires_at=expires_at,
+        refunded_at=refunded_at,
+    ):
         raise OrderChanged(f"order {order.id} was not {order.status.value} any more")
     moved = await uow.orders.get(order.id)
     assert moved is not None
@@ -147,7 +169,7 @@ async def expire_reservations(uow: UnitOfWork, *, now: datetime, limit: int = 50
 async def list_orders(
     uow: UnitOfWork, *, user_id: int, page: int, page_size: int = 5
 ) -> Page[Order]:
-    async with uow:
+    async with uow.reading():
         items, total = await uow.orders.for_user(user_id, max(page, 0) * page_size, page_size)
     pages = max(1, -(-total // page_size))
     return Page(items=items, page=min(max(page, 0), pages - 1), pages=pages)
@@ -166,7 +188,7 @@ async def owned_order(uow: UnitOfWork, order_id: int, user_id: int, *, lock: boo
 
 async def get_order(uow: UnitOfWork, *, user_id: int, order_id: int) -> Order:
     """The order, only for its owner; anyone else is told it is not theirs."""
-    async with uow:
+    async with uow.reading():
         return await owned_order(uow, order_id, user_id)
 
 

@@ -9,23 +9,23 @@ refund state machine, and reported to the admins; it is never credited or delive
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from store.adapters.unit_of_work import UnitOfWork
 from store.domain.errors import InsufficientBalance, OrderChanged, OrderNotPayable
 from store.domain.model import (
     PAYABLE,
+    LedgerReason,
     Order,
     OrderStatus,
-    OutboxKind,
     PaymentMethod,
     PaymentOutcome,
     PreCheckoutVerdict,
     RefundReason,
 )
+from store.domain.outbox import AdminAlert, AwaitingStock, Delivery
 from store.services.order import ADMINS_CHAT, HoldRules, locked_order, move_order
+from store.services.ports import NewUnitOfWork, UnitOfWork
 from store.services.refund import StarRefunder, carry_out_refund
 
 STARS = "XTR"
@@ -167,11 +167,9 @@ async def _sell(uow: UnitOfWork, order: Order, method: PaymentMethod, now: datet
         order,
         OrderStatus.PAID,
         paid_at=order.paid_at or now,
-        payment_method=method.value,
+        payment_method=method,
     )
-    await uow.outbox.add(
-        OutboxKind.DELIVERY, order.user_id, f"delivery:{order.id}", now, order_id=order.id
-    )
+    await uow.outbox.add(Delivery(order.id), order.user_id, f"delivery:{order.id}", now)
     return paid
 
 
@@ -195,24 +193,16 @@ async def _fulfil_or_wait(
     if held is not None:
         return await _sell(uow, held, method, now)
     waiting = await move_order(
-        uow, order, OrderStatus.AWAITING_STOCK, paid_at=now, payment_method=method.value
+        uow, order, OrderStatus.AWAITING_STOCK, paid_at=now, payment_method=method
     )
-    await uow.outbox.add(
-        OutboxKind.AWAITING_STOCK, order.user_id, f"waiting:{order.id}", now, order_id=order.id
-    )
-    await uow.outbox.add(
-        OutboxKind.ADMIN_ALERT,
-        ADMINS_CHAT,
-        f"alert:waiting:{order.id}",
-        now,
-        order_id=order.id,
-        body=f"Order #{order.id} was paid but {order.sku} has no stock for it: awaiting stock.",
-    )
+    await uow.outbox.add(AwaitingStock(order.id), order.user_id, f"waiting:{order.id}", now)
+    alert = f"Order #{order.id} was paid but {order.sku} has no stock for it: awaiting stock."
+    await uow.outbox.add(AdminAlert(alert, order.id), ADMINS_CHAT, f"alert:waiting:{order.id}", now)
     return waiting
 
 
 async def confirm_payment(
-    new_uow: Callable[[], UnitOfWork],
+    new_uow: NewUnitOfWork,
     *,
     user_id: int,
     payload: str,
@@ -255,7 +245,7 @@ async def confirm_payment(
         elif parsed is not None and parsed.order_id is None:
             credited = amount * topup.star_value_minor
             await uow.ledger.append(
-                user_id, credited, f"Top-up {amount} Stars", f"topup:{charge_id}", now
+                user_id, credited, LedgerReason.TOPUP, f"topup:{charge_id}", now, stars=amount
             )
             await uow.payments.set_outcome(charge_id, "topup")
             await uow.commit()
@@ -298,14 +288,15 @@ async def _refuse_charge(
         now=now,
     )
     await uow.outbox.add(
-        OutboxKind.ADMIN_ALERT,
+        AdminAlert(
+            f"A payment of {amount} {currency[:8]} by user {user_id} could not be applied "
+            f"({refusal}; order {'#' + str(order.id) if order else 'unknown'}, "
+            f"{order.status.value if order else 'missing'}): it is being refunded.",
+            order.id if order else None,
+        ),
         ADMINS_CHAT,
         f"alert:charge:{charge_id}",
         now,
-        order_id=order.id if order else None,
-        body=f"A payment of {amount} {currency[:8]} by user {user_id} could not be applied "
-        f"({refusal}; order {'#' + str(order.id) if order else 'unknown'}, "
-        f"{order.status.value if order else 'missing'}): it is being refunded.",
     )
 
 
@@ -336,7 +327,7 @@ async def pay_with_wallet(
         if not await uow.ledger.append(
             user_id,
             -order.total_minor,
-            f"Order #{order.id}",
+            LedgerReason.PURCHASE,
             f"order:{order.id}",
             now,
             order_id=order.id,

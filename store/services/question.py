@@ -5,9 +5,9 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.unit_of_work import UnitOfWork
 from store.domain.model import SupportStats
+from store.services.ports import KeyCipher, UnitOfWork
+from store.services.queue import Handoff, hand_to_human
 from store.services.sealing import open_text, seal_text
 
 QUESTION_KEPT = 1000
@@ -24,7 +24,7 @@ async def record_question(
     score: float,
     now: datetime,
     text: str = "",
-    cipher: CardKeyCipher | None = None,
+    cipher: KeyCipher | None = None,
 ) -> int:
     """A question and how the matcher took it; its words are kept sealed, to start a ticket."""
     if text and cipher is None:
@@ -38,6 +38,28 @@ async def record_question(
     return question_id
 
 
+async def escalate_question(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    first_name: str,
+    language: str,
+    score: float,
+    text: str,
+    now: datetime,
+    cipher: KeyCipher,
+) -> Handoff:
+    """A question that asks for a person: recorded as escalated, and a person fetched for it."""
+    sealed = seal_text(cipher, text[:QUESTION_KEPT])
+    async with uow:
+        await uow.questions.add(user_id, language, "escalate", None, round(score), now, sealed)
+        handoff = await hand_to_human(
+            uow, user_id=user_id, first_name=first_name, text=text, now=now, cipher=cipher
+        )
+        await uow.commit()
+    return handoff
+
+
 async def choose_suggestion(
     uow: UnitOfWork, *, user_id: int, question_id: int, entry_id: str
 ) -> None:
@@ -47,10 +69,10 @@ async def choose_suggestion(
 
 
 async def question_text(
-    uow: UnitOfWork, *, user_id: int, question_id: int, cipher: CardKeyCipher
+    uow: UnitOfWork, *, user_id: int, question_id: int, cipher: KeyCipher
 ) -> str:
     """What the buyer asked (their own question only), to start a ticket with it."""
-    async with uow:
+    async with uow.reading():
         stored = await uow.questions.get_text(question_id, user_id) or ""
     return open_text(cipher, stored)
 
@@ -66,7 +88,7 @@ async def record_feedback(
 
 
 async def faq_feedback(uow: UnitOfWork) -> list[tuple[str, int, int]]:
-    async with uow:
+    async with uow.reading():
         return await uow.questions.feedback_by_entry()
 
 
@@ -83,7 +105,7 @@ async def support_stats(uow: UnitOfWork, *, since: datetime) -> SupportStats:
     Containment is the share of questions the bot settled: questions asked, less tickets opened
     for a question (each ticket is a question a human had to take).
     """
-    async with uow:
+    async with uow.reading():
         tickets = await uow.tickets.opened_since(since)
         counts = await uow.questions.counts_since(since)
         breaches = await uow.tickets.breaches_since(since)

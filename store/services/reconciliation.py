@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from store.adapters.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from store.domain.model import OrderStatus, OutboxKind, RefundReason, RefundStatus, StarTransaction
+from store.domain.model import OrderStatus, RefundReason, RefundStatus, StarTransaction
+from store.domain.outbox import AdminAlert
 from store.services.order import ADMINS_CHAT, HoldRules, move_order
 from store.services.payment import STARS, TopupRules, confirm_payment
+from store.services.ports import NewUnitOfWork, UnitOfWork
 from store.services.refund import REFUNDABLE, StarRefunder, resume_refunds, settle_refund
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class ReconciliationReport:
 
 
 async def reconcile_payments(
-    new_uow: UnitOfWorkFactory,
+    new_uow: NewUnitOfWork,
     ledger: StarLedger,
     refunder: StarRefunder,
     *,
@@ -54,7 +55,7 @@ async def reconcile_payments(
     topup: TopupRules,
 ) -> ReconciliationReport:
     """Bring the shop's payments in line with Telegram's record; see the module docstring."""
-    async with new_uow(read_only=True) as uow:
+    async with new_uow().reading() as uow:
         checkpoint = await uow.checkpoints.get(CHECKPOINT)
     offset = max(0, checkpoint - OVERLAP)
     transactions: list[StarTransaction] = []
@@ -66,7 +67,7 @@ async def reconcile_payments(
             break
     refunded = {t.id for t in transactions if not t.incoming}
     charges = [t for t in transactions if t.incoming and t.user_id is not None]
-    async with new_uow(read_only=True) as uow:
+    async with new_uow().reading() as uow:
         known = await uow.payments.known([t.id for t in charges])
     applied = 0
     for charge in charges:
@@ -102,7 +103,7 @@ async def reconcile_payments(
 
 
 async def _record_refunded_charge(
-    new_uow: UnitOfWorkFactory, charge: StarTransaction, now: datetime
+    new_uow: NewUnitOfWork, charge: StarTransaction, now: datetime
 ) -> None:
     """Paid and refunded while the shop never saw either: recorded, nothing delivered."""
     assert charge.user_id is not None
@@ -123,7 +124,7 @@ async def _record_refunded_charge(
         await uow.commit()
 
 
-async def _note_refund(new_uow: UnitOfWorkFactory, charge_id: str, now: datetime) -> int:
+async def _note_refund(new_uow: NewUnitOfWork, charge_id: str, now: datetime) -> int:
     """A refund Telegram shows: settle the shop's side of it if that is not done yet."""
     async with new_uow() as uow:
         refund = await uow.refunds.get(charge_id)
@@ -170,13 +171,14 @@ async def _record_outside_refund(uow: UnitOfWork, charge_id: str, now: datetime)
     assert refund is not None
     await settle_refund(uow, refund, now, notify=True)
     await uow.outbox.add(
-        OutboxKind.ADMIN_ALERT,
+        AdminAlert(
+            f"Telegram shows a refund of {payment.amount} Stars to user {payment.user_id} "
+            f"that the shop did not make (order {payment.order_id or 'none'}, "
+            f"{payment.outcome or 'unknown'}); it is recorded.",
+            payment.order_id,
+        ),
         ADMINS_CHAT,
         f"alert:outside-refund:{charge_id}",
         now,
-        order_id=payment.order_id,
-        body=f"Telegram shows a refund of {payment.amount} Stars to user {payment.user_id} "
-        f"that the shop did not make (order {payment.order_id or 'none'}, "
-        f"{payment.outcome or 'unknown'}); it is recorded.",
     )
     return 1

@@ -12,24 +12,25 @@ Wallet refunds need no such care: the credit and the order's change are one tran
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from store.adapters.unit_of_work import UnitOfWork
 from store.domain.errors import NotYourOrder, OrderNotFound, RefundFailed, RefundNotAllowed
 from store.domain.model import (
     CaseStatus,
+    LedgerReason,
     Order,
     OrderStatus,
-    OutboxKind,
     PaymentMethod,
     Refund,
     RefundReason,
     RefundStatus,
 )
+from store.domain.outbox import AdminAlert, CaseDecided, Refunded
 from store.services.order import ADMINS_CHAT, locked_order, move_order
+from store.services.ports import NewUnitOfWork, UnitOfWork
 
 __all__ = ["RefundFailed", "RefundOutcome", "RefundRules", "StarRefunder"]
 
@@ -93,7 +94,7 @@ def wallet_refund_due(order: Order, credited_minor: int) -> int | None:
 
 
 async def refund_order(
-    new_uow: Callable[[], UnitOfWork],
+    new_uow: NewUnitOfWork,
     *,
     user_id: int,
     order_id: int,
@@ -121,7 +122,7 @@ async def refund_order(
                 await uow.ledger.append(
                     user_id,
                     due,
-                    f"Refund of order #{order_id}",
+                    LedgerReason.REFUND,
                     f"refund:{order_id}",
                     now,
                     order_id=order_id,
@@ -144,7 +145,7 @@ async def refund_order(
 
 
 async def refund_order_for_agent(
-    new_uow: Callable[[], UnitOfWork],
+    new_uow: NewUnitOfWork,
     *,
     agent_id: int,
     order_id: int,
@@ -152,7 +153,7 @@ async def refund_order_for_agent(
     refunder: StarRefunder,
 ) -> RefundOutcome:
     """An agent refunds an order of the buyer whose conversation they hold, and no other."""
-    async with new_uow() as uow:
+    async with new_uow().reading() as uow:
         order = await uow.orders.get(order_id)
         if order is None:
             raise OrderNotFound(order_id)
@@ -196,7 +197,7 @@ async def _request(
 
 
 async def carry_out_refund(
-    new_uow: Callable[[], UnitOfWork],
+    new_uow: NewUnitOfWork,
     refunder: StarRefunder,
     *,
     charge_id: str,
@@ -235,12 +236,12 @@ async def carry_out_refund(
 
 
 async def _current(
-    new_uow: Callable[[], UnitOfWork],
+    new_uow: NewUnitOfWork,
     charge_id: str,
     fallback: RefundStatus | None = None,
 ) -> RefundOutcome:
     try:
-        async with new_uow() as uow:
+        async with new_uow().reading() as uow:
             refund = await uow.refunds.get(charge_id)
             order = await uow.orders.get(refund.order_id) if refund and refund.order_id else None
     except Exception:
@@ -268,12 +269,10 @@ async def settle_refund(
             await _close_case(uow, refund.case_id, order, now)
     if notify and refund.case_id is None:
         await uow.outbox.add(
-            OutboxKind.REFUNDED,
+            Refunded(refund.amount, refund.order_id),
             refund.user_id,
             f"refunded:{refund.charge_id}",
             now,
-            order_id=refund.order_id,
-            body=str(refund.amount),
         )
     return order
 
@@ -283,9 +282,7 @@ async def _close_case(uow: UnitOfWork, case_id: int, order: Order, now: datetime
     if case is None:
         return
     await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
-    await uow.outbox.add(
-        OutboxKind.CASE_DECIDED, order.user_id, f"case:{case_id}", now, body=str(case_id)
-    )
+    await uow.outbox.add(CaseDecided(case_id), order.user_id, f"case:{case_id}", now)
 
 
 async def _give_up(uow: UnitOfWork, refund: Refund, now: datetime, error: str) -> None:
@@ -302,13 +299,14 @@ async def _give_up(uow: UnitOfWork, refund: Refund, now: datetime, error: str) -
     if refund.case_id is not None:
         await uow.cases.reopen(refund.case_id)
     await uow.outbox.add(
-        OutboxKind.ADMIN_ALERT,
+        AdminAlert(
+            f"Telegram refused the refund of a {refund.amount} Stars charge by user "
+            f"{refund.user_id} (order {refund.order_id or 'none'}): {error[:200]}",
+            refund.order_id,
+        ),
         ADMINS_CHAT,
         f"alert:refund:{refund.charge_id}",
         now,
-        order_id=refund.order_id,
-        body=f"Telegram refused the refund of a {refund.amount} Stars charge by user "
-        f"{refund.user_id} (order {refund.order_id or 'none'}): {error[:200]}",
     )
 
 
@@ -326,7 +324,7 @@ async def _retire_order(uow: UnitOfWork, order: Order, now: datetime) -> Order:
 
 
 async def resume_refunds(
-    new_uow: Callable[[], UnitOfWork],
+    new_uow: NewUnitOfWork,
     refunder: StarRefunder,
     *,
     now: datetime,
@@ -337,7 +335,7 @@ async def resume_refunds(
 
     A charge Telegram's record already shows as refunded is settled without calling it again.
     """
-    async with new_uow() as uow:
+    async with new_uow().reading() as uow:
         waiting = await uow.refunds.pending(now - REFUND_LEASE, limit)
     settled = 0
     for refund in waiting:

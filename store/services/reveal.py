@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.unit_of_work import UnitOfWork
 from store.domain.errors import KeysNotAvailable
 from store.domain.model import RevealedKeys
 from store.services.order import owned_order
+from store.services.ports import KeyCipher, UnitOfWork
 
 
 async def reveal_keys(
-    uow: UnitOfWork, *, user_id: int, order_id: int, cipher: CardKeyCipher, now: datetime
+    uow: UnitOfWork, *, user_id: int, order_id: int, cipher: KeyCipher, now: datetime
 ) -> RevealedKeys:
     """The order's keys in clear, for its owner only; the first reveal is recorded."""
     async with uow:

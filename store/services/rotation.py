@@ -3,8 +3,7 @@
 In short transactions of `CHUNK` rows in id order, so the shop keeps running meanwhile (it must
 already hold the new passphrase first); a row the shop changed since it was read keeps what the
 shop wrote. A second run finds everything current and writes nothing, so a run that stopped
-half-way is simply run again. (The SQL is here, not in a repository, because it walks five
-tables alike by their columns.)
+half-way is simply run again.
 """
 
 from __future__ import annotations
@@ -12,14 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cryptography.fernet import InvalidToken
-from sqlalchemy import Column, Table, and_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.tables import card_keys, cases, inbox, questions, ticket_messages, tickets
-from store.adapters.unit_of_work import SqlUnitOfWork
-from store.services.sealing import SEALED, seal_text
+from store.domain.errors import UnreadableToken
+from store.services.ports import KeyCipher, NewUnitOfWork
+from store.services.sealing import SEALED, SUBJECT_ROOM, seal_text
 
 CHUNK = 500
 
@@ -47,44 +41,23 @@ class Rotated:
         )
 
 
-@dataclass(frozen=True)
-class SealedColumn:
-    """A column of sealed text and the key to walk it by."""
+SEALED_TEXT: dict[str, int | None] = {
+    "ticket_messages.body": None,
+    "tickets.subject": SUBJECT_ROOM,
+    "questions.text": None,
+    "cases.decision_note": None,
+    "inbox.payload": None,
+}
+"""Everywhere what people type is kept sealed, and how long a token may be there (None: any)."""
 
-    name: str
-    key: Column[int]
-    value: Column[str]
-
-    @property
-    def room(self) -> int | None:
-        """How long a token may be: the column's length (None: Text, any length)."""
-        length = getattr(self.value.type, "length", None)
-        return int(length) if length is not None else None
-
-    @property
-    def table(self) -> Table:
-        table = self.value.table
-        assert isinstance(table, Table)
-        return table
-
-
-SEALED_COLUMNS = (
-    SealedColumn("ticket_messages.body", ticket_messages.c.id, ticket_messages.c.body),
-    SealedColumn("tickets.subject", tickets.c.id, tickets.c.subject),
-    SealedColumn("questions.text", questions.c.id, questions.c.text),
-    SealedColumn("cases.decision_note", cases.c.id, cases.c.decision_note),
-    SealedColumn("inbox.payload", inbox.c.update_id, inbox.c.payload),
-)
-
-NewUnitOfWork = Callable[[], SqlUnitOfWork]
 Report = Callable[[Rotated], None]
 
 
 async def rotate_passphrases(
     new_uow: NewUnitOfWork,
     *,
-    cipher: CardKeyCipher,
-    newest: CardKeyCipher,
+    cipher: KeyCipher,
+    newest: KeyCipher,
     report: Report | None = None,
     chunk: int = CHUNK,
 ) -> list[Rotated]:
@@ -96,15 +69,17 @@ async def rotate_passphrases(
     done = [await rotate_card_keys(new_uow, cipher=cipher, newest=newest, chunk=chunk)]
     if report:
         report(done[-1])
-    for column in SEALED_COLUMNS:
-        done.append(await reseal_column(new_uow, column, cipher=cipher, newest=newest, chunk=chunk))
+    for column, room in SEALED_TEXT.items():
+        done.append(
+            await reseal_column(new_uow, column, room, cipher=cipher, newest=newest, chunk=chunk)
+        )
         if report:
             report(done[-1])
     return done
 
 
 async def rotate_card_keys(
-    new_uow: NewUnitOfWork, *, cipher: CardKeyCipher, newest: CardKeyCipher, chunk: int = CHUNK
+    new_uow: NewUnitOfWork, *, cipher: KeyCipher, newest: KeyCipher, chunk: int = CHUNK
 ) -> Rotated:
     """Each key re-encrypted and re-fingerprinted under the newest passphrase.
 
@@ -115,32 +90,22 @@ async def rotate_card_keys(
     after = -1
     while True:
         async with new_uow() as uow:
-            rows = (
-                await uow.connection.execute(
-                    select(card_keys.c.id, card_keys.c.ciphertext, card_keys.c.fingerprint)
-                    .where(card_keys.c.id > after)
-                    .order_by(card_keys.c.id)
-                    .limit(chunk)
-                )
-            ).all()
+            rows = await uow.sealed.card_keys_after(after, chunk)
             if not rows:
                 break
             for key_id, token, fingerprint in rows:
                 try:
                     plain = cipher.decrypt(token)
-                except InvalidToken:
+                except UnreadableToken:
                     unreadable += 1
                     continue
                 moved = cipher.fingerprint(plain)
                 if moved == fingerprint and _opens(newest, token):
                     current += 1
                     continue
-                result = await uow.connection.execute(
-                    update(card_keys)
-                    .where(and_(card_keys.c.id == key_id, card_keys.c.ciphertext == token))
-                    .values(ciphertext=cipher.rotate(token), fingerprint=moved)
+                rewritten += await uow.sealed.replace_card_key(
+                    key_id, token, ciphertext=cipher.rotate(token), fingerprint=moved
                 )
-                rewritten += result.rowcount
             await uow.commit()
         after = rows[-1][0]
     return Rotated("card_keys", rewritten, 0, current, unreadable)
@@ -148,10 +113,11 @@ async def rotate_card_keys(
 
 async def reseal_column(
     new_uow: NewUnitOfWork,
-    column: SealedColumn,
+    column: str,
+    room: int | None = None,
     *,
-    cipher: CardKeyCipher,
-    newest: CardKeyCipher,
+    cipher: KeyCipher,
+    newest: KeyCipher,
     chunk: int = CHUNK,
 ) -> Rotated:
     """Each non-empty value sealed under the newest passphrase, plain text from before too.
@@ -163,7 +129,7 @@ async def reseal_column(
     after = -1
     while True:
         async with new_uow() as uow:
-            rows = await _chunk(uow.connection, column, after, chunk)
+            rows = await uow.sealed.sealed_after(column, after, chunk)
             if not rows:
                 break
             for key, stored in rows:
@@ -173,39 +139,23 @@ async def reseal_column(
                 if stored.startswith(SEALED):
                     try:
                         resealed = cipher.rotate(stored)
-                    except InvalidToken:
+                    except UnreadableToken:
                         unreadable += 1
                         continue
                     plain = False
                 else:
-                    resealed, plain = seal_text(cipher, stored, column.room), True
-                result = await uow.connection.execute(
-                    update(column.table)
-                    .where(and_(column.key == key, column.value == stored))
-                    .values({column.value.name: resealed})
-                )
-                rewritten += result.rowcount
-                was_plain += result.rowcount if plain else 0
+                    resealed, plain = seal_text(cipher, stored, room), True
+                changed = await uow.sealed.replace_sealed(column, key, stored, resealed)
+                rewritten += changed
+                was_plain += changed and plain
             await uow.commit()
         after = rows[-1][0]
-    return Rotated(column.name, rewritten, was_plain, current, unreadable)
+    return Rotated(column, rewritten, was_plain, current, unreadable)
 
 
-async def _chunk(
-    connection: AsyncConnection, column: SealedColumn, after: int, limit: int
-) -> list[tuple[int, str]]:
-    rows = await connection.execute(
-        select(column.key, column.value)
-        .where(and_(column.key > after, column.value.is_not(None), column.value != ""))
-        .order_by(column.key)
-        .limit(limit)
-    )
-    return [(int(key), str(value)) for key, value in rows]
-
-
-def _opens(cipher: CardKeyCipher, token: str) -> bool:
+def _opens(cipher: KeyCipher, token: str) -> bool:
     try:
         cipher.open(token)
-    except InvalidToken:
+    except UnreadableToken:
         return False
     return True

@@ -8,13 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from store.domain.errors import DuplicateRecord, ImportRefused, ProductNotFound
 from store.domain.model import BatchStatus, StockLevel
 from store.formats.key_file import KeyLine, ParsedKeyFile, RefusedLine
 from store.services.order import note_stock_level
 from store.services.payment import fulfil_paid_order
+from store.services.ports import KeyCipher, NewUnitOfWork, UnitOfWork
 
 ALREADY_IN_STOCK = "already in stock"
 
@@ -43,12 +42,12 @@ ABANDONED_AFTER = timedelta(minutes=2)
 
 
 async def import_card_keys(
-    new_uow: UnitOfWorkFactory,
+    new_uow: NewUnitOfWork,
     *,
     sku: str,
     parsed: ParsedKeyFile,
     source: str,
-    cipher: CardKeyCipher,
+    cipher: KeyCipher,
     now: datetime,
     imported_by: int | None = None,
     all_or_nothing: bool = True,
@@ -67,7 +66,7 @@ async def import_card_keys(
     refused = list(parsed.refused)
     report = progress or (lambda _done, _total: None)
     all_fingerprints = [cipher.fingerprints(k.key) for k in keys]
-    async with new_uow(read_only=True) as uow:  # no write lock while reading
+    async with new_uow().reading() as uow:  # no write lock while reading
         product = await uow.catalog.product(sku, with_stock=False)
         if product is None:
             raise ProductNotFound(sku)
@@ -107,7 +106,7 @@ async def import_card_keys(
     return ImportSummary(sku, len(accepted), tuple(refused), batch_id, tuple(fulfilled))
 
 
-async def _publish(new_uow: UnitOfWorkFactory, batch_id: int, sku: str, now: datetime) -> list[int]:
+async def _publish(new_uow: NewUnitOfWork, batch_id: int, sku: str, now: datetime) -> list[int]:
     while True:
         async with new_uow() as uow:
             published = await uow.card_keys.publish(batch_id, sku, PUBLISH_CHUNK, now)
@@ -124,7 +123,7 @@ async def _publish(new_uow: UnitOfWorkFactory, batch_id: int, sku: str, now: dat
     return fulfilled
 
 
-async def _abandon(new_uow: UnitOfWorkFactory, batch_id: int, sku: str, now: datetime) -> None:
+async def _abandon(new_uow: NewUnitOfWork, batch_id: int, sku: str, now: datetime) -> None:
     while True:
         async with new_uow() as uow:
             deleted = await uow.card_keys.discard_staged(batch_id, sku, PUBLISH_CHUNK)
@@ -136,12 +135,12 @@ async def _abandon(new_uow: UnitOfWorkFactory, batch_id: int, sku: str, now: dat
         await uow.commit()
 
 
-async def recover_imports(new_uow: UnitOfWorkFactory, *, now: datetime) -> int:
+async def recover_imports(new_uow: NewUnitOfWork, *, now: datetime) -> int:
     """Finish imports that died while publishing, and delete those that died while staging.
 
     Run at start-up and by the scheduler; returns how many batches it settled.
     """
-    async with new_uow(read_only=True) as uow:
+    async with new_uow().reading() as uow:
         publishing = await uow.card_keys.batches_in(BatchStatus.PUBLISHING)
         staging = await uow.card_keys.batches_in(BatchStatus.STAGING)
     for batch_id, sku, _ in publishing:
@@ -164,5 +163,5 @@ async def _fulfil_waiting_orders(uow: UnitOfWork, sku: str, now: datetime) -> li
 
 
 async def stock_status(uow: UnitOfWork) -> list[StockLevel]:
-    async with uow:
+    async with uow.reading():
         return await uow.card_keys.stock_levels()

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.unit_of_work import UnitOfWork
-from store.domain.errors import (
-    NotAnAgent,
-    NotFound,
-)
 from store.domain.model import (
+    Agent,
     Case,
+    Language,
     Order,
     Ticket,
+    TicketMessage,
+    TicketStatus,
 )
 from store.services.agent_duty import active_ticket
+from store.services.ports import KeyCipher, UnitOfWork
 from store.services.queue import Assignment, assign_waiting
 from store.services.sealing import open_text, opened_case, opened_ticket, seal_text
+from store.services.user import language_of
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,42 @@ class BuyerContext:
 
 @dataclass(frozen=True)
 class Relay:
-    """A message to pass on: to `chat_id`, within `ticket`."""
+    """A message to pass on: to `chat_id` (in their `language`), within `ticket`."""
 
     ticket: Ticket
     chat_id: int | None
     message_id: int
+    language: Language = Language.EN
     assignments: list[Assignment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AssignmentCard:
+    """What the agent who now has a ticket is shown: its card, and what the buyer wrote
+    while it waited (`waiting`, opened); the buyer is told who has it."""
+
+    ticket: Ticket
+    agent: Agent
+    agent_language: Language
+    buyer_language: Language
+    context: BuyerContext
+    waiting: list[TicketMessage]
+
+
+@dataclass(frozen=True)
+class ClosedTicket:
+    ticket: Ticket
+    assignments: list[Assignment]
+    """Waiting tickets the freed room took."""
+    buyer_language: Language
+
+
+@dataclass(frozen=True)
+class CaseNotice:
+    """A decided case, its note opened, for the buyer in their language."""
+
+    case: Case
+    language: Language
 
 
 async def buyer_wrote(
@@ -48,7 +79,7 @@ async def buyer_wrote(
     user_id: int,
     text: str,
     now: datetime,
-    cipher: CardKeyCipher,
+    cipher: KeyCipher,
     media: str | None = None,
     source_message_id: int | None = None,
 ) -> Relay | None:
@@ -69,8 +100,9 @@ async def buyer_wrote(
             created_at=now,
         )
         await uow.tickets.mark_buyer_waiting(ticket.id, now)
+        language = await language_of(uow, ticket.agent_id) if ticket.agent_id else Language.EN
         await uow.commit()
-    return Relay(ticket, ticket.agent_id, message_id)
+    return Relay(ticket, ticket.agent_id, message_id, language)
 
 
 async def agent_wrote(
@@ -79,15 +111,22 @@ async def agent_wrote(
     agent_id: int,
     text: str,
     now: datetime,
-    cipher: CardKeyCipher,
+    cipher: KeyCipher,
     ticket_id: int | None = None,
     media: str | None = None,
     source_message_id: int | None = None,
     note: bool = False,
+    translations: Mapping[Language, str] | None = None,
 ) -> Relay:
-    """An agent's reply (or private note) on their active ticket; a reply ends the buyer's wait."""
+    """An agent's reply (or private note) on their active ticket; a reply ends the buyer's wait.
+
+    `translations`: the reply in each language (a canned FAQ answer): the buyer's is kept and
+    passed on, and `text` only where theirs is missing.
+    """
     async with uow:
         ticket = await active_ticket(uow, agent_id, ticket_id)
+        language = await language_of(uow, ticket.user_id)
+        text = (translations or {}).get(language, text)
         message_id = await uow.tickets.add_message(
             ticket_id=ticket.id,
             sender="note" if note else "agent",
@@ -102,23 +141,44 @@ async def agent_wrote(
         if not note:
             await uow.tickets.mark_agent_response(ticket.id, now)
         await uow.commit()
-    return Relay(ticket, None if note else ticket.user_id, message_id)
+    return Relay(ticket, None if note else ticket.user_id, message_id, language)
 
 
-async def take_unrelayed(
-    uow: UnitOfWork, *, ticket_id: int, cipher: CardKeyCipher
-) -> list[tuple[int, str, str | None, int | None]]:
-    """Buyer messages written while the ticket waited, to show the agent who now has it."""
-    async with uow:
-        pending = await uow.tickets.unrelayed_buyer_messages(ticket_id)
-        await uow.tickets.mark_relayed([m.id for m in pending])
-        await uow.commit()
-    return [(m.author_id, open_text(cipher, m.body), m.media, m.source_message_id) for m in pending]
+async def assignment_card(
+    uow: UnitOfWork, *, ticket_id: int, agent_id: int, cipher: KeyCipher
+) -> AssignmentCard | None:
+    """The card for the agent who has the ticket; None if it was handed on (or closed) since.
+
+    A read: what the buyer wrote while waiting counts as relayed only once the card is sent
+    (the outbox's receipt), so a send that fails and is tried again still shows it.
+    """
+    async with uow.reading():
+        ticket = await uow.tickets.get(ticket_id)
+        agent = await uow.agents.get(agent_id)
+        if (
+            ticket is None
+            or agent is None
+            or ticket.agent_id != agent_id
+            or ticket.status is not TicketStatus.ASSIGNED
+        ):
+            return None
+        context = await _buyer_context(uow, ticket, cipher)
+        waiting = await uow.tickets.unrelayed_buyer_messages(ticket_id)
+        agent_language = await language_of(uow, agent_id)
+        buyer_language = await language_of(uow, ticket.user_id)
+    return AssignmentCard(
+        opened_ticket(ticket, cipher),
+        agent,
+        agent_language,
+        buyer_language,
+        context,
+        [replace(m, body=open_text(cipher, m.body)) for m in waiting],
+    )
 
 
 async def close_ticket(
     uow: UnitOfWork, *, agent_id: int, now: datetime, ticket_id: int | None = None
-) -> tuple[Ticket, list[Assignment]]:
+) -> ClosedTicket:
     """Resolve the agent's ticket; the room it frees takes the next waiting ticket."""
     async with uow:
         ticket = await active_ticket(uow, agent_id, ticket_id)
@@ -127,9 +187,10 @@ async def close_ticket(
         await uow.agents.set_active(agent_id, rest[0].id if rest else None)
         made = await assign_waiting(uow, now)
         closed = await uow.tickets.get(ticket.id)
+        language = await language_of(uow, ticket.user_id)
         await uow.commit()
     assert closed is not None
-    return closed, made
+    return ClosedTicket(closed, made, language)
 
 
 async def rate_ticket(uow: UnitOfWork, *, user_id: int, ticket_id: int, rating: int) -> bool:
@@ -142,40 +203,20 @@ async def rate_ticket(uow: UnitOfWork, *, user_id: int, ticket_id: int, rating: 
     return rated
 
 
-async def buyer_context(
-    uow: UnitOfWork, *, agent_id: int, ticket_id: int, cipher: CardKeyCipher
-) -> tuple[Ticket, BuyerContext]:
-    """The context card: the buyer's recent orders, earlier tickets and cases. Agents only."""
-    async with uow:
-        if await uow.agents.get(agent_id) is None:
-            raise NotAnAgent(agent_id)
-        ticket = await uow.tickets.get(ticket_id)
-        if ticket is None:
-            raise NotFound(ticket_id)
-        user = await uow.users.get(ticket.user_id)
-        orders, _ = await uow.orders.for_user(ticket.user_id, 0, 5)
-        history = [t for t in await uow.tickets.for_user(ticket.user_id, 6) if t.id != ticket.id][
-            :5
-        ]
-        cases = await uow.cases.for_user(ticket.user_id, 5)
+async def _buyer_context(uow: UnitOfWork, ticket: Ticket, cipher: KeyCipher) -> BuyerContext:
+    """The buyer's recent orders, earlier tickets and cases, beside the ticket."""
+    user = await uow.users.get(ticket.user_id)
+    orders, _ = await uow.orders.for_user(ticket.user_id, 0, 5)
+    history = [t for t in await uow.tickets.for_user(ticket.user_id, 6) if t.id != ticket.id]
+    cases = await uow.cases.for_user(ticket.user_id, 5)
+    earlier = [opened_ticket(t, cipher) for t in history[:5]]
     name = user.first_name if user else ""
-    earlier = [opened_ticket(t, cipher) for t in history]
-    return opened_ticket(ticket, cipher), BuyerContext(ticket.user_id, name, orders, earlier, cases)
+    return BuyerContext(ticket.user_id, name, orders, earlier, cases)
 
 
-async def open_ticket_of(uow: UnitOfWork, *, user_id: int) -> Ticket | None:
-    """The buyer's open ticket, if any (a read: most messages have none)."""
-    async with uow:
-        return await uow.tickets.open_for_user(user_id)
-
-
-async def ticket_of(uow: UnitOfWork, *, ticket_id: int) -> Ticket | None:
-    async with uow:
-        return await uow.tickets.get(ticket_id)
-
-
-async def find_case(uow: UnitOfWork, *, case_id: int, cipher: CardKeyCipher) -> Case | None:
-    """The case, its decision note opened (what the agent told the buyer)."""
-    async with uow:
+async def case_notice(uow: UnitOfWork, *, case_id: int, cipher: KeyCipher) -> CaseNotice | None:
+    """A decided case, its decision note opened (what the agent told the buyer)."""
+    async with uow.reading():
         case = await uow.cases.get(case_id)
-    return None if case is None else opened_case(case, cipher)
+        language = await language_of(uow, case.user_id) if case is not None else Language.EN
+    return None if case is None else CaseNotice(opened_case(case, cipher), language)

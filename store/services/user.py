@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from store.adapters.unit_of_work import UnitOfWork
 from store.domain.model import Language, User
+from store.services.ports import UnitOfWork
 
 
 async def register_user(
@@ -21,8 +21,15 @@ async def register_user(
 
 
 async def find_user(uow: UnitOfWork, *, user_id: int) -> User | None:
-    async with uow:
+    async with uow.reading():
         return await uow.users.get(user_id)
+
+
+async def language_of(uow: UnitOfWork, user_id: int) -> Language:
+    """Inside the caller's transaction: the language to write to someone in (English if none
+    is known), for a message they did not prompt (a relay, a notice)."""
+    user = await uow.users.get(user_id)
+    return user.language if user is not None and user.language is not None else Language.EN
 
 
 async def choose_language(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from store.adapters.unit_of_work import UnitOfWork
 from store.domain.errors import ShopError
-from store.domain.model import Wallet
+from store.domain.model import LedgerReason, Wallet
+from store.services.ports import UnitOfWork
 
 
 class CreditRefused(ShopError):
@@ -14,7 +14,7 @@ class CreditRefused(ShopError):
 
 
 async def show_wallet(uow: UnitOfWork, *, user_id: int, recent: int = 5) -> Wallet:
-    async with uow:
+    async with uow.reading():
         balance = await uow.ledger.balance(user_id)
         entries = await uow.ledger.recent(user_id, recent)
     return Wallet(user_id=user_id, balance_minor=balance, recent=entries)
@@ -45,9 +45,10 @@ async def credit_wallet(
         written = await uow.ledger.append(
             user_id,
             amount_minor,
-            f"Admin: {reason.strip()}",
+            LedgerReason.ADMIN_CREDIT,
             f"admin:{idempotency_key.strip()}",
             now,
+            note=reason.strip(),
         )
         balance = await uow.ledger.balance(user_id)
         entries = await uow.ledger.recent(user_id, 5)

@@ -189,9 +189,9 @@ async def simulate(
             ended_at = await day.run()
             wall = time.perf_counter() - began
             since = OPENS.replace(hour=0, minute=0)
-            stats = await support_stats(ctx.uow(read_only=True), since=since)
+            stats = await support_stats(ctx.uow().reading(), since=since)
             shown = await dispatch(TextMessage(ADMIN, "/stats", 0), ctx)
-        async with ctx.uow(read_only=True) as uow:
+        async with ctx.uow().reading() as uow:
             tickets = await uow.tickets.opened_since(OPENS - timedelta(hours=1))
             on_duty = await uow.agents.on_duty()
             rows = await uow.connection.execute(

@@ -356,7 +356,7 @@ class BusyDay:
         ctx = self.ctx
         await check_response_targets(ctx.uow(), now=ctx.clock.now(), rules=ctx.support)
         self.tally.target_job_seconds += time.perf_counter() - started
-        async with ctx.uow(read_only=True) as uow:
+        async with ctx.uow().reading() as uow:
             on_duty = await uow.agents.on_duty()
             waiting = (await uow.connection.execute(QUEUE_LENGTH)).scalar_one()
         self.tally.queue_samples.append((self._now, waiting))

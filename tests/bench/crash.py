@@ -54,7 +54,7 @@ def _row(r: SaleReport) -> str:
         f"{r.runtime:<8} {r.database:<10} {r.charges:>7} {r.delivered:>9} {r.refunded:>8} "
         f"{r.wallet_paid:>6} {len(r.lost):>5} {len(r.doubled):>7} {len(r.paid_without_keys):>12} "
         f"{len(r.stuck_refunds):>6} {len(r.keys_in_two_orders):>11} {len(r.buyers_unserved):>8} "
-        f"{len(r.repeated_notices):>8} {r.seconds:>8.0f}"
+        f"{len(r.repeated_notices):>10} {r.seconds:>8.0f}"
     )
 
 
@@ -67,7 +67,7 @@ async def crash_sales(buyers: int, kills: int, workdir: Path) -> list[SaleReport
     print(
         f"{'runtime':<8} {'database':<10} {'charges':>7} {'delivered':>9} {'refunded':>8} "
         f"{'wallet':>6} {'lost':>5} {'doubled':>7} {'paid-no-keys':>12} {'stuck':>6} "
-        f"{'key-in-two':>11} {'unserved':>8} {'seconds':>8}"
+        f"{'key-in-two':>11} {'unserved':>8} {'told-twice':>10} {'seconds':>8}"
     )
     reports = []
     for runtime in ("aiogram", "ptb"):

@@ -34,7 +34,7 @@ async def test_a_key_never_shown_cannot_be_reported_so_it_cannot_be_kept_and_ref
     order_id = await buy_and_pay(ctx)
     picker = await dispatch(press(f"bad:{order_id}"), ctx)
     assert "Show keys first" in popup(picker)
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         [(key_id, _)] = await tx.card_keys.sold_keys(order_id)
     for step in (f"badk:{order_id}:{key_id}", f"badr:{order_id}:{key_id}:invalid"):
         assert "Show keys first" in popup(await dispatch(press(step), ctx))
@@ -71,7 +71,7 @@ async def test_each_step_of_a_report_refuses_another_buyers_order_at_once(
     await stocked_shop(uow, cipher, clock, stock=2)
     order_id = await buy_and_pay(ctx, user_id=1001)
     await dispatch(press(f"keys:{order_id}", 1001), ctx)
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         [(key_id, _)] = await tx.card_keys.sold_keys(order_id)
     for step in (
         f"bad:{order_id}",
@@ -80,7 +80,7 @@ async def test_each_step_of_a_report_refuses_another_buyers_order_at_once(
         f"bads:{order_id}:{key_id}:invalid",
     ):
         assert "not yours" in popup(await dispatch(press(step, user_id=2002), ctx))
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.cases.for_user(2002, 5) == [] and await tx.cases.for_user(1001, 5) == []
 
 

@@ -21,11 +21,11 @@ from handlers.event import OtherMessage, Person, PhotoMessage, TextMessage
 from handlers.language import LanguageMemory
 from handlers.outbox import render_outbox
 from handlers.router import dispatch
-from handlers.text import escape
+from handlers.text import Markup, escape
 from sandbox.html_entities import parse_html, utf16_len
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
-from store.domain.model import CaseStatus, OrderStatus, TicketPriority, TicketStatus
+from store.domain.model import CaseStatus, Language, OrderStatus, TicketPriority, TicketStatus
 from store.services.agent_duty import agent_tickets
 from store.services.outbox import claim_outbox, finish_outbox
 from store.services.question import faq_feedback
@@ -190,6 +190,38 @@ async def test_nonsense_gets_the_fallback_and_a_person_is_one_press_away(
     assert ticket is not None and ticket.status is TicketStatus.QUEUED
 
 
+async def test_choosing_the_talk_to_a_human_suggestion_fetches_a_person(
+    ctx: ShopContext, uow: UnitOfWorkFactory
+) -> None:
+    """The knowledge base's human_agent entry is the handoff itself, chosen or matched."""
+    fallback = await dispatch(text("purple monkey dishwasher"), ctx)
+    question_id = int(button(fallback, "human:").split(":")[1])
+    chosen = await dispatch(press(f"faq:human_agent:{question_id}"), ctx)
+    assert isinstance(chosen[0], AnswerButton)
+    async with uow() as tx:
+        ticket = await tx.tickets.open_for_user(BUYER)
+    assert ticket is not None and ticket.status is TicketStatus.QUEUED
+
+
+async def test_every_action_the_knowledge_base_allows_is_a_button_on_its_answer(
+    ctx: ShopContext, knowledge: KnowledgeBase
+) -> None:
+    """An entry may carry any action faq.knowledge allows; none is dropped from its answer."""
+    from faq.knowledge import ACTIONS
+    from handlers.ask import action_button
+
+    for action in sorted(ACTIONS):
+        shown = action_button(Language.EN, action, question_id=7)
+        assert shown.text and shown.data
+    [complaint] = [
+        knowledge.entry(i)
+        for i in knowledge.ids()
+        if i != "human_agent" and "human_agent" in knowledge.entry(i).actions
+    ]
+    answered = await dispatch(text(complaint.questions["en"][0]), ctx)
+    assert any(b.data == "human:" + button(answered, "faqok:")[6:] for b in buttons(answered))
+
+
 # --- 2. a person, at once -------------------------------------------------------------------
 
 
@@ -301,7 +333,9 @@ async def test_photos_are_copied_both_ways_with_a_header(ctx: ShopContext) -> No
     assert button([copied], "agt:") == f"agt:{ticket_id}"
     back = photo(AGENT, caption="do it like this", name="Mei")
     [returned] = await dispatch(back, ctx)
-    assert returned == CopyMessage(BUYER, AGENT, back.message_id, "👩‍💼 Agent Mei: do it like this")
+    assert returned == CopyMessage(
+        BUYER, AGENT, back.message_id, Markup("👩‍💼 Agent Mei: do it like this")
+    )
 
 
 def other(user_id: int, kind: str, caption: str = "", name: str = "Li") -> OtherMessage:
@@ -340,12 +374,12 @@ async def test_an_agents_location_or_video_reaches_the_buyer_as_a_copy(ctx: Shop
     await open_ticket_with_agent(ctx)
     where = other(AGENT, "location", name="Mei")
     assert await dispatch(where, ctx) == [
-        SendText(BUYER, "👩‍💼 Agent Mei sent a location:"),
+        SendText(BUYER, Markup("👩‍💼 Agent Mei sent a location:")),
         CopyMessage(BUYER, AGENT, where.message_id),
     ]
     how = other(AGENT, "video", caption="like this", name="Mei")
     assert await dispatch(how, ctx) == [
-        CopyMessage(BUYER, AGENT, how.message_id, "👩‍💼 Agent Mei: like this")
+        CopyMessage(BUYER, AGENT, how.message_id, Markup("👩‍💼 Agent Mei: like this"))
     ]
 
 

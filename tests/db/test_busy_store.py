@@ -55,10 +55,10 @@ async def test_a_payment_meeting_a_locked_database_is_retried_not_answered_and_t
     finally:
         other_process.rollback()
         other_process.close()
-    async with uow(read_only=True) as tx:  # the busy attempt changed nothing
+    async with uow().reading() as tx:  # the busy attempt changed nothing
         assert await tx.payments.get("ch-busy") is None
     await dispatch(paid(f"order:{order_id}", 480, charge_id="ch-busy"), ctx)  # the retry
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         order = await tx.orders.get(order_id)
     assert order is not None and order.status is OrderStatus.PAID
     await engine.dispose()

@@ -98,7 +98,7 @@ def _intake(
 
 
 async def _rows(uow: UnitOfWorkFactory) -> list[tuple[int, str, str]]:
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         rows = await tx.connection.execute(
             inbox.select().with_only_columns(inbox.c.update_id, inbox.c.status, inbox.c.payload)
         )
@@ -194,7 +194,7 @@ async def test_other_updates_are_given_up_with_an_apology_when_the_database_stay
 class BrokenStore:
     """A unit-of-work factory whose database cannot be reached."""
 
-    def __call__(self, *, read_only: bool = False) -> Any:
+    def __call__(self) -> Any:
         raise StoreBusy("connection refused")
 
 

@@ -61,7 +61,7 @@ def _stars(
 
 
 async def _status(uow: UnitOfWorkFactory, order_id: int) -> OrderStatus:
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         order = await tx.orders.get(order_id)
     assert order is not None
     return order.status
@@ -103,7 +103,7 @@ async def test_stars_and_wallet_paying_one_order_at_once_take_the_money_once(
             assert stars.refused == "already_paid"
         assert await _status(uow, order_id) is OrderStatus.PAID
     stars_won = TRIALS - len(refunder.refunded)
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         balances = [await tx.ledger.balance(100 + trial) for trial in range(TRIALS)]
     debited = balances.count(0)
     assert debited + stars_won == TRIALS  # every order paid exactly once

@@ -181,7 +181,7 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
         user_id, reason = int(move[1]), str(move[2])  # type: ignore[call-overload]
         if (order_id := _latest(shop, user_id)) is None:
             return
-        async with ctx.uow(read_only=True) as tx:
+        async with ctx.uow().reading() as tx:
             sold = await tx.card_keys.sold_keys(order_id)
         key_id = sold[0][0] if sold else 1
         for data in (
@@ -211,7 +211,7 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
     elif kind == "agent":
         await _send(shop, TextMessage(person(AGENT), str(move[1]), next(_charges)))
     elif kind == "decide":
-        async with ctx.uow(read_only=True) as tx:
+        async with ctx.uow().reading() as tx:
             cases = [c for u in BUYERS for c in await tx.cases.for_user(u, 5)]
         for case in cases:
             await _send(shop, _press(AGENT, f"agcase:{case.id}:{move[1]}"))
@@ -305,7 +305,7 @@ async def test_random_sequences_keep_the_books_balanced(
     await _act(shop, ("deliver",))
     books = await read_books(shop.ctx.uow)
     assert books.breaches() == {}, moves
-    async with shop.ctx.uow(read_only=True) as tx:  # what the sequences reached, for the stats
+    async with shop.ctx.uow().reading() as tx:  # what the sequences reached, for the stats
         for name, query in (
             ("orders paid", "SELECT count(*) FROM orders WHERE paid_at IS NOT NULL"),
             ("refunds", "SELECT count(*) FROM refunds"),
@@ -313,6 +313,6 @@ async def test_random_sequences_keep_the_books_balanced(
         ):
             found = (await tx.connection.execute(sql(query))).scalar_one()
             event(f"{name}: {'none' if not found else 'some'}")
-    async with shop.ctx.uow(read_only=True) as tx:
+    async with shop.ctx.uow().reading() as tx:
         for user_id in BUYERS:
             assert await tx.ledger.balance(user_id) >= 0

@@ -104,7 +104,7 @@ async def _self_refund(
 
 
 async def _order_status(uow: UnitOfWorkFactory, order_id: int) -> OrderStatus:
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         order = await tx.orders.get(order_id)
     assert order is not None
     return order.status
@@ -163,7 +163,7 @@ async def test_a_stars_refund_telegram_could_not_take_is_resumed_and_its_keys_go
     assert await resume_refunds(uow, telegram, now=clock.now()) == 1
     assert telegram.refunded == [(1, f"ch-{order_id}")]
     assert await _order_status(uow, order_id) is OrderStatus.REFUNDED
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 1
     assert (await read_books(uow)).breaches() == {}
 
@@ -221,7 +221,7 @@ async def test_a_reported_key_never_goes_back_on_sale_and_a_refunded_order_takes
     await refund_order_for_agent(
         uow, agent_id=AGENT, order_id=order_id, now=clock.now(), refunder=FakeRefunder()
     )
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         statuses = set(
             (
                 await tx.connection.execute(
@@ -245,7 +245,7 @@ async def test_a_reported_key_never_goes_back_on_sale_and_a_refunded_order_takes
             refunder=FakeRefunder(),
             cipher=cipher,
         )
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 2  # no fresh key went into it
 
 
@@ -267,6 +267,6 @@ async def test_a_long_decline_reason_reaches_the_buyer_whole_though_stored_seale
         cipher=cipher,
     )
     assert decided.decision_note == reason
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         stored = await tx.cases.get(case_id)
     assert stored is not None and reason[:20] not in (stored.decision_note or "")

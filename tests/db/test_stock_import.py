@@ -109,7 +109,7 @@ class Killed(Exception):
 
 
 async def _staging_batches(uow: UnitOfWorkFactory) -> int:
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         return len(await tx.card_keys.batches_in(BatchStatus.STAGING))
 
 
@@ -149,7 +149,7 @@ async def test_a_long_import_lets_payments_write_between_its_short_transactions(
             break
     summary = await importing
     assert summary.imported == 60 and written_meanwhile >= 2
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("BIG") == 60
 
 
@@ -173,7 +173,7 @@ async def test_an_import_killed_while_writing_leaves_nothing_for_sale_and_is_cle
             now=clock.now(),
             progress=die_after_the_first_chunk,
         )
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 0  # nothing half-imported sells
     assert await recover_imports(uow, now=clock.now()) == 0  # it might still be running
     assert await recover_imports(uow, now=clock.advance(minutes=3)) == 1
@@ -203,7 +203,7 @@ async def test_an_import_killed_while_putting_keys_on_sale_is_finished_by_recove
         await tx.card_keys.set_batch_status(batch, BatchStatus.PUBLISHING, clock.now())
         await tx.commit()
     assert await recover_imports(uow, now=clock.now()) == 1
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 3
         assert await tx.card_keys.batches_in(BatchStatus.LIVE)
         history = await tx.card_keys.history(1)

@@ -325,7 +325,7 @@ async def test_a_report_outside_the_rules_becomes_a_priority_case_an_agent_refun
     )
     assert final.status is CaseStatus.DECLINED
     assert final.decision_note == "the key was redeemed by you"  # handed back opened
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         stored = await tx.cases.get(declined.case.id)
     assert stored is not None and "redeemed by you" not in (stored.decision_note or "")
     kinds = {item.kind for item in await claim_outbox(uow(), now=clock.now())}
@@ -410,8 +410,7 @@ async def test_support_text_stored_before_it_was_sealed_still_reads(
         await tx.users.ensure(1, "", clock.now())
         ticket_id = await tx.tickets.add(
             user_id=1,
-            status=TicketStatus.QUEUED.value,
-            priority=int(TicketPriority.GENERAL),
+            priority=TicketPriority.GENERAL,
             kind="question",
             subject="an old subject",
             created_at=clock.now(),

@@ -33,12 +33,31 @@ class SqlCaseRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._c = connection
 
-    async def add(self, **values: Any) -> int:
-        return int(
-            (
-                await self._c.execute(insert(cases).values(**values).returning(cases.c.id))
-            ).scalar_one()
+    async def add(
+        self,
+        *,
+        user_id: int,
+        order_id: int,
+        card_key_id: int,
+        reason: CaseReason,
+        created_at: datetime,
+        screenshot: str | None = None,
+    ) -> int:
+        """A new report on a key, open until decided."""
+        result = await self._c.execute(
+            insert(cases)
+            .values(
+                user_id=user_id,
+                order_id=order_id,
+                card_key_id=card_key_id,
+                reason=reason.value,
+                status=CaseStatus.OPEN.value,
+                screenshot=screenshot,
+                created_at=created_at,
+            )
+            .returning(cases.c.id)
         )
+        return int(result.scalar_one())
 
     async def get(self, case_id: int) -> Case | None:
         row = (await self._c.execute(select(cases).where(cases.c.id == case_id))).first()
@@ -92,11 +111,28 @@ class SqlCaseRepository:
             .values(status=CaseStatus.OPEN.value, decided_at=None, decided_by=None)
         )
 
-    async def decide(self, case_id: int, status: CaseStatus, now: datetime, **values: Any) -> bool:
-        """Settle an open case once; false when it was already decided."""
+    async def decide(
+        self,
+        case_id: int,
+        status: CaseStatus,
+        now: datetime,
+        *,
+        decided_by: int | None = None,
+        decision_note: str | None = None,
+        replacement_key_id: int | None = None,
+    ) -> bool:
+        """Settle an open case once; false when it was already decided. `decision_note` comes
+        sealed; `decided_by` None is the shop's own rule."""
+        changes: dict[str, object] = {"status": status.value, "decided_at": now}
+        if decided_by is not None:
+            changes["decided_by"] = decided_by
+        if decision_note is not None:
+            changes["decision_note"] = decision_note
+        if replacement_key_id is not None:
+            changes["replacement_key_id"] = replacement_key_id
         result = await self._c.execute(
             update(cases)
             .where(and_(cases.c.id == case_id, cases.c.status == CaseStatus.OPEN))
-            .values(status=status.value, decided_at=now, **values)
+            .values(changes)
         )
         return result.rowcount == 1

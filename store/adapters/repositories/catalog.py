@@ -38,6 +38,34 @@ def _product(row: Any) -> Product:
     )
 
 
+def _category_values(category: Category) -> dict[str, object]:
+    return {
+        "id": category.id,
+        "name_zh": category.name_zh,
+        "name_en": category.name_en,
+        "position": category.position,
+    }
+
+
+def _product_values(product: Product) -> dict[str, object]:
+    return {
+        "sku": product.sku,
+        "category_id": product.category_id,
+        "name_zh": product.name_zh,
+        "name_en": product.name_en,
+        "description_zh": product.description_zh,
+        "description_en": product.description_en,
+        "redeem_zh": product.redeem_zh,
+        "redeem_en": product.redeem_en,
+        "price_minor": product.price_minor,
+        "price_stars": product.price_stars,
+        "order_limit": product.order_limit,
+        "low_stock_threshold": product.low_stock_threshold,
+        "active": product.active,
+        "position": product.position,
+    }
+
+
 class SqlCatalogRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._c = connection
@@ -84,37 +112,27 @@ class SqlCatalogRepository:
         ).first()
         return _product(row) if row else None
 
-    async def all_products(self) -> list[Product]:
-        rows = await self._c.execute(
-            select(products, _available.label("in_stock")).order_by(
-                products.c.category_id, products.c.position, products.c.sku
-            )
-        )
-        return [_product(r) for r in rows]
+    async def add_category(self, category: Category) -> None:
+        await self._c.execute(categories.insert().values(_category_values(category)))
 
-    async def category_row(self, category_id: str) -> dict[str, Any] | None:
-        row = (
-            await self._c.execute(select(categories).where(categories.c.id == category_id))
-        ).first()
-        return dict(row._mapping) if row else None
-
-    async def product_row(self, sku: str) -> dict[str, Any] | None:
-        row = (await self._c.execute(select(products).where(products.c.sku == sku))).first()
-        return dict(row._mapping) if row else None
-
-    async def insert_category(self, values: dict[str, Any]) -> None:
-        await self._c.execute(categories.insert().values(**values))
-
-    async def update_category(self, category_id: str, values: dict[str, Any]) -> None:
+    async def update_category(self, category: Category) -> None:
         await self._c.execute(
-            update(categories).where(categories.c.id == category_id).values(**values)
+            update(categories)
+            .where(categories.c.id == category.id)
+            .values(_category_values(category))
         )
 
-    async def insert_product(self, values: dict[str, Any]) -> None:
-        await self._c.execute(products.insert().values(**values))
+    async def add_product(self, product: Product) -> None:
+        """A new product, its low-stock alert armed."""
+        await self._c.execute(
+            products.insert().values(_product_values(product), low_stock_alerted=False)
+        )
 
-    async def update_product(self, sku: str, values: dict[str, Any]) -> None:
-        await self._c.execute(update(products).where(products.c.sku == sku).values(**values))
+    async def update_product(self, product: Product) -> None:
+        """Everything the catalog file says of a product (its stock and alert are not in it)."""
+        await self._c.execute(
+            update(products).where(products.c.sku == product.sku).values(_product_values(product))
+        )
 
     async def set_low_stock_alerted(self, sku: str, alerted: bool) -> bool:
         """Flip the flag; true when this call changed it (so an alert goes out once)."""

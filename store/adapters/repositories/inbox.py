@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, select, update
@@ -11,17 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.adapters.repositories.upsert import insert_ignoring_conflict
 from store.adapters.tables import inbox
+from store.domain.model import StoredUpdate
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
-
-
-@dataclass(frozen=True)
-class StoredUpdate:
-    update_id: int
-    kind: str
-    payload: str
-    """Sealed with the card-key cipher."""
-    attempts: int
 
 
 class SqlInboxRepository:

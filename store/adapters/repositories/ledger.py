@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from store.adapters.repositories.upsert import insert_ignoring_conflict
 from store.adapters.tables import ledger_entries
 from store.domain.clock import as_utc
-from store.domain.model import LedgerEntry
+from store.domain.model import LedgerEntry, LedgerReason
 
 
 class SqlLedgerRepository:
@@ -32,10 +32,13 @@ class SqlLedgerRepository:
         self,
         user_id: int,
         amount_minor: int,
-        reason: str,
+        reason: LedgerReason,
         idempotency_key: str,
         now: datetime,
         order_id: int | None = None,
+        *,
+        stars: int | None = None,
+        note: str | None = None,
     ) -> bool:
         """Add an entry; false when an entry with this idempotency key already exists."""
         result = await self._c.execute(
@@ -44,9 +47,11 @@ class SqlLedgerRepository:
                 ledger_entries,
                 user_id=user_id,
                 amount_minor=amount_minor,
-                reason=reason[:255],
+                reason=reason.value,
                 idempotency_key=idempotency_key[:128],
                 order_id=order_id,
+                stars=stars,
+                note=None if note is None else note[:255],
                 created_at=now,
             )
         )
@@ -70,4 +75,15 @@ class SqlLedgerRepository:
             .order_by(ledger_entries.c.id.desc())
             .limit(limit)
         )
-        return [LedgerEntry(r.id, r.amount_minor, r.reason, as_utc(r.created_at)) for r in rows]
+        return [
+            LedgerEntry(
+                id=r.id,
+                amount_minor=r.amount_minor,
+                reason=LedgerReason(r.reason),
+                created_at=as_utc(r.created_at),
+                order_id=r.order_id,
+                stars=r.stars,
+                note=r.note,
+            )
+            for r in rows
+        ]

@@ -43,8 +43,36 @@ class SqlOrderRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._c = connection
 
-    async def add(self, **values: Any) -> int:
-        result = await self._c.execute(insert(orders).values(**values).returning(orders.c.id))
+    async def add(
+        self,
+        *,
+        user_id: int,
+        sku: str,
+        quantity: int,
+        unit_price_minor: int,
+        total_minor: int,
+        total_stars: int,
+        created_at: datetime,
+        expires_at: datetime,
+        notice_message_id: int | None = None,
+    ) -> int:
+        """A new order, awaiting payment until `expires_at`."""
+        result = await self._c.execute(
+            insert(orders)
+            .values(
+                user_id=user_id,
+                sku=sku,
+                quantity=quantity,
+                unit_price_minor=unit_price_minor,
+                total_minor=total_minor,
+                total_stars=total_stars,
+                status=OrderStatus.AWAITING_PAYMENT.value,
+                created_at=created_at,
+                expires_at=expires_at,
+                notice_message_id=notice_message_id,
+            )
+            .returning(orders.c.id)
+        )
         return int(result.scalar_one())
 
     async def get(self, order_id: int) -> Order | None:
@@ -154,17 +182,27 @@ class SqlOrderRepository:
         leaving: Iterable[OrderStatus],
         to: OrderStatus,
         *,
-        unrevealed: bool = False,
-        **values: Any,
+        paid_at: datetime | None = None,
+        payment_method: PaymentMethod | None = None,
+        expires_at: datetime | None = None,
+        delivered_at: datetime | None = None,
+        refunded_at: datetime | None = None,
     ) -> bool:
-        """Change status only if the order is still in one of `leaving` (and, with `unrevealed`,
-        its keys were never shown); true if it changed."""
+        """Change status only if the order is still in one of `leaving`, setting whichever of
+        the other fields are given; true if it changed."""
+        changes: dict[str, object] = {"status": to.value}
+        if paid_at is not None:
+            changes["paid_at"] = paid_at
+        if payment_method is not None:
+            changes["payment_method"] = payment_method.value
+        if expires_at is not None:
+            changes["expires_at"] = expires_at
+        if delivered_at is not None:
+            changes["delivered_at"] = delivered_at
+        if refunded_at is not None:
+            changes["refunded_at"] = refunded_at
         where = and_(orders.c.id == order_id, orders.c.status.in_([s.value for s in leaving]))
-        if unrevealed:
-            where = and_(where, orders.c.revealed_at.is_(None))
-        result = await self._c.execute(
-            update(orders).where(where).values(status=to.value, **values)
-        )
+        result = await self._c.execute(update(orders).where(where).values(changes))
         return result.rowcount == 1
 
     async def mark_revealed(self, order_id: int, now: datetime) -> bool | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
@@ -9,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.adapters.repositories.upsert import insert_ignoring_conflict
 from store.adapters.tables import outbox
-from store.domain.model import OutboxItem
+from store.domain.errors import BadPayload
+from store.domain.outbox import OutboxItem, OutboxPayload, parse_payload, payload_body
 
+log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 
@@ -20,23 +23,16 @@ class SqlOutboxRepository:
         self._dialect = dialect
 
     async def add(
-        self,
-        kind: str,
-        chat_id: int,
-        dedupe_key: str,
-        now: datetime,
-        *,
-        order_id: int | None = None,
-        body: str = "",
+        self, payload: OutboxPayload, chat_id: int, dedupe_key: str, now: datetime
     ) -> bool:
         result = await self._c.execute(
             insert_ignoring_conflict(
                 self._dialect,
                 outbox,
-                kind=kind,
+                kind=payload.kind.value,
                 chat_id=chat_id,
-                order_id=order_id,
-                body=body,
+                order_id=getattr(payload, "order_id", None),  # to find an order's messages
+                body=payload_body(payload),
                 dedupe_key=dedupe_key[:128],
                 status=PENDING,
                 attempts=0,
@@ -66,15 +62,21 @@ class SqlOutboxRepository:
             claim = claim.where(outbox.c.id.in_(candidates.scalar_subquery()))
         rows = await self._c.execute(
             claim.where(ready).returning(
-                outbox.c.id,
-                outbox.c.kind,
-                outbox.c.chat_id,
-                outbox.c.order_id,
-                outbox.c.body,
-                outbox.c.attempts,
+                outbox.c.id, outbox.c.kind, outbox.c.chat_id, outbox.c.body, outbox.c.attempts
             )
         )
-        items = [OutboxItem(r.id, r.kind, r.chat_id, r.order_id, r.body, r.attempts) for r in rows]
+        items: list[OutboxItem] = []
+        unreadable: list[int] = []
+        for r in rows.all():
+            try:
+                items.append(OutboxItem(r.id, r.chat_id, parse_payload(r.kind, r.body), r.attempts))
+            except BadPayload as error:
+                log.warning("outbox item %s refused, never sent: %s", r.id, error)
+                unreadable.append(r.id)
+        if unreadable:  # sending something we cannot read could only be wrong
+            await self._c.execute(
+                update(outbox).where(outbox.c.id.in_(unreadable)).values(status=FAILED)
+            )
         return sorted(items, key=lambda item: item.id)
 
     async def finish(self, item_id: int, now: datetime, *, failed: bool = False) -> None:

@@ -12,6 +12,7 @@ from store.adapters.repositories.upsert import insert_ignoring_conflict
 from store.adapters.tables import response_breaches, ticket_messages, tickets
 from store.domain.clock import as_utc, as_utc_or_none
 from store.domain.model import Ticket, TicketMessage, TicketPriority, TicketStatus
+from store.domain.support import ResponseTarget
 
 OPEN = (TicketStatus.QUEUED.value, TicketStatus.ASSIGNED.value)
 
@@ -41,8 +42,33 @@ class SqlTicketRepository:
         self._c = connection
         self._dialect = dialect
 
-    async def add(self, **values: Any) -> int:
-        result = await self._c.execute(insert(tickets).values(**values).returning(tickets.c.id))
+    async def add(
+        self,
+        *,
+        user_id: int,
+        priority: TicketPriority,
+        kind: str,
+        subject: str,
+        created_at: datetime,
+        case_id: int | None = None,
+        status: TicketStatus = TicketStatus.QUEUED,
+        waiting_since: datetime | None = None,
+    ) -> int:
+        """A new ticket; `subject` comes sealed, cut by the service to fit the column."""
+        result = await self._c.execute(
+            insert(tickets)
+            .values(
+                user_id=user_id,
+                status=status.value,
+                priority=int(priority),
+                kind=kind,
+                case_id=case_id,
+                subject=subject,
+                created_at=created_at,
+                waiting_since=waiting_since,
+            )
+            .returning(tickets.c.id)
+        )
         return int(result.scalar_one())
 
     async def get(self, ticket_id: int) -> Ticket | None:
@@ -148,8 +174,21 @@ class SqlTicketRepository:
         )
         return result.rowcount == 1
 
-    async def set_fields(self, ticket_id: int, **values: Any) -> None:
-        await self._c.execute(update(tickets).where(tickets.c.id == ticket_id).values(**values))
+    async def raise_priority(
+        self, ticket_id: int, priority: TicketPriority, kind: str, case_id: int | None
+    ) -> None:
+        """A waiting question becomes (say) a bad-key case: served sooner, about the case."""
+        await self._c.execute(
+            update(tickets)
+            .where(tickets.c.id == ticket_id)
+            .values(priority=int(priority), kind=kind, case_id=case_id)
+        )
+
+    async def set_queue_message(self, ticket_id: int, message_id: int) -> None:
+        """The message that shows the buyer their place in the queue, edited as it moves."""
+        await self._c.execute(
+            update(tickets).where(tickets.c.id == ticket_id).values(queue_message_id=message_id)
+        )
 
     async def mark_agent_response(self, ticket_id: int, now: datetime) -> None:
         """An agent answered: the first response is recorded once; the buyer waits no more."""
@@ -185,9 +224,34 @@ class SqlTicketRepository:
         )
         return result.rowcount == 1
 
-    async def add_message(self, **values: Any) -> int:
+    async def add_message(
+        self,
+        *,
+        ticket_id: int,
+        sender: str,
+        author_id: int,
+        body: str,
+        created_at: datetime,
+        relayed: bool = False,
+        media: str | None = None,
+        source_chat_id: int | None = None,
+        source_message_id: int | None = None,
+    ) -> int:
+        """A message in a ticket; `body` comes sealed."""
         result = await self._c.execute(
-            insert(ticket_messages).values(**values).returning(ticket_messages.c.id)
+            insert(ticket_messages)
+            .values(
+                ticket_id=ticket_id,
+                sender=sender,
+                author_id=author_id,
+                body=body,
+                media=media,
+                source_chat_id=source_chat_id,
+                source_message_id=source_message_id,
+                relayed=relayed,
+                created_at=created_at,
+            )
+            .returning(ticket_messages.c.id)
         )
         return int(result.scalar_one())
 
@@ -237,18 +301,18 @@ class SqlTicketRepository:
 
     async def overdue(
         self, first_due_before: datetime, next_due_before: datetime
-    ) -> list[tuple[Ticket, str, datetime]]:
+    ) -> list[tuple[Ticket, ResponseTarget, datetime]]:
         """Open tickets past a response target not yet recorded as missed:
-        (ticket, 'first'|'next', when it fell due)."""
+        (ticket, the target, when it fell due)."""
         breach = response_breaches.c
 
-        def recorded(target: str, due: Any) -> Any:
+        def recorded(target: ResponseTarget, due: Any) -> Any:
             return (
                 select(breach.id)
                 .where(
                     and_(
                         breach.ticket_id == tickets.c.id,
-                        breach.target == target,
+                        breach.target == target.value,
                         breach.due_at == due,
                     )
                 )
@@ -263,36 +327,36 @@ class SqlTicketRepository:
                         and_(
                             tickets.c.first_response_at.is_(None),
                             tickets.c.created_at <= first_due_before,
-                            ~recorded("first", tickets.c.created_at),
+                            ~recorded(ResponseTarget.FIRST, tickets.c.created_at),
                         ),
                         and_(
                             tickets.c.first_response_at.is_not(None),
                             tickets.c.waiting_since.is_not(None),
                             tickets.c.waiting_since <= next_due_before,
-                            ~recorded("next", tickets.c.waiting_since),
+                            ~recorded(ResponseTarget.NEXT, tickets.c.waiting_since),
                         ),
                     ),
                 )
             )
         )
-        found: list[tuple[Ticket, str, datetime]] = []
+        found: list[tuple[Ticket, ResponseTarget, datetime]] = []
         for row in rows:
             ticket = _ticket(row)
             if ticket.first_response_at is None:
-                found.append((ticket, "first", ticket.created_at))
+                found.append((ticket, ResponseTarget.FIRST, ticket.created_at))
             elif ticket.waiting_since is not None:
-                found.append((ticket, "next", ticket.waiting_since))
+                found.append((ticket, ResponseTarget.NEXT, ticket.waiting_since))
         return found
 
     async def record_breach(
-        self, ticket_id: int, target: str, due_at: datetime, now: datetime
+        self, ticket_id: int, target: ResponseTarget, due_at: datetime, now: datetime
     ) -> bool:
         result = await self._c.execute(
             insert_ignoring_conflict(
                 self._dialect,
                 response_breaches,
                 ticket_id=ticket_id,
-                target=target,
+                target=target.value,
                 due_at=due_at,
                 recorded_at=now,
             )

@@ -26,14 +26,14 @@ from handlers.start import command_list
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.database import open_migrated
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
 from store.domain.clock import Clock, SystemClock
 from store.domain.errors import RefundFailed
 from store.domain.model import Language
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
 from store.domain.support import SupportRules
-from store.services.case import ReplacementRules
-from store.services.order import HoldRules
-from store.services.payment import TopupRules
-from store.services.refund import RefundRules
 
 log = logging.getLogger(__name__)
 Runtime = Literal["aiogram", "ptb"]

@@ -9,7 +9,7 @@ from bot.sender import PermanentSendError, Priority
 from bot.telegram_port import ActionExecutor
 from handlers.context import ShopContext
 from handlers.outbox import render_outbox
-from store.domain.model import OutboxItem, OutboxKind
+from store.domain.outbox import OutboxItem, OutboxKind, OutboxReceipt
 from store.services.outbox import claim_outbox, finish_outbox
 
 log = logging.getLogger(__name__)
@@ -20,10 +20,12 @@ class DeliveryWorker:
     """Sends what the outbox holds; `wake()` after a payment, and a scheduler job as a safety net.
 
     An item is marked sent only after Telegram accepted it (for an item with several recipients,
-    such as an alert to every admin, once any accepted: one who blocked the bot is skipped). A
-    crash in between leaves it claimed; it is taken again after the claim times out, so delivery
-    is at-least-once, and the delivery message carries no key (the key is shown on request), so
-    a repeat is harmless.
+    such as an alert to every admin, once any accepted: one who blocked the bot is skipped), and
+    only then is what its sending leaves behind recorded (the message later items edit, the
+    buyer's words an agent was shown): rendering reads, so an item tried again shows them again.
+    A crash in between leaves it claimed; it is taken again after the claim times out, so
+    delivery is at-least-once, and the delivery message carries no key (the key is shown on
+    request), so a repeat is harmless.
     """
 
     def __init__(self, ctx: ShopContext, executor: ActionExecutor) -> None:
@@ -48,17 +50,21 @@ class DeliveryWorker:
 
     async def _send(self, item: OutboxItem) -> int:
         now = self._ctx.clock.now
-        priority = Priority.DELIVERY if item.kind == OutboxKind.DELIVERY else Priority.NOTICE
+        priority = Priority.DELIVERY if item.kind is OutboxKind.DELIVERY else Priority.NOTICE
         try:
-            actions = await render_outbox(item, self._ctx)
+            rendered = await render_outbox(item, self._ctx)
             refused = 0
-            for action in actions:  # one recipient who blocked the bot must not stop the others
-                try:
-                    await self._executor.perform([action], priority)
+            kept: int | None = None
+            for index, action in enumerate(rendered.actions):
+                try:  # one recipient who blocked the bot must not stop the others
+                    shown = await self._executor.send(action, priority)
                 except PermanentSendError:
                     refused += 1
                     log.warning("outbox item %s: a message was refused by Telegram", item.id)
-            if actions and refused == len(actions):
+                    continue
+                if index == rendered.kept:
+                    kept = shown
+            if rendered.actions and refused == len(rendered.actions):
                 await finish_outbox(self._ctx.uow(), item=item, now=now(), sent=False, give_up=True)
                 return 0
         except Exception:
@@ -66,7 +72,8 @@ class DeliveryWorker:
             log.exception("outbox item %s failed (attempt %s)", item.id, item.attempts)
             await finish_outbox(self._ctx.uow(), item=item, now=now(), sent=False, give_up=give_up)
             return 0
-        await finish_outbox(self._ctx.uow(), item=item, now=now(), sent=True)
+        receipt = OutboxReceipt(message_id=kept, relayed=rendered.relayed)
+        await finish_outbox(self._ctx.uow(), item=item, now=now(), sent=True, receipt=receipt)
         return 1
 
     async def run(self) -> None:

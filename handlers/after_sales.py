@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from handlers import agent, support
 from handlers.action import Action, Button, SendText
-from handlers.callback import encode
+from handlers.callback import ForgedCallback, encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, PhotoMessage
+from handlers.handoff import handoff_reply
 from handlers.keyboard import home_row, rows
-from handlers.screen import refuse, show
+from handlers.screen import acknowledged, refuse, show
 from handlers.text import escape, say, say_plain
+from store.domain.case import not_reportable
 from store.domain.errors import KeysNotAvailable
+from store.domain.flow import AwaitingScreenshot
 from store.domain.model import CaseReason, Language
-from store.services.case import CaseOutcome, check_reportable, keys_to_report, report_bad_key
-from store.services.conversation_state import enter_flow, leave_flow
+from store.domain.refund import refund_refusal
+from store.services.case import (
+    CaseOutcome,
+    ask_for_screenshot,
+    check_reportable,
+    keys_to_report,
+    report_bad_key,
+)
 from store.services.order import list_orders
-from store.services.refund import refund_refusal
 
-AWAITING_SCREENSHOT = "bad_key_screenshot"
 REASONS = ("redeemed", "invalid", "region", "other")
 
 
@@ -52,9 +58,9 @@ async def on_bad_key_pressed(
     """Step 1: which order (when not given), then which key."""
     if order_id == 0:
         recent = await list_orders(ctx.uow(), user_id=event.person.user_id, page=0, page_size=10)
-        with_keys = [o for o in recent.items if o.has_keys and o.revealed_at is not None]
+        with_keys = [o for o in recent.items if not_reportable(o) is None]
         if not with_keys:
-            unseen = any(o.has_keys for o in recent.items)
+            unseen = any(not_reportable(o) == "unrevealed" for o in recent.items)
             return refuse(event, say_plain(lang, "bad.unrevealed" if unseen else "bad.none"))
         buttons = [
             Button(f"#{o.id} · {o.product_name(lang)}"[:60], encode("bad", o.id)) for o in with_keys
@@ -99,54 +105,55 @@ async def on_bad_reason_chosen(
 ) -> list[Action]:
     """Step 3: a screenshot may follow, or Skip."""
     try:
-        await check_reportable(
-            ctx.uow(), user_id=event.person.user_id, order_id=order_id, key_id=key_id
+        await ask_for_screenshot(
+            ctx.uow(),
+            user_id=event.person.user_id,
+            order_id=order_id,
+            key_id=key_id,
+            reason=_reason(reason),
+            now=ctx.clock.now(),
         )
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
-    await enter_flow(
-        ctx.uow(),
-        user_id=event.person.user_id,
-        state=AWAITING_SCREENSHOT,
-        data={"order": order_id, "key": key_id, "reason": reason},
-        now=ctx.clock.now(),
-    )
     skip = ((Button(say_plain(lang, "bad.skip"), encode("bads", order_id, key_id, reason)),),)
     return show(event, say(lang, "bad.screenshot"), skip)
+
+
+def _reason(value: str) -> CaseReason:
+    if value not in REASONS:
+        raise ForgedCallback(value)
+    return CaseReason(value)
 
 
 async def on_screenshot_skipped(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, key_id: int, reason: str
 ) -> list[Action]:
-    return await _report(event, lang, ctx, order_id, key_id, reason, screenshot=None)
+    report = AwaitingScreenshot(order_id, key_id, _reason(reason))
+    return await _report(event, lang, ctx, report, screenshot=None)
 
 
 async def on_screenshot(
-    event: PhotoMessage, lang: Language, ctx: ShopContext, data: dict[str, object]
+    event: PhotoMessage, lang: Language, ctx: ShopContext, report: AwaitingScreenshot
 ) -> list[Action]:
     """The screenshot arrives: the case is opened with it."""
-    order_id, key_id, reason = int(str(data["order"])), int(str(data["key"])), str(data["reason"])
-    return await _report(event, lang, ctx, order_id, key_id, reason, screenshot=event.file_id)
+    return await _report(event, lang, ctx, report, screenshot=event.file_id)
 
 
 async def _report(
     event: ButtonPress | PhotoMessage,
     lang: Language,
     ctx: ShopContext,
-    order_id: int,
-    key_id: int,
-    reason: str,
+    report: AwaitingScreenshot,
     screenshot: str | None,
 ) -> list[Action]:
-    await leave_flow(ctx.uow(), user_id=event.person.user_id)
     try:
         outcome = await report_bad_key(
             ctx.uow(),
             user_id=event.person.user_id,
             first_name=event.person.first_name,
-            order_id=order_id,
-            key_id=key_id,
-            reason=CaseReason(reason),
+            order_id=report.order_id,
+            key_id=report.key_id,
+            reason=report.reason,
             screenshot=screenshot,
             now=ctx.clock.now(),
             rules=ctx.replacement,
@@ -156,26 +163,23 @@ async def _report(
         if isinstance(event, ButtonPress):
             return refuse(event, _not_reportable(lang, str(error)))
         return [SendText(event.person.chat_id, escape(_not_reportable(lang, str(error))))]
-    return await _case_reply(event, lang, ctx, outcome)
+    return _case_reply(event, lang, outcome)
 
 
-async def _case_reply(
-    event: ButtonPress | PhotoMessage, lang: Language, ctx: ShopContext, outcome: CaseOutcome
+def _case_reply(
+    event: ButtonPress | PhotoMessage, lang: Language, outcome: CaseOutcome
 ) -> list[Action]:
     chat = event.person.chat_id
     if outcome.replaced:
         show_keys = say_plain(lang, "delivery.show")
         keys = ((Button(show_keys, encode("keys", outcome.case.order_id)),),)
         text = SendText(chat, say(lang, "bad.replaced", case=outcome.case.id), keys)
-        return support.acknowledged(event, [text])
+        return acknowledged(event, [text])
     opened = SendText(chat, say(lang, "bad.queued", case=outcome.case.id))
     handoff = outcome.handoff
     assert handoff is not None
     if handoff.agent is not None and not handoff.new:
-        # The buyer is already talking to this agent, and no assignment is coming to tell
-        # them: the case joins the conversation, with a fresh card holding its buttons.
-        card = await agent.ticket_opened(
-            handoff.ticket, handoff.agent.user_id, handoff.agent.display_name, ctx
-        )
-        return support.acknowledged(event, [opened, *card])
-    return support.acknowledged(event, [opened, *support.handoff_reply(event, lang, ctx, handoff)])
+        # The buyer is already talking to this agent: the case joins the conversation, and
+        # the outbox brings the agent a fresh card holding its buttons (and tells the buyer).
+        return acknowledged(event, [opened])
+    return acknowledged(event, [opened, *handoff_reply(event, lang, handoff)])

@@ -9,12 +9,13 @@ from faq.matcher import FaqMatcher
 from handlers.language import LanguageMemory
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
 from store.domain.clock import Clock
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
 from store.domain.support import SupportRules
-from store.services.case import ReplacementRules
-from store.services.order import HoldRules
-from store.services.payment import TopupRules
-from store.services.refund import RefundRules, StarRefunder
+from store.services.refund import StarRefunder
 
 
 @dataclass(frozen=True)

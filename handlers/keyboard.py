@@ -8,6 +8,7 @@ from handlers.action import Button, Keyboard
 from handlers.callback import encode
 from handlers.text import say_plain
 from store.domain.model import Language, Order, OrderStatus, Page, Product
+from store.domain.payment import invoice_refusal
 
 
 def main_menu(lang: Language) -> Keyboard:
@@ -60,5 +61,5 @@ def order_actions(lang: Language, order: Order) -> list[tuple[Button, ...]]:
         label = say_plain(lang, "pay.stars", stars=order.total_stars)
         stars = Button(label, encode("paystars", order.id))
         cancel = Button(say_plain(lang, "pay.cancel"), encode("cancel", order.id))
-        return [(stars,), (cancel,)] if order.stars_payable else [(cancel,)]
+        return [(stars,), (cancel,)] if invoice_refusal(order) is None else [(cancel,)]
     return []

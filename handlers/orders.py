@@ -12,8 +12,8 @@ from handlers.text import Markup, escape, fitted, say, say_plain
 from store.domain.errors import KeysNotAvailable
 from store.domain.model import Language
 from store.domain.money import format_money
+from store.domain.refund import refund_refusal
 from store.services.order import get_order, list_orders
-from store.services.refund import refund_refusal
 from store.services.reveal import reveal_keys
 
 KEYS_IN_MESSAGE = 10

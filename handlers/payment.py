@@ -31,18 +31,13 @@ from store.domain.errors import (
 from store.domain.model import (
     MAX_INVOICE_STARS,
     Language,
-    OrderStatus,
     PreCheckoutVerdict,
     RefundStatus,
 )
 from store.domain.money import format_money
+from store.domain.payment import InvoicePayload, invoice_refusal, topup_allowed
 from store.services.order import get_order
-from store.services.payment import (
-    InvoicePayload,
-    check_pre_checkout,
-    confirm_payment,
-    pay_with_wallet,
-)
+from store.services.payment import check_pre_checkout, confirm_payment, pay_with_wallet
 from store.services.refund import refund_order
 from store.services.wallet import show_wallet
 
@@ -59,11 +54,12 @@ async def on_pay_stars_pressed(
 ) -> list[Action]:
     """A Stars invoice for the order: one price item in XTR, the order id as payload."""
     order = await get_order(ctx.uow(), user_id=event.person.user_id, order_id=order_id)
-    if order.status is not OrderStatus.AWAITING_PAYMENT:
-        status = say_plain(lang, f"status.{order.status.value}")
-        return refuse(event, say_plain(lang, "error.not_payable", status=status))
-    if not order.stars_payable:
+    refusal = invoice_refusal(order)
+    if refusal == "too_many_stars":
         return refuse(event, say_plain(lang, "error.too_many_stars", max=MAX_INVOICE_STARS))
+    if refusal is not None:
+        status = say_plain(lang, f"status.{refusal}")
+        return refuse(event, say_plain(lang, "error.not_payable", status=status))
     name = order.product_name(lang)
 
     def item(cut_name: str) -> str:
@@ -84,7 +80,7 @@ async def on_topup_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, stars: int
 ) -> list[Action]:
     """A Stars invoice that credits the wallet at the configured rate."""
-    if stars not in ctx.topup.allowed_stars:
+    if not topup_allowed(stars, ctx.topup):
         return refuse(event, say_plain(lang, "error.forged"))
     amount = format_money(stars * ctx.topup.star_value_minor, ctx.currency)
     invoice = SendInvoice(

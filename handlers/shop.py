@@ -15,8 +15,10 @@ from store.domain.errors import (
     QuantityNotAllowed,
     TooManyOpenOrders,
 )
-from store.domain.model import Language, OrderStatus, Product
+from store.domain.model import Language, Product
 from store.domain.money import format_money
+from store.domain.order import cancelled
+from store.domain.payment import wallet_covers
 from store.services.catalog import list_categories, list_products, show_product
 from store.services.order import cancel_order, reserve_keys
 
@@ -147,7 +149,7 @@ async def on_buy_pressed(
     if reservation.existing:  # pressed Buy again (its first answer may have been lost)
         text = Markup(f"{say(lang, 'order.existing', id=order.id)}\n\n{text}")
     keyboard = order_actions(lang, order)
-    if reservation.balance_minor >= order.total_minor:
+    if wallet_covers(reservation.balance_minor, order):
         wallet = Button(
             say_plain(lang, "pay.wallet", total=format_money(order.total_minor, ctx.currency)),
             encode("paywallet", order.id),
@@ -163,7 +165,7 @@ async def on_cancel_pressed(
     order = await cancel_order(
         ctx.uow(), user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now()
     )
-    if order.status is not OrderStatus.EXPIRED or order.paid_at is not None:
+    if not cancelled(order):
         status = say_plain(lang, f"status.{order.status.value}")
         return refuse(event, say_plain(lang, "error.not_payable", status=status))
     return show(event, say(lang, "order.cancelled", id=order.id), (home_row(lang),))

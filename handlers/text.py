@@ -133,7 +133,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pay.wallet": ("💰 用余额支付 {total}", "💰 Pay {total} from wallet"),
     "pay.cancel": ("✖️ 取消订单", "✖️ Cancel order"),
     "invoice.title": ("订单 #{id}", "Order #{id}"),
-    "invoice.description": ("{name} ×{qty}", "{name} ×{qty}"),
     "invoice.sent": ("请在下方账单中完成支付。", "Complete the payment in the invoice below."),
     "topup.title": ("余额充值", "Wallet top-up"),
     "topup.description": (
@@ -144,10 +143,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "paid.stars": (
         "✅ 已收到订单 #{id} 的付款。",
         "✅ Payment for order #{id} received.",
-    ),
-    "paid.duplicate": (
-        "此付款已处理过，无需重复操作。",
-        "This payment was already processed; nothing more to do.",
     ),
     "paid.refunded": (
         "↩️ 这笔付款（{stars} ⭐）无法用于订单 #{id}，已原路退回您的 Telegram 余额。管理员已收到通知。",
@@ -388,13 +383,8 @@ def _template(language: Language, key: str) -> str:
     return zh if language is Language.ZH else en
 
 
-def both(key: str) -> tuple[str, str]:
-    return TEXTS[key]
-
-
 SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
     "faq.solved": ("👍 已解决", "👍 Solved"),
-    "faq.human": ("🙋 转人工", "🙋 Talk to a human"),
     "faq.did_you_mean": ("您是想问：", "Did you mean:"),
     "faq.none_of_these": ("都不是，找人工", "None of these: a human, please"),
     "faq.fallback": (
@@ -509,7 +499,6 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "agent.focus": ("↩️ 回复 #{id}", "↩️ Reply to #{id}"),
     "agent.focused": ("现在回复 #{id}。", "Now replying to #{id}."),
-    "agent.sent": ("✓", "✓"),
     "agent.noted": ("📝 已备注（买家看不到）。", "📝 Noted (the buyer never sees it)."),
     "agent.closed": ("✅ 工单 #{id} 已结束。", "✅ Ticket #{id} closed."),
     "agent.transferred": ("➡️ 工单 #{id} 已转出。", "➡️ Ticket #{id} handed over."),
@@ -554,7 +543,6 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "agent.target.first": ("首次", "first"),
     "agent.target.next": ("后续", "next"),
-    "agent.buyer_joined": ("（排队时买家发来的消息）", "(written by the buyer while waiting)"),
     "stats.report": (
         "📊 <b>今日客服</b>\n工单：{tickets}\n提问：{questions}（自助解决率 {containment}）\n首次响应：中位 {median}，P90 {p90}\n超时：{breaches}\n满意度：{csat}（{ratings} 个评分，平均 {average}）",
         "📊 <b>Support today</b>\nTickets: {tickets}\nQuestions: {questions} (containment {containment})\nFirst response: median {median}, p90 {p90}\nBreaches: {breaches}\nCSAT: {csat} ({ratings} ratings, average {average})",

@@ -22,8 +22,9 @@ from handlers.event import (
     TextMessage,
 )
 from handlers.text import Markup, escape, say, say_plain, shorten
-from store.domain.model import Language, OrderStatus
+from store.domain.model import Language
 from store.domain.money import format_money
+from store.domain.refund import refundable
 from store.services.ticket import AssignmentCard
 
 Incoming = TextMessage | PhotoMessage | DocumentMessage | OtherMessage
@@ -126,10 +127,7 @@ def to_buyer(
     return [SendText(buyer_id, said)]
 
 
-REFUNDABLE = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.AWAITING_STOCK)
-
-
-def assignment_card(view: AssignmentCard, currency: str) -> Rendered:
+def render_card(view: AssignmentCard, currency: str) -> Rendered:
     """The agent who has a ticket now: its context card, then what the buyer wrote while it
     waited; the buyer is told who it is. The messages shown are acknowledged once sent."""
     ticket, context, lang = view.ticket, view.context, view.agent_language
@@ -181,10 +179,10 @@ def assignment_card(view: AssignmentCard, currency: str) -> Rendered:
                 )
             )
         )
-    refundable = [o for o in context.orders if o.status in REFUNDABLE]
+    refundable_orders = [o for o in context.orders if refundable(o)]
     rows.extend(
         (Button(say_plain(lang, "agent.refund_button", id=o.id), encode("agref", o.id)),)
-        for o in refundable[:3]
+        for o in refundable_orders[:3]
     )
     focus = say_plain(lang, "agent.focus", id=ticket.id)
     rows.append((Button(focus, encode("agt", ticket.id)),))

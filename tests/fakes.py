@@ -11,7 +11,6 @@ A unique key or a missing user breaks as `DuplicateRecord`, as an IntegrityError
 from __future__ import annotations
 
 import copy
-import json
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from store.domain.errors import BadPayload, DuplicateRecord, ReadOnlyError, UnreadableToken
+from store.domain.flow import FlowState, flow_record, parse_flow
 from store.domain.model import (
     Agent,
     BatchStatus,
@@ -49,6 +49,7 @@ from store.domain.model import (
     User,
 )
 from store.domain.outbox import OutboxItem, OutboxPayload, parse_payload, payload_body
+from store.domain.support import ResponseTarget
 
 SEALED = "gAAAAA"  # what store.services.sealing takes for a token
 
@@ -216,7 +217,7 @@ class MessageRow:
 @dataclass
 class BreachRow:
     ticket_id: int
-    target: str
+    target: ResponseTarget
     due_at: datetime
     recorded_at: datetime
 
@@ -1086,7 +1087,7 @@ class FakeTicketRepository(_Repository):
             if row.message.ticket_id == ticket_id
         ]
 
-    def _breach_recorded(self, ticket_id: int, target: str, due_at: datetime) -> bool:
+    def _breach_recorded(self, ticket_id: int, target: ResponseTarget, due_at: datetime) -> bool:
         return any(
             (b.ticket_id, b.target, b.due_at) == (ticket_id, target, due_at)
             for b in self._t.breaches
@@ -1094,24 +1095,24 @@ class FakeTicketRepository(_Repository):
 
     async def overdue(
         self, first_due_before: datetime, next_due_before: datetime
-    ) -> list[tuple[Ticket, str, datetime]]:
-        found: list[tuple[Ticket, str, datetime]] = []
+    ) -> list[tuple[Ticket, ResponseTarget, datetime]]:
+        found: list[tuple[Ticket, ResponseTarget, datetime]] = []
         for ticket in self._tickets(lambda t: t.status in _OPEN):
             if ticket.first_response_at is None:
                 if ticket.created_at <= first_due_before and not self._breach_recorded(
-                    ticket.id, "first", ticket.created_at
+                    ticket.id, ResponseTarget.FIRST, ticket.created_at
                 ):
-                    found.append((ticket, "first", ticket.created_at))
+                    found.append((ticket, ResponseTarget.FIRST, ticket.created_at))
             elif (
                 ticket.waiting_since is not None
                 and ticket.waiting_since <= next_due_before
-                and not self._breach_recorded(ticket.id, "next", ticket.waiting_since)
+                and not self._breach_recorded(ticket.id, ResponseTarget.NEXT, ticket.waiting_since)
             ):
-                found.append((ticket, "next", ticket.waiting_since))
+                found.append((ticket, ResponseTarget.NEXT, ticket.waiting_since))
         return found
 
     async def record_breach(
-        self, ticket_id: int, target: str, due_at: datetime, now: datetime
+        self, ticket_id: int, target: ResponseTarget, due_at: datetime, now: datetime
     ) -> bool:
         tables = self._w()
         if self._breach_recorded(ticket_id, target, due_at):
@@ -1350,12 +1351,12 @@ class FakeQuestionRepository(_Repository):
 
 
 class FakeConversationStateRepository(_Repository):
-    async def get(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
+    async def get(self, user_id: int) -> FlowState | None:
         stored = self._t.states.get(user_id)
-        return (stored[0], json.loads(stored[1])) if stored else None
+        return parse_flow(stored[0], stored[1]) if stored else None
 
-    async def put(self, user_id: int, state: str, data: dict[str, Any], now: datetime) -> None:
-        self._w().states[user_id] = (state, json.dumps(data), now)
+    async def put(self, user_id: int, flow: FlowState, now: datetime) -> None:
+        self._w().states[user_id] = (*flow_record(flow), now)
 
     async def clear(self, user_id: int) -> None:
         self._w().states.pop(user_id, None)

@@ -81,10 +81,6 @@ class OrderNotPayable(ShopError):
         self.status = status
 
 
-class PaymentMismatch(ShopError):
-    """A payment's currency or amount does not match the order it names."""
-
-
 class InsufficientBalance(ShopError):
     def __init__(self, balance: int, needed: int) -> None:
         super().__init__(f"balance {balance} is below {needed}")
@@ -102,10 +98,6 @@ class RefundNotAllowed(ShopError):
 
 class RefundFailed(ShopError):
     """Telegram refused a refund for good; the order is put back as it was."""
-
-
-class NotAdmin(ShopError):
-    pass
 
 
 class ImportRefused(ShopError):

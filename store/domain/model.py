@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Generic, TypeVar
 
+from store.domain.stock import low_stock
+
 T = TypeVar("T")
 
 
@@ -30,29 +32,8 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
-_S = OrderStatus
-ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
-    # re-held (AWAITING_PAYMENT → AWAITING_PAYMENT) when a pre-checkout renews a lapsing hold
-    _S.AWAITING_PAYMENT: frozenset({_S.AWAITING_PAYMENT, _S.PAID, _S.AWAITING_STOCK, _S.EXPIRED}),
-    _S.EXPIRED: frozenset({_S.AWAITING_PAYMENT, _S.PAID, _S.AWAITING_STOCK}),
-    _S.AWAITING_STOCK: frozenset({_S.PAID, _S.REFUNDING, _S.REFUNDED}),
-    _S.PAID: frozenset({_S.DELIVERED, _S.REFUNDING, _S.REFUNDED}),
-    _S.DELIVERED: frozenset({_S.REFUNDING, _S.REFUNDED}),
-    # a refund Telegram refused puts the order back where it was
-    _S.REFUNDING: frozenset({_S.REFUNDED, _S.PAID, _S.DELIVERED, _S.AWAITING_STOCK}),
-    _S.REFUNDED: frozenset(),
-}
-"""Every status change an order may make; anything else is refused (the one rule for all)."""
-
 MAX_INVOICE_STARS = 10_000
 """The most Stars one Telegram invoice may ask for (Bot API)."""
-
-PAYABLE = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED})
-"""An order in these may take a payment (an expired one is re-held if stock remains)."""
-
-
-def may_move(leaving: OrderStatus, to: OrderStatus) -> bool:
-    return to in ORDER_MOVES[leaving]
 
 
 class KeyStatus(StrEnum):
@@ -272,7 +253,7 @@ class StockLevel:
 
     @property
     def low(self) -> bool:
-        return self.available < self.threshold
+        return low_stock(self.available, self.threshold)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 from store.domain.errors import BadPayload
 from store.domain.support import Breach
 
+ADMINS_CHAT = 0
+"""Outbox items addressed to chat 0 fan out to every admin."""
+
 
 class OutboxKind(StrEnum):
     DELIVERY = "delivery"

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from store.domain.case import (
+    ReplacementRules,
+    bad_key_refund_due,
+    not_reportable,
+    refunds_through_telegram,
+    replaces_automatically,
+)
 from store.domain.errors import KeysNotAvailable, NotFound, NotYourOrder, OutOfStock, ShopError
 from store.domain.flow import AwaitingScreenshot
 from store.domain.model import (
@@ -14,7 +21,6 @@ from store.domain.model import (
     LedgerReason,
     Order,
     OrderStatus,
-    PaymentMethod,
     TicketPriority,
 )
 from store.domain.outbox import CaseDecided
@@ -30,16 +36,6 @@ MAX_NOTE = 1000
 
 class CaseClosed(ShopError):
     """The case was already decided."""
-
-
-@dataclass(frozen=True)
-class ReplacementRules:
-    """When a reported key is replaced with no human: all must hold (and stock must remain)."""
-
-    enabled: bool = True
-    within_hours: int = 24
-    cooldown_days: int = 30
-    max_order_minor: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -60,19 +56,6 @@ def mask(card_key: str, position: int) -> str:
     order, and for a long key its last two characters (a short key, a PIN, shows none)."""
     tail = f" …{card_key[-2:]}" if len(card_key) >= 12 else ""
     return f"#{position}{tail}"
-
-
-def not_reportable(order: Order) -> str | None:
-    """Why this order's keys cannot be reported as not working yet, or None. A pure rule.
-
-    Only keys the buyer has looked at can be reported: a report on a key never shown would
-    let a buyer keep the key, refund it as unrevealed, and see it sold to the next buyer.
-    """
-    if not order.has_keys:
-        return order.status.value
-    if order.revealed_at is None:
-        return "unrevealed"
-    return None
 
 
 async def _reportable(uow: UnitOfWork, order: Order, key_id: int | None) -> None:
@@ -154,13 +137,8 @@ async def report_bad_key(
         recent = await uow.cases.replacements_since(
             user_id, now - timedelta(days=rules.cooldown_days)
         )
-        automatic = (
-            rules.enabled
-            and first_report
-            and order.paid_at is not None
-            and now - order.paid_at <= timedelta(hours=rules.within_hours)
-            and recent == 0
-            and order.unit_price_minor * order.quantity <= rules.max_order_minor
+        automatic = replaces_automatically(
+            order, now, rules, first_report=first_report, recent_replacements=recent
         )
         if automatic and await _replace(
             uow, case_id, order_id, order.sku, key_id, now, decided_by=None
@@ -230,12 +208,7 @@ async def decide_case(
     async with new_uow() as uow:
         case, order = await _case_for_agent(uow, agent_id, case_id)
         credited = await uow.ledger.credited_for_order(order.id)
-        stars_refund = (
-            decision is CaseStatus.REFUNDED
-            and order.quantity == 1
-            and order.payment_method is PaymentMethod.STARS
-            and credited == 0
-        )
+        stars_refund = decision is CaseStatus.REFUNDED and refunds_through_telegram(order, credited)
         if not stars_refund:
             await _decide_here(uow, case, order, decision, sealed_note, agent_id, now, credited)
             decided = await uow.cases.get(case_id)
@@ -316,7 +289,7 @@ async def _decide_here(
             case.id, CaseStatus.DECLINED, now, decision_note=sealed_note, decided_by=agent_id
         )
     else:
-        due = min(order.unit_price_minor, order.total_minor - credited)
+        due = bad_key_refund_due(order, credited)
         if due <= 0:
             raise CaseClosed(OrderStatus.REFUNDED.value)
         await uow.cases.decide(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from store.domain.errors import (
@@ -21,19 +20,17 @@ from store.domain.model import (
     PaymentMethod,
     Product,
     Reservation,
-    may_move,
 )
-from store.domain.outbox import LowStock
+from store.domain.order import (
+    HoldRules,
+    hold_lapsed,
+    may_hold_another,
+    may_move,
+    quantity_allowed,
+)
+from store.domain.outbox import ADMINS_CHAT, LowStock
+from store.domain.stock import low_stock
 from store.services.ports import UnitOfWork
-
-ADMINS_CHAT = 0
-"""Outbox items addressed to chat 0 fan out to every admin."""
-
-
-@dataclass(frozen=True)
-class HoldRules:
-    minutes: int = 15
-    max_open: int = 3
 
 
 async def reserve_keys(
@@ -59,7 +56,7 @@ async def reserve_keys(
         product = await uow.catalog.product(sku, with_stock=False)  # the claim checks stock
         if product is None or not product.active:
             raise ProductNotFound(sku)
-        if not 1 <= quantity <= product.order_limit:
+        if not quantity_allowed(quantity, product):
             raise QuantityNotAllowed(product.order_limit)
         await uow.users.ensure(user_id, first_name, now)
         held = await uow.orders.open_hold(user_id, sku, now)
@@ -71,7 +68,7 @@ async def reserve_keys(
             return Reservation(
                 order=existing, product=product, balance_minor=balance, existing=True
             )
-        if await uow.orders.count_open(user_id, now) >= rules.max_open:
+        if not may_hold_another(await uow.orders.count_open(user_id, now), rules):
             raise TooManyOpenOrders(rules.max_open)
         order_id = await uow.orders.add(
             user_id=user_id,
@@ -98,7 +95,7 @@ async def reserve_keys(
 async def note_stock_level(uow: UnitOfWork, product: Product, now: datetime) -> None:
     """Alert admins once when a product's stock falls below its threshold; re-arm on restock."""
     sku, threshold = product.sku, product.low_stock_threshold
-    if await uow.card_keys.count_available(sku, up_to=threshold) < threshold:
+    if low_stock(await uow.card_keys.count_available(sku, up_to=threshold), threshold):
         if await uow.catalog.set_low_stock_alerted(sku, True):
             await uow.outbox.add(LowStock(sku), ADMINS_CHAT, f"low:{sku}:{now.isoformat()}", now)
     else:
@@ -153,11 +150,7 @@ async def expire_reservations(uow: UnitOfWork, *, now: datetime, limit: int = 50
     async with uow:
         for order_id in await uow.orders.lapsed(now, limit):
             order = await uow.orders.lock(order_id, skip_locked=True)
-            if (
-                order is None
-                or order.status is not OrderStatus.AWAITING_PAYMENT
-                or order.expires_at > now
-            ):
+            if order is None or not hold_lapsed(order, now):
                 continue
             await move_order(uow, order, OrderStatus.EXPIRED)
             await uow.card_keys.release(order_id, now)

@@ -8,13 +8,10 @@ refund state machine, and reported to the admins; it is never credited or delive
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from store.domain.errors import InsufficientBalance, OrderChanged, OrderNotPayable
 from store.domain.model import (
-    PAYABLE,
     LedgerReason,
     Order,
     OrderStatus,
@@ -23,74 +20,20 @@ from store.domain.model import (
     PreCheckoutVerdict,
     RefundReason,
 )
-from store.domain.outbox import AdminAlert, AwaitingStock, Delivery
-from store.services.order import ADMINS_CHAT, HoldRules, locked_order, move_order
+from store.domain.order import HoldRules, payable
+from store.domain.outbox import ADMINS_CHAT, AdminAlert, AwaitingStock, Delivery
+from store.domain.payment import (
+    PAYMENT_GRACE,
+    STARS,
+    InvoicePayload,
+    TopupRules,
+    charge_refusal,
+    pre_checkout_refusal,
+    wallet_covers,
+)
+from store.services.order import locked_order, move_order
 from store.services.ports import NewUnitOfWork, UnitOfWork
 from store.services.refund import StarRefunder, carry_out_refund
-
-STARS = "XTR"
-PAYMENT_GRACE = timedelta(minutes=5)
-"""How long keys stay held after an approved pre-checkout, while Telegram completes payment."""
-
-_ORDER_PAYLOAD = re.compile(r"order:([1-9][0-9]{0,17})")
-_TOPUP_PAYLOAD = re.compile(r"topup:([1-9][0-9]{0,17}):([1-9][0-9]{0,8})")
-# ASCII digits only: str.isdigit() and \d would take "١" or "²" for digits
-
-
-@dataclass(frozen=True)
-class InvoicePayload:
-    """What an invoice's payload names: an order, or a wallet top-up for one user."""
-
-    order_id: int | None = None
-    topup_user_id: int | None = None
-    topup_stars: int = 0
-
-    def encode(self) -> str:
-        if self.order_id is not None:
-            return f"order:{self.order_id}"
-        return f"topup:{self.topup_user_id}:{self.topup_stars}"
-
-    @classmethod
-    def parse(cls, payload: str) -> InvoicePayload | None:
-        if found := _ORDER_PAYLOAD.fullmatch(payload):
-            return cls(order_id=int(found.group(1)))
-        if found := _TOPUP_PAYLOAD.fullmatch(payload):
-            return cls(topup_user_id=int(found.group(1)), topup_stars=int(found.group(2)))
-        return None
-
-
-@dataclass(frozen=True)
-class TopupRules:
-    star_value_minor: int
-    allowed_stars: tuple[int, ...]
-
-
-def charge_refusal(
-    parsed: InvoicePayload | None, order: Order | None, *, payer: int, currency: str, amount: int
-) -> str | None:
-    """Why a charge cannot be applied, or None when it can. A pure rule.
-
-    Telegram only sends what its own checkout produced, so each of these is defence in depth:
-    `unknown_payload`, `mismatch` (currency or amount), `not_yours`, `not_found`, and
-    `already_paid` for a second charge of an order that is paid (or refunded) already.
-    """
-    if parsed is None:
-        return "unknown_payload"
-    if currency != STARS:
-        return "mismatch"
-    if parsed.order_id is None:
-        if parsed.topup_user_id != payer:
-            return "not_yours"
-        return None if amount == parsed.topup_stars else "mismatch"
-    if order is None:
-        return "not_found"
-    if order.user_id != payer:
-        return "not_yours"
-    if amount != order.total_stars:
-        return "mismatch"
-    if order.status not in PAYABLE:
-        return "already_paid"
-    return None
 
 
 async def _hold_for_payment(
@@ -103,7 +46,7 @@ async def _hold_for_payment(
         if order.expires_at < now + PAYMENT_GRACE:
             await uow.orders.set_expiry(order.id, now + PAYMENT_GRACE)
         return order
-    if order.status not in PAYABLE:
+    if not payable(order):
         return None
     await uow.card_keys.release(order.id, now)
     claimed = await uow.card_keys.claim(order.sku, order.id, order.quantity, now)
@@ -131,25 +74,18 @@ async def check_pre_checkout(
 ) -> PreCheckoutVerdict:
     """Decide a pre_checkout_query: fast, local, no network."""
     parsed = InvoicePayload.parse(payload)
-    if parsed is None or currency != STARS:
-        return PreCheckoutVerdict(False, "mismatch")
-    if parsed.order_id is None:
-        fits = parsed.topup_user_id == user_id and parsed.topup_stars in topup.allowed_stars
-        return (
-            PreCheckoutVerdict(True)
-            if fits and amount == parsed.topup_stars
-            else PreCheckoutVerdict(False, "mismatch")
+    if parsed is None or parsed.order_id is None or currency != STARS:  # decided without a read
+        refusal = pre_checkout_refusal(
+            parsed, None, payer=user_id, currency=currency, amount=amount, topup=topup
         )
+        return PreCheckoutVerdict(refusal is None, refusal)
     async with uow:
         order = await uow.orders.lock(parsed.order_id)
-        if order is None:
-            return PreCheckoutVerdict(False, "not_found")
-        if order.user_id != user_id:
-            return PreCheckoutVerdict(False, "not_yours")
-        if amount != order.total_stars:
-            return PreCheckoutVerdict(False, "mismatch")
-        if order.status not in PAYABLE:
-            return PreCheckoutVerdict(False, "not_payable")
+        refusal = pre_checkout_refusal(
+            parsed, order, payer=user_id, currency=currency, amount=amount, topup=topup
+        )
+        if refusal is not None or order is None:
+            return PreCheckoutVerdict(False, refusal)
         if await _hold_for_payment(uow, order, now, rules) is None:
             await uow.commit()
             return PreCheckoutVerdict(False, "out_of_stock")
@@ -316,10 +252,10 @@ async def pay_with_wallet(
     async with uow:
         await uow.users.lock(user_id)
         order = await locked_order(uow, order_id, user_id)
-        if order.status not in PAYABLE:
+        if not payable(order):
             raise OrderNotPayable(order.status.value)
         balance = await uow.ledger.balance(user_id)
-        if balance < order.total_minor:
+        if not wallet_covers(balance, order):
             raise InsufficientBalance(balance, order.total_minor)
         held = await _hold_for_payment(uow, order, now, rules)
         if held is None:

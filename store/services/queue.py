@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from store.domain.errors import (
     NotAnAgent,
@@ -19,12 +18,10 @@ from store.domain.model import (
     TicketStatus,
 )
 from store.domain.outbox import QueuePosition, TicketAssigned
+from store.domain.queue import expected_wait_seconds, least_recently_busy
 from store.services.ports import KeyCipher, UnitOfWork
 from store.services.sealing import SUBJECT_ROOM, open_text, seal_text, sealed_start
 from store.services.user import language_of
-
-DEFAULT_HANDLING = timedelta(minutes=5)
-"""Assumed handling time until there is history to measure it."""
 
 
 @dataclass(frozen=True)
@@ -62,16 +59,12 @@ async def assign_waiting(
     load = {agent.user_id: agent for agent in await uow.agents.on_duty()}
     made: list[Assignment] = []
     for ticket in await uow.tickets.queued():
-        free = [
-            a
-            for a in load.values()
-            if a.open_tickets < a.capacity and (ticket.id, a.user_id) != not_back_to
-        ]
+        free = [a for a in load.values() if a.has_room and (ticket.id, a.user_id) != not_back_to]
         if not free:
-            if any(a.open_tickets < a.capacity for a in load.values()):
+            if any(a.has_room for a in load.values()):
                 continue  # only the agent who handed it back has room: try the next ticket
             break
-        agent = min(free, key=_least_recently_busy)
+        agent = min(free, key=least_recently_busy)
         if await uow.tickets.assign(ticket.id, agent.user_id, now):
             load[agent.user_id] = replace(
                 agent, open_tickets=agent.open_tickets + 1, last_assigned_at=now
@@ -98,15 +91,6 @@ async def send_card(uow: UnitOfWork, ticket_id: int, agent_id: int, now: datetim
     )
 
 
-def _least_recently_busy(agent: Agent) -> tuple[int, datetime, int]:
-    """Fewest open tickets first; among equals, whoever was given one longest ago."""
-    return (
-        agent.open_tickets,
-        agent.last_assigned_at or datetime.min.replace(tzinfo=UTC),
-        agent.user_id,
-    )
-
-
 async def note_queue_moved(uow: UnitOfWork, now: datetime, *, but: int | None = None) -> None:
     """Every buyer still waiting (`but` one) gets their place updated (one edited message each).
 
@@ -129,9 +113,8 @@ async def standing(uow: UnitOfWork, ticket: Ticket) -> QueueStanding:
     if not agents:
         return QueueStanding(ticket, position, None, 0)
     handled = await uow.tickets.recent_handling_seconds()
-    per_ticket = statistics.median(handled) if handled else DEFAULT_HANDLING.total_seconds()
-    slots = sum(a.capacity for a in agents)
-    return QueueStanding(ticket, position, int(position * per_ticket / slots), len(agents))
+    wait = expected_wait_seconds(position, handled, sum(a.capacity for a in agents))
+    return QueueStanding(ticket, position, wait, len(agents))
 
 
 async def ask_for_human(

@@ -15,11 +15,14 @@ from datetime import datetime
 from typing import Protocol
 
 from store.domain.model import OrderStatus, RefundReason, RefundStatus, StarTransaction
-from store.domain.outbox import AdminAlert
-from store.services.order import ADMINS_CHAT, HoldRules, move_order
-from store.services.payment import STARS, TopupRules, confirm_payment
+from store.domain.order import HoldRules
+from store.domain.outbox import ADMINS_CHAT, AdminAlert
+from store.domain.payment import STARS, TopupRules
+from store.domain.refund import refundable
+from store.services.order import move_order
+from store.services.payment import confirm_payment
 from store.services.ports import NewUnitOfWork, UnitOfWork
-from store.services.refund import REFUNDABLE, StarRefunder, resume_refunds, settle_refund
+from store.services.refund import StarRefunder, resume_refunds, settle_refund
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +153,7 @@ async def _record_outside_refund(uow: UnitOfWork, charge_id: str, now: datetime)
     order = await uow.orders.lock(payment.order_id) if payment.order_id else None
     paid_by_this = (
         order is not None
-        and order.status in REFUNDABLE
+        and refundable(order)
         and await uow.payments.charge_for_order(order.id) == charge_id
     )
     before = order.status if order is not None and paid_by_this else None

@@ -23,23 +23,22 @@ from store.domain.model import (
     LedgerReason,
     Order,
     OrderStatus,
-    PaymentMethod,
     Refund,
     RefundReason,
     RefundStatus,
 )
-from store.domain.outbox import AdminAlert, CaseDecided, Refunded
-from store.services.order import ADMINS_CHAT, locked_order, move_order
+from store.domain.outbox import ADMINS_CHAT, AdminAlert, CaseDecided, Refunded
+from store.domain.refund import RefundRules, refund_refusal, wallet_refund_due
+from store.services.order import locked_order, move_order
 from store.services.ports import NewUnitOfWork, UnitOfWork
 
-__all__ = ["RefundFailed", "RefundOutcome", "RefundRules", "StarRefunder"]
+__all__ = ["RefundFailed", "RefundOutcome", "StarRefunder"]
 
 log = logging.getLogger(__name__)
 
 REFUND_LEASE = timedelta(seconds=30)
 """A refund claimed longer ago than this was left by a crashed run and is taken again."""
 
-REFUNDABLE = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.AWAITING_STOCK)
 _ORDER_REASONS = (RefundReason.BUYER, RefundReason.AGENT, RefundReason.CASE, RefundReason.OUTSIDE)
 
 
@@ -54,43 +53,10 @@ class StarRefunder(Protocol):
 
 
 @dataclass(frozen=True)
-class RefundRules:
-    window_days: int = 7
-
-
-@dataclass(frozen=True)
 class RefundOutcome:
     order: Order | None
     status: RefundStatus
     """`done`, or `pending` when Telegram could not be reached yet: the job finishes it."""
-
-
-def refund_refusal(order: Order, now: datetime, rules: RefundRules) -> str | None:
-    """Why this order cannot be refunded without questions, or None when it can.
-
-    Reasons: `revealed` (its keys were shown: use a bad-key report), `window` (paid more than
-    the refund window ago), or the order's status (`awaiting_payment`, `refunded`, …).
-    """
-    if order.status is OrderStatus.AWAITING_STOCK:
-        return None
-    if order.status not in REFUNDABLE:
-        return order.status.value
-    if order.revealed_at is not None:
-        return "revealed"
-    if order.paid_at is None or order.paid_at + timedelta(days=rules.window_days) < now:
-        return "window"
-    return None
-
-
-def wallet_refund_due(order: Order, credited_minor: int) -> int | None:
-    """How much of an order goes back to the wallet, or None when Telegram refunds the Stars.
-
-    A Stars payment can only be refunded whole, so once part of an order went back to the
-    wallet (a bad key refunded by an agent), the rest follows it there: never more than paid.
-    """
-    if order.payment_method is PaymentMethod.WALLET or credited_minor > 0:
-        return max(0, order.total_minor - credited_minor)
-    return None
 
 
 async def refund_order(
@@ -110,10 +76,7 @@ async def refund_order(
     """
     async with new_uow() as uow:
         order = await locked_order(uow, order_id, user_id)
-        if rules is None:
-            reason = None if order.status in REFUNDABLE else order.status.value
-        else:
-            reason = refund_refusal(order, now, rules)
+        reason = refund_refusal(order, now, rules)
         if reason is not None:
             raise RefundNotAllowed(reason)
         due = wallet_refund_due(order, await uow.ledger.credited_for_order(order.id))

@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from store.domain.model import Language, Ticket
-from store.domain.outbox import ResponseBreach
+from store.domain.outbox import ADMINS_CHAT, ResponseBreach
 from store.domain.support import Breach, ResponseTarget, SupportRules
-from store.services.order import ADMINS_CHAT
 from store.services.ports import UnitOfWork
 from store.services.user import language_of
 

@@ -31,7 +31,8 @@ from handlers.event import ButtonPress, Person, TextMessage
 from handlers.outbox import render_outbox
 from handlers.router import dispatch
 from store.adapters.tables import tickets
-from store.domain.model import OutboxKind, TicketStatus
+from store.domain.model import TicketStatus
+from store.domain.outbox import OutboxReceipt, ResponseBreach, TicketAssigned, payload_body
 from store.services.outbox import claim_outbox, finish_outbox
 from store.services.response_target import check_response_targets
 from tests.bench import busy_crowd as people
@@ -333,21 +334,33 @@ class BusyDay:
                 for item in items:
                     began = time.perf_counter()
                     refused = self.telegram.refused.reasons.total()
-                    delivered = await self.telegram.perform(await render_outbox(item, ctx))
+                    rendered = await render_outbox(item, ctx)
+                    delivered, kept = [], None
+                    for index, action in enumerate(rendered.actions):
+                        shown = await self.telegram.perform([action])
+                        delivered += shown
+                        if index == rendered.kept and shown:
+                            kept = shown[0].message_id
                     self._delivered += delivered
                     self.tally.messages_by_kind[item.kind] += len(delivered)
                     ok = self.telegram.refused.reasons.total() == refused
                     await finish_outbox(
-                        ctx.uow(), item=item, now=ctx.clock.now(), sent=ok, give_up=not ok
+                        ctx.uow(),
+                        item=item,
+                        now=ctx.clock.now(),
+                        sent=ok,
+                        give_up=not ok,
+                        receipt=OutboxReceipt(kept, rendered.relayed),
                     )
                     self.tally.outbox[item.kind] += 1
                     spent = time.perf_counter() - began
                     seconds = self.tally.outbox_seconds
                     seconds[item.kind] = seconds.get(item.kind, 0.0) + spent
-                    if item.kind == OutboxKind.TICKET_ASSIGNED and delivered:
-                        self._assigned(item.chat_id, int(item.body), delivered)
-                    elif item.kind == OutboxKind.RESPONSE_BREACH:
-                        self.tally.breach_alerts[item.body] += 1
+                    match item.payload:
+                        case TicketAssigned(ticket_id=ticket_id) if delivered:
+                            self._assigned(item.chat_id, ticket_id, delivered)
+                        case ResponseBreach():
+                            self.tally.breach_alerts[payload_body(item.payload)] += 1
         self.tally.drain_seconds += time.perf_counter() - started
 
     async def _check_targets(self) -> None:

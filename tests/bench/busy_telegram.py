@@ -148,8 +148,6 @@ class RecordingTelegram:
         buttons = _buttons(action.keyboard)
         self._messages[action.chat_id, message_id] = (text, buttons)
         self.sent_to[action.chat_id] += 1
-        if action.receipt is not None:
-            await action.receipt(message_id)
         return Delivered(action.chat_id, message_id, action.html, buttons)
 
     def _edit(self, action: EditText) -> Delivered | None:

@@ -9,11 +9,11 @@ from faq.matcher import FaqMatcher
 from handlers.context import ShopContext
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
 from store.domain.support import SupportRules
-from store.services.case import ReplacementRules
-from store.services.order import HoldRules
-from store.services.payment import TopupRules
-from store.services.refund import RefundRules
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder
 

@@ -13,6 +13,7 @@ from handlers.router import dispatch
 from handlers.text import visible_length
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.outbox import OutboxKind
 from store.services.outbox import claim_outbox
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
@@ -119,10 +120,11 @@ async def test_the_delivery_edits_the_order_summary_so_a_repeat_is_the_same_edit
     [ack] = [a for a in replies if isinstance(a, SendText)]
     assert "Payment for order" in ack.html and button([ack], "keys:")  # keys at once, too
     assert "keys are ready" not in ack.html  # the one "ready" message is the summary, edited
-    [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "delivery"]
+    claimed = await claim_outbox(uow(), now=clock.now())
+    [item] = [i for i in claimed if i.kind is OutboxKind.DELIVERY]
     first, repeat = await render_outbox(item, ctx), await render_outbox(item, ctx)
     assert first == repeat  # sent again after a crash: the same edit of the same message
-    [edit] = first
+    [edit] = first.actions
     assert isinstance(edit, EditText) and edit.message_id == 321
     assert "Your keys are ready" in edit.html and button([edit], "keys:")
     assert edit.fallback is not None  # a summary the buyer deleted gets a new message instead
@@ -148,6 +150,7 @@ async def test_a_payment_found_by_reconciliation_is_delivered_into_the_same_summ
         topup=ctx.topup,
         refunder=ctx.refunder,
     )
-    [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "delivery"]
-    [edit] = await render_outbox(item, ctx)
+    claimed = await claim_outbox(uow(), now=clock.now())
+    [item] = [i for i in claimed if i.kind is OutboxKind.DELIVERY]
+    [edit] = (await render_outbox(item, ctx)).actions
     assert isinstance(edit, EditText) and edit.message_id == 654

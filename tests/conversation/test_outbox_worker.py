@@ -1,4 +1,4 @@
-"""The outbox worker against a recording Telegram port: what is sent, and what a failed send keeps."""
+"""The outbox worker against a recording Telegram port: what goes out, and what a failure keeps."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ class RecordingPort:
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
+        self.new_messages: dict[int, list[int]] = {}
+        self.edited: list[tuple[int, int, str]] = []
         self.failing: set[int] = set()
         self._ids = iter(range(100, 10_000))
 
@@ -49,7 +51,9 @@ class RecordingPort:
     async def send_text(self, action: SendText) -> int:
         self._refuse_once(action.chat_id)
         self.sent.append((action.chat_id, action.html))
-        return next(self._ids)
+        message_id = next(self._ids)
+        self.new_messages.setdefault(action.chat_id, []).append(message_id)
+        return message_id
 
     async def copy_message(self, action: CopyMessage) -> None:
         self._refuse_once(action.chat_id)
@@ -58,6 +62,7 @@ class RecordingPort:
     async def edit_text(self, action: EditText) -> None:
         self._refuse_once(action.chat_id)
         self.sent.append((action.chat_id, action.html))
+        self.edited.append((action.chat_id, action.message_id, action.html))
 
     async def answer_button(self, action: AnswerButton) -> None:
         pass
@@ -124,3 +129,22 @@ async def test_what_a_waiting_buyer_wrote_reaches_the_agent_even_when_the_first_
     await worker.drain()
     assert "Ticket #" in port.seen_by(AGENT)
     assert "already redeemed" in port.seen_by(AGENT)
+
+
+async def test_a_waiting_buyers_place_is_one_message_edited_as_the_queue_moves(
+    ctx: ShopContext, executor: ActionExecutor, port: RecordingPort
+) -> None:
+    worker = DeliveryWorker(ctx, executor)
+    await handle(agent_says("/duty on"), ctx, executor)
+    for busy in (3001, 3002):  # the agent's two places are taken
+        await handle(text("/human", user_id=busy), ctx, executor)
+    await handle(text("/human", user_id=3003), ctx, executor)
+    await handle(text("/human", user_id=BUYER), ctx, executor)
+    await worker.drain()
+    [place] = port.new_messages[BUYER]  # sent by the outbox, its id kept once Telegram took it
+    assert "number 2" in port.seen_by(BUYER)
+    await handle(agent_says("/close"), ctx, executor)  # room for 3003: the buyer moves up
+    await worker.drain()
+    assert port.new_messages[BUYER] == [place]
+    [(_, edited, moved)] = [e for e in port.edited if e[0] == BUYER]
+    assert edited == place and "number 1" in moved

@@ -114,7 +114,7 @@ async def test_a_buyer_pays_with_stars_and_reveals_the_key_once_delivered(
     stocked = await stocked_shop(uow, cipher, clock, stock=3)
     order_id = await buy_and_pay(ctx)
     [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.chat_id == 1001]
-    ready = await render_outbox(item, ctx)
+    ready = list((await render_outbox(item, ctx)).actions)
     assert "ready" in html(ready) and button(ready, "keys:") == f"keys:{order_id}"
     shown = await dispatch(press(f"keys:{order_id}"), ctx)
     assert f"<code>{stocked[0]}</code>" in html(shown)
@@ -383,7 +383,7 @@ async def test_a_payment_that_found_no_stock_offers_a_refund_that_happens_once(
     # Telegram may still deliver a payment (e.g. approved just before): it must not be lost.
     await dispatch(paid(invoice.payload, invoice.stars, charge_id="ch-1"), ctx)
     items = await claim_outbox(uow(), now=clock.now())
-    rendered = {i.id: await render_outbox(i, ctx) for i in items}
+    rendered = {i.id: (await render_outbox(i, ctx)).actions for i in items}
     [notice] = [a for i in items if i.chat_id == 1001 for a in rendered[i.id]]
     assert "stock ran out" in html([notice])
     admin_alerts = [a for i in items if i.chat_id == 0 for a in rendered[i.id]]
@@ -425,7 +425,7 @@ async def test_admins_hear_once_when_stock_falls_below_the_threshold(
     await dispatch(press("buy:STEAM-50:1", user_id=2002), ctx)
     await dispatch(press("buy:STEAM-50:1", user_id=2003), ctx)
     [alert] = await claim_outbox(uow(), now=clock.now())
-    [message] = await render_outbox(alert, ctx)
+    [message] = (await render_outbox(alert, ctx)).actions
     assert isinstance(message, SendText) and message.chat_id == 42
     assert "Low stock" in message.html and "has 0 left" in message.html
 

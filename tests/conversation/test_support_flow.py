@@ -26,6 +26,7 @@ from sandbox.html_entities import parse_html, utf16_len
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.model import CaseStatus, Language, OrderStatus, TicketPriority, TicketStatus
+from store.domain.outbox import OutboxReceipt
 from store.services.agent_duty import agent_tickets
 from store.services.outbox import claim_outbox, finish_outbox
 from store.services.question import faq_feedback
@@ -93,12 +94,17 @@ def popup(actions: list[Action]) -> str:
     return only.text or ""
 
 
-async def sent_later(ctx: ShopContext) -> list[Action]:
-    """Drain the outbox as the sender would: render every due item and mark it sent."""
+async def sent_later(ctx: ShopContext, *, sent_as: int | None = None) -> list[Action]:
+    """Drain the outbox as the sender would: render every due item, and finish it as sent with
+    its receipt (a new message Telegram took gets the id `sent_as`, else a fresh one)."""
     actions: list[Action] = []
     for item in await claim_outbox(ctx.uow(), now=ctx.clock.now()):
-        actions += await render_outbox(item, ctx)
-        await finish_outbox(ctx.uow(), item=item, now=ctx.clock.now(), sent=True)
+        rendered = await render_outbox(item, ctx)
+        actions += rendered.actions
+        kept = None if rendered.kept is None else rendered.actions[rendered.kept]
+        shown = kept.message_id if isinstance(kept, EditText) else sent_as or next(_message_ids)
+        receipt = OutboxReceipt(shown if kept else None, rendered.relayed)
+        await finish_outbox(ctx.uow(), item=item, now=ctx.clock.now(), sent=True, receipt=receipt)
     return actions
 
 
@@ -184,7 +190,7 @@ async def test_nonsense_gets_the_fallback_and_a_person_is_one_press_away(
     assert button(fallback, "help") == "help"
     fetched = await dispatch(press(human), ctx)
     assert isinstance(fetched[0], AnswerButton)
-    assert "No agent is on duty" in seen_by(fetched, BUYER)
+    assert "No agent is on duty" in seen_by(await sent_later(ctx), BUYER)  # the place: outbox
     async with uow() as tx:
         ticket = await tx.tickets.open_for_user(BUYER)
     assert ticket is not None and ticket.status is TicketStatus.QUEUED
@@ -215,7 +221,7 @@ async def test_every_action_the_knowledge_base_allows_is_a_button_on_its_answer(
         assert shown.text and shown.data
     [complaint] = [
         knowledge.entry(i)
-        for i in knowledge.ids()
+        for i in knowledge.ids
         if i != "human_agent" and "human_agent" in knowledge.entry(i).actions
     ]
     answered = await dispatch(text(complaint.questions["en"][0]), ctx)
@@ -233,7 +239,7 @@ async def test_asking_for_a_person_queues_offline_and_the_first_agent_on_duty_ge
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
     order_id = await delivered_order(ctx)
-    queued = await dispatch(text(asking), ctx)
+    queued = [*await dispatch(text(asking), ctx), *await sent_later(ctx)]  # the place: outbox
     assert "No agent is on duty" in seen_by(queued, BUYER) and "number 1" in seen_by(queued, BUYER)
     assert chats(queued) == {BUYER}
     kept = await dispatch(text("order did not arrive, what is the refund policy?"), ctx)
@@ -262,10 +268,10 @@ async def test_the_queue_message_is_edited_in_place_as_the_buyer_moves_up(
     await dispatch(text("人工", user_id=3001), ctx)
     await dispatch(text("人工", user_id=3002), ctx)  # capacity 2: the agent is now full
     await dispatch(text("人工", user_id=3003), ctx)
-    [place] = await dispatch(text("人工"), ctx)
-    assert isinstance(place, SendText) and "number 2" in place.html and place.receipt
-    await place.receipt(777)  # the adapter reports the id of the message it sent
-    await sent_later(ctx)
+    assert await dispatch(text("人工"), ctx) == []  # the place comes through the outbox
+    sent = await sent_later(ctx, sent_as=777)  # Telegram gives the message it sent this id
+    [place] = [a for a in sent if isinstance(a, SendText) and a.chat_id == BUYER]
+    assert "number 2" in place.html
     await dispatch(agent_says("hello"), ctx)
     await dispatch(agent_says("/close"), ctx)
     moved = await sent_later(ctx)
@@ -495,14 +501,16 @@ async def test_next_pulls_a_bad_key_case_before_an_older_general_question(
     await dispatch(text("人工"), ctx)  # a general question, first in time
     clock.advance(hours=30)  # past the automatic replacement window
     case_id = await report_bad_key_by_buttons(ctx, order_id, OTHER_BUYER)
-    pulled = await dispatch(agent_says("/next"), ctx)
+    assert await dispatch(agent_says("/next"), ctx) == []  # the card comes through the outbox
+    pulled = await sent_later(ctx)
     card = seen_by(pulled, AGENT)
     assert "bad-key case" in card and f"order #{order_id}" in card
     assert {f"agcase:{case_id}:replaced", f"agcase:{case_id}:refunded"} <= {
         b.data for b in buttons(pulled)
     }
     assert "Agent Mei is with you" in seen_by(pulled, OTHER_BUYER)
-    general = await dispatch(agent_says("/next"), ctx)
+    assert await dispatch(agent_says("/next"), ctx) == []
+    general = await sent_later(ctx)
     assert "Agent Mei is with you" in seen_by(general, BUYER)
     empty = await dispatch(agent_says("/next"), ctx)
     assert "Nobody is waiting" in seen_by(empty, AGENT)
@@ -742,7 +750,8 @@ async def test_a_bad_key_outside_the_rules_opens_a_case_ahead_of_general_questio
     asked = await dispatch(press(button(reasons, "badr:")), ctx)
     reported = await dispatch(press(button(asked, "bads:")), ctx)
     assert isinstance(reported[0], AnswerButton)
-    said = seen_by(reported, BUYER)
+    moved = await sent_later(ctx)  # places in the queue come through the outbox
+    said = seen_by([*reported, *moved], BUYER)
     assert "Case #1 is open" in said and "number 1" in said  # ahead of the older question
     async with uow() as tx:
         queue = await tx.tickets.queued()
@@ -750,7 +759,6 @@ async def test_a_bad_key_outside_the_rules_opens_a_case_ahead_of_general_questio
         (BUYER, TicketPriority.BAD_KEY),
         (OTHER_BUYER, TicketPriority.GENERAL),
     ]
-    moved = await sent_later(ctx)
     assert "number 2" in seen_by(moved, OTHER_BUYER)  # their place, updated
 
 
@@ -995,10 +1003,11 @@ async def test_a_bad_key_report_while_talking_to_an_agent_reaches_that_agent(
     asked = await dispatch(press(button(reasons, "badr:")), ctx)
     reported = await dispatch(press(button(asked, "bads:")), ctx)
     assert "Case #1 is open" in seen_by(reported, BUYER)
-    card = seen_by(reported, AGENT)
+    fresh = await sent_later(ctx)  # the agent's fresh card comes through the outbox
+    card = seen_by(fresh, AGENT)
     assert f"Ticket #{ticket_id}" in card and "bad-key case" in card
     assert f"Bad key, order #{order_id}" in card
-    assert "agcase:1:replaced" in [b.data for b in buttons(reported)]
+    assert "agcase:1:replaced" in [b.data for b in buttons(fresh)]
 
 
 async def test_messages_to_a_buyer_keep_their_language_after_a_restart(ctx: ShopContext) -> None:
@@ -1127,11 +1136,10 @@ async def test_an_agent_who_never_came_on_duty_is_told_to_first(ctx: ShopContext
 
 
 async def test_cancel_leaves_a_step_so_the_next_text_is_not_taken_for_it(ctx: ShopContext) -> None:
+    from store.domain.flow import DecliningCase
     from store.services.conversation_state import current_flow, enter_flow
 
-    await enter_flow(
-        ctx.uow(), user_id=AGENT, state="declining_case", data={"case": 1}, now=ctx.clock.now()
-    )
+    await enter_flow(ctx.uow(), user_id=AGENT, flow=DecliningCase(1), now=ctx.clock.now())
     assert "Cancelled" in seen_by(await dispatch(agent_says("/cancel"), ctx), AGENT)
     assert await current_flow(ctx.uow(), user_id=AGENT) is None
 

@@ -13,7 +13,8 @@ from store.adapters.tables import card_keys
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.errors import OutOfStock, TooManyOpenOrders
 from store.domain.model import OrderStatus
-from store.services.order import HoldRules, expire_reservations, reserve_keys
+from store.domain.order import HoldRules
+from store.services.order import expire_reservations, reserve_keys
 from tests.conftest import FakeClock
 from tests.factories import stocked_shop
 

@@ -15,8 +15,8 @@ from store.adapters.migration import upgrade
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.errors import StoreBusy
 from store.domain.model import OrderStatus
-from store.services.order import HoldRules
-from store.services.payment import TopupRules
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, paid, pre_checkout, press, stocked_shop
 

@@ -17,9 +17,12 @@ from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.errors import KeysNotAvailable, OrderNotPayable, RefundNotAllowed
 from store.domain.model import OrderStatus, PaymentOutcome
-from store.services.order import HoldRules, cancel_order, expire_reservations, reserve_keys
-from store.services.payment import TopupRules, confirm_payment, pay_with_wallet
-from store.services.refund import RefundRules, refund_order
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
+from store.services.order import cancel_order, expire_reservations, reserve_keys
+from store.services.payment import confirm_payment, pay_with_wallet
+from store.services.refund import refund_order
 from store.services.reveal import reveal_keys
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock

@@ -17,16 +17,15 @@ from store.domain.errors import (
     RefundFailed,
     RefundNotAllowed,
 )
-from store.domain.model import OrderStatus, OutboxKind, PaymentMethod, PaymentOutcome, RefundStatus
-from store.services.order import HoldRules, expire_reservations, reserve_keys
+from store.domain.model import OrderStatus, PaymentMethod, PaymentOutcome, RefundStatus
+from store.domain.order import HoldRules
+from store.domain.outbox import AdminAlert, Delivery
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
+from store.services.order import expire_reservations, reserve_keys
 from store.services.outbox import claim_outbox
-from store.services.payment import (
-    TopupRules,
-    check_pre_checkout,
-    confirm_payment,
-    pay_with_wallet,
-)
-from store.services.refund import RefundRules, refund_order, resume_refunds
+from store.services.payment import check_pre_checkout, confirm_payment, pay_with_wallet
+from store.services.refund import refund_order, resume_refunds
 from store.services.reveal import reveal_keys
 from store.services.stock import import_card_keys
 from store.services.wallet import credit_wallet, show_wallet
@@ -86,7 +85,9 @@ async def test_a_repeated_successful_payment_is_applied_once(
     assert first.delivered and not first.duplicate
     assert again.duplicate
     deliveries = [
-        i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == OutboxKind.DELIVERY
+        i.payload
+        for i in await claim_outbox(uow(), now=clock.now())
+        if isinstance(i.payload, Delivery)
     ]
     assert [d.order_id for d in deliveries] == [order_id]
     keys = await reveal_keys(uow(), user_id=1, order_id=order_id, cipher=cipher, now=clock.now())
@@ -367,7 +368,8 @@ async def _charge(
 
 
 async def _alerts(uow: UnitOfWorkFactory, clock: FakeClock) -> list[str]:
-    return [i.body for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "admin_alert"]
+    claimed = await claim_outbox(uow(), now=clock.now())
+    return [i.payload.text for i in claimed if isinstance(i.payload, AdminAlert)]
 
 
 @pytest.mark.parametrize(

@@ -23,12 +23,13 @@ from handlers.router import dispatch
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.tables import metadata
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
+from store.domain.order import HoldRules
+from store.domain.outbox import OutboxReceipt
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
 from store.domain.support import SupportRules
-from store.services.case import ReplacementRules
-from store.services.order import HoldRules
 from store.services.outbox import claim_outbox, finish_outbox
-from store.services.payment import TopupRules
-from store.services.refund import RefundRules
 from store.services.stock import import_card_keys
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
@@ -235,8 +236,9 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
         )
     elif kind == "deliver":
         for item in await claim_outbox(ctx.uow(), now=clock.now()):
-            await render_outbox(item, ctx)
-            await finish_outbox(ctx.uow(), item=item, now=clock.now(), sent=True)
+            rendered = await render_outbox(item, ctx)
+            receipt = OutboxReceipt(relayed=rendered.relayed)
+            await finish_outbox(ctx.uow(), item=item, now=clock.now(), sent=True, receipt=receipt)
 
 
 async def _fresh_shop(engine: AsyncEngine, cipher: CardKeyCipher, automatic: bool = True) -> Shop:

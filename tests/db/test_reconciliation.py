@@ -5,9 +5,12 @@ from __future__ import annotations
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.model import OrderStatus
-from store.services.order import HoldRules, reserve_keys
+from store.domain.order import HoldRules
+from store.domain.outbox import AdminAlert
+from store.domain.payment import TopupRules
+from store.services.order import reserve_keys
 from store.services.outbox import claim_outbox
-from store.services.payment import TopupRules, confirm_payment
+from store.services.payment import confirm_payment
 from store.services.reconciliation import PAGE, reconcile_payments
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop
@@ -119,7 +122,8 @@ async def test_a_refund_made_outside_the_shop_is_recorded_and_the_admins_are_tol
     assert await _status(uow, order_id) is OrderStatus.REFUNDED
     async with uow().reading() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 1  # never shown: back on sale
-    alerts = [i.body for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "admin_alert"]
+    claimed = await claim_outbox(uow(), now=clock.now())
+    alerts = [i.payload.text for i in claimed if isinstance(i.payload, AdminAlert)]
     assert any("did not make" in alert for alert in alerts)
     assert (await _reconcile(uow, ledger, FakeRefunder(), clock)).refunds_recorded == 0
     assert (await read_books(uow)).breaches() == {}

@@ -8,16 +8,19 @@ from sqlalchemy import select
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.tables import card_keys
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
 from store.domain.errors import RefundNotAllowed
 from store.domain.model import CaseReason, CaseStatus, KeyStatus, OrderStatus, RefundStatus
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
 from store.domain.support import SupportRules
 from store.services.agent_duty import set_duty
-from store.services.case import CaseClosed, ReplacementRules, decide_case, report_bad_key
-from store.services.order import HoldRules, reserve_keys
-from store.services.payment import TopupRules, confirm_payment
+from store.services.case import CaseClosed, decide_case, report_bad_key
+from store.services.order import reserve_keys
+from store.services.payment import confirm_payment
 from store.services.refund import (
     RefundOutcome,
-    RefundRules,
     StarRefunder,
     refund_order,
     refund_order_for_agent,

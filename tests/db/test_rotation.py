@@ -18,8 +18,9 @@ from store.adapters.tables import card_keys, inbox
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.errors import ImportRefused
 from store.domain.model import CaseReason, CaseStatus, TicketPriority, TicketStatus
+from store.domain.order import HoldRules
 from store.services import rotation
-from store.services.order import HoldRules, reserve_keys
+from store.services.order import reserve_keys
 from store.services.question import record_question
 from store.services.queue import ask_for_human
 from store.services.rotation import Rotated, rotate_passphrases

@@ -12,9 +12,10 @@ from store.adapters.tables import card_keys
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.errors import ImportRefused
 from store.domain.model import BatchStatus
+from store.domain.order import HoldRules
 from store.services import stock
 from store.services.catalog import load_catalog
-from store.services.order import HoldRules, reserve_keys
+from store.services.order import reserve_keys
 from store.services.stock import (
     ALREADY_IN_STOCK,
     ImportSummary,

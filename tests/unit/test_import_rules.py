@@ -61,6 +61,11 @@ def test_the_services_reach_the_database_only_through_ports() -> None:
     assert offenders("store/services", ("sqlalchemy",)) == []
 
 
+def test_the_services_import_no_adapter_nor_what_the_adapters_are_built_on() -> None:
+    built_on = ("store.adapters", "cryptography", "aiosqlite", "asyncpg", "alembic")
+    assert offenders("store/services", built_on) == []  # TYPE_CHECKING imports count too
+
+
 def test_the_handlers_import_no_telegram_framework() -> None:
     assert offenders("handlers", (*FRAMEWORKS, "bot", "sandbox")) == []
 
@@ -71,3 +76,36 @@ def test_the_store_imports_neither_telegram_nor_the_conversation() -> None:
 
 def test_the_faq_matcher_needs_no_telegram_and_no_database() -> None:
     assert offenders("faq", (*FRAMEWORKS, "sqlalchemy", "store", "handlers", "bot")) == []
+
+
+FEATURES = (
+    "admin",
+    "after_sales",
+    "agent",
+    "ask",
+    "flow",
+    "orders",
+    "payment",
+    "shop",
+    "start",
+    "support",
+    "support_outbox",
+    "wallet",
+)
+"""Handler modules for one feature's triggers (or one kind of outbox item). What two of them
+share lives in a module named for its concept (ticket, handoff, refund, screen, keyboard)."""
+ENTRIES = ("handlers/router.py", "handlers/outbox.py")
+"""Where events and outbox items are dispatched to the features: these import them all."""
+
+
+def test_feature_handlers_import_no_other_feature_sideways() -> None:
+    sideways = [
+        f"{file} imports {name}"
+        for file, names in imported_modules("handlers").items()
+        if file not in ENTRIES
+        for feature in FEATURES
+        if file != f"handlers/{feature}.py"
+        for name in sorted(names)
+        if name == f"handlers.{feature}" or name.startswith(f"handlers.{feature}.")
+    ]
+    assert sideways == []

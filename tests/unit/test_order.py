@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from store.domain.errors import (
@@ -14,10 +16,9 @@ from store.domain.errors import (
     TooManyOpenOrders,
 )
 from store.domain.model import KeyStatus, OrderStatus, Reservation
-from store.domain.outbox import LowStock
+from store.domain.order import HoldRules
+from store.domain.outbox import ADMINS_CHAT, LowStock
 from store.services.order import (
-    ADMINS_CHAT,
-    HoldRules,
     cancel_order,
     expire_reservations,
     get_order,
@@ -33,7 +34,7 @@ CIPHER = FakeCipher()
 BUYER, OTHER = 1001, 1002
 
 
-async def shop(clock: FakeClock, stock: int = 5, **changes: object) -> FakeDatabase:
+async def shop(clock: FakeClock, stock: int = 5, **changes: Any) -> FakeDatabase:
     db = FakeDatabase()
     await stocked_shop(db.unit_of_work, CIPHER, clock, stock=stock, **changes)
     return db

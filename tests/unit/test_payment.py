@@ -13,17 +13,11 @@ from store.domain.model import (
     PaymentOutcome,
     RefundStatus,
 )
-from store.domain.outbox import AdminAlert, AwaitingStock, Delivery
-from store.services.order import (
-    ADMINS_CHAT,
-    HoldRules,
-    cancel_order,
-    expire_reservations,
-    reserve_keys,
-)
+from store.domain.order import HoldRules
+from store.domain.outbox import ADMINS_CHAT, AdminAlert, AwaitingStock, Delivery
+from store.domain.payment import PAYMENT_GRACE, TopupRules
+from store.services.order import cancel_order, expire_reservations, reserve_keys
 from store.services.payment import (
-    PAYMENT_GRACE,
-    TopupRules,
     check_pre_checkout,
     confirm_payment,
     note_payment_notice,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from store.domain.model import Order, OrderStatus, RefundStatus
+from store.domain.order import HoldRules
 from store.domain.outbox import AdminAlert, Delivery
-from store.services.order import HoldRules, reserve_keys
-from store.services.payment import TopupRules
+from store.domain.payment import TopupRules
+from store.services.order import reserve_keys
 from store.services.reconciliation import (
     CHECKPOINT,
     OVERLAP,

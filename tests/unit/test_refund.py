@@ -6,16 +6,12 @@ import pytest
 
 from store.domain.errors import NotYourOrder, RefundFailed, RefundNotAllowed
 from store.domain.model import KeyStatus, LedgerReason, Order, OrderStatus, RefundStatus
-from store.domain.outbox import AdminAlert, Refunded
-from store.services.order import ADMINS_CHAT, HoldRules, reserve_keys
+from store.domain.order import HoldRules
+from store.domain.outbox import ADMINS_CHAT, AdminAlert, Refunded
+from store.domain.refund import RefundRules
+from store.services.order import reserve_keys
 from store.services.payment import pay_with_wallet
-from store.services.refund import (
-    REFUND_LEASE,
-    RefundRules,
-    refund_order,
-    refund_order_for_agent,
-    resume_refunds,
-)
+from store.services.refund import REFUND_LEASE, refund_order, refund_order_for_agent, resume_refunds
 from store.services.reveal import reveal_keys
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from store.domain.errors import KeysNotAvailable, NotYourOrder
-from store.services.order import HoldRules, reserve_keys
+from store.domain.order import HoldRules
+from store.services.order import reserve_keys
 from store.services.reveal import reveal_keys
 from tests.conftest import FakeClock
 from tests.factories import keys, paid_order, stocked_shop

@@ -6,9 +6,11 @@ import pytest
 
 from store.domain.errors import ImportRefused, ProductNotFound
 from store.domain.model import BatchStatus, KeyStatus, OrderStatus
+from store.domain.order import HoldRules
 from store.domain.outbox import Delivery
-from store.services.order import HoldRules, expire_reservations, reserve_keys
-from store.services.payment import TopupRules, confirm_payment
+from store.domain.payment import TopupRules
+from store.services.order import expire_reservations, reserve_keys
+from store.services.payment import confirm_payment
 from store.services.stock import (
     ABANDONED_AFTER,
     ALREADY_IN_STOCK,

@@ -125,7 +125,7 @@ class SqlCatalogRepository:
     async def add_product(self, product: Product) -> None:
         """A new product, its low-stock alert armed."""
         await self._c.execute(
-            products.insert().values(_product_values(product), low_stock_alerted=False)
+            products.insert().values({**_product_values(product), "low_stock_alerted": False})
         )
 
     async def update_product(self, product: Product) -> None:

@@ -129,12 +129,6 @@ class SqlTicketRepository:
         )
         return [_ticket(r) for r in rows]
 
-    async def all_open(self) -> list[Ticket]:
-        rows = await self._c.execute(
-            select(tickets).where(tickets.c.status.in_(OPEN)).order_by(tickets.c.id)
-        )
-        return [_ticket(r) for r in rows]
-
     async def assign(self, ticket_id: int, agent_id: int, now: datetime) -> bool:
         """Give a queued ticket to an agent; false if someone else took it first."""
         result = await self._c.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import logging
 import os
 import re
@@ -296,7 +297,8 @@ async def cmd_support_stats(settings: Settings, since: str | None, out: TextIO) 
 
 
 def html_to_plain(text: str) -> str:
-    return re.sub(r"</?[a-z]+>", "", text)
+    """A message's HTML as a terminal shows it: without tags, entities read (`&amp;` is `&`)."""
+    return html.unescape(re.sub(r"</?[a-z]+>", "", text))
 
 
 async def cmd_db_upgrade(settings: Settings, out: TextIO) -> int:

@@ -8,7 +8,7 @@ from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, order_actions, pager, rows
 from handlers.screen import refuse, show
-from handlers.text import Markup, escape, fitted, say, say_plain
+from handlers.text import Markup, fitted, say, say_plain
 from store.domain.errors import KeysNotAvailable
 from store.domain.model import Language
 from store.domain.money import format_money
@@ -109,7 +109,7 @@ async def on_keys_pressed(
             AnswerButton(event.callback_id),
             SendDocument(chat, f"order-{order.id}-keys.txt", content, caption),
         ]
-    keys = Markup("\n".join(f"<code>{escape(key)}</code>" for key in revealed.keys))
+    keys = Markup("\n").join(Markup("<code>{}</code>").format(key) for key in revealed.keys)
     text = say(
         lang,
         "keys.message",

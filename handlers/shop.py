@@ -48,7 +48,7 @@ async def on_category_pressed(
         category, products = await list_products(ctx.uow(), category_id=category_id, page=page)
     except NotFound:
         return refuse(event, say_plain(lang, "error.not_found"))
-    lines = "\n".join(
+    lines = Markup("\n").join(
         say(
             lang,
             "shop.line",
@@ -75,7 +75,7 @@ async def on_category_pressed(
         category=category.name(lang),
         page=products.page + 1,
         pages=products.pages,
-        lines=Markup(lines),
+        lines=lines,
     )
     return show(event, text, tuple(row for row in keyboard if row))
 
@@ -147,7 +147,7 @@ async def on_buy_pressed(
         balance=format_money(reservation.balance_minor, ctx.currency),
     )
     if reservation.existing:  # pressed Buy again (its first answer may have been lost)
-        text = Markup(f"{say(lang, 'order.existing', id=order.id)}\n\n{text}")
+        text = say(lang, "order.existing", id=order.id) + Markup("\n\n") + text
     keyboard = order_actions(lang, order)
     if wallet_covers(reservation.balance_minor, order):
         wallet = Button(

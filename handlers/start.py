@@ -46,7 +46,7 @@ async def cmd_help(
     """How buying works and the command list (and, for agents, theirs)."""
     text = say(lang, "help", minutes=ctx.hold.minutes)
     if ctx.is_agent(event.person.user_id):
-        text = Markup(text + "\n\n" + say(lang, "help.agent"))
+        text = text + Markup("\n\n") + say(lang, "help.agent")
     return show(event, text, (home_row(lang),))
 
 

@@ -138,7 +138,7 @@ async def test_keys_with_html_characters_are_escaped(
     )
     order_id = await buy_and_pay(ctx)
     shown = await dispatch(press(f"keys:{order_id}"), ctx)
-    assert "<code>&lt;b&gt;&amp;\"key'</code>" in html(shown)
+    assert "<code>&lt;b&gt;&amp;&#34;key&#39;</code>" in html(shown)
 
 
 async def test_more_than_ten_keys_arrive_as_a_text_file(

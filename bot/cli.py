@@ -23,7 +23,7 @@ from handlers.agent import stats_text
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.database import DatabaseUnavailable
 from store.adapters.unit_of_work import UnitOfWorkFactory
-from store.domain.clock import SystemClock
+from store.domain.clock import SystemClock, as_utc
 from store.domain.errors import ImportRefused, NotFound, ShopError
 from store.domain.model import Language
 from store.domain.money import format_money
@@ -279,7 +279,8 @@ async def cmd_support_stats(settings: Settings, since: str | None, out: TextIO) 
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if since:
         try:
-            start = datetime.fromisoformat(since).replace(tzinfo=UTC)
+            # A time written without an offset is UTC; one with an offset means that moment.
+            start = as_utc(datetime.fromisoformat(since)).astimezone(UTC)
         except ValueError:
             raise CommandError(f"--since {since!r} is not an ISO date or time") from None
 

@@ -23,8 +23,6 @@ from typing import Any, Protocol
 
 from bot.sender import SendError
 from handlers.event import Event, PaymentReceived
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.errors import StoreBusy
 from store.services.inbox import (
     InboxUpdate,
@@ -33,6 +31,7 @@ from store.services.inbox import (
     record_updates,
     unhandled_updates,
 )
+from store.services.ports import KeyCipher, NewUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +64,8 @@ class Intake:
         self,
         source: UpdateSource,
         *,
-        new_uow: UnitOfWorkFactory,
-        cipher: CardKeyCipher,
+        new_uow: NewUnitOfWork,
+        cipher: KeyCipher,
         now: Callable[[], datetime],
         handle: Handle,
         give_up: Handle,

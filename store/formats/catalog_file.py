@@ -1,7 +1,8 @@
 """Catalog files: the YAML an admin uploads to define categories and products, parsed and checked.
 
-The whole file is refused on its first problem, with a one-line message naming the line and the
-field (``line 14: products[2].price: must be a whole number ...``). The format::
+The file's data is checked by strict pydantic models, and the whole file is refused on its first
+problem, with a one-line message naming the line and the field (``line 14: products[2].price: must
+be a whole number ...``). The format::
 
     categories:
       - id: game            # [a-z0-9_-], 1-32 chars, unique
@@ -38,14 +39,26 @@ refused, never evaluated. A file over `MAX_FILE_BYTES` (1 MB), or using more tha
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import NoReturn
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, TypeVar
 
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from config import strict_yaml
+from config.file_model import FileModel, Loc, dotted, first_problem, kind, refused, refused_as
 from config.strict_yaml import BOOL, FLOAT, INT, MAP, NULL, SEQ, STR, StrictYamlError
 from store.domain.model import MAX_INVOICE_STARS
 
@@ -57,8 +70,8 @@ MAX_STARS = MAX_INVOICE_STARS  # a product must fit one Stars invoice
 MAX_ORDER_LIMIT = 100
 DEFAULT_LOW_STOCK_THRESHOLD = 5
 
-_CATEGORY_ID = re.compile(rf"[a-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
-_SKU = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
+_CATEGORY_ID = rf"^[a-z0-9_-]{{1,{MAX_ID_LENGTH}}}$"
+_SKU = rf"^[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}$"
 
 MAX_FILE_BYTES = 1024 * 1024
 """A catalog of a thousand products is a few hundred KB; a bigger file is refused unread."""
@@ -66,22 +79,12 @@ MAX_FILE_BYTES = 1024 * 1024
 # Tags the core-schema resolver gives plain scalars; anything else was written by hand (`!!set`).
 _SCALAR_TAGS = frozenset({STR, INT, FLOAT, BOOL, NULL})
 
-_TOP_FIELDS = ("categories", "products")
-_CATEGORY_FIELDS = ("id", "name", "position")
-_PRODUCT_FIELDS = (
-    "sku",
-    "category",
-    "name",
-    "description",
-    "redeem",
-    "price",
-    "stars",
-    "order_limit",
-    "low_stock_threshold",
-    "active",
-    "position",
-)
 _LANGUAGES = ("zh", "en")
+_PRICE = "must be a whole number of minor units (e.g. 1999 for ¥19.99)"
+_STARS = f"must be a whole number of Telegram Stars from 1 to {MAX_STARS}"
+_ORDER_LIMIT = f"must be a whole number from 1 to {MAX_ORDER_LIMIT}"
+_NOT_NEGATIVE = "must be a whole number, 0 or more"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -133,11 +136,23 @@ def parse_catalog(text: str) -> CatalogSpec:
     if root is None:
         raise CatalogFileError("the catalog file is empty")
     if not isinstance(root, MappingNode):
-        _fail(root, "", "the top level must be a mapping with categories and products")
-    top = _fields(root, "", _TOP_FIELDS)
-    categories = _parse_categories(_required(root, top, "", "categories"))
-    products = _parse_products(_required(root, top, "", "products"), categories)
-    return CatalogSpec(tuple(categories.values()), tuple(products))
+        raise CatalogFileError(
+            "the top level must be a mapping with categories and products", line=_line(root)
+        )
+    lines = _Lines()
+    data = _data(root, (), lines)
+    try:
+        catalog = _CatalogFile.model_validate(data, context=lines)
+    except ValidationError as error:
+        problem = first_problem(error, _missing)
+        if problem.key:
+            line = lines.keys.get(problem.loc)
+        elif problem.type == "missing":
+            line = lines.of(problem.loc[:-1])  # the entry it is missing from
+        else:
+            line = lines.of(problem.loc)
+        raise CatalogFileError(problem.words, line=line, field=dotted(problem.loc)) from None
+    return _spec(catalog)
 
 
 def _compose(text: str) -> Node | None:
@@ -148,285 +163,317 @@ def _compose(text: str) -> Node | None:
         raise CatalogFileError(error.problem, line=error.line) from None
 
 
-def _parse_categories(node: Node) -> dict[str, CategorySpec]:
-    categories: dict[str, CategorySpec] = {}
-    lines: dict[str, int | None] = {}
-    for index, item in enumerate(_items(node, "categories")):
-        path = f"categories[{index}]"
-        fields = _fields(item, path, _CATEGORY_FIELDS)
-        id_node = _required(item, fields, path, "id")
-        category_id = _identifier(id_node, f"{path}.id", _CATEGORY_ID, "a-z, 0-9, _ and -")
-        if category_id in categories:
-            earlier = lines[category_id]
-            _fail(id_node, f"{path}.id", f"repeats the id {category_id} from line {earlier}")
-        lines[category_id] = _line(id_node)
-        name_zh, name_en = _name(_required(item, fields, path, "name"), f"{path}.name")
-        categories[category_id] = CategorySpec(
-            id=category_id,
-            name_zh=name_zh,
-            name_en=name_en,
-            position=_position(fields.get("position"), f"{path}.position", index + 1),
-        )
-    return categories
+def _missing(loc: Loc) -> str:
+    return "is required (give both zh and en)" if loc[-1] in _LANGUAGES else "is required"
 
 
-def _parse_products(node: Node, categories: dict[str, CategorySpec]) -> list[ProductSpec]:
-    products: list[ProductSpec] = []
-    lines: dict[str, tuple[str, int | None]] = {}
-    for index, item in enumerate(_items(node, "products")):
-        path = f"products[{index}]"
-        fields = _fields(item, path, _PRODUCT_FIELDS)
-        sku_node = _required(item, fields, path, "sku")
-        sku = _identifier(sku_node, f"{path}.sku", _SKU, "A-Z, a-z, 0-9, _ and -")
-        # Case-insensitive, because SKUs are read by people and travel in callback data.
-        if sku.casefold() in lines:
-            earlier, line = lines[sku.casefold()]
-            how = "repeats" if earlier == sku else "differs only in case from"
-            _fail(sku_node, f"{path}.sku", f"{how} the SKU {earlier} on line {line}")
-        lines[sku.casefold()] = (sku, _line(sku_node))
-        category_node = _required(item, fields, path, "category")
-        category_id = _text(category_node, f"{path}.category", max_length=None)
-        if not category_id:
-            _fail(category_node, f"{path}.category", "must not be empty")
-        if category_id not in categories:
-            hint = _suggest(category_id, categories)
-            _fail(
-                category_node, f"{path}.category", f"no category {category_id} in this file{hint}"
-            )
-        name_zh, name_en = _name(_required(item, fields, path, "name"), f"{path}.name")
-        description_zh, description_en = _optional_text(fields, path, "description")
-        redeem_zh, redeem_en = _optional_text(fields, path, "redeem")
-        products.append(
-            ProductSpec(
-                sku=sku,
-                category_id=category_id,
-                name_zh=name_zh,
-                name_en=name_en,
-                description_zh=description_zh,
-                description_en=description_en,
-                redeem_zh=redeem_zh,
-                redeem_en=redeem_en,
-                price_minor=_price(_required(item, fields, path, "price"), f"{path}.price"),
-                price_stars=_optional_int(
-                    fields.get("stars"),
-                    f"{path}.stars",
-                    1,
-                    MAX_STARS,
-                    f"must be a whole number of Telegram Stars from 1 to {MAX_STARS}",
-                ),
-                order_limit=_optional_int(
-                    fields.get("order_limit"),
-                    f"{path}.order_limit",
-                    1,
-                    MAX_ORDER_LIMIT,
-                    f"must be a whole number from 1 to {MAX_ORDER_LIMIT}",
-                ),
-                low_stock_threshold=_low_stock_threshold(
-                    fields.get("low_stock_threshold"), f"{path}.low_stock_threshold"
-                ),
-                active=_active(fields.get("active"), f"{path}.active"),
-                position=_position(fields.get("position"), f"{path}.position", index + 1),
-            )
-        )
-    return products
+# --- the file as data, with the line of every value --------------------------------------------
 
 
-# --- structure ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Scalar:
+    """A scalar as written: its text, its YAML 1.2 value (the text itself when that does not fit
+    its tag, as in ``!!int 0x64``) and whether it was quoted."""
+
+    text: str
+    value: Any
+    quoted: bool
 
 
-def _fields(node: Node, path: str, allowed: tuple[str, ...]) -> dict[str, Node]:
-    """The mapping's fields by name, refusing unknown and repeated ones."""
-    if not isinstance(node, MappingNode) or node.tag != MAP:
-        _refuse_tag(node, path)
-        _fail(node, path, f"must be a mapping with the fields {', '.join(allowed)}")
-    found: dict[str, Node] = {}
+class _FlowMapping(dict[str, Any]):
+    """A mapping written inside { }, where a comma ends a text and begins a field."""
+
+
+@dataclass
+class _Lines:
+    """The line (from 1) of each value and of each key, by where it sits in the data."""
+
+    values: dict[Loc, int | None] = field(default_factory=dict)
+    keys: dict[Loc, int | None] = field(default_factory=dict)
+
+    def of(self, loc: Loc) -> int | None:
+        while loc and loc not in self.values:
+            loc = loc[:-1]
+        return self.values.get(loc)
+
+
+def _data(node: Node, loc: Loc, lines: _Lines) -> Any:
+    """Plain data for the models: mappings, lists, None and `_Scalar`s; a hand-written tag
+    (``!!python/object``, ``!!set``) is refused here, never run."""
+    lines.values[loc] = _line(node)
+    if isinstance(node, MappingNode) and node.tag == MAP:
+        return _mapping(node, loc, lines)
+    if isinstance(node, SequenceNode) and node.tag == SEQ:
+        return [_data(item, (*loc, index), lines) for index, item in enumerate(node.value)]
+    if isinstance(node, ScalarNode) and node.tag in _SCALAR_TAGS:
+        if node.tag == NULL:
+            return None
+        try:
+            value = strict_yaml.scalar_value(node)
+        except ValueError:  # `!!int 0x64`, `!!bool yes`: refused where a number or boolean belongs
+            value = str(node.value)
+        return _Scalar(str(node.value), value, quoted=node.style in ("'", '"'))
+    raise _tag_refused(node, loc)
+
+
+def _mapping(node: MappingNode, loc: Loc, lines: _Lines) -> dict[str, Any]:
+    mapping: dict[str, Any] = _FlowMapping() if node.flow_style else {}
     for key_node, value_node in node.value:
-        # A key that YAML reads as something other than text (`1:`, `on:`, `<<:`) is no field.
+        # A key that is not text (`[a]:`) names no field; the model refuses it as unknown.
         name = str(key_node.value) if isinstance(key_node, ScalarNode) else "?"
-        field = _join(path, name)
-        if not (isinstance(key_node, ScalarNode) and key_node.tag == STR and name in allowed):
-            close = difflib.get_close_matches(name, allowed, n=1)
-            hint = f"did you mean {close[0]}?" if close else f"expected {', '.join(allowed)}"
-            if node.flow_style and _is_empty(value_node) and not close:
-                # `{en: iQIYI VIP, 1 month}`: the comma ended the text and began a field.
-                hint = "a comma inside { } starts a new field: put text with commas in quotes"
-            _fail(key_node, field, f"unknown field ({hint})")
-        if name in found:
-            _fail(key_node, field, f"given twice (first on line {_line(found[name])})")
-        found[name] = value_node
-    return found
+        where = (*loc, name)
+        if isinstance(key_node, ScalarNode) and key_node.tag not in _SCALAR_TAGS:
+            raise _tag_refused(key_node, where)
+        if name in mapping:
+            first = lines.keys[where]
+            raise CatalogFileError(
+                f"given twice (first on line {first})", line=_line(key_node), field=dotted(where)
+            )
+        lines.keys[where] = _line(key_node)
+        mapping[name] = _data(value_node, where, lines)
+    return mapping
 
 
-def _required(parent: Node, fields: dict[str, Node], path: str, name: str) -> Node:
-    node = fields.get(name)
-    if node is None:
-        _fail(parent, _join(path, name), "is required")
-    return node
+def _tag_refused(node: Node, loc: Loc) -> CatalogFileError:
+    tag = strict_yaml.short_tag(node.tag)
+    return CatalogFileError(
+        f"the YAML tag {tag} is not allowed in a catalog file", line=_line(node), field=dotted(loc)
+    )
 
 
-def _items(node: Node, path: str) -> list[Node]:
-    if not isinstance(node, SequenceNode) or node.tag != SEQ:
-        _refuse_tag(node, path)
-        _fail(node, path, "must be a list (each entry starting with '- ')")
-    return list(node.value)
+def _line(node: Node) -> int | None:
+    return node.start_mark.line + 1 if node.start_mark else None
 
 
 # --- values ------------------------------------------------------------------------------------
 
 
-def _refuse_tag(node: Node, field: str) -> None:
-    """Refuse a hand-written tag (`!!python/object`, `!!set`) before judging the value's type."""
-    if node.tag not in _SCALAR_TAGS and node.tag not in (MAP, SEQ):
-        tag = strict_yaml.short_tag(node.tag)
-        _fail(node, field, f"the YAML tag {tag} is not allowed in a catalog file")
-
-
-def _scalar(node: Node, field: str, expected: str) -> ScalarNode:
-    _refuse_tag(node, field)
-    if isinstance(node, ScalarNode):
-        return node
-    kind = "a list" if isinstance(node, SequenceNode) else "a mapping"
-    _fail(node, field, f"{expected}, not {kind}")
-
-
-def _is_empty(node: Node | None) -> bool:
-    return node is None or (isinstance(node, ScalarNode) and node.tag == NULL)
-
-
-def _text(node: Node, field: str, *, max_length: int | None, one_line: bool = False) -> str:
-    """Text as written: a plain scalar is taken as its characters, whatever YAML would make it."""
-    if _is_empty(node):
+def _as_written(value: Any) -> Any:
+    """Text as written: a scalar is taken as its characters, whatever YAML would make it."""
+    if value is None:
         return ""
-    text = str(_scalar(node, field, "must be text").value).strip()
-    if max_length is not None and len(text) > max_length:
-        _fail(node, field, f"must be at most {max_length} characters (it has {len(text)})")
-    if one_line and "\n" in text:
-        _fail(node, field, "must be a single line")
-    return text
+    return value.text.strip() if isinstance(value, _Scalar) else value
 
 
-def _identifier(node: Node, field: str, pattern: re.Pattern[str], alphabet: str) -> str:
-    text = _text(node, field, max_length=None)
-    if not text:
-        _fail(node, field, "must not be empty")
-    if not pattern.fullmatch(text):
-        _fail(node, field, f"must be 1 to {MAX_ID_LENGTH} characters from {alphabet}")
-    return text
+def _typed(expected: str, **by_error: str) -> WrapValidator:
+    """A number or a boolean as YAML 1.2 types it; anything else is refused with `expected`, or
+    with the text for pydantic's error type (``greater_than``)."""
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value.value if isinstance(value, _Scalar) else value)
+        except ValidationError as error:
+            problem = by_error.get(error.errors()[0]["type"], expected)
+            if isinstance(value, list | dict):
+                problem = f"{problem}, not {kind(value)}"
+            elif isinstance(value, _Scalar) and value.quoted:
+                problem = f"{problem} (write it without quotes)"
+            raise refused(problem) from None
+
+    return WrapValidator(validate)
 
 
-def _name(node: Node, field: str) -> tuple[str, str]:
-    zh, en = _bilingual(node, field, max_length=MAX_NAME_LENGTH, required=True)
-    return zh, en
+_TEXT = refused_as(
+    "must be text, not {kind}",
+    string_too_short="must not be empty",
+    string_too_long="must be at most {max_length} characters (it has {length})",
+    string_pattern_mismatch="must be a single line",
+)
 
 
-def _optional_text(fields: dict[str, Node], path: str, name: str) -> tuple[str, str]:
-    node = fields.get(name)
-    if node is None:
-        return "", ""
-    return _bilingual(node, _join(path, name), max_length=MAX_TEXT_LENGTH, required=False)
+def _identifier(alphabet: str) -> WrapValidator:
+    return refused_as(
+        "must be text, not {kind}",
+        string_too_short="must not be empty",
+        string_pattern_mismatch=f"must be 1 to {MAX_ID_LENGTH} characters from {alphabet}",
+    )
 
 
-def _bilingual(node: Node, field: str, *, max_length: int, required: bool) -> tuple[str, str]:
-    """`{zh: ..., en: ...}`, or one plain string for both languages."""
-    if isinstance(node, MappingNode):
-        fields = _fields(node, field, _LANGUAGES)
-        texts: list[str] = []
-        for language in _LANGUAGES:
-            value = fields.get(language)
-            if value is None:
-                if required:
-                    _fail(node, _join(field, language), "is required (give both zh and en)")
-                texts.append("")
-                continue
-            texts.append(_language_text(value, _join(field, language), max_length, required))
-        return texts[0], texts[1]
-    text = _language_text(node, field, max_length, required)
-    return text, text
+_Written = BeforeValidator(_as_written)
+_ONE_LINE = r"^[^\n]*$"
+_NameText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH, pattern=_ONE_LINE),
+    _TEXT,
+    _Written,
+]
+_LongText = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH), _TEXT, _Written]
+_CategoryId = Annotated[
+    str,
+    StringConstraints(min_length=1, pattern=_CATEGORY_ID),
+    _identifier("a-z, 0-9, _ and -"),
+    _Written,
+]
+_Sku = Annotated[
+    str,
+    StringConstraints(min_length=1, pattern=_SKU),
+    _identifier("A-Z, a-z, 0-9, _ and -"),
+    _Written,
+]
+_CategoryReference = Annotated[str, StringConstraints(min_length=1), _TEXT, _Written]
+_Price = Annotated[
+    int,
+    Field(gt=0, le=MAX_PRICE_MINOR),
+    _typed(
+        _PRICE,
+        greater_than="must be more than 0",
+        less_than_equal=f"must be at most {MAX_PRICE_MINOR} (¥10,000,000.00)",
+    ),
+]
+_Stars = Annotated[int, Field(ge=1, le=MAX_STARS), _typed(_STARS)]
+_OrderLimit = Annotated[int, Field(ge=1, le=MAX_ORDER_LIMIT), _typed(_ORDER_LIMIT)]
+_NotNegative = Annotated[int, Field(ge=0), _typed(_NOT_NEGATIVE)]
+_Active = Annotated[bool, _typed("must be true or false")]
 
 
-def _language_text(node: Node, field: str, max_length: int, required: bool) -> str:
-    text = _text(node, field, max_length=max_length, one_line=required)
-    if required and not text:
-        _fail(node, field, "must not be empty")
-    return text
+def _one_text_or_both(text: Any) -> WrapValidator:
+    """``{zh: ..., en: ...}``, or one text for both languages (refused as that one field)."""
+    adapter: TypeAdapter[str] = TypeAdapter(text, config=ConfigDict(strict=True))
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if isinstance(value, dict):
+            return handler(value)
+        try:
+            written = adapter.validate_python(value)
+        except ValidationError as error:
+            raise refused(first_problem(error, _missing).words) from None
+        return handler({"zh": written, "en": written})
+
+    return WrapValidator(validate)
 
 
-def _price(node: Node, field: str) -> int:
-    hint = "must be a whole number of minor units (e.g. 1999 for ¥19.99)"
-    if _is_empty(node):
-        _fail(node, field, hint)
-    price = _int(node, field, hint)
-    if price <= 0:
-        _fail(node, field, "must be more than 0")
-    if price > MAX_PRICE_MINOR:
-        _fail(node, field, f"must be at most {MAX_PRICE_MINOR} (¥10,000,000.00)")
-    return price
+# --- the models --------------------------------------------------------------------------------
 
 
-def _low_stock_threshold(node: Node | None, field: str) -> int:
-    threshold = _optional_int(node, field, 0, None, "must be a whole number, 0 or more")
-    return DEFAULT_LOW_STOCK_THRESHOLD if threshold is None else threshold
+class _CatalogModel(FileModel):
+    @classmethod
+    def unknown_field(cls, name: str, data: dict[str, Any]) -> str:
+        fields = list(cls.model_fields)
+        close = difflib.get_close_matches(name, fields, n=1)
+        if close:
+            return f"unknown field (did you mean {close[0]}?)"
+        if isinstance(data, _FlowMapping) and data[name] is None:
+            # `{en: iQIYI VIP, 1 month}`: the comma ended the text and began a field.
+            return (
+                "unknown field (a comma inside { } starts a new field: "
+                "put text with commas in quotes)"
+            )
+        return f"unknown field (expected {', '.join(fields)})"
 
 
-def _position(node: Node | None, field: str, default: int) -> int:
-    position = _optional_int(node, field, 0, None, "must be a whole number, 0 or more")
-    return default if position is None else position
+class _Name(_CatalogModel):
+    zh: _NameText
+    en: _NameText
 
 
-def _optional_int(
-    node: Node | None,
-    field: str,
-    low: int,
-    high: int | None,
-    expected: str,
-) -> int | None:
-    if node is None or _is_empty(node):
-        return None
-    number = _int(node, field, expected)
-    if number < low or (high is not None and number > high):
-        _fail(node, field, expected)
-    return number
+class _Texts(_CatalogModel):
+    zh: _LongText = ""
+    en: _LongText = ""
 
 
-def _int(node: Node, field: str, expected: str) -> int:
-    scalar = _scalar(node, field, expected)
-    if scalar.tag != INT:
-        _fail(node, field, expected + _unquote_hint(scalar))
-    try:  # `!!int 0x64` carries the tag by hand; the digits must still be decimal
-        return strict_yaml.integer(str(scalar.value))
-    except ValueError:
-        _fail(node, field, expected)
+_NameField = Annotated[_Name, _one_text_or_both(_NameText)]
+_TextsField = Annotated[_Texts, _one_text_or_both(_LongText)]
+_NO_TEXT = _Texts()
 
 
-def _active(node: Node | None, field: str) -> bool:
-    if node is None or _is_empty(node):
-        return True
-    scalar = _scalar(node, field, "must be true or false")
-    if scalar.tag != BOOL:
-        _fail(node, field, "must be true or false" + _unquote_hint(scalar))
-    try:  # `!!bool yes` carries the tag by hand; the word must still be true or false
-        return strict_yaml.boolean(str(scalar.value))
-    except ValueError:
-        _fail(node, field, "must be true or false")
+class _Category(_CatalogModel):
+    not_a_mapping: ClassVar[str] = "must be a mapping with the fields id, name, position"
+
+    id: _CategoryId
+    name: _NameField
+    position: _NotNegative | None = None
 
 
-def _unquote_hint(node: ScalarNode) -> str:
-    return " (write it without quotes)" if node.style in ("'", '"') else ""
+class _Product(_CatalogModel):
+    not_a_mapping: ClassVar[str] = (
+        "must be a mapping with the fields sku, category, name, description, redeem, price, "
+        "stars, order_limit, low_stock_threshold, active, position"
+    )
+
+    sku: _Sku
+    category: _CategoryReference
+    name: _NameField
+    description: _TextsField = _NO_TEXT
+    redeem: _TextsField = _NO_TEXT
+    price: _Price
+    stars: _Stars | None = None
+    order_limit: _OrderLimit | None = None
+    low_stock_threshold: _NotNegative | None = None
+    active: _Active | None = None
+    position: _NotNegative | None = None
 
 
-# --- reporting ---------------------------------------------------------------------------------
+_LIST = refused_as("must be a list (each entry starting with '- ')")
 
 
-def _fail(node: Node | None, field: str, problem: str) -> NoReturn:
-    raise CatalogFileError(problem, line=_line(node), field=field)
+class _CatalogFile(_CatalogModel):
+    categories: Annotated[list[_Category], _LIST]
+    products: Annotated[list[_Product], _LIST]
+
+    @model_validator(mode="after")
+    def _ids_unique_and_categories_known(self, info: ValidationInfo) -> _CatalogFile:
+        lines = info.context
+        assert isinstance(lines, _Lines), "parse_catalog passes the lines as the context"
+        category_lines: dict[str, int | None] = {}
+        for index, category in enumerate(self.categories):
+            at: Loc = ("categories", index, "id")
+            if category.id in category_lines:
+                earlier = category_lines[category.id]
+                raise refused(f"repeats the id {category.id} from line {earlier}", at=at)
+            category_lines[category.id] = lines.of(at)
+        skus: dict[str, tuple[str, int | None]] = {}
+        for index, product in enumerate(self.products):
+            at = ("products", index, "sku")
+            # Case-insensitive, because SKUs are read by people and travel in callback data.
+            if product.sku.casefold() in skus:
+                earlier_sku, line = skus[product.sku.casefold()]
+                how = "repeats" if earlier_sku == product.sku else "differs only in case from"
+                raise refused(f"{how} the SKU {earlier_sku} on line {line}", at=at)
+            skus[product.sku.casefold()] = (product.sku, lines.of(at))
+            if product.category not in category_lines:
+                hint = _suggest(product.category, category_lines)
+                raise refused(
+                    f"no category {product.category} in this file{hint}",
+                    at=("products", index, "category"),
+                )
+        return self
 
 
-def _line(node: Node | None) -> int | None:
-    return node.start_mark.line + 1 if node is not None and node.start_mark else None
+def _spec(catalog: _CatalogFile) -> CatalogSpec:
+    """The checked file as the catalog service takes it, with the defaults filled in."""
+    categories = tuple(
+        CategorySpec(
+            id=category.id,
+            name_zh=category.name.zh,
+            name_en=category.name.en,
+            position=_default(category.position, index + 1),
+        )
+        for index, category in enumerate(catalog.categories)
+    )
+    products = tuple(
+        ProductSpec(
+            sku=product.sku,
+            category_id=product.category,
+            name_zh=product.name.zh,
+            name_en=product.name.en,
+            description_zh=product.description.zh,
+            description_en=product.description.en,
+            redeem_zh=product.redeem.zh,
+            redeem_en=product.redeem.en,
+            price_minor=product.price,
+            price_stars=product.stars,
+            order_limit=product.order_limit,
+            low_stock_threshold=_default(product.low_stock_threshold, DEFAULT_LOW_STOCK_THRESHOLD),
+            active=_default(product.active, True),
+            position=_default(product.position, index + 1),
+        )
+        for index, product in enumerate(catalog.products)
+    )
+    return CatalogSpec(categories, products)
 
 
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+def _default(value: _T | None, default: _T) -> _T:
+    return default if value is None else value
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:

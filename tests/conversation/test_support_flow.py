@@ -1150,14 +1150,14 @@ PASTED_KEY = "ZQ7K-44PL-XW9R-M2TT"
 PASTED_EMAIL = "li.wei.private@example.org"
 
 
-async def rows_holding(ctx: ShopContext, *needles: str) -> list[str]:
+async def rows_holding(uow: UnitOfWorkFactory, *needles: str) -> list[str]:
     """Every `table.column` of any row, in any table, whose raw stored value holds a needle."""
     from sqlalchemy import select
 
     from store.adapters.tables import metadata
 
     found: list[str] = []
-    async with ctx.uow.engine.connect() as connection:
+    async with uow.engine.connect() as connection:
         for table in metadata.sorted_tables:
             for row in await connection.execute(select(table)):
                 for column, value in row._mapping.items():
@@ -1197,4 +1197,4 @@ async def test_keys_and_e_mails_typed_into_support_are_stored_only_sealed_yet_re
         f"Case #{case_id} was declined: {PASTED_KEY} was redeemed by {PASTED_EMAIL}"
     )
 
-    assert await rows_holding(ctx, PASTED_KEY, PASTED_EMAIL) == []
+    assert await rows_holding(uow, PASTED_KEY, PASTED_EMAIL) == []

@@ -109,3 +109,7 @@ def test_feature_handlers_import_no_other_feature_sideways() -> None:
         if name == f"handlers.{feature}" or name.startswith(f"handlers.{feature}.")
     ]
     assert sideways == []
+
+
+def test_the_conversation_reaches_the_store_through_services_and_the_domain_only() -> None:
+    assert offenders("handlers", ("store.adapters", "sqlalchemy")) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from contextlib import suppress
 from pathlib import Path
 from typing import Literal
@@ -240,3 +241,12 @@ class KamibotApp:
         else:
             await self._application.shutdown()
         await self.engine.dispose()
+
+
+async def until_interrupted() -> None:
+    """Wait for Ctrl+C or SIGTERM (how `run` and `demo` are stopped)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -8,7 +8,6 @@ import html
 import logging
 import os
 import re
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import KamibotApp, open_database
+from bot.app import KamibotApp, open_database, until_interrupted
 from config.settings import Settings, SettingsError, load_settings
 from faq.knowledge import DEFAULT_DIRECTORY, KnowledgeBaseError, load_knowledge_base
 from handlers.agent import stats_text
@@ -312,17 +311,9 @@ async def cmd_db_upgrade(settings: Settings, out: TextIO) -> int:
 async def cmd_run(settings: Settings, runtime: str) -> int:
     app = KamibotApp(settings, runtime="ptb" if runtime == "ptb" else "aiogram")
     await app.start()
-    await _until_interrupted()
+    await until_interrupted()
     await app.stop()
     return 0
-
-
-async def _until_interrupted() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
 async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:

@@ -7,8 +7,7 @@ import string
 import sys
 from pathlib import Path
 
-from bot.app import KamibotApp, open_database
-from bot.cli import _until_interrupted
+from bot.app import KamibotApp, open_database, until_interrupted
 from config.settings import Settings
 from sandbox import Sandbox
 from sandbox.sandbox import DEFAULT_TOKEN
@@ -108,7 +107,7 @@ async def run_demo(settings: Settings, *, host: str, port: int, runtime: str) ->
     )
     sys.stdout.flush()
     try:
-        await _until_interrupted()
+        await until_interrupted()
     finally:
         await app.stop()
         await sandbox.stop()

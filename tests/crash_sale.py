@@ -234,11 +234,12 @@ class Buyer:
                 break
             invoices = len([m for m in self.user.messages if m.get("invoice")])
             await self.user.press_forged(f"paystars:{self.order_id}", summary)
+
+            def invoiced(m: list[ChatMessage], seen: int = invoices) -> bool:
+                return len([x for x in m if x.get("invoice")]) > seen
+
             try:
-                await self.user.wait_for(
-                    lambda m, seen=invoices: len([x for x in m if x.get("invoice")]) > seen,
-                    timeout=STEP_TIMEOUT,
-                )
+                await self.user.wait_for(invoiced, timeout=STEP_TIMEOUT)
             except TimeoutError:
                 continue
             result = await self.user.pay()
@@ -393,9 +394,11 @@ async def run_sale(plan: SalePlan, workdir: Path) -> SaleReport:
         # random few milliseconds, so they land anywhere in a payment's handling.
         marks = sorted(rng.sample(range(1, max(2, plan.buyers // 2)), plan.kills))
         for mark in marks:
-            await sandbox.state.wait_until(
-                lambda mark=mark: len(sandbox.state.payments) >= mark, QUIET_TIMEOUT
-            )
+
+            def charged(mark: int = mark) -> bool:
+                return len(sandbox.state.payments) >= mark
+
+            await sandbox.state.wait_until(charged, QUIET_TIMEOUT)
             # fault injection, not synchronisation: the kill lands at a random point of the
             # payment being handled (recorded, applied, delivered or not yet)
             await asyncio.sleep(rng.uniform(0.0, 0.3))

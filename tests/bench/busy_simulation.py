@@ -31,6 +31,7 @@ from handlers.event import ButtonPress, Person, TextMessage
 from handlers.outbox import render_outbox
 from handlers.router import dispatch
 from store.adapters.tables import tickets
+from store.adapters.unit_of_work import SqlUnitOfWork
 from store.domain.model import TicketStatus
 from store.domain.outbox import OutboxReceipt, ResponseBreach, TicketAssigned, payload_body
 from store.services.outbox import claim_outbox, finish_outbox
@@ -370,6 +371,7 @@ class BusyDay:
         await check_response_targets(ctx.uow(), now=ctx.clock.now(), rules=ctx.support)
         self.tally.target_job_seconds += time.perf_counter() - started
         async with ctx.uow().reading() as uow:
+            assert isinstance(uow, SqlUnitOfWork)  # the queue's length is counted in SQL
             on_duty = await uow.agents.on_duty()
             waiting = (await uow.connection.execute(QUEUE_LENGTH)).scalar_one()
         self.tally.queue_samples.append((self._now, waiting))

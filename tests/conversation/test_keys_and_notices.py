@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pytest
 
@@ -22,7 +23,7 @@ from tests.factories import press, stocked_shop
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
 
-def popup(actions: list[object]) -> str:
+def popup(actions: Sequence[object]) -> str:
     answer = actions[0]
     assert isinstance(answer, AnswerButton) and answer.alert
     return answer.text or ""

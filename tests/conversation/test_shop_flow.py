@@ -339,9 +339,10 @@ async def test_a_lapsed_hold_is_released_by_the_scheduled_job_and_the_order_says
     clock.advance(minutes=16)
     assert await release_lapsed_reservations(ctx) == 1
     late = await dispatch(press(f"paystars:{order_id}"), ctx)
+    assert isinstance(late[0], AnswerButton), late
     assert late[0] == AnswerButton(
         late[0].callback_id, "This order is expired and can't be paid.", alert=True
-    )  # type: ignore[union-attr]
+    )
     detail = await dispatch(press(f"order:{order_id}"), ctx)
     assert "Status: expired" in html(detail)
     card = await dispatch(press("prod:STEAM-50"), ctx)
@@ -377,9 +378,10 @@ async def test_a_payment_that_found_no_stock_offers_a_refund_that_happens_once(
     await release_lapsed_reservations(ctx)
     await dispatch(press("buy:STEAM-50:1", user_id=2002), ctx)  # someone else takes the last key
     refused = await dispatch(pre_checkout(invoice.payload, invoice.stars), ctx)
+    assert isinstance(refused[0], AnswerPreCheckout), refused
     assert refused[0] == AnswerPreCheckout(
         refused[0].query_id, False, "Sorry: the hold lapsed and the stock is gone."
-    )  # type: ignore[union-attr]
+    )
     # Telegram may still deliver a payment (e.g. approved just before): it must not be lost.
     await dispatch(paid(invoice.payload, invoice.stars, charge_id="ch-1"), ctx)
     items = await claim_outbox(uow(), now=clock.now())

@@ -205,7 +205,7 @@ async def test_updates_that_could_not_be_recorded_are_not_confirmed(
     recorder = Recorder()
     intake = Intake(
         source,
-        new_uow=BrokenStore(),  # type: ignore[arg-type]
+        new_uow=BrokenStore(),
         cipher=cipher,
         now=clock.now,
         handle=recorder.handle,

@@ -124,9 +124,9 @@ async def test_two_stars_charges_of_one_order_apply_one_and_refund_the_other(
             _stars(uow, clock, refunder, buyer, order_id),
             _stars(uow, clock, refunder, buyer, order_id),
         )
-        outcomes = [first, second]
-        assert all(isinstance(o, PaymentOutcome) for o in outcomes), outcomes
-        assert sorted(bool(o.delivered) for o in outcomes) == [False, True]  # type: ignore[union-attr]
+        outcomes = [o for o in (first, second) if isinstance(o, PaymentOutcome)]
+        assert len(outcomes) == 2, (first, second)
+        assert sorted(bool(o.delivered) for o in outcomes) == [False, True]
     assert len(refunder.refunded) == TRIALS  # one refund per order, never two
     await _balance_books(uow)
 

@@ -60,7 +60,7 @@ async def _pay(
     charge: str,
     user_id: int = 1,
     stars: int = 480,
-):
+) -> PaymentOutcome:
     return await confirm_payment(
         uow,
         user_id=user_id,

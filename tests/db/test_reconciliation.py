@@ -11,7 +11,7 @@ from store.domain.payment import TopupRules
 from store.services.order import reserve_keys
 from store.services.outbox import claim_outbox
 from store.services.payment import confirm_payment
-from store.services.reconciliation import PAGE, reconcile_payments
+from store.services.reconciliation import PAGE, ReconciliationReport, reconcile_payments
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop
 from tests.fakes import FakeStarLedger
@@ -48,7 +48,7 @@ async def _paid_through_the_bot(
 
 async def _reconcile(
     uow: UnitOfWorkFactory, ledger: FakeStarLedger, refunder: FakeRefunder, clock: FakeClock
-):  # type: ignore[no-untyped-def]
+) -> ReconciliationReport:
     return await reconcile_payments(uow, ledger, refunder, now=clock.now(), rules=HOLD, topup=TOPUP)
 
 

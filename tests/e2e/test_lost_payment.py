@@ -29,7 +29,8 @@ class DyingBot:
     async def take(self, kind: str) -> dict[str, Any]:
         """Long-poll until an update of `kind` comes, and confirm everything up to it."""
         while True:
-            for update in await self.call("getUpdates", timeout=5):
+            updates: list[dict[str, Any]] = await self.call("getUpdates", timeout=5)
+            for update in updates:
                 await self.call("getUpdates", offset=update["update_id"] + 1, timeout=0)
                 if kind in update:
                     return update

@@ -30,8 +30,8 @@ actions, and it is kept apart (`KnowledgeBase.out_of_scope`), so `entry`, `ids`,
 
 Only plain YAML is read (`config.strict_yaml`): tags such as ``!!python/object`` are refused,
 never evaluated; values are typed by the YAML 1.2 core schema (``out_of_scope: yes`` is text, not
-true); a key must be text; a file may use at most `strict_yaml.MAX_ALIASES` aliases (``*name``)
-and hold at most `MAX_FILE_BYTES` (1 MB).
+true, and strict pydantic models take no text for a boolean); a key must be text; a file may use
+at most `strict_yaml.MAX_ALIASES` aliases (``*name``) and hold at most `MAX_FILE_BYTES` (1 MB).
 """
 
 from __future__ import annotations

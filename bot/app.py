@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.intake import Intake, UpdateSource
 from bot.log_hygiene import cap_library_loggers
-from bot.outbox_worker import DeliveryWorker
+from bot.outbox_worker import OutboxWorker
 from bot.scheduler import build_scheduler, keep_books
 from bot.sender import Limits, OutgoingSender, PermanentSendError
 from bot.telegram_port import NO_CHAT, ActionExecutor, TelegramPort
@@ -160,7 +160,7 @@ class KamibotApp:
             source = await self._start_ptb(token, base)
         self.refunder.port = self.port
         self.executor = ActionExecutor(self.port, self.sender)
-        self.delivery = DeliveryWorker(self.ctx, self.executor)
+        self.outbox = OutboxWorker(self.ctx, self.executor)
         self.intake = Intake(
             source,
             new_uow=self.ctx.uow,
@@ -173,16 +173,16 @@ class KamibotApp:
         for language in Language:
             await self.port.set_commands(command_list(language), language.value)
         await self.port.set_commands(command_list(Language.EN), None)
-        self._tasks.append(asyncio.create_task(self.delivery.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         if await self.intake.resume():  # let them settle first: their charges are not lost
             await self.intake.settled(timeout=30.0)
-        await keep_books(self.ctx, self.port, self.delivery)
-        self.delivery.wake()  # deliver whatever a previous run left pending
+        await keep_books(self.ctx, self.port, self.outbox)
+        self.outbox.wake()  # deliver whatever a previous run left pending
         self._polling = asyncio.create_task(self.intake.poll(), name="polling")
         if self.with_scheduler:
             self.scheduler = build_scheduler(
                 self.ctx,
-                self.delivery,
+                self.outbox,
                 self.port,
                 self.intake,
                 books_seconds=self.settings.RECONCILE_SECONDS,
@@ -199,7 +199,7 @@ class KamibotApp:
         try:
             await self.executor.perform(actions)
         finally:
-            self.delivery.wake()
+            self.outbox.wake()
 
     async def apologise(self, event: Event) -> None:
         """The database stayed busy for this update: say so rather than say nothing."""

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 
 
-class DeliveryWorker:
+class OutboxWorker:
     """Sends what the outbox holds; `wake()` after a payment, and a scheduler job as a safety net.
 
     An item is marked sent only after Telegram accepted it (for an item with several recipients,

@@ -31,7 +31,6 @@ from store.services.question import support_stats
 from store.services.queue import claim_next_ticket
 from store.services.refund import refund_order_for_agent
 from store.services.ticket import agent_wrote, close_ticket
-from store.services.user import find_user
 
 
 def _reply(event: TextMessage | ButtonPress, text: Markup) -> list[Action]:
@@ -229,9 +228,8 @@ async def on_agent_refund_pressed(
     answer = AnswerButton(event.callback_id, refunded)
     if outcome.order is None:
         return [answer]
-    buyer = await find_user(ctx.uow(), user_id=outcome.order.user_id)
-    buyer_lang = buyer.language if buyer is not None and buyer.language else Language.EN
-    return [answer, SendText(outcome.order.user_id, refund_reply(buyer_lang, outcome, order_id))]
+    reply = refund_reply(outcome.buyer_language, outcome, order_id)
+    return [answer, SendText(outcome.order.user_id, reply)]
 
 
 async def on_case_decided(

@@ -38,7 +38,7 @@ from store.domain.errors import NoOpenTicket, NotAnAgent, NotFound, NotYourOrder
 from store.domain.flow import AwaitingScreenshot, DecliningCase
 from store.domain.model import Language
 from store.services.conversation_state import Situation, situation_of
-from store.services.user import find_user, register_user
+from store.services.user import meet_user
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +51,13 @@ async def language_of(event: Event, ctx: ShopContext) -> Language:
     known = ctx.languages.get(person.user_id)
     if known is not None:
         return known
-    user = await find_user(ctx.uow(), user_id=person.user_id)
-    if user is None:
-        user = await register_user(
-            ctx.uow(),
-            user_id=person.user_id,
-            first_name=person.first_name,
-            language=Language.from_telegram(person.language_code),
-            now=ctx.clock.now(),
-        )
-    language = user.language or Language.from_telegram(person.language_code)
+    language = await meet_user(
+        ctx.uow(),
+        user_id=person.user_id,
+        first_name=person.first_name,
+        app_language=Language.from_telegram(person.language_code),
+        now=ctx.clock.now(),
+    )
     ctx.languages.remember(person.user_id, language)
     return language
 

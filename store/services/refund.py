@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from store.domain.errors import NotYourOrder, OrderNotFound, RefundFailed, RefundNotAllowed
 from store.domain.model import (
     CaseStatus,
+    Language,
     LedgerReason,
     Order,
     OrderStatus,
@@ -31,6 +32,7 @@ from store.domain.outbox import ADMINS_CHAT, AdminAlert, CaseDecided, Refunded
 from store.domain.refund import RefundRules, refund_refusal, wallet_refund_due
 from store.services.order import locked_order, move_order
 from store.services.ports import NewUnitOfWork, UnitOfWork
+from store.services.user import language_of
 
 __all__ = ["RefundFailed", "RefundOutcome", "StarRefunder"]
 
@@ -57,6 +59,8 @@ class RefundOutcome:
     order: Order | None
     status: RefundStatus
     """`done`, or `pending` when Telegram could not be reached yet: the job finishes it."""
+    buyer_language: Language = Language.EN
+    """The language to tell the buyer in, when someone else (an agent) refunded."""
 
 
 async def refund_order(
@@ -122,9 +126,11 @@ async def refund_order_for_agent(
             raise OrderNotFound(order_id)
         if not any(t.user_id == order.user_id for t in await uow.tickets.assigned_to(agent_id)):
             raise NotYourOrder(order_id)
-    return await refund_order(
+        buyer_language = await language_of(uow, order.user_id)
+    outcome = await refund_order(
         new_uow, user_id=order.user_id, order_id=order_id, now=now, refunder=refunder, rules=None
     )
+    return replace(outcome, buyer_language=buyer_language)
 
 
 async def request_case_refund(

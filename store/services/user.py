@@ -20,6 +20,20 @@ async def register_user(
     return user
 
 
+async def meet_user(
+    uow: UnitOfWork, *, user_id: int, first_name: str, app_language: Language, now: datetime
+) -> Language:
+    """The language to answer someone in: the one they chose, else their Telegram app's. A
+    known user costs one read; first contact registers them."""
+    async with uow.reading():
+        user = await uow.users.get(user_id)
+    if user is None:
+        user = await register_user(
+            uow, user_id=user_id, first_name=first_name, language=app_language, now=now
+        )
+    return user.language or app_language
+
+
 async def find_user(uow: UnitOfWork, *, user_id: int) -> User | None:
     async with uow.reading():
         return await uow.users.get(user_id)

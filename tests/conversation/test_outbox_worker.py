@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.outbox_worker import DeliveryWorker
+from bot.outbox_worker import OutboxWorker
 from bot.sender import Limits, OutgoingSender, TransientSendError
 from bot.telegram_port import ActionExecutor
 from handlers.action import (
@@ -118,7 +118,7 @@ def agent_says(body: str) -> TextMessage:
 async def test_what_a_waiting_buyer_wrote_reaches_the_agent_even_when_the_first_send_failed(
     ctx: ShopContext, executor: ActionExecutor, port: RecordingPort
 ) -> None:
-    worker = DeliveryWorker(ctx, executor)
+    worker = OutboxWorker(ctx, executor)
     await handle(text("/human", user_id=BUYER), ctx, executor)  # nobody on duty: queued
     await worker.drain()
     await handle(text("the key says it was already redeemed", user_id=BUYER), ctx, executor)
@@ -134,7 +134,7 @@ async def test_what_a_waiting_buyer_wrote_reaches_the_agent_even_when_the_first_
 async def test_a_waiting_buyers_place_is_one_message_edited_as_the_queue_moves(
     ctx: ShopContext, executor: ActionExecutor, port: RecordingPort
 ) -> None:
-    worker = DeliveryWorker(ctx, executor)
+    worker = OutboxWorker(ctx, executor)
     await handle(agent_says("/duty on"), ctx, executor)
     for busy in (3001, 3002):  # the agent's two places are taken
         await handle(text("/human", user_id=busy), ctx, executor)

@@ -35,7 +35,7 @@ async def test_a_delivery_decided_before_a_crash_is_sent_once_after_restart(
         restarted = KamibotApp(shop.settings, runtime=shop.runtime, with_scheduler=False)
         await restarted.start()
         await buyer.wait_for_text("Your keys are ready", new_only=False)
-        await restarted.delivery.drain()
+        await restarted.outbox.drain()
         await restarted.stop()
     ready = [m for m in buyer.messages if "Your keys are ready" in (m["text"] or "")]
     assert len(ready) == 1

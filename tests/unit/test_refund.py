@@ -5,14 +5,18 @@ from __future__ import annotations
 import pytest
 
 from store.domain.errors import NotYourOrder, RefundFailed, RefundNotAllowed
-from store.domain.model import KeyStatus, LedgerReason, Order, OrderStatus, RefundStatus
+from store.domain.model import KeyStatus, Language, LedgerReason, Order, OrderStatus, RefundStatus
 from store.domain.order import HoldRules
 from store.domain.outbox import ADMINS_CHAT, AdminAlert, Refunded
 from store.domain.refund import RefundRules
+from store.domain.support import SupportRules
+from store.services.agent_duty import set_duty
 from store.services.order import reserve_keys
 from store.services.payment import pay_with_wallet
+from store.services.queue import ask_for_human
 from store.services.refund import REFUND_LEASE, refund_order, refund_order_for_agent, resume_refunds
 from store.services.reveal import reveal_keys
+from store.services.user import choose_language
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, paid_order, stocked_shop
@@ -183,3 +187,29 @@ async def test_an_agent_refunds_only_an_order_of_a_buyer_whose_conversation_they
             refunder=FakeRefunder(),
         )
     assert db.tables.orders[order.id].status is OrderStatus.PAID
+
+
+async def test_an_agents_refund_says_which_language_to_tell_the_buyer_in(
+    clock: FakeClock,
+) -> None:
+    db = FakeDatabase()
+    order = await paid_order(db.unit_of_work, CIPHER, clock)
+    await choose_language(
+        db.unit_of_work(), user_id=BUYER, first_name="Li", language=Language.ZH, now=clock.now()
+    )
+    await set_duty(
+        db.unit_of_work(),
+        agent_id=AGENT,
+        display_name="Mei",
+        on=True,
+        now=clock.now(),
+        rules=SupportRules(),
+    )
+    await ask_for_human(
+        db.unit_of_work(), user_id=BUYER, first_name="Li", now=clock.now(), cipher=CIPHER
+    )
+    outcome = await refund_order_for_agent(
+        db.unit_of_work, agent_id=AGENT, order_id=order.id, now=clock.now(), refunder=FakeRefunder()
+    )
+    assert outcome.buyer_language is Language.ZH
+    assert db.tables.orders[order.id].status is OrderStatus.REFUNDED

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from store.domain.model import Language, User
-from store.services.user import choose_language, find_user, register_user
+from store.services.user import choose_language, find_user, meet_user, register_user
 from tests.conftest import FakeClock
 from tests.fakes import FakeDatabase, FakeUnitOfWork
 
@@ -49,4 +49,28 @@ async def test_choosing_a_language_before_first_contact_registers_the_user(
 async def test_finding_a_user_only_reads() -> None:
     uow = FakeUnitOfWork()
     assert await find_user(uow, user_id=9) is None
+    assert uow.opened == ["read"]
+
+
+async def test_meeting_a_stranger_registers_them_in_their_apps_language(clock: FakeClock) -> None:
+    db = FakeDatabase()
+    language = await meet_user(
+        FakeUnitOfWork(db), user_id=7, first_name="Li", app_language=Language.ZH, now=clock.now()
+    )
+    assert language is Language.ZH
+    assert await find_user(FakeUnitOfWork(db), user_id=7) == User(7, "Li", Language.ZH)
+
+
+async def test_meeting_a_known_user_answers_in_their_chosen_language_with_one_read(
+    clock: FakeClock,
+) -> None:
+    db = FakeDatabase()
+    await choose_language(
+        FakeUnitOfWork(db), user_id=7, first_name="Li", language=Language.EN, now=clock.now()
+    )
+    uow = FakeUnitOfWork(db)
+    language = await meet_user(
+        uow, user_id=7, first_name="Li", app_language=Language.ZH, now=clock.now()
+    )
+    assert language is Language.EN
     assert uow.opened == ["read"]

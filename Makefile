@@ -35,8 +35,8 @@ bench: setup
 	$(BIN)/python -m tests.bench.crash
 
 lint: setup
-	$(BIN)/ruff check bot handlers store faq config tests
-	$(BIN)/mypy bot handlers store faq config
+	$(BIN)/ruff check bot handlers store faq config sandbox tests
+	$(BIN)/mypy bot handlers store faq config sandbox tests
 
 clean:
 	rm -rf $(VENV) data .pytest_cache artifacts

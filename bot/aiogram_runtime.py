@@ -35,8 +35,7 @@ from aiogram.types import (
 from bot import incoming
 from bot.intake import ALLOWED_UPDATES
 from bot.sender import PermanentSendError, RetryAfter, TransientSendError
-from handlers.event import Event
-from handlers.reply import (
+from handlers.action import (
     AnswerButton,
     AnswerPreCheckout,
     CopyMessage,
@@ -46,7 +45,8 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
-from store.model import StarTransaction
+from handlers.event import Event
+from store.domain.model import StarTransaction
 
 log = logging.getLogger(__name__)
 NOT_MODIFIED = "message is not modified"

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from contextlib import suppress
 from pathlib import Path
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import DeliveryWorker
 from bot.intake import Intake, UpdateSource
 from bot.log_hygiene import cap_library_loggers
+from bot.outbox_worker import OutboxWorker
 from bot.scheduler import build_scheduler, keep_books
 from bot.sender import Limits, OutgoingSender, PermanentSendError
 from bot.telegram_port import NO_CHAT, ActionExecutor, TelegramPort
@@ -23,17 +24,17 @@ from handlers.context import ShopContext
 from handlers.event import Event
 from handlers.router import busy_reply, dispatch
 from handlers.start import command_list
-from store.card_key_cipher import CardKeyCipher
-from store.clock import Clock, SystemClock
-from store.database import open_migrated
-from store.errors import RefundFailed
-from store.model import Language
-from store.service.case import ReplacementRules
-from store.service.order import HoldRules
-from store.service.payment import TopupRules
-from store.service.refund import RefundRules
-from store.service.ticket import SupportRules
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import open_migrated
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
+from store.domain.clock import Clock, SystemClock
+from store.domain.errors import RefundFailed
+from store.domain.model import Language
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
+from store.domain.support import SupportRules
 
 log = logging.getLogger(__name__)
 Runtime = Literal["aiogram", "ptb"]
@@ -159,7 +160,7 @@ class KamibotApp:
             source = await self._start_ptb(token, base)
         self.refunder.port = self.port
         self.executor = ActionExecutor(self.port, self.sender)
-        self.delivery = DeliveryWorker(self.ctx, self.executor)
+        self.outbox = OutboxWorker(self.ctx, self.executor)
         self.intake = Intake(
             source,
             new_uow=self.ctx.uow,
@@ -172,16 +173,16 @@ class KamibotApp:
         for language in Language:
             await self.port.set_commands(command_list(language), language.value)
         await self.port.set_commands(command_list(Language.EN), None)
-        self._tasks.append(asyncio.create_task(self.delivery.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         if await self.intake.resume():  # let them settle first: their charges are not lost
             await self.intake.settled(timeout=30.0)
-        await keep_books(self.ctx, self.port, self.delivery)
-        self.delivery.wake()  # deliver whatever a previous run left pending
+        await keep_books(self.ctx, self.port, self.outbox)
+        self.outbox.wake()  # deliver whatever a previous run left pending
         self._polling = asyncio.create_task(self.intake.poll(), name="polling")
         if self.with_scheduler:
             self.scheduler = build_scheduler(
                 self.ctx,
-                self.delivery,
+                self.outbox,
                 self.port,
                 self.intake,
                 books_seconds=self.settings.RECONCILE_SECONDS,
@@ -198,7 +199,7 @@ class KamibotApp:
         try:
             await self.executor.perform(actions)
         finally:
-            self.delivery.wake()
+            self.outbox.wake()
 
     async def apologise(self, event: Event) -> None:
         """The database stayed busy for this update: say so rather than say nothing."""
@@ -240,3 +241,12 @@ class KamibotApp:
         else:
             await self._application.shutdown()
         await self.engine.dispose()
+
+
+async def until_interrupted() -> None:
+    """Wait for Ctrl+C or SIGTERM (how `run` and `demo` are stopped)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import logging
 import os
 import re
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -15,24 +15,24 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import KamibotApp, open_database
+from bot.app import KamibotApp, open_database, until_interrupted
 from config.settings import Settings, SettingsError, load_settings
 from faq.knowledge import DEFAULT_DIRECTORY, KnowledgeBaseError, load_knowledge_base
 from handlers.agent import stats_text
-from store.card_key_cipher import CardKeyCipher
-from store.catalog_file import CatalogFileError, parse_catalog
-from store.clock import SystemClock
-from store.database import DatabaseUnavailable
-from store.errors import ImportRefused, NotFound, ShopError
-from store.key_file import KeyFileError, parse_key_file
-from store.model import Language
-from store.money import format_money
-from store.service.catalog import load_catalog
-from store.service.question import faq_feedback, support_stats
-from store.service.rotation import Rotated, rotate_passphrases
-from store.service.stock import ImportSummary, import_card_keys, stock_status
-from store.service.wallet import credit_wallet
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import DatabaseUnavailable
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.clock import SystemClock, as_utc
+from store.domain.errors import ImportRefused, NotFound, ShopError
+from store.domain.model import Language
+from store.domain.money import format_money
+from store.formats.catalog_file import CatalogFileError, parse_catalog
+from store.formats.key_file import KeyFileError, parse_key_file
+from store.services.catalog import load_catalog
+from store.services.question import faq_feedback, support_stats
+from store.services.rotation import Rotated, rotate_passphrases
+from store.services.stock import ImportSummary, import_card_keys, stock_status
+from store.services.wallet import credit_wallet
 
 
 class CommandError(Exception):
@@ -278,14 +278,15 @@ async def cmd_support_stats(settings: Settings, since: str | None, out: TextIO) 
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if since:
         try:
-            start = datetime.fromisoformat(since).replace(tzinfo=UTC)
+            # A time written without an offset is UTC; one with an offset means that moment.
+            start = as_utc(datetime.fromisoformat(since)).astimezone(UTC)
         except ValueError:
             raise CommandError(f"--since {since!r} is not an ISO date or time") from None
 
     async def work(uow: UnitOfWorkFactory) -> int:
-        stats = await support_stats(uow(read_only=True), since=start)
+        stats = await support_stats(uow(), since=start)
         out.write(html_to_plain(stats_text(Language.EN, stats)) + "\n")
-        feedback = await faq_feedback(uow(read_only=True))
+        feedback = await faq_feedback(uow())
         if feedback:  # which FAQ entries need work: least helpful first
             out.write("FAQ feedback (helpful / not):\n")
             for entry, yes, no in sorted(feedback, key=lambda row: (row[1] - row[2], row[0])):
@@ -296,7 +297,8 @@ async def cmd_support_stats(settings: Settings, since: str | None, out: TextIO) 
 
 
 def html_to_plain(text: str) -> str:
-    return re.sub(r"</?[a-z]+>", "", text)
+    """A message's HTML as a terminal shows it: without tags, entities read (`&amp;` is `&`)."""
+    return html.unescape(re.sub(r"</?[a-z]+>", "", text))
 
 
 async def cmd_db_upgrade(settings: Settings, out: TextIO) -> int:
@@ -309,17 +311,9 @@ async def cmd_db_upgrade(settings: Settings, out: TextIO) -> int:
 async def cmd_run(settings: Settings, runtime: str) -> int:
     app = KamibotApp(settings, runtime="ptb" if runtime == "ptb" else "aiogram")
     await app.start()
-    await _until_interrupted()
+    await until_interrupted()
     await app.stop()
     return 0
-
-
-async def _until_interrupted() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
 async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:

@@ -7,19 +7,18 @@ import string
 import sys
 from pathlib import Path
 
-from bot.app import KamibotApp, open_database
-from bot.cli import _until_interrupted
-from bot.sandbox import Sandbox
-from bot.sandbox.sandbox import DEFAULT_TOKEN
-from bot.sandbox.state import UserProfile
+from bot.app import KamibotApp, open_database, until_interrupted
 from config.settings import Settings
-from store.card_key_cipher import CardKeyCipher
-from store.catalog_file import parse_catalog
-from store.clock import SystemClock
-from store.key_file import parse_key_file
-from store.service.catalog import load_catalog
-from store.service.stock import import_card_keys, stock_status
-from store.unit_of_work import UnitOfWorkFactory
+from sandbox import Sandbox
+from sandbox.sandbox import DEFAULT_TOKEN
+from sandbox.state import UserProfile
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.clock import SystemClock
+from store.formats.catalog_file import parse_catalog
+from store.formats.key_file import parse_key_file
+from store.services.catalog import load_catalog
+from store.services.stock import import_card_keys, stock_status
 
 DATA = Path("data")
 CATALOG = Path(__file__).with_name("demo_catalog.yaml")
@@ -108,7 +107,7 @@ async def run_demo(settings: Settings, *, host: str, port: int, runtime: str) ->
     )
     sys.stdout.flush()
     try:
-        await _until_interrupted()
+        await until_interrupted()
     finally:
         await app.stop()
         await sandbox.stop()

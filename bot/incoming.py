@@ -22,7 +22,7 @@ from handlers.event import (
     PreCheckout,
     TextMessage,
 )
-from store.model import StarTransaction
+from store.domain.model import StarTransaction
 
 Download = Callable[[str], Awaitable[bytes]]
 """Fetch a file's bytes by its file_id."""

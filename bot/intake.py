@@ -23,16 +23,15 @@ from typing import Any, Protocol
 
 from bot.sender import SendError
 from handlers.event import Event, PaymentReceived
-from store.card_key_cipher import CardKeyCipher
-from store.errors import StoreBusy
-from store.service.inbox import (
+from store.domain.errors import StoreBusy
+from store.services.inbox import (
     InboxUpdate,
     finish_update,
     note_attempt,
     record_updates,
     unhandled_updates,
 )
-from store.unit_of_work import UnitOfWorkFactory
+from store.services.ports import KeyCipher, NewUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +64,8 @@ class Intake:
         self,
         source: UpdateSource,
         *,
-        new_uow: UnitOfWorkFactory,
-        cipher: CardKeyCipher,
+        new_uow: NewUnitOfWork,
+        cipher: KeyCipher,
         now: Callable[[], datetime],
         handle: Handle,
         give_up: Handle,

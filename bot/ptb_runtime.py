@@ -27,8 +27,7 @@ from telegram.ext import Application
 from bot import incoming
 from bot.intake import ALLOWED_UPDATES
 from bot.sender import PermanentSendError, RetryAfter, TransientSendError
-from handlers.event import Event
-from handlers.reply import (
+from handlers.action import (
     AnswerButton,
     AnswerPreCheckout,
     CopyMessage,
@@ -38,7 +37,8 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
-from store.model import StarTransaction
+from handlers.event import Event
+from store.domain.model import StarTransaction
 
 NOT_MODIFIED = "message is not modified"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)

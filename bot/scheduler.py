@@ -7,16 +7,17 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.delivery import DeliveryWorker
 from bot.intake import Intake
+from bot.outbox_worker import OutboxWorker
 from handlers.context import ShopContext
-from store.service.inbox import forget_handled_updates
-from store.service.order import expire_reservations
-from store.service.reconciliation import ReconciliationReport, StarLedger, reconcile_payments
-from store.service.stock import recover_imports
-from store.service.ticket import check_response_targets
+from store.services.inbox import forget_handled_updates
+from store.services.order import expire_reservations
+from store.services.reconciliation import ReconciliationReport, StarLedger, reconcile_payments
+from store.services.response_target import check_response_targets
+from store.services.stock import recover_imports
 
 log = logging.getLogger(__name__)
+
 
 async def release_lapsed_reservations(ctx: ShopContext) -> int:
     expired = await expire_reservations(ctx.uow(), now=ctx.clock.now())
@@ -25,17 +26,17 @@ async def release_lapsed_reservations(ctx: ShopContext) -> int:
     return len(expired)
 
 
-async def watch_response_targets(ctx: ShopContext, delivery: DeliveryWorker) -> int:
+async def watch_response_targets(ctx: ShopContext, outbox: OutboxWorker) -> int:
     """A missed first/next response target is recorded once and alerted (through the outbox)."""
     breached = await check_response_targets(ctx.uow(), now=ctx.clock.now(), rules=ctx.support)
     if breached:
         log.warning("%d tickets missed a response target", len(breached))
-        delivery.wake()
+        outbox.wake()
     return len(breached)
 
 
 async def keep_books(
-    ctx: ShopContext, ledger: StarLedger, delivery: DeliveryWorker
+    ctx: ShopContext, ledger: StarLedger, outbox: OutboxWorker
 ) -> ReconciliationReport | None:
     """Reconcile payments with Telegram's record, resume refunds, settle interrupted imports.
 
@@ -60,7 +61,7 @@ async def keep_books(
             log.warning("settled %d interrupted imports", settled)
     except Exception as error:
         log.warning("import recovery did not run: %s", type(error).__name__)
-    delivery.wake()
+    outbox.wake()
     return report
 
 
@@ -70,7 +71,7 @@ async def forget_old_updates(ctx: ShopContext) -> int:
 
 def build_scheduler(
     ctx: ShopContext,
-    delivery: DeliveryWorker,
+    outbox: OutboxWorker,
     ledger: StarLedger,
     intake: Intake,
     *,
@@ -81,9 +82,9 @@ def build_scheduler(
     scheduler = AsyncIOScheduler(timezone="UTC")
     jobs = [
         ("expire_reservations", release_lapsed_reservations, [ctx], expiry_seconds),
-        ("outbox_nudge", delivery.wake, [], 10),
-        ("response_targets", watch_response_targets, [ctx, delivery], 30),
-        ("books", keep_books, [ctx, ledger, delivery], books_seconds),
+        ("outbox_nudge", outbox.wake, [], 10),
+        ("response_targets", watch_response_targets, [ctx, outbox], 30),
+        ("books", keep_books, [ctx, ledger, outbox], books_seconds),
         ("inbox_sweep", intake.resume, [], 60),
         ("inbox_forget", forget_old_updates, [ctx], 3600),
     ]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.sender import OutgoingSender, PermanentSendError, Priority
-from handlers.reply import (
+from handlers.action import (
     Action,
     AnswerButton,
     AnswerPreCheckout,
@@ -17,7 +17,7 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
-from store.model import StarTransaction
+from store.domain.model import StarTransaction
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +55,20 @@ class ActionExecutor:
         restart, a checkout that timed out) is skipped, so the messages after it still go."""
         for action in actions:
             try:
-                await self._perform(action, priority)
+                await self.send(action, priority)
             except PermanentSendError as error:
                 if not isinstance(action, AnswerButton | AnswerPreCheckout):
                     raise
                 log.warning("an answer to a query was refused: %s", error)
 
-    async def _perform(self, action: Action, priority: Priority) -> None:
+    async def send(self, action: Action, priority: Priority = Priority.REPLY) -> int | None:
+        """One action; the id of the message that now shows it (sent, or edited), if any."""
         port = self.port
         match action:
             case SendText():
-                sent = await self.sender.send(
+                return await self.sender.send(
                     action.chat_id, lambda: port.send_text(action), priority=priority
                 )
-                if action.receipt is not None:
-                    await action.receipt(sent)
             case CopyMessage():
                 await self.sender.send(
                     action.chat_id, lambda: port.copy_message(action), priority=priority
@@ -82,7 +81,8 @@ class ActionExecutor:
                 except PermanentSendError:
                     if action.fallback is None:
                         raise
-                    await self._perform(action.fallback, priority)
+                    return await self.send(action.fallback, priority)
+                return action.message_id
             case SendInvoice():
                 await self.sender.send(
                     action.chat_id, lambda: port.send_invoice(action), priority=priority
@@ -97,3 +97,4 @@ class ActionExecutor:
                 await self.sender.send(
                     NO_CHAT, lambda: port.answer_pre_checkout(action), counts=False
                 )
+        return None

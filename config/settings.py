@@ -1,4 +1,4 @@
-"""Typed settings, read once from an environment mapping (and an optional .env file)."""
+"""Typed settings, read once by pydantic-settings from an environment mapping and a .env file."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
-from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+import pydantic_settings
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -76,15 +77,22 @@ def _sqlite_problem(url: str) -> str | None:
     return None
 
 
-class Settings(BaseModel):
+class Settings(BaseSettings):
     """Everything Kamibot reads from its environment. Field names are the environment keys."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        case_sensitive=True,
+        env_file=".env",
+        # Lists are written comma-separated (ADMIN_IDS=1,2), not as JSON; the validators split.
+        enable_decoding=False,
+    )
 
     BOT_TOKEN: SecretStr | None = None
     TELEGRAM_API_BASE: str = TELEGRAM_API
     DATABASE_URL: str = "sqlite+aiosqlite:///data/kamibot.sqlite3"
-    ADMIN_IDS: Annotated[tuple[int, ...], Field(default=())]
+    ADMIN_IDS: tuple[int, ...] = ()
     CARD_KEY_SECRET: tuple[SecretStr, ...]
     SHOP_NAME: str = "Kamibot"
     SHOP_CURRENCY: str = "CNY"
@@ -202,21 +210,35 @@ class Settings(BaseModel):
     def card_key_secrets(self) -> list[str]:
         return [secret.get_secret_value() for secret in self.CARD_KEY_SECRET]
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment is a parameter (`load_settings`), passed in as init values; the
+        # process's own os.environ is never read here, so a test's mapping is all there is.
+        return init_settings, dotenv_settings
+
 
 def load_settings(
     environ: Mapping[str, str], env_file: Path | None = Path(".env"), **overrides: object
 ) -> Settings:
     """Settings from a .env file overlaid by the environment; raise SettingsError naming a field."""
-    values: dict[str, object] = {}
-    if env_file is not None and env_file.is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    values.update({k: v for k, v in environ.items() if k in Settings.model_fields})
+    values: dict[str, Any] = {k: v for k, v in environ.items() if k in Settings.model_fields}
     values.update(overrides)
+    # `_env_file` is pydantic-settings' own init argument; mypy sees only the fields' __init__.
+    values["_env_file"] = env_file if env_file is not None and env_file.is_file() else None
     try:
-        return Settings.model_validate(values)
+        return Settings(**values)
     except ValidationError as error:
         first = error.errors()[0]
         name = ".".join(str(part) for part in first["loc"][:1]) or "settings"
         reason = "is not set" if first["type"] == "missing" else first["msg"]
         reason = reason.removeprefix("Value error, ")  # pydantic's prefix to our own reasons
         raise SettingsError(f"Setting {name} {reason}") from None
+    except pydantic_settings.SettingsError as error:  # a source that could not be read
+        raise SettingsError(str(error).splitlines()[0]) from None

@@ -67,6 +67,15 @@ def boolean(text: str) -> bool:
     return _BOOL[text]
 
 
+def scalar_value(node: ScalarNode) -> Any:
+    """The value of a scalar carrying a plain tag (str, int, float, bool, null), by the rules
+    above; ValueError when its text does not fit its tag (``!!int 0x64``) or the tag is another."""
+    parse = _PARSERS.get(node.tag)
+    if parse is None:
+        raise ValueError(f"the tag {short_tag(node.tag)} is not a plain scalar tag")
+    return parse(str(node.value))
+
+
 def check_size(size: int, *, max_bytes: int) -> None:
     """Refuse a file of `size` bytes when it is over `max_bytes`."""
     if size > max_bytes:
@@ -239,6 +248,14 @@ def _construct_refused(_loader: _StrictLoader, node: Node) -> None:
     # Every other tag: !!python/..., !!set, !!binary, !!timestamp, !custom.
     raise _refusal(f"the tag {short_tag(node.tag)} is not allowed", node)
 
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    STR: str,
+    INT: integer,
+    FLOAT: _parse_float,
+    BOOL: boolean,
+    NULL: _parse_null,
+}
 
 _StrictLoader.add_constructor(STR, _construct_str)
 _StrictLoader.add_constructor(INT, _construct_int)

@@ -30,25 +30,45 @@ actions, and it is kept apart (`KnowledgeBase.out_of_scope`), so `entry`, `ids`,
 
 Only plain YAML is read (`config.strict_yaml`): tags such as ``!!python/object`` are refused,
 never evaluated; values are typed by the YAML 1.2 core schema (``out_of_scope: yes`` is text, not
-true); a key must be text; a file may use at most `strict_yaml.MAX_ALIASES` aliases (``*name``)
-and hold at most `MAX_FILE_BYTES` (1 MB).
+true, and strict pydantic models take no text for a boolean); a key must be text; a file may use
+at most `strict_yaml.MAX_ALIASES` aliases (``*name``) and hold at most `MAX_FILE_BYTES` (1 MB).
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, ClassVar, NoReturn
 
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from config import strict_yaml
+from config.file_model import (
+    FileModel,
+    Problem,
+    dotted,
+    first_problem,
+    kind,
+    refused,
+    refused_as,
+    shown,
+)
 from config.strict_yaml import StrictYamlError
-from faq.normalise import LANGUAGES
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "knowledge"
 
@@ -80,10 +100,8 @@ PLACEHOLDERS = frozenset(
 MIN_QUESTIONS = 3
 MAX_FILE_BYTES = 1024 * 1024
 """The shipped files are 5-15 KB each; a knowledge file over 1 MB is refused unread."""
-_SHOWN_LENGTH = 40
 _ID = re.compile(r"[a-z0-9_]{1,40}")
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z!]")
-_ENTRY_FIELDS = frozenset({"id", "questions", "answer", "actions", "out_of_scope"})
 MAX_ANSWER = 3000
 """Characters an answer may have: with the shop's settings filled in it must fit one message."""
 
@@ -179,123 +197,137 @@ def parse_knowledge_file(text: str, name: str) -> list[Entry]:
     root = _load(text, name)
     if not isinstance(root, dict) or set(root) != {"entries"}:
         _fail(name, "", "the file must be a mapping with one key, entries")
-    items = root["entries"]
-    if not isinstance(items, list):
-        _fail(name, "entries", "must be a list")
+    try:
+        checked = _KnowledgeFile.model_validate(root)
+    except ValidationError as error:
+        raise _refusal(name, root, first_problem(error, lambda _loc: "missing")) from None
     entries: list[Entry] = []
     ids: set[str] = set()
-    for index, item in enumerate(items):
-        entry = _parse_entry(item, name, index)
-        if entry.id in ids:
-            _fail(name, f"entries[{index}] ({entry.id})", "id: already used in this file")
-        ids.add(entry.id)
-        entries.append(entry)
+    for index, item in enumerate(checked.entries):
+        if item.id in ids:
+            _fail(name, f"entries[{index}] ({item.id})", "id: already used in this file")
+        ids.add(item.id)
+        entries.append(item.entry())
     return entries
 
 
-def _parse_entry(item: object, name: str, index: int) -> Entry:
-    where = f"entries[{index}]"
-    if not isinstance(item, dict):
-        _fail(name, where, "must be a mapping with id, questions, answer (and actions)")
-    raw_id = item.get("id")
-    if not isinstance(raw_id, str) or not _ID.fullmatch(raw_id):
-        _fail(name, where, f"id: must be 1-40 of a-z, 0-9 and _, not {_shown(raw_id)}")
-    where = f"{where} ({raw_id})"
-    unknown = sorted(str(key) for key in item if key not in _ENTRY_FIELDS)
-    if unknown:
-        known = ", ".join(sorted(_ENTRY_FIELDS))
-        _fail(name, where, f"{unknown[0]}: unknown field (known: {known})")
-    out_of_scope = item.get("out_of_scope", False)
-    if not isinstance(out_of_scope, bool):
-        _fail(name, where, f"out_of_scope: must be true or false, not {_shown(out_of_scope)}")
-    if "questions" not in item:
-        _fail(name, where, "questions: missing")
-    if out_of_scope:
-        for field in ("answer", "actions"):
-            if field in item:
-                _fail(name, where, f"{field}: an out-of-scope entry is never answered; remove it")
+# --- the models --------------------------------------------------------------------------------
+
+
+def _answer_text(raw: str) -> str:
+    if not raw.strip():
+        raise refused("must be a non-empty text")
+    if _TAG.search(raw):
+        raise refused("must be plain text, without HTML tags")
+    if len(raw) > MAX_ANSWER:
+        raise refused(f"{len(raw)} characters; a message holds {MAX_ANSWER}")
+    try:
+        names = placeholders(raw)
+    except ValueError as error:
+        raise refused(str(error)) from None
+    for placeholder in names:
+        if placeholder not in PLACEHOLDERS:
+            raise refused(f"unknown placeholder {{{placeholder}}}")
+    return raw.strip()
+
+
+def _action(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    if isinstance(value, list | dict):
+        raise refused(f"must be the name of an action, not {kind(value)}")
+    if value not in ACTIONS:
+        raise refused(f"unknown action {shown(value)} (known: {', '.join(sorted(ACTIONS))})")
+    return handler(value)
+
+
+_EntryId = Annotated[
+    str,
+    StringConstraints(pattern=rf"^{_ID.pattern}$"),
+    refused_as("must be 1-40 of a-z, 0-9 and _, not {input}"),
+]
+_Question = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    refused_as("must be a non-empty text"),
+]
+_QuestionList = Annotated[
+    list[_Question],
+    Field(min_length=MIN_QUESTIONS),
+    refused_as(
+        "must be a list of questions",
+        too_short="needs at least {min_length} questions, has {actual_length}",
+    ),
+]
+_AnswerText = Annotated[str, AfterValidator(_answer_text), refused_as("must be a non-empty text")]
+_Action = Annotated[str, WrapValidator(_action)]
+
+
+class _PerLanguage(FileModel):
+    not_a_mapping: ClassVar[str] = "must be a mapping with zh and en"
+
+    @classmethod
+    def unknown_field(cls, name: str, data: dict[str, Any]) -> str:
+        return "unknown language (use zh and en)"
+
+
+class _Questions(_PerLanguage):
+    zh: _QuestionList
+    en: _QuestionList
+
+
+class _Answer(_PerLanguage):
+    zh: _AnswerText
+    en: _AnswerText
+
+
+class _Entry(FileModel):
+    not_a_mapping: ClassVar[str] = "must be a mapping with id, questions, answer (and actions)"
+
+    id: _EntryId
+    out_of_scope: Annotated[bool, refused_as("must be true or false, not {input}")] = False
+    questions: _Questions
+    answer: _Answer | None = None
+    actions: Annotated[list[_Action], refused_as("must be a list")] | None = None
+
+    @field_validator("answer", "actions", mode="before")
+    @classmethod
+    def _only_in_scope(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.data.get("out_of_scope"):
+            raise refused("an out-of-scope entry is never answered; remove it")
+        return value
+
+    @model_validator(mode="after")
+    def _answered(self) -> _Entry:
+        if not self.out_of_scope and self.answer is None:
+            raise refused("missing", at=("answer",))
+        return self
+
+    def entry(self) -> Entry:
+        answer = {} if self.answer is None else {"zh": self.answer.zh, "en": self.answer.en}
         return Entry(
-            id=raw_id,
-            questions=_questions(item["questions"], name, where),
-            answer={},
-            out_of_scope=True,
+            id=self.id,
+            questions={"zh": tuple(self.questions.zh), "en": tuple(self.questions.en)},
+            answer=answer,
+            actions=tuple(self.actions or ()),
+            out_of_scope=self.out_of_scope,
         )
-    if "answer" not in item:
-        _fail(name, where, "answer: missing")
-    return Entry(
-        id=raw_id,
-        questions=_questions(item["questions"], name, where),
-        answer=_answer(item["answer"], name, where),
-        actions=_actions(item.get("actions", []), name, where),
-    )
 
 
-def _per_language(value: object, name: str, where: str, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        _fail(name, where, f"{field}: must be a mapping with zh and en")
-    for language in value:
-        if language not in LANGUAGES:
-            _fail(name, where, f"{field}.{language}: unknown language (use zh and en)")
-    for language in LANGUAGES:
-        if language not in value:
-            _fail(name, where, f"{field}.{language}: missing")
-    return value
+class _KnowledgeFile(FileModel):
+    entries: Annotated[list[_Entry], refused_as("must be a list")]
 
 
-def _questions(value: object, name: str, where: str) -> dict[str, tuple[str, ...]]:
-    questions: dict[str, tuple[str, ...]] = {}
-    for language, raw in _per_language(value, name, where, "questions").items():
-        field = f"questions.{language}"
-        if not isinstance(raw, list):
-            _fail(name, where, f"{field}: must be a list of questions")
-        texts: list[str] = []
-        for position, question in enumerate(raw):
-            if not isinstance(question, str) or not question.strip():
-                _fail(name, where, f"{field}[{position}]: must be a non-empty text")
-            texts.append(question.strip())
-        if len(texts) < MIN_QUESTIONS:
-            _fail(
-                name, where, f"{field}: needs at least {MIN_QUESTIONS} questions, has {len(texts)}"
-            )
-        questions[language] = tuple(texts)
-    return {language: questions[language] for language in LANGUAGES}
-
-
-def _answer(value: object, name: str, where: str) -> dict[str, str]:
-    answer: dict[str, str] = {}
-    for language, raw in _per_language(value, name, where, "answer").items():
-        field = f"answer.{language}"
-        if not isinstance(raw, str) or not raw.strip():
-            _fail(name, where, f"{field}: must be a non-empty text")
-        if _TAG.search(raw):
-            _fail(name, where, f"{field}: must be plain text, without HTML tags")
-        if len(raw) > MAX_ANSWER:
-            _fail(name, where, f"{field}: {len(raw)} characters; a message holds {MAX_ANSWER}")
-        try:
-            names = placeholders(raw)
-        except ValueError as error:
-            _fail(name, where, f"{field}: {error}")
-        for placeholder in names:
-            if placeholder not in PLACEHOLDERS:
-                _fail(name, where, f"{field}: unknown placeholder {{{placeholder}}}")
-        answer[language] = raw.strip()
-    return {language: answer[language] for language in LANGUAGES}
-
-
-def _actions(value: object, name: str, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        _fail(name, where, "actions: must be a list")
-    known = ", ".join(sorted(ACTIONS))
-    for position, action in enumerate(value):
-        if isinstance(action, list | dict):
-            shape = "a list" if isinstance(action, list) else "a mapping"
-            _fail(name, where, f"actions[{position}]: must be the name of an action, not {shape}")
-        if action not in ACTIONS:
-            problem = f"unknown action {_shown(action)} (known: {known})"
-            _fail(name, where, f"actions[{position}]: {problem}")
-    return tuple(value)
+def _refusal(name: str, root: dict[str, Any], problem: Problem) -> KnowledgeBaseError:
+    """``name: entries[i] (id): field: problem``; the id only when it is a valid one."""
+    where, field = "", problem.loc
+    if len(field) >= 2 and field[0] == "entries" and isinstance(field[1], int):
+        index, field = field[1], field[2:]
+        where = f"entries[{index}]"
+        raw = root["entries"][index]
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(raw_id, str) and _ID.fullmatch(raw_id):
+            where = f"{where} ({raw_id})"
+    parts = (name, where, dotted(field), problem.words)
+    return KnowledgeBaseError(": ".join(part for part in parts if part))
 
 
 def _load(text: str, name: str) -> object:
@@ -344,15 +376,6 @@ def _is_text(node: Node, text: str) -> bool:
 
 def _before(node: Node, here: tuple[int, int]) -> bool:
     return (node.start_mark.line, node.start_mark.column) <= here
-
-
-def _shown(value: object) -> str:
-    """A value as a message shows it: its repr, cut short."""
-    shown = repr(value)
-    if len(shown) <= _SHOWN_LENGTH:
-        return shown
-    closing = "'" if isinstance(value, str) else ""
-    return shown[: _SHOWN_LENGTH - 3 - len(closing)] + "..." + closing
 
 
 def _fail(name: str, where: str, problem: str) -> NoReturn:

@@ -46,24 +46,8 @@ CALIBRATION_SAMPLE = 300
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a score is good enough to answer, or to suggest.
-
-    The defaults come from `python -m faq eval faq/eval/questions.tsv --tune` on the shipped set
-    (383 questions: 287 in scope, 67 out of scope, 29 asking for a person), the grid search that
-    maximises answered-correct with answered-wrong <= 5% of in-scope and out-of-scope answered
-    <= 5%, leads from `faq.evaluation.MIN_MARGIN` (2) up. Tuned and measured on the whole set
-    (in-sample): answered correct 85.7% (zh 85.6%, en 85.8%), wrong 2.1% (zh 2.5%, en 1.6%),
-    suggested with the right entry 10.5%, out of scope answered 3.0% (zh 5.6%, en 0.0%). Held
-    out (tuned on one half of the rows, measured on the other, both ways; both halves chose
-    answer 32, lead 2): correct 85.7% (zh 85.7%, en 85.8%), wrong 2.1%, out of scope answered
-    2.9%. Over 30 random half splits instead: correct 84.9%, wrong 1.8%, out of scope answered
-    5.3% (above 5% in 23 of the 60 measurements: tuned to the limit on one half, the other half
-    overshoots it about as often as not).
-
-    Without that floor the tuning takes no lead at all (87.8% correct, 2.4% wrong in-sample),
-    because the labelled set has no one-word questions; "order" or "退款" would then be answered
-    by a coin toss between two entries.
-    """
+    """When a score is good enough to answer, or to suggest; the defaults are tuned by `python -m
+    faq eval faq/eval/questions.tsv --tune` (README, "The FAQ matcher", for the evidence)."""
 
     answer: float = 32.0
     """The best entry's score needed to answer..."""
@@ -101,18 +85,8 @@ class Ranking:
 
 @dataclass(frozen=True)
 class Scoring:
-    """How scores are computed, chosen by leaving each paraphrase of the shipped base out and
-    matching it against the rest (so not on the labelled set). Top-1 by TF-IDF cosine to the
-    pooled entry: 79.5% in Chinese, 70.7% in English; to each paraphrase alone, taking an entry's
-    best: 69.7% and 60.3%. Blending in rapidfuzz's best paraphrase moved that by about a point
-    (80.9%, 72.9% with the defaults); on the labelled set a 10% share gave the lowest
-    answered-wrong (1.7%, against 3.8% at 30%) at the same answered-correct.
-
-    Re-checked after the base gained out-of-scope examples and product names were dropped, by
-    5-fold over the base's paraphrases (top-1 76.3% Chinese, 65.5% English with the defaults):
-    1-3-grams for Chinese (75.4%), 2-5-grams for English (64.4%) and a pooled share of 0.8 or
-    1.0 were no better there, and worse on the labelled set.
-    """
+    """How scores are computed; each choice was measured leaving paraphrases out of the base
+    (README, "The FAQ matcher", for the figures)."""
 
     grams: dict[Language, tuple[int, int]] = field(
         default_factory=lambda: {"zh": (1, 2), "en": (2, 4)}
@@ -326,15 +300,8 @@ class _Language:
         pooled: Sequence[Counter[str]],
         out_of_scope: frozenset[int],
     ) -> float:
-        """`TYPICAL` over the median raw score of a paraphrase for its own entry, left out of it.
-
-        Raw scores run lower in Chinese than in English (more and commoner grams), and lower in
-        a base with more varied paraphrases. A paraphrase left out and scored against the rest
-        of its entry predicts how real questions score (on the shipped base, median raw score
-        27.4 left out against 27.8 for the labelled questions' right entries in Chinese, 30.8
-        against 30.3 in English), so one set of thresholds serves both languages and a base
-        that grows.
-        """
+        """`TYPICAL` over the median raw score of a paraphrase for its own entry, left out of it:
+        one set of thresholds then serves both languages and a base that grows (README)."""
         # Out-of-scope examples are deliberately varied (weather, jokes, other shops): left out,
         # they score low against each other and would only say how unlike each other they are.
         answerable = [doc for doc in range(len(counts)) if owners[doc] not in out_of_scope]

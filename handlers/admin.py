@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from handlers.action import Action, SendText
 from handlers.context import ShopContext
 from handlers.event import DocumentMessage, TextMessage
-from handlers.reply import Action, SendText
-from handlers.text import Markup, escape, say, shorten
-from store.errors import ImportRefused, NotFound
-from store.key_file import KeyFileError, parse_key_file
-from store.model import Language
-from store.service.stock import ImportSummary, import_card_keys, stock_status
+from handlers.text import Markup, say, shorten
+from store.domain.errors import ImportRefused, NotFound
+from store.domain.model import Language
+from store.formats.key_file import KeyFileError, parse_key_file
+from store.services.stock import ImportSummary, import_card_keys, stock_status
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 """Telegram lets bots download files up to 20 MB."""
@@ -32,20 +32,22 @@ def import_sku(caption: str) -> str | None:
 def _refusal_lines(summary: ImportSummary) -> Markup:
     """The first refused lines and a count per reason, bounded however many lines were refused."""
     lines = [
-        f"line {r.line}: {escape(shorten(r.reason, REASON_LENGTH))}"
+        Markup("line {}: {}").format(r.line, shorten(r.reason, REASON_LENGTH))
         for r in summary.refused[:REFUSALS_SHOWN]
     ]
     hidden = len(summary.refused) - REFUSALS_SHOWN
     if hidden > 0:
-        lines.append(f"… +{hidden}")
+        lines.append(Markup("… +{}").format(hidden))
     by_reason = list(summary.refused_by_reason.items())
-    totals = ", ".join(
-        f"{escape(shorten(reason, REASON_LENGTH))}: {n}"
+    totals = [
+        Markup("{}: {}").format(shorten(reason, REASON_LENGTH), n)
         for reason, n in by_reason[:REASONS_TOTALLED]
-    )
+    ]
     if len(by_reason) > REASONS_TOTALLED:
-        totals += f", … +{len(by_reason) - REASONS_TOTALLED}"
-    return Markup("\n".join(lines) + (f"\n({totals})" if totals else ""))
+        totals.append(Markup("… +{}").format(len(by_reason) - REASONS_TOTALLED))
+    if totals:
+        lines.append(Markup("({})").format(Markup(", ").join(totals)))
+    return Markup("\n").join(lines)
 
 
 async def on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) -> list[Action]:
@@ -95,14 +97,12 @@ async def cmd_stock(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
     chat = event.person.chat_id
     if not ctx.is_admin(event.person.user_id):
         return [SendText(chat, say(lang, "admin.only"))]
-    levels = await stock_status(ctx.uow(read_only=True))
-    lines = "\n".join(
-        f"{'⚠️' if level.low else '•'} <code>{escape(level.sku)}</code> {level.available} / "
-        f"{level.reserved} / {level.sold}"
+    levels = await stock_status(ctx.uow())
+    lines = Markup("\n").join(
+        Markup("{} <code>{}</code> {} / {} / {}").format(
+            "⚠️" if level.low else "•", level.sku, level.available, level.reserved, level.sold
+        )
         for level in levels
     )
-    return [
-        SendText(
-            chat, say(lang, "admin.stock", lines=Markup("available / reserved / sold\n" + lines))
-        )
-    ]
+    heading = Markup("available / reserved / sold\n")
+    return [SendText(chat, say(lang, "admin.stock", lines=heading + lines))]

@@ -2,41 +2,45 @@
 
 from __future__ import annotations
 
-from handlers import agent, support
-from handlers.callback import encode
+from handlers.action import Action, Button, SendText
+from handlers.callback import ForgedCallback, encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, PhotoMessage
+from handlers.handoff import handoff_reply
 from handlers.keyboard import home_row, rows
-from handlers.reply import Action, Button, SendText
-from handlers.respond import refuse, show
-from handlers.text import say
-from store.errors import KeysNotAvailable
-from store.model import CaseReason, Language
-from store.service.case import CaseOutcome, check_reportable, keys_to_report, report_bad_key
-from store.service.conversation_state import enter_flow, leave_flow
-from store.service.order import list_orders
-from store.service.refund import refund_refusal
+from handlers.screen import acknowledged, refuse, show
+from handlers.text import escape, say, say_plain
+from store.domain.case import not_reportable
+from store.domain.errors import KeysNotAvailable
+from store.domain.flow import AwaitingScreenshot
+from store.domain.model import CaseReason, Language
+from store.domain.refund import refund_refusal
+from store.services.case import (
+    CaseOutcome,
+    ask_for_screenshot,
+    check_reportable,
+    keys_to_report,
+    report_bad_key,
+)
+from store.services.order import list_orders
 
-AWAITING_SCREENSHOT = "bad_key_screenshot"
 REASONS = ("redeemed", "invalid", "region", "other")
 
 
 async def on_refunds_pressed(event: ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
     """The buyer's recent orders that can be refunded without questions, one button each."""
-    recent = await list_orders(
-        ctx.uow(read_only=True), user_id=event.person.user_id, page=0, page_size=10
-    )
+    recent = await list_orders(ctx.uow(), user_id=event.person.user_id, page=0, page_size=10)
     now = ctx.clock.now()
     eligible = [o for o in recent.items if refund_refusal(o, now, ctx.refund) is None]
     if not eligible:
         return show(
             event,
             say(lang, "refund.none"),
-            ((Button(say(lang, "faq.action.report_bad_key"), "bad:0"),), home_row(lang)),
+            ((Button(say_plain(lang, "faq.action.report_bad_key"), "bad:0"),), home_row(lang)),
         )
     buttons = [
         Button(
-            say(lang, "refund.confirm_button", id=o.id) + f" · {o.product_name(lang)}"[:60],
+            f"{say_plain(lang, 'refund.confirm_button', id=o.id)} · {o.product_name(lang)}"[:60],
             encode("refund", o.id),
         )
         for o in eligible
@@ -53,20 +57,18 @@ async def on_bad_key_pressed(
 ) -> list[Action]:
     """Step 1: which order (when not given), then which key."""
     if order_id == 0:
-        recent = await list_orders(
-            ctx.uow(read_only=True), user_id=event.person.user_id, page=0, page_size=10
-        )
-        with_keys = [o for o in recent.items if o.has_keys and o.revealed_at is not None]
+        recent = await list_orders(ctx.uow(), user_id=event.person.user_id, page=0, page_size=10)
+        with_keys = [o for o in recent.items if not_reportable(o) is None]
         if not with_keys:
-            unseen = any(o.has_keys for o in recent.items)
-            return refuse(event, say(lang, "bad.unrevealed" if unseen else "bad.none"))
+            unseen = any(not_reportable(o) == "unrevealed" for o in recent.items)
+            return refuse(event, say_plain(lang, "bad.unrevealed" if unseen else "bad.none"))
         buttons = [
             Button(f"#{o.id} · {o.product_name(lang)}"[:60], encode("bad", o.id)) for o in with_keys
         ]
         return show(event, say(lang, "bad.choose_order"), (*rows(buttons, 1), home_row(lang)))
     try:
         keys = await keys_to_report(
-            ctx.uow(read_only=True),
+            ctx.uow(),
             user_id=event.person.user_id,
             order_id=order_id,
             cipher=ctx.cipher,
@@ -78,7 +80,7 @@ async def on_bad_key_pressed(
 
 
 def _not_reportable(lang: Language, reason: str) -> str:
-    return say(lang, "bad.unrevealed" if reason == "unrevealed" else "bad.none")
+    return say_plain(lang, "bad.unrevealed" if reason == "unrevealed" else "bad.none")
 
 
 async def on_bad_key_chosen(
@@ -87,12 +89,13 @@ async def on_bad_key_chosen(
     """Step 2: what went wrong (for the buyer's own revealed key only)."""
     try:
         await check_reportable(
-            ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id, key_id=key_id
+            ctx.uow(), user_id=event.person.user_id, order_id=order_id, key_id=key_id
         )
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
     buttons = [
-        Button(say(lang, f"bad.reason.{r}"), encode("badr", order_id, key_id, r)) for r in REASONS
+        Button(say_plain(lang, f"bad.reason.{r}"), encode("badr", order_id, key_id, r))
+        for r in REASONS
     ]
     return show(event, say(lang, "bad.choose_reason"), tuple(rows(buttons, 2)))
 
@@ -102,54 +105,55 @@ async def on_bad_reason_chosen(
 ) -> list[Action]:
     """Step 3: a screenshot may follow, or Skip."""
     try:
-        await check_reportable(
-            ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id, key_id=key_id
+        await ask_for_screenshot(
+            ctx.uow(),
+            user_id=event.person.user_id,
+            order_id=order_id,
+            key_id=key_id,
+            reason=_reason(reason),
+            now=ctx.clock.now(),
         )
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
-    await enter_flow(
-        ctx.uow(),
-        user_id=event.person.user_id,
-        state=AWAITING_SCREENSHOT,
-        data={"order": order_id, "key": key_id, "reason": reason},
-        now=ctx.clock.now(),
-    )
-    skip = ((Button(say(lang, "bad.skip"), encode("bads", order_id, key_id, reason)),),)
+    skip = ((Button(say_plain(lang, "bad.skip"), encode("bads", order_id, key_id, reason)),),)
     return show(event, say(lang, "bad.screenshot"), skip)
+
+
+def _reason(value: str) -> CaseReason:
+    if value not in REASONS:
+        raise ForgedCallback(value)
+    return CaseReason(value)
 
 
 async def on_screenshot_skipped(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, key_id: int, reason: str
 ) -> list[Action]:
-    return await _report(event, lang, ctx, order_id, key_id, reason, screenshot=None)
+    report = AwaitingScreenshot(order_id, key_id, _reason(reason))
+    return await _report(event, lang, ctx, report, screenshot=None)
 
 
 async def on_screenshot(
-    event: PhotoMessage, lang: Language, ctx: ShopContext, data: dict[str, object]
+    event: PhotoMessage, lang: Language, ctx: ShopContext, report: AwaitingScreenshot
 ) -> list[Action]:
     """The screenshot arrives: the case is opened with it."""
-    order_id, key_id, reason = int(str(data["order"])), int(str(data["key"])), str(data["reason"])
-    return await _report(event, lang, ctx, order_id, key_id, reason, screenshot=event.file_id)
+    return await _report(event, lang, ctx, report, screenshot=event.file_id)
 
 
 async def _report(
     event: ButtonPress | PhotoMessage,
     lang: Language,
     ctx: ShopContext,
-    order_id: int,
-    key_id: int,
-    reason: str,
+    report: AwaitingScreenshot,
     screenshot: str | None,
 ) -> list[Action]:
-    await leave_flow(ctx.uow(), user_id=event.person.user_id)
     try:
         outcome = await report_bad_key(
             ctx.uow(),
             user_id=event.person.user_id,
             first_name=event.person.first_name,
-            order_id=order_id,
-            key_id=key_id,
-            reason=CaseReason(reason),
+            order_id=report.order_id,
+            key_id=report.key_id,
+            reason=report.reason,
             screenshot=screenshot,
             now=ctx.clock.now(),
             rules=ctx.replacement,
@@ -158,26 +162,24 @@ async def _report(
     except KeysNotAvailable as error:
         if isinstance(event, ButtonPress):
             return refuse(event, _not_reportable(lang, str(error)))
-        return [SendText(event.person.chat_id, _not_reportable(lang, str(error)))]
-    return await _case_reply(event, lang, ctx, outcome)
+        return [SendText(event.person.chat_id, escape(_not_reportable(lang, str(error))))]
+    return _case_reply(event, lang, outcome)
 
 
-async def _case_reply(
-    event: ButtonPress | PhotoMessage, lang: Language, ctx: ShopContext, outcome: CaseOutcome
+def _case_reply(
+    event: ButtonPress | PhotoMessage, lang: Language, outcome: CaseOutcome
 ) -> list[Action]:
     chat = event.person.chat_id
     if outcome.replaced:
-        keys = ((Button(say(lang, "delivery.show"), encode("keys", outcome.case.order_id)),),)
+        show_keys = say_plain(lang, "delivery.show")
+        keys = ((Button(show_keys, encode("keys", outcome.case.order_id)),),)
         text = SendText(chat, say(lang, "bad.replaced", case=outcome.case.id), keys)
-        return support.acknowledged(event, [text])
+        return acknowledged(event, [text])
     opened = SendText(chat, say(lang, "bad.queued", case=outcome.case.id))
     handoff = outcome.handoff
     assert handoff is not None
     if handoff.agent is not None and not handoff.new:
-        # The buyer is already talking to this agent, and no assignment is coming to tell
-        # them: the case joins the conversation, with a fresh card holding its buttons.
-        card = await agent.ticket_opened(
-            handoff.ticket, handoff.agent.user_id, handoff.agent.display_name, ctx
-        )
-        return support.acknowledged(event, [opened, *card])
-    return support.acknowledged(event, [opened, *support.handoff_reply(event, lang, ctx, handoff)])
+        # The buyer is already talking to this agent: the case joins the conversation, and
+        # the outbox brings the agent a fresh card holding its buttons (and tells the buyer).
+        return acknowledged(event, [opened])
+    return acknowledged(event, [opened, *handoff_reply(event, lang, handoff)])

@@ -5,120 +5,36 @@ from __future__ import annotations
 import re
 
 from faq.answer import render_answer
-from handlers import support
+from handlers.action import Action, AnswerButton, Button, SendText
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, OtherMessage, TextMessage
-from handlers.payment import refund_refused, refund_reply
-from handlers.reply import Action, AnswerButton, Button, CopyMessage, SendText
-from handlers.respond import refuse
-from handlers.text import Markup, escape, say
-from store.errors import OutOfStock, RefundFailed, RefundNotAllowed
-from store.model import CaseStatus, Language, OrderStatus, SupportStats, Ticket
-from store.money import format_money
-from store.service.case import CaseClosed, decide_case
-from store.service.conversation_state import enter_flow, leave_flow
-from store.service.question import support_stats
-from store.service.refund import refund_order_for_agent
-from store.service.ticket import (
-    MAX_USER_ID,
+from handlers.refund import refund_refused, refund_reply
+from handlers.screen import acknowledged, refuse
+from handlers.text import Markup, say, say_plain
+from handlers.ticket import NOT_RELAYED, Media, kind_name, media_of, rating_keyboard, to_buyer
+from store.domain.errors import (
     AgentUnavailable,
     NotAnAgent,
     OffDuty,
-    agent_tickets,
-    agent_wrote,
-    buyer_context,
-    claim_next_ticket,
-    close_ticket,
-    focus_ticket,
-    set_duty,
-    take_unrelayed,
-    transfer_ticket,
+    OutOfStock,
+    RefundFailed,
+    RefundNotAllowed,
 )
+from store.domain.flow import DecliningCase
+from store.domain.model import CaseStatus, Language, SupportStats
+from store.domain.support import MAX_USER_ID
+from store.services.agent_duty import agent_tickets, focus_ticket, set_duty, transfer_ticket
+from store.services.case import CaseClosed, decide_case, decline_case
+from store.services.conversation_state import enter_flow
+from store.services.question import support_stats
+from store.services.queue import claim_next_ticket
+from store.services.refund import refund_order_for_agent
+from store.services.ticket import agent_wrote, close_ticket
 
-DECLINING_CASE = "declining_case"
 
-
-def _reply(event: TextMessage | ButtonPress, text: str) -> list[Action]:
-    return support.acknowledged(event, [SendText(event.person.chat_id, text)])
-
-
-async def ticket_opened(
-    ticket: Ticket, agent_id: int, agent_name: str, ctx: ShopContext
-) -> list[Action]:
-    """An agent takes a ticket: its context card and what the buyer wrote; the buyer is told."""
-    lang = await support.language_for(ctx, agent_id)
-    ticket, context = await buyer_context(
-        ctx.uow(read_only=True), agent_id=agent_id, ticket_id=ticket.id, cipher=ctx.cipher
-    )
-    none = say(lang, "agent.none")
-    orders = (
-        "\n".join(
-            f"#{o.id} {escape(o.product_name(lang))} ×{o.quantity} · "
-            f"{format_money(o.total_minor, ctx.currency)} · "
-            f"{say(lang, f'status.{o.status.value}')}{' · 👁' if o.revealed_at else ''}"
-            for o in context.orders
-        )
-        or none
-    )
-    tickets = (
-        "\n".join(f"#{t.id} {t.status.value} {escape(t.subject[:40])}" for t in context.tickets)
-        or none
-    )
-    cases = (
-        "\n".join(
-            f"#{c.id} order #{c.order_id} {c.reason.value} → {c.status.value}"
-            for c in context.cases
-        )
-        or none
-    )
-    card = say(
-        lang,
-        "agent.ticket_card",
-        id=ticket.id,
-        name=context.first_name or "#",
-        user=ticket.user_id,
-        kind=say(lang, "agent.bad_key_kind") if ticket.kind == "bad_key" else "",
-        subject=ticket.subject,
-        orders=Markup(orders),
-        tickets=Markup(tickets),
-        cases=Markup(cases),
-    )
-    rows: list[tuple[Button, ...]] = []
-    if ticket.case_id is not None:
-        rows.append(
-            tuple(
-                Button(
-                    say(lang, f"agent.case_{verb}", case=ticket.case_id),
-                    encode("agcase", ticket.case_id, decision),
-                )
-                for verb, decision in (
-                    ("replace", "replaced"),
-                    ("refund", "refunded"),
-                    ("decline", "declined"),
-                )
-            )
-        )
-    refundable = [
-        o
-        for o in context.orders
-        if o.status in (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.AWAITING_STOCK)
-    ]
-    rows.extend(
-        (Button(say(lang, "agent.refund_button", id=o.id), encode("agref", o.id)),)
-        for o in refundable[:3]
-    )
-    rows.append((Button(say(lang, "agent.focus", id=ticket.id), encode("agt", ticket.id)),))
-    actions: list[Action] = [SendText(agent_id, card, tuple(rows))]
-    for author, body, media, source in await take_unrelayed(
-        ctx.uow(), ticket_id=ticket.id, cipher=ctx.cipher
-    ):
-        actions += support.to_agent(
-            lang, agent_id, ticket.id, context.first_name, body, media, author, source
-        )
-    buyer_lang = await support.language_for(ctx, ticket.user_id)
-    actions.append(SendText(ticket.user_id, say(buyer_lang, "support.assigned", agent=agent_name)))
-    return actions
+def _reply(event: TextMessage | ButtonPress, text: Markup) -> list[Action]:
+    return acknowledged(event, [SendText(event.person.chat_id, text)])
 
 
 async def cmd_duty(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
@@ -142,7 +58,7 @@ async def cmd_duty(event: TextMessage, lang: Language, ctx: ShopContext) -> list
 
 
 async def cmd_next(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
-    """/next: the best waiting ticket, with its context card."""
+    """/next: the best waiting ticket; its context card follows (the outbox sends it)."""
     try:
         ticket = await claim_next_ticket(
             ctx.uow(), agent_id=event.person.user_id, now=ctx.clock.now()
@@ -151,14 +67,12 @@ async def cmd_next(event: TextMessage, lang: Language, ctx: ShopContext) -> list
         return _reply(event, say(lang, "agent.duty_first"))
     if ticket is None:
         return _reply(event, say(lang, "agent.queue_empty"))
-    return await ticket_opened(ticket, event.person.user_id, event.person.first_name, ctx)
+    return []
 
 
 async def cmd_tickets(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     """/tickets: the agent's open conversations, to choose which one replies go to."""
-    agent, mine = await agent_tickets(
-        ctx.uow(read_only=True), agent_id=event.person.user_id, cipher=ctx.cipher
-    )
+    agent, mine = await agent_tickets(ctx.uow(), agent_id=event.person.user_id, cipher=ctx.cipher)
     if not mine:
         return _reply(event, say(lang, "agent.no_ticket"))
     active = agent.active_ticket_id if agent else None
@@ -180,25 +94,26 @@ async def on_focus_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, ticket_id: int
 ) -> list[Action]:
     await focus_ticket(ctx.uow(), agent_id=event.person.user_id, ticket_id=ticket_id)
-    return [AnswerButton(event.callback_id, say(lang, "agent.focused", id=ticket_id))]
+    return [AnswerButton(event.callback_id, say_plain(lang, "agent.focused", id=ticket_id))]
 
 
 async def relay_from_agent(
-    event: TextMessage | support.Media,
+    event: TextMessage | Media,
     lang: Language,
     ctx: ShopContext,
     *,
     note: bool = False,
     text: str | None = None,
+    translations: dict[Language, str] | None = None,
 ) -> list[Action]:
     """An agent's reply goes to the buyer as "Agent <name>"; a note stays on the ticket."""
-    if isinstance(event, OtherMessage) and event.kind in support.NOT_RELAYED:
-        told = say(lang, "agent.not_relayed", kind=support.kind_name(lang, event.kind))
+    if isinstance(event, OtherMessage) and event.kind in NOT_RELAYED:
+        told = say(lang, "agent.not_relayed", kind=kind_name(lang, event.kind))
         return [SendText(event.person.chat_id, told)]
     if isinstance(event, TextMessage):
         body, media = (text if text is not None else event.text), None
     else:
-        body, media = event.caption, support.media_of(event)
+        body, media = event.caption, media_of(event)
     relay = await agent_wrote(
         ctx.uow(),
         agent_id=event.person.user_id,
@@ -208,26 +123,20 @@ async def relay_from_agent(
         media=media,
         source_message_id=event.message_id,
         note=note,
+        translations=translations,
     )
     if relay.chat_id is None:
         return [SendText(event.person.chat_id, say(lang, "agent.noted"))]
-    buyer_lang = await support.language_for(ctx, relay.chat_id)
-    name = support.relayed_name(event.person.first_name)
-    if media and not support.takes_caption(media):  # a sticker, a location: the header first
-        sent = say(
-            buyer_lang, "support.agent_sent", agent=name, kind=support.kind_name(buyer_lang, media)
-        )
-        copy = CopyMessage(relay.chat_id, event.person.chat_id, event.message_id)
-        return [SendText(relay.chat_id, sent), copy]
-    said = say(
-        buyer_lang,
-        "support.agent_says",
-        agent=name,
-        text=support.relayed_words(body, media is not None),
+    said = (translations or {}).get(relay.language, body)
+    return to_buyer(
+        relay.language,
+        relay.chat_id,
+        event.person.first_name,
+        said,
+        media,
+        event.person.chat_id,
+        event.message_id,
     )
-    if media:
-        return [CopyMessage(relay.chat_id, event.person.chat_id, event.message_id, said)]
-    return [SendText(relay.chat_id, said)]
 
 
 async def cmd_note(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
@@ -241,26 +150,19 @@ async def cmd_canned(event: TextMessage, lang: Language, ctx: ShopContext) -> li
     entry_id = event.text.partition(" ")[2].strip()
     if ctx.knowledge is None or entry_id not in ctx.knowledge:
         return _reply(event, say(lang, "agent.unknown_faq"))
-    agent, mine = await agent_tickets(ctx.uow(read_only=True), agent_id=event.person.user_id)
-    active = next(
-        (t for t in mine if agent and t.id == agent.active_ticket_id), mine[0] if mine else None
-    )
-    if active is None:
-        return _reply(event, say(lang, "agent.no_ticket"))
-    buyer_lang = await support.language_for(ctx, active.user_id)
-    answer = render_answer(ctx.knowledge.entry(entry_id), buyer_lang.value, ctx.faq_values())
-    return await relay_from_agent(event, lang, ctx, text=answer)
+    entry = ctx.knowledge.entry(entry_id)
+    answers = {each: render_answer(entry, each.value, ctx.faq_values()) for each in Language}
+    return await relay_from_agent(event, lang, ctx, text=answers[lang], translations=answers)
 
 
 async def cmd_close(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     """/close: resolved; the buyer is asked to rate the help."""
-    ticket, _ = await close_ticket(ctx.uow(), agent_id=event.person.user_id, now=ctx.clock.now())
-    buyer_lang = await support.language_for(ctx, ticket.user_id)
+    closed = await close_ticket(ctx.uow(), agent_id=event.person.user_id, now=ctx.clock.now())
+    ticket = closed.ticket
+    rate = say(closed.buyer_language, "support.closed")
     return [
         SendText(event.person.chat_id, say(lang, "agent.closed", id=ticket.id)),
-        SendText(
-            ticket.user_id, say(buyer_lang, "support.closed"), support.rating_keyboard(ticket.id)
-        ),
+        SendText(ticket.user_id, rate, rating_keyboard(ticket.id)),
     ]
 
 
@@ -287,7 +189,7 @@ _AGENT_ID = re.compile(r"[0-9]+")
 """ASCII digits only (str.isdigit() takes "١" and "²" too); the value is checked after."""
 
 
-def _transfer_refusal(lang: Language, refusal: AgentUnavailable) -> str:
+def _transfer_refusal(lang: Language, refusal: AgentUnavailable) -> Markup:
     agent = refusal.agent
     name = agent.display_name if agent else f"#{refusal.agent_id}"
     match refusal.reason:
@@ -321,12 +223,13 @@ async def on_agent_refund_pressed(
     except RefundNotAllowed as error:
         return refuse(event, refund_refused(lang, str(error)))
     except RefundFailed:
-        return refuse(event, say(lang, "refund.failed"))
-    answer = AnswerButton(event.callback_id, say(lang, "agent.refunded_order", id=order_id))
+        return refuse(event, say_plain(lang, "refund.failed"))
+    refunded = say_plain(lang, "agent.refunded_order", id=order_id)
+    answer = AnswerButton(event.callback_id, refunded)
     if outcome.order is None:
         return [answer]
-    buyer_lang = await support.language_for(ctx, outcome.order.user_id)
-    return [answer, SendText(outcome.order.user_id, refund_reply(buyer_lang, outcome, order_id))]
+    reply = refund_reply(outcome.buyer_language, outcome, order_id)
+    return [answer, SendText(outcome.order.user_id, reply)]
 
 
 async def on_case_decided(
@@ -337,49 +240,51 @@ async def on_case_decided(
         await enter_flow(
             ctx.uow(),
             user_id=event.person.user_id,
-            state=DECLINING_CASE,
-            data={"case": case_id},
+            flow=DecliningCase(case_id),
             now=ctx.clock.now(),
         )
         return _reply(event, say(lang, "agent.decline_reason"))
-    return await _decide(event, lang, ctx, case_id, CaseStatus(decision), note="")
-
-
-async def on_decline_reason(
-    event: TextMessage, lang: Language, ctx: ShopContext, data: dict[str, object]
-) -> list[Action]:
-    await leave_flow(ctx.uow(), user_id=event.person.user_id)
-    return await _decide(
-        event, lang, ctx, int(str(data["case"])), CaseStatus.DECLINED, note=event.text.strip()[:500]
-    )
-
-
-async def _decide(
-    event: TextMessage | ButtonPress,
-    lang: Language,
-    ctx: ShopContext,
-    case_id: int,
-    decision: CaseStatus,
-    note: str,
-) -> list[Action]:
     try:
         case = await decide_case(
             ctx.uow,
             agent_id=event.person.user_id,
             case_id=case_id,
-            decision=decision,
-            note=note,
+            decision=CaseStatus(decision),
+            note="",
             now=ctx.clock.now(),
             refunder=ctx.refunder,
             cipher=ctx.cipher,
         )
-    except CaseClosed as error:
-        return refuse(event, say(lang, "agent.case_done", case=case_id, status=str(error)))
-    except OutOfStock:
-        return refuse(event, say(lang, "error.out_of_stock", n=0))
-    except RefundFailed:
-        return refuse(event, say(lang, "refund.failed"))
+    except (CaseClosed, OutOfStock, RefundFailed) as error:
+        return refuse(event, _not_decided(lang, case_id, error))
     return _reply(event, say(lang, "agent.case_done", case=case.id, status=case.status.value))
+
+
+async def on_decline_reason(
+    event: TextMessage, lang: Language, ctx: ShopContext, flow: DecliningCase
+) -> list[Action]:
+    """The words after Decline: the reason the buyer reads, and the case is declined."""
+    try:
+        case = await decline_case(
+            ctx.uow,
+            agent_id=event.person.user_id,
+            case_id=flow.case_id,
+            note=event.text.strip()[:500],
+            now=ctx.clock.now(),
+            cipher=ctx.cipher,
+        )
+    except (CaseClosed, OutOfStock, RefundFailed) as error:
+        return refuse(event, _not_decided(lang, flow.case_id, error))
+    return _reply(event, say(lang, "agent.case_done", case=case.id, status=case.status.value))
+
+
+def _not_decided(lang: Language, case_id: int, error: Exception) -> str:
+    match error:
+        case CaseClosed():
+            return say_plain(lang, "agent.case_done", case=case_id, status=str(error))
+        case OutOfStock():
+            return say_plain(lang, "error.out_of_stock", n=0)
+    return say_plain(lang, "refund.failed")
 
 
 async def cmd_stats(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
@@ -388,7 +293,7 @@ async def cmd_stats(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
         return _reply(event, say(lang, "admin.only"))
     now = ctx.clock.now()
     stats = await support_stats(
-        ctx.uow(read_only=True), since=now.replace(hour=0, minute=0, second=0, microsecond=0)
+        ctx.uow(), since=now.replace(hour=0, minute=0, second=0, microsecond=0)
     )
     return _reply(event, stats_text(lang, stats))
 
@@ -397,7 +302,7 @@ def _minutes(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 60:.1f} min"
 
 
-def stats_text(lang: Language, stats: SupportStats) -> str:
+def stats_text(lang: Language, stats: SupportStats) -> Markup:
     containment = "-" if stats.containment_percent is None else f"{stats.containment_percent:.0f}%"
     csat = "-" if stats.csat_percent is None else f"{stats.csat_percent:.0f}%"
     average = "-" if stats.average_rating is None else f"{stats.average_rating:.1f}"

@@ -3,63 +3,80 @@
 from __future__ import annotations
 
 from faq.answer import render_answer
-from handlers import start, support
+from faq.matcher import HUMAN_AGENT
+from handlers.action import TEXT_LIMIT, Action, AnswerButton, Button, Keyboard
 from handlers.callback import ForgedCallback, encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
-from handlers.keyboard import home_row
-from handlers.reply import TEXT_LIMIT, Action, AnswerButton, Button, Keyboard
-from handlers.respond import notify, show
-from handlers.text import escape, say, shorten
-from store.model import Language
-from store.service.question import (
+from handlers.handoff import handoff_reply
+from handlers.keyboard import home_row, rows
+from handlers.screen import acknowledged, notify, show
+from handlers.text import Markup, escape, say, say_plain, shorten
+from store.domain.model import Language
+from store.services.question import (
     choose_suggestion,
-    question_text,
+    escalate_question,
     record_feedback,
     record_question,
 )
+from store.services.queue import ask_for_human
 
-ACTION_BUTTONS = {
-    "request_refund": "refunds",
-    "report_bad_key": "bad:0",
-    "my_orders": "orders:0",
-    "refund_status": "orders:0",
-    "shop": "shop",
-    "wallet": "wallet",
-}
 MAX_QUESTION = 500
+
+
+def action_button(lang: Language, action: str, question_id: int) -> Button:
+    """The button for one of the actions an answer may carry (faq.knowledge.ACTIONS)."""
+    label = say_plain(lang, f"faq.action.{action}")
+    match action:
+        case "request_refund":
+            return Button(label, encode("refunds"))
+        case "report_bad_key":
+            return Button(label, encode("bad", 0))
+        case "my_orders" | "refund_status":
+            return Button(label, encode("orders", 0))
+        case "shop":
+            return Button(label, encode("shop"))
+        case "wallet":
+            return Button(label, encode("wallet"))
+        case "human_agent":  # the same handoff as "Talk to a human"
+            return Button(label, encode("human", question_id))
+    raise ValueError(f"the knowledge base's action {action!r} has no button")
 
 
 def _answer(
     lang: Language, ctx: ShopContext, entry_id: str, question_id: int
-) -> tuple[str, Keyboard]:
+) -> tuple[Markup, Keyboard]:
     """An entry's answer (escaped) with 👍 / Talk to a human and the entry's own actions."""
     assert ctx.knowledge is not None
     entry = ctx.knowledge.entry(entry_id)
     text = render_answer(entry, lang.value, ctx.faq_values())
-    rows: list[tuple[Button, ...]] = [
-        (
-            Button(say(lang, "faq.solved"), encode("faqok", question_id)),
-            Button(say(lang, "faq.human"), encode("human", question_id)),
-        )
-    ]
-    extra = [
-        Button(say(lang, f"faq.action.{action}"), ACTION_BUTTONS[action])
-        for action in entry.actions
-        if action in ACTION_BUTTONS
-    ]
-    if extra:
-        rows.append(tuple(extra[:2]))
-    return escape(shorten(text, TEXT_LIMIT)), tuple(rows)
+    first = (
+        Button(say_plain(lang, "faq.solved"), encode("faqok", question_id)),
+        action_button(lang, HUMAN_AGENT, question_id),
+    )
+    # every answer offers a person in its first row, so a human_agent action is already there
+    extra = [action_button(lang, a, question_id) for a in entry.actions if a != HUMAN_AGENT]
+    return escape(shorten(text, TEXT_LIMIT)), (first, *rows(extra, 2))
 
 
 async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     """The matcher answers, suggests three entries, offers a person, or fetches one at once."""
-    if ctx.faq is None or ctx.knowledge is None:
-        return await start.cmd_help(event, lang, ctx)
+    assert ctx.faq is not None and ctx.knowledge is not None, "the router asks only with an FAQ"
     text = event.text[:MAX_QUESTION]
     match = ctx.faq.match(text)
     answer_lang = Language(match.language)
+    if match.action == "escalate":
+        handoff = await escalate_question(
+            ctx.uow(),
+            user_id=event.person.user_id,
+            first_name=event.person.first_name,
+            language=match.language,
+            score=match.score,
+            text=text,
+            now=ctx.clock.now(),
+            cipher=ctx.cipher,
+        )
+        return handoff_reply(event, lang, handoff)
     question_id = await record_question(
         ctx.uow(),
         user_id=event.person.user_id,
@@ -71,13 +88,11 @@ async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> l
         text=text,
         cipher=ctx.cipher,
     )
-    if match.action == "escalate":
-        return await support.on_human_requested(event, lang, ctx, text)
     if match.action == "answer" and match.entry_id is not None:
         body, keyboard = _answer(answer_lang, ctx, match.entry_id, question_id)
         return show(event, body, keyboard)
     if match.action == "suggest":
-        rows = [
+        choices = [
             (
                 Button(
                     ctx.knowledge.entry(entry_id).questions[answer_lang.value][0][:60],
@@ -86,12 +101,13 @@ async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> l
             )
             for entry_id in match.suggestions
         ]
-        rows.append((Button(say(answer_lang, "faq.none_of_these"), encode("human", question_id)),))
-        return show(event, say(answer_lang, "faq.did_you_mean"), tuple(rows))
+        none_of_these = say_plain(answer_lang, "faq.none_of_these")
+        choices.append((Button(none_of_these, encode("human", question_id)),))
+        return show(event, say(answer_lang, "faq.did_you_mean"), tuple(choices))
     keyboard = (
         (
-            Button(say(answer_lang, "faq.human"), encode("human", question_id)),
-            Button(say(answer_lang, "menu.help"), encode("help")),
+            action_button(answer_lang, HUMAN_AGENT, question_id),
+            Button(say_plain(answer_lang, "menu.help"), encode("help")),
         ),
     )
     return show(event, say(answer_lang, "faq.fallback"), keyboard)
@@ -100,9 +116,12 @@ async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> l
 async def on_faq_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, entry_id: str, question_id: int
 ) -> list[Action]:
-    """A "did you mean" choice: that entry's answer, settling the same question."""
+    """A "did you mean" choice: that entry's answer, settling the same question; the entry
+    for asking for a person fetches one, as the matcher does when it is matched."""
     if ctx.knowledge is None or entry_id not in ctx.knowledge:
         raise ForgedCallback(entry_id)
+    if entry_id == HUMAN_AGENT:
+        return await on_human_pressed(event, lang, ctx, question_id)
     await choose_suggestion(
         ctx.uow(), user_id=event.person.user_id, question_id=question_id, entry_id=entry_id
     )
@@ -117,22 +136,20 @@ async def on_solved_pressed(
     await record_feedback(
         ctx.uow(), user_id=event.person.user_id, question_id=question_id, helpful=True
     )
-    return [AnswerButton(event.callback_id, say(lang, "faq.thanks"))]
+    return [AnswerButton(event.callback_id, say_plain(lang, "faq.thanks"))]
 
 
 async def on_human_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, question_id: int
 ) -> list[Action]:
-    """ "Talk to a human" under an answer or a fallback: the answer did not help."""
-    asked = ""
-    if question_id:
-        await record_feedback(
-            ctx.uow(), user_id=event.person.user_id, question_id=question_id, helpful=False
-        )
-        asked = await question_text(
-            ctx.uow(read_only=True),
-            user_id=event.person.user_id,
-            question_id=question_id,
-            cipher=ctx.cipher,
-        )
-    return await support.on_human_requested(event, lang, ctx, asked)
+    """ "Talk to a human" under an answer or a fallback: the answer did not help, and the
+    question asked starts the ticket."""
+    handoff = await ask_for_human(
+        ctx.uow(),
+        user_id=event.person.user_id,
+        first_name=event.person.first_name,
+        now=ctx.clock.now(),
+        cipher=ctx.cipher,
+        question_id=question_id or None,
+    )
+    return acknowledged(event, handoff_reply(event, lang, handoff))

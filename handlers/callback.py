@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handlers.reply import CALLBACK_DATA_LIMIT
+from handlers.action import CALLBACK_DATA_LIMIT
 
 # ASCII digits only: \d also matches "١" or "１", and int() reads either as 1.
 _INT = r"[0-9]{1,9}"

@@ -7,21 +7,21 @@ from dataclasses import dataclass, field
 from faq.knowledge import KnowledgeBase
 from faq.matcher import FaqMatcher
 from handlers.language import LanguageMemory
-from store.card_key_cipher import CardKeyCipher
-from store.clock import Clock
-from store.service.case import ReplacementRules
-from store.service.order import HoldRules
-from store.service.payment import TopupRules
-from store.service.refund import RefundRules, StarRefunder
-from store.service.ticket import SupportRules
-from store.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
+from store.domain.clock import Clock
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
+from store.domain.support import SupportRules
+from store.services.ports import KeyCipher, NewUnitOfWork
+from store.services.refund import StarRefunder
 
 
 @dataclass(frozen=True)
 class ShopContext:
-    uow: UnitOfWorkFactory
+    uow: NewUnitOfWork
     clock: Clock
-    cipher: CardKeyCipher
+    cipher: KeyCipher
     refunder: StarRefunder
     hold: HoldRules
     topup: TopupRules

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handlers.action import Button, Keyboard
 from handlers.callback import encode
-from handlers.reply import Button, Keyboard
-from handlers.text import say
-from store.model import Language, Order, OrderStatus, Page, Product
+from handlers.text import say_plain
+from store.domain.model import Language, Order, OrderStatus, Page, Product
+from store.domain.payment import invoice_refusal
 
 
 def main_menu(lang: Language) -> Keyboard:
     return (
         (
-            Button(say(lang, "menu.shop"), encode("shop")),
-            Button(say(lang, "menu.orders"), encode("orders", 0)),
+            Button(say_plain(lang, "menu.shop"), encode("shop")),
+            Button(say_plain(lang, "menu.orders"), encode("orders", 0)),
         ),
         (
-            Button(say(lang, "menu.wallet"), encode("wallet")),
-            Button(say(lang, "menu.help"), encode("help")),
+            Button(say_plain(lang, "menu.wallet"), encode("wallet")),
+            Button(say_plain(lang, "menu.help"), encode("help")),
         ),
     )
 
 
 def home_row(lang: Language) -> tuple[Button, ...]:
-    return (Button(say(lang, "menu.home"), encode("menu")),)
+    return (Button(say_plain(lang, "menu.home"), encode("menu")),)
 
 
 def pager(
@@ -32,9 +33,9 @@ def pager(
 ) -> tuple[Button, ...]:
     row: list[Button] = []
     if page.has_prev:
-        row.append(Button(say(lang, "nav.prev"), encode(verb, *args, page.page - 1)))
+        row.append(Button(say_plain(lang, "nav.prev"), encode(verb, *args, page.page - 1)))
     if page.has_next:
-        row.append(Button(say(lang, "nav.next"), encode(verb, *args, page.page + 1)))
+        row.append(Button(say_plain(lang, "nav.next"), encode(verb, *args, page.page + 1)))
     return tuple(row)
 
 
@@ -48,17 +49,17 @@ def language_choice() -> Keyboard:
 
 def order_actions(lang: Language, order: Order) -> list[tuple[Button, ...]]:
     if order.has_keys:
-        return [(Button(say(lang, "delivery.show"), encode("keys", order.id)),)]
+        return [(Button(say_plain(lang, "delivery.show"), encode("keys", order.id)),)]
     if order.status is OrderStatus.AWAITING_STOCK:
         return [
             (
-                Button(say(lang, "waiting.refund"), encode("refund", order.id)),
-                Button(say(lang, "waiting.wait"), encode("wait", order.id)),
+                Button(say_plain(lang, "waiting.refund"), encode("refund", order.id)),
+                Button(say_plain(lang, "waiting.wait"), encode("wait", order.id)),
             )
         ]
     if order.status is OrderStatus.AWAITING_PAYMENT:
-        label = say(lang, "pay.stars", stars=order.total_stars)
+        label = say_plain(lang, "pay.stars", stars=order.total_stars)
         stars = Button(label, encode("paystars", order.id))
-        cancel = Button(say(lang, "pay.cancel"), encode("cancel", order.id))
-        return [(stars,), (cancel,)] if order.stars_payable else [(cancel,)]
+        cancel = Button(say_plain(lang, "pay.cancel"), encode("cancel", order.id))
+        return [(stars,), (cancel,)] if invoice_refusal(order) is None else [(cancel,)]
     return []

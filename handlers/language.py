@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from store.model import Language
+from store.domain.model import Language
 
 
 class LanguageMemory:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from handlers.action import CAPTION_LIMIT, Action, AnswerButton, Button, SendDocument, SendText
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, order_actions, pager, rows
-from handlers.reply import CAPTION_LIMIT, Action, AnswerButton, Button, SendDocument, SendText
-from handlers.respond import refuse, show
-from handlers.text import Markup, escape, fitted, say
-from store.errors import KeysNotAvailable
-from store.model import Language
-from store.money import format_money
-from store.service.delivery import reveal_keys
-from store.service.order import get_order, list_orders
-from store.service.refund import refund_refusal
+from handlers.screen import refuse, show
+from handlers.text import Markup, fitted, say, say_plain
+from store.domain.errors import KeysNotAvailable
+from store.domain.model import Language
+from store.domain.money import format_money
+from store.domain.refund import refund_refusal
+from store.services.order import get_order, list_orders
+from store.services.reveal import reveal_keys
 
 KEYS_IN_MESSAGE = 10
 """More keys than this arrive as a .txt document instead of a message."""
@@ -24,18 +24,18 @@ async def cmd_orders(
     event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext, page: int = 0
 ) -> list[Action]:
     """The buyer's orders, newest first, five to a page, each with its status."""
-    orders = await list_orders(ctx.uow(read_only=True), user_id=event.person.user_id, page=page)
+    orders = await list_orders(ctx.uow(), user_id=event.person.user_id, page=page)
     if not orders.items:
         return show(event, say(lang, "orders.empty"), (home_row(lang),))
     buttons = [
         Button(
-            say(
+            say_plain(
                 lang,
                 "orders.line",
                 id=o.id,
                 name=o.product_name(lang),
                 qty=o.quantity,
-                status=say(lang, f"status.{o.status.value}"),
+                status=say_plain(lang, f"status.{o.status.value}"),
             ),
             encode("order", o.id),
         )
@@ -50,9 +50,7 @@ async def on_order_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
     """One order, for its owner only, with Show keys, Refund and "My key doesn't work" as apply."""
-    order = await get_order(
-        ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id
-    )
+    order = await get_order(ctx.uow(), user_id=event.person.user_id, order_id=order_id)
     text = say(
         lang,
         "order.detail",
@@ -69,13 +67,14 @@ async def on_order_pressed(
     after_sales: list[Button] = []
     refund = encode("refund", order.id)
     if refund not in drawn and refund_refusal(order, ctx.clock.now(), ctx.refund) is None:
-        after_sales.append(Button(say(lang, "refund.confirm_button", id=order.id), refund))
+        after_sales.append(Button(say_plain(lang, "refund.confirm_button", id=order.id), refund))
     if order.has_keys:
-        after_sales.append(Button(say(lang, "faq.action.report_bad_key"), encode("bad", order.id)))
+        report = say_plain(lang, "faq.action.report_bad_key")
+        after_sales.append(Button(report, encode("bad", order.id)))
     keyboard = (
         *actions,
         *rows(after_sales, 1),
-        (Button(say(lang, "menu.back"), encode("orders", 0)),),
+        (Button(say_plain(lang, "menu.back"), encode("orders", 0)),),
     )
     return show(event, text, keyboard)
 
@@ -93,7 +92,8 @@ async def on_keys_pressed(
             now=ctx.clock.now(),
         )
     except KeysNotAvailable as error:
-        return refuse(event, say(lang, "error.no_keys", status=say(lang, f"status.{error}")))
+        status = say_plain(lang, f"status.{error}")
+        return refuse(event, say_plain(lang, "error.no_keys", status=status))
     order = revealed.order
     chat = event.person.chat_id
     if len(revealed.keys) > KEYS_IN_MESSAGE:
@@ -109,7 +109,7 @@ async def on_keys_pressed(
             AnswerButton(event.callback_id),
             SendDocument(chat, f"order-{order.id}-keys.txt", content, caption),
         ]
-    keys = Markup("\n".join(f"<code>{escape(key)}</code>" for key in revealed.keys))
+    keys = Markup("\n").join(Markup("<code>{}</code>").format(key) for key in revealed.keys)
     text = say(
         lang,
         "keys.message",

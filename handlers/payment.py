@@ -5,82 +5,91 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from handlers.action import (
+    INVOICE_DESCRIPTION_LIMIT,
+    INVOICE_TITLE_LIMIT,
+    Action,
+    AnswerButton,
+    AnswerPreCheckout,
+    Button,
+    SendInvoice,
+    SendText,
+)
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, PaymentReceived, PreCheckout
 from handlers.keyboard import home_row, order_actions
-from handlers.reply import Action, AnswerButton, AnswerPreCheckout, Button, SendInvoice, SendText
-from handlers.respond import notify, refuse, show
-from handlers.text import Markup, say
-from store.errors import (
+from handlers.refund import refund_refused, refund_reply
+from handlers.screen import notify, refuse, show
+from handlers.text import Markup, fitted, say, say_plain, shorten
+from store.domain.errors import (
     InsufficientBalance,
     OrderNotPayable,
     RefundFailed,
     RefundNotAllowed,
 )
-from store.model import (
+from store.domain.model import (
     MAX_INVOICE_STARS,
     Language,
-    OrderStatus,
     PreCheckoutVerdict,
     RefundStatus,
 )
-from store.money import format_money
-from store.service.order import get_order
-from store.service.payment import (
-    InvoicePayload,
-    check_pre_checkout,
-    confirm_payment,
-    pay_with_wallet,
-)
-from store.service.refund import RefundOutcome, refund_order
-from store.service.wallet import show_wallet
+from store.domain.money import format_money
+from store.domain.payment import InvoicePayload, invoice_refusal, topup_allowed
+from store.services.order import get_order
+from store.services.payment import check_pre_checkout, confirm_payment, pay_with_wallet
+from store.services.refund import refund_order
+from store.services.wallet import show_wallet
 
 log = logging.getLogger(__name__)
 
 PRE_CHECKOUT_DEADLINE = 7.0
 """Seconds to decide a pre-checkout before answering "busy": Telegram allows 10 in all."""
+PRICE_LABEL_LENGTH = 32
+"""The invoice's one price line, kept as short as its title (Telegram sets no limit of its own)."""
 
 
 async def on_pay_stars_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
     """A Stars invoice for the order: one price item in XTR, the order id as payload."""
-    order = await get_order(
-        ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id
-    )
-    if order.status is not OrderStatus.AWAITING_PAYMENT:
-        return refuse(
-            event, say(lang, "error.not_payable", status=say(lang, f"status.{order.status.value}"))
-        )
-    if not order.stars_payable:
-        return refuse(event, say(lang, "error.too_many_stars", max=MAX_INVOICE_STARS))
+    order = await get_order(ctx.uow(), user_id=event.person.user_id, order_id=order_id)
+    refusal = invoice_refusal(order)
+    if refusal == "too_many_stars":
+        return refuse(event, say_plain(lang, "error.too_many_stars", max=MAX_INVOICE_STARS))
+    if refusal is not None:
+        status = say_plain(lang, f"status.{refusal}")
+        return refuse(event, say_plain(lang, "error.not_payable", status=status))
     name = order.product_name(lang)
+
+    def item(cut_name: str) -> str:
+        return f"{cut_name} ×{order.quantity}"
+
     invoice = SendInvoice(
         chat_id=event.person.chat_id,
-        title=say(lang, "invoice.title", id=order.id)[:32],
-        description=f"{name} ×{order.quantity}"[:255],
+        title=shorten(say_plain(lang, "invoice.title", id=order.id), INVOICE_TITLE_LIMIT),
+        description=fitted(INVOICE_DESCRIPTION_LIMIT, item, name),
         payload=InvoicePayload(order_id=order.id).encode(),
         stars=order.total_stars,
-        label=f"{name} ×{order.quantity}"[:32],
+        label=fitted(PRICE_LABEL_LENGTH, item, name),
     )
-    return [AnswerButton(event.callback_id, say(lang, "invoice.sent")), invoice]
+    return [AnswerButton(event.callback_id, say_plain(lang, "invoice.sent")), invoice]
 
 
 async def on_topup_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, stars: int
 ) -> list[Action]:
     """A Stars invoice that credits the wallet at the configured rate."""
-    if stars not in ctx.topup.allowed_stars:
-        return refuse(event, say(lang, "error.forged"))
+    if not topup_allowed(stars, ctx.topup):
+        return refuse(event, say_plain(lang, "error.forged"))
     amount = format_money(stars * ctx.topup.star_value_minor, ctx.currency)
     invoice = SendInvoice(
         chat_id=event.person.chat_id,
-        title=say(lang, "topup.title"),
-        description=say(lang, "topup.description", amount=amount, stars=stars),
+        title=say_plain(lang, "topup.title"),
+        description=say_plain(lang, "topup.description", amount=amount, stars=stars),
         payload=InvoicePayload(topup_user_id=event.person.user_id, topup_stars=stars).encode(),
         stars=stars,
-        label=say(lang, "topup.title"),
+        label=say_plain(lang, "topup.title"),
     )
     return [AnswerButton(event.callback_id), invoice]
 
@@ -109,10 +118,11 @@ async def on_pre_checkout(event: PreCheckout, lang: Language, ctx: ShopContext) 
         )
     except TimeoutError:
         check.add_done_callback(_late_check_done)
-        return [AnswerPreCheckout(event.query_id, False, say(lang, "error.busy"))]
+        return [AnswerPreCheckout(event.query_id, False, say_plain(lang, "error.busy"))]
     if verdict.ok:
         return [AnswerPreCheckout(event.query_id, True)]
-    return [AnswerPreCheckout(event.query_id, False, say(lang, f"precheckout.{verdict.reason}"))]
+    refusal = say_plain(lang, f"precheckout.{verdict.reason}")
+    return [AnswerPreCheckout(event.query_id, False, refusal)]
 
 
 def _late_check_done(check: asyncio.Future[PreCheckoutVerdict]) -> None:
@@ -145,7 +155,7 @@ async def on_payment_received(
         key = "paid.refunded" if outcome.refund is RefundStatus.DONE else "paid.refund_pending"
         return [SendText(chat, say(lang, key, id=order_id, stars=event.total_amount))]
     if outcome.topup_minor:
-        wallet = await show_wallet(ctx.uow(read_only=True), user_id=event.person.user_id)
+        wallet = await show_wallet(ctx.uow(), user_id=event.person.user_id)
         text = say(
             lang,
             "topup.done",
@@ -177,7 +187,7 @@ async def on_pay_wallet_pressed(
     except InsufficientBalance as error:
         return refuse(
             event,
-            say(
+            say_plain(
                 lang,
                 "error.balance",
                 balance=format_money(error.balance, ctx.currency),
@@ -185,9 +195,8 @@ async def on_pay_wallet_pressed(
             ),
         )
     except OrderNotPayable as error:
-        return refuse(
-            event, say(lang, "error.not_payable", status=say(lang, f"status.{error.status}"))
-        )
+        status = say_plain(lang, f"status.{error.status}")
+        return refuse(event, say_plain(lang, "error.not_payable", status=status))
     order = outcome.order
     assert order is not None
     # This message is the order's notice: the delivery edits it to the same "keys are ready",
@@ -195,13 +204,8 @@ async def on_pay_wallet_pressed(
     ready = say(
         lang, "delivery.ready", id=order.id, name=order.product_name(lang), qty=order.quantity
     )
-    text = Markup(f"{say(lang, 'paid.wallet', id=order.id)}\n{ready}")
+    text = say(lang, "paid.wallet", id=order.id) + Markup("\n") + ready
     return show(event, text, (*order_actions(lang, order), home_row(lang)))
-
-
-def refund_refused(lang: Language, reason: str) -> str:
-    """Why a refund was refused (an order status, or `revealed` / `window`), in words."""
-    return say(lang, "error.refund", status=say(lang, f"status.{reason}"))
 
 
 async def on_refund_pressed(
@@ -220,23 +224,17 @@ async def on_refund_pressed(
     except RefundNotAllowed as error:
         return refuse(event, refund_refused(lang, str(error)))
     except RefundFailed:
-        return refuse(event, say(lang, "refund.failed"))
+        return refuse(event, say_plain(lang, "refund.failed"))
     return show(event, refund_reply(lang, outcome, order_id), (home_row(lang),))
-
-
-def refund_reply(lang: Language, outcome: RefundOutcome, order_id: int) -> str:
-    """Done, or on its way (Telegram out of reach: the job finishes it and tells the buyer)."""
-    key = "refund.done" if outcome.status is RefundStatus.DONE else "refund.pending"
-    return say(lang, key, id=order_id)
 
 
 async def on_wait_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
     """The buyer chooses to wait; keys are sent when stock is imported."""
-    await get_order(ctx.uow(read_only=True), user_id=event.person.user_id, order_id=order_id)
+    await get_order(ctx.uow(), user_id=event.person.user_id, order_id=order_id)
     return notify(
         event,
         say(lang, "waiting.ok"),
-        ((Button(say(lang, "menu.orders"), encode("order", order_id)),),),
+        ((Button(say_plain(lang, "menu.orders"), encode("order", order_id)),),),
     )

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from handlers import admin, after_sales, agent, ask, orders, payment, shop, start, support, wallet
+from handlers import (
+    admin,
+    after_sales,
+    agent,
+    ask,
+    flow,
+    orders,
+    payment,
+    shop,
+    start,
+    support,
+    wallet,
+)
+from handlers.action import Action, AnswerPreCheckout, SendText
 from handlers.callback import Callback, ForgedCallback, decode
 from handlers.context import ShopContext
 from handlers.event import (
@@ -18,14 +31,14 @@ from handlers.event import (
     TextMessage,
 )
 from handlers.keyboard import main_menu
-from handlers.reply import Action, AnswerPreCheckout, SendText
-from handlers.respond import refuse
-from handlers.text import say
-from store.errors import NotFound, NotYourOrder, StoreBusy
-from store.model import Language
-from store.service.conversation_state import current_flow, leave_flow
-from store.service.ticket import NoOpenTicket, NotAnAgent, agent_tickets
-from store.service.user import find_user, register_user
+from handlers.screen import refuse
+from handlers.text import escape, say, say_plain
+from handlers.ticket import kind_name
+from store.domain.errors import NoOpenTicket, NotAnAgent, NotFound, NotYourOrder, StoreBusy
+from store.domain.flow import AwaitingScreenshot, DecliningCase
+from store.domain.model import Language
+from store.services.conversation_state import Situation, situation_of
+from store.services.user import meet_user
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +51,13 @@ async def language_of(event: Event, ctx: ShopContext) -> Language:
     known = ctx.languages.get(person.user_id)
     if known is not None:
         return known
-    user = await find_user(ctx.uow(read_only=True), user_id=person.user_id)
-    if user is None:
-        user = await register_user(
-            ctx.uow(),
-            user_id=person.user_id,
-            first_name=person.first_name,
-            language=Language.from_telegram(person.language_code),
-            now=ctx.clock.now(),
-        )
-    language = user.language or Language.from_telegram(person.language_code)
+    language = await meet_user(
+        ctx.uow(),
+        user_id=person.user_id,
+        first_name=person.first_name,
+        app_language=Language.from_telegram(person.language_code),
+        now=ctx.clock.now(),
+    )
     ctx.languages.remember(person.user_id, language)
     return language
 
@@ -80,23 +90,23 @@ async def dispatch(event: Event, ctx: ShopContext) -> list[Action]:
             refusal = "agent.duty_first"  # an agent by settings who has not come on duty yet
         if refusal is None:
             log.exception("handling failed: %s", describe(event))
-        text = say(lang, refusal or "error.generic")
+        text = say_plain(lang, refusal or "error.generic")
         if isinstance(event, PreCheckout):
             return [AnswerPreCheckout(event.query_id, False, text)]
         if isinstance(event, ButtonPress | TextMessage):
             return refuse(event, text)
-        return [SendText(event.person.chat_id, text)]
+        return [SendText(event.person.chat_id, escape(text))]
 
 
 def busy_reply(event: Event, lang: Language | None = None) -> list[Action]:
     """What a user hears when the shop stayed too busy to handle their update."""
     lang = lang or Language.from_telegram(event.person.language_code)
-    text = say(lang, "error.busy")
+    text = say_plain(lang, "error.busy")
     if isinstance(event, PreCheckout):
         return [AnswerPreCheckout(event.query_id, False, text)]
     if isinstance(event, ButtonPress | TextMessage):
         return refuse(event, text)
-    return [SendText(event.person.chat_id, text)]
+    return [SendText(event.person.chat_id, escape(text))]
 
 
 def _refusal_key(error: Exception) -> str | None:
@@ -124,10 +134,8 @@ async def _route(event: Event, lang: Language, ctx: ShopContext) -> list[Action]
         return await payment.on_pre_checkout(event, lang, ctx)
     if isinstance(event, PaymentReceived):
         return await payment.on_payment_received(event, lang, ctx)
-    if isinstance(event, PhotoMessage):
-        return await _on_photo(event, lang, ctx)
-    if isinstance(event, OtherMessage):
-        return await _relay_media(event, lang, ctx)
+    if isinstance(event, PhotoMessage | OtherMessage):
+        return await _on_media(event, lang, ctx)
     return await _on_document(event, lang, ctx)
 
 
@@ -145,13 +153,13 @@ AGENT_COMMANDS = {
 async def _on_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     text = event.text.strip()
     if len(text) > MAX_TEXT:
-        return refuse(event, say(lang, "error.too_long"))
+        return refuse(event, say_plain(lang, "error.too_long"))
     if not text.startswith("/"):
         return await free_text(event, lang, ctx)
     command = text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
     if command in AGENT_COMMANDS:
         if not ctx.is_agent(event.person.user_id):
-            return refuse(event, say(lang, "agent.only"))
+            return refuse(event, say_plain(lang, "agent.only"))
         return await AGENT_COMMANDS[command](event, lang, ctx)
     match command:
         case "start" | "menu":
@@ -177,63 +185,59 @@ async def _on_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list
         case "human" | "agent":
             return await support.on_human_requested(event, lang, ctx)
         case "cancel":
-            await leave_flow(ctx.uow(), user_id=event.person.user_id)
-            return refuse(event, say(lang, "flow.cancelled"))
+            return await flow.cmd_cancel(event, lang, ctx)
         case "import":
-            return refuse(event, say(lang, "admin.import_usage"))
-    return refuse(event, say(lang, "error.unknown_command"))
+            return refuse(event, say_plain(lang, "admin.import_usage"))
+    return refuse(event, say_plain(lang, "error.unknown_command"))
 
 
 async def free_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     """Text that is not a command: a step of a flow, a relayed message, or a question."""
-    flow = await current_flow(ctx.uow(read_only=True), user_id=event.person.user_id)
-    if flow is not None:
-        state, data = flow
-        if state == agent.DECLINING_CASE:
-            return await agent.on_decline_reason(event, lang, ctx, data)
-        if state == after_sales.AWAITING_SCREENSHOT:
-            await leave_flow(ctx.uow(), user_id=event.person.user_id)  # words instead: ask anew
-    if ctx.is_agent(event.person.user_id) and await _has_tickets(event.person.user_id, ctx):
+    situation = await _situation(event, ctx, words=True)
+    if isinstance(situation.flow, DecliningCase):
+        return await agent.on_decline_reason(event, lang, ctx, situation.flow)
+    if situation.agent_in_conversation:
         return await agent.relay_from_agent(event, lang, ctx)
-    relayed = await support.relay_from_buyer(event, lang, ctx)
-    if relayed is not None:
-        return relayed
+    if situation.buyer_in_conversation:
+        relayed = await support.relay_from_buyer(event, lang, ctx)
+        if relayed is not None:  # else the ticket closed just now: the words are a question
+            return relayed
+    if ctx.faq is None or ctx.knowledge is None:
+        return await start.cmd_help(event, lang, ctx)
     return await ask.on_question(event, lang, ctx)
 
 
-async def _has_tickets(agent_id: int, ctx: ShopContext) -> bool:
-    _, mine = await agent_tickets(ctx.uow(read_only=True), agent_id=agent_id)
-    return bool(mine)
-
-
-async def _on_photo(event: PhotoMessage, lang: Language, ctx: ShopContext) -> list[Action]:
-    """A screenshot for a bad-key report, or a photo to relay within a ticket."""
-    flow = await current_flow(ctx.uow(read_only=True), user_id=event.person.user_id)
-    if flow is not None and flow[0] == after_sales.AWAITING_SCREENSHOT:
-        return await after_sales.on_screenshot(event, lang, ctx, flow[1])
-    return await _relay_media(event, lang, ctx)
+async def _situation(event: Event, ctx: ShopContext, *, words: bool = False) -> Situation:
+    """Where this message goes: the one question the router asks before a handler runs."""
+    user_id = event.person.user_id
+    return await situation_of(ctx.uow(), user_id=user_id, agent=ctx.is_agent(user_id), words=words)
 
 
 async def _on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     if ctx.is_admin(event.person.user_id) and admin.import_sku(event.caption) is not None:
         return await admin.on_document(event, lang, ctx)
-    return await _relay_media(event, lang, ctx)
+    return await _on_media(event, lang, ctx)
 
 
-async def _relay_media(
+async def _on_media(
     event: PhotoMessage | DocumentMessage | OtherMessage, lang: Language, ctx: ShopContext
 ) -> list[Action]:
-    """Within a ticket, passed to the other side; otherwise a file is an import, and anything
-    else (a photo, a sticker, a location) gets a pointer to what the bot does understand."""
-    if ctx.is_agent(event.person.user_id) and await _has_tickets(event.person.user_id, ctx):
+    """A screenshot for a bad-key report; within a ticket, passed to the other side; otherwise
+    a file is an import, and anything else (a photo, a sticker, a location) gets a pointer to
+    what the bot does understand."""
+    situation = await _situation(event, ctx)
+    if isinstance(event, PhotoMessage) and isinstance(situation.flow, AwaitingScreenshot):
+        return await after_sales.on_screenshot(event, lang, ctx, situation.flow)
+    if situation.agent_in_conversation:
         return await agent.relay_from_agent(event, lang, ctx)
-    relayed = await support.relay_from_buyer(event, lang, ctx)
-    if relayed is not None:
-        return relayed
+    if situation.buyer_in_conversation:
+        relayed = await support.relay_from_buyer(event, lang, ctx)
+        if relayed is not None:
+            return relayed
     if isinstance(event, DocumentMessage):
         return await admin.on_document(event, lang, ctx)
     if isinstance(event, OtherMessage):
-        unsupported = say(lang, "other.unsupported", kind=support.kind_name(lang, event.kind))
+        unsupported = say(lang, "other.unsupported", kind=kind_name(lang, event.kind))
         return [SendText(event.person.chat_id, unsupported, main_menu(lang))]
     return [SendText(event.person.chat_id, say(lang, "help", minutes=ctx.hold.minutes))]
 

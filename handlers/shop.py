@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from handlers.action import Action, Button
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, order_actions, pager, rows
-from handlers.reply import Action, Button
-from handlers.respond import refuse, show
-from handlers.text import Markup, say
-from store.errors import (
+from handlers.screen import refuse, show
+from handlers.text import Markup, say, say_plain
+from store.domain.errors import (
     NotFound,
     OutOfStock,
     QuantityNotAllowed,
     TooManyOpenOrders,
 )
-from store.model import Language, OrderStatus, Product
-from store.money import format_money
-from store.service.catalog import list_categories, list_products, show_product
-from store.service.order import cancel_order, reserve_keys
+from store.domain.model import Language, Product
+from store.domain.money import format_money
+from store.domain.order import cancelled
+from store.domain.payment import wallet_covers
+from store.services.catalog import list_categories, list_products, show_product
+from store.services.order import cancel_order, reserve_keys
 
 
 def _stock(lang: Language, product: Product) -> Markup:
@@ -31,7 +33,7 @@ async def cmd_shop(
     event: TextMessage | ButtonPress, lang: Language, ctx: ShopContext
 ) -> list[Action]:
     """The list of categories."""
-    categories = await list_categories(ctx.uow(read_only=True))
+    categories = await list_categories(ctx.uow())
     if not categories:
         return show(event, say(lang, "shop.empty"), (home_row(lang),))
     buttons = [Button(c.name(lang), encode("cat", c.id, 0)) for c in categories]
@@ -43,12 +45,10 @@ async def on_category_pressed(
 ) -> list[Action]:
     """A page of up to 8 products with price and live stock."""
     try:
-        category, products = await list_products(
-            ctx.uow(read_only=True), category_id=category_id, page=page
-        )
+        category, products = await list_products(ctx.uow(), category_id=category_id, page=page)
     except NotFound:
-        return refuse(event, say(lang, "error.not_found"))
-    lines = "\n".join(
+        return refuse(event, say_plain(lang, "error.not_found"))
+    lines = Markup("\n").join(
         say(
             lang,
             "shop.line",
@@ -67,7 +67,7 @@ async def on_category_pressed(
     keyboard = (
         *rows(buttons, 1),
         pager(lang, products, "cat", category_id),
-        (Button(say(lang, "menu.back"), encode("shop")),),
+        (Button(say_plain(lang, "menu.back"), encode("shop")),),
     )
     text = say(
         lang,
@@ -75,7 +75,7 @@ async def on_category_pressed(
         category=category.name(lang),
         page=products.page + 1,
         pages=products.pages,
-        lines=Markup(lines),
+        lines=lines,
     )
     return show(event, text, tuple(row for row in keyboard if row))
 
@@ -85,9 +85,9 @@ async def on_product_pressed(
 ) -> list[Action]:
     """The product card: description, price in ¥ and ⭐, stock, how to redeem, quantities."""
     try:
-        product = await show_product(ctx.uow(read_only=True), sku=sku)
+        product = await show_product(ctx.uow(), sku=sku)
     except NotFound:
-        return refuse(event, say(lang, "error.not_found"))
+        return refuse(event, say_plain(lang, "error.not_found"))
     text = say(
         lang,
         "product.card",
@@ -100,12 +100,12 @@ async def on_product_pressed(
         limit=product.order_limit,
     )
     buy = [
-        Button(say(lang, "product.buy", n=q), encode("buy", product.sku, q))
+        Button(say_plain(lang, "product.buy", n=q), encode("buy", product.sku, q))
         for q in product.quantity_choices()
     ]
     keyboard = (
         *rows(buy, 4),
-        (Button(say(lang, "menu.back"), encode("cat", product.category_id, 0)),),
+        (Button(say_plain(lang, "menu.back"), encode("cat", product.category_id, 0)),),
     )
     return show(event, text, keyboard)
 
@@ -126,13 +126,13 @@ async def on_buy_pressed(
             notice_message_id=event.message_id,  # this message becomes the summary, edited
         )
     except NotFound:
-        return refuse(event, say(lang, "error.not_found"))
+        return refuse(event, say_plain(lang, "error.not_found"))
     except OutOfStock as error:
-        return refuse(event, say(lang, "error.out_of_stock", n=error.available))
+        return refuse(event, say_plain(lang, "error.out_of_stock", n=error.available))
     except QuantityNotAllowed as error:
-        return refuse(event, say(lang, "error.quantity", n=error.limit))
+        return refuse(event, say_plain(lang, "error.quantity", n=error.limit))
     except TooManyOpenOrders as error:
-        return refuse(event, say(lang, "error.too_many_open", n=error.limit))
+        return refuse(event, say_plain(lang, "error.too_many_open", n=error.limit))
     order = reservation.order
     text = say(
         lang,
@@ -147,11 +147,11 @@ async def on_buy_pressed(
         balance=format_money(reservation.balance_minor, ctx.currency),
     )
     if reservation.existing:  # pressed Buy again (its first answer may have been lost)
-        text = Markup(f"{say(lang, 'order.existing', id=order.id)}\n\n{text}")
+        text = say(lang, "order.existing", id=order.id) + Markup("\n\n") + text
     keyboard = order_actions(lang, order)
-    if reservation.balance_minor >= order.total_minor:
+    if wallet_covers(reservation.balance_minor, order):
         wallet = Button(
-            say(lang, "pay.wallet", total=format_money(order.total_minor, ctx.currency)),
+            say_plain(lang, "pay.wallet", total=format_money(order.total_minor, ctx.currency)),
             encode("paywallet", order.id),
         )
         keyboard.insert(1, (wallet,))
@@ -165,7 +165,7 @@ async def on_cancel_pressed(
     order = await cancel_order(
         ctx.uow(), user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now()
     )
-    if order.status is not OrderStatus.EXPIRED or order.paid_at is not None:
-        status = say(lang, f"status.{order.status.value}")
-        return refuse(event, say(lang, "error.not_payable", status=status))
+    if not cancelled(order):
+        status = say_plain(lang, f"status.{order.status.value}")
+        return refuse(event, say_plain(lang, "error.not_payable", status=status))
     return show(event, say(lang, "order.cancelled", id=order.id), (home_row(lang),))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handlers.action import Action
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, language_choice, main_menu
-from handlers.reply import Action
-from handlers.respond import show
+from handlers.screen import show
 from handlers.text import Markup, say
-from store.model import Language
-from store.service.user import choose_language
+from store.domain.model import Language
+from store.services.user import choose_language
 
 COMMANDS = ("start", "shop", "orders", "wallet", "help", "language", "paysupport", "terms")
 COMMAND_DESCRIPTIONS: dict[str, tuple[str, str]] = {
@@ -46,7 +46,7 @@ async def cmd_help(
     """How buying works and the command list (and, for agents, theirs)."""
     text = say(lang, "help", minutes=ctx.hold.minutes)
     if ctx.is_agent(event.person.user_id):
-        text = Markup(text + "\n\n" + say(lang, "help.agent"))
+        text = text + Markup("\n\n") + say(lang, "help.agent")
     return show(event, text, (home_row(lang),))
 
 

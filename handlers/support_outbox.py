@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from functools import partial
-
-from handlers.agent import ticket_opened
+from handlers.action import Action, Button, EditText, Rendered, SendText
 from handlers.callback import encode
 from handlers.context import ShopContext
-from handlers.reply import Action, Button, EditText, SendText
-from handlers.support import language_for, standing_text
-from handlers.text import say
-from store.model import CaseStatus, OutboxItem, OutboxKind, TicketStatus
-from store.service.ticket import (
-    find_agent,
-    find_case,
-    on_duty_agents,
-    queue_standing,
-    remember_queue_message,
-    ticket_of,
+from handlers.handoff import standing_text
+from handlers.text import Markup, say, say_plain
+from handlers.ticket import render_card
+from store.domain.model import CaseStatus
+from store.domain.outbox import (
+    CaseDecided,
+    OutboxItem,
+    OutboxKind,
+    QueuePosition,
+    ResponseBreach,
+    TicketAssigned,
 )
+from store.services.queue import queue_place
+from store.services.response_target import alert_recipients
+from store.services.ticket import assignment_card, case_notice
 
 SUPPORT_KINDS = frozenset(
     {
@@ -28,66 +29,62 @@ SUPPORT_KINDS = frozenset(
         OutboxKind.CASE_DECIDED,
     }
 )
+BREACHES_SHOWN = 20
 
 
-async def render_support_item(item: OutboxItem, ctx: ShopContext) -> list[Action]:
-    if item.kind == OutboxKind.TICKET_ASSIGNED:
-        ticket = await ticket_of(ctx.uow(read_only=True), ticket_id=int(item.body))
-        agent = await find_agent(ctx.uow(read_only=True), agent_id=item.chat_id)
-        if (
-            ticket is None
-            or agent is None
-            or ticket.agent_id != item.chat_id
-            or ticket.status is not TicketStatus.ASSIGNED
-        ):
-            return []  # handed on again before this was sent
-        return await ticket_opened(ticket, agent.user_id, agent.display_name, ctx)
-    if item.kind == OutboxKind.QUEUE_POSITION:
-        return await _queue_position(item, ctx)
-    if item.kind == OutboxKind.RESPONSE_BREACH:
-        missed = [entry.partition(":")[::2] for entry in item.body.split(",") if entry]
-        recipients = {a.user_id for a in await on_duty_agents(ctx.uow(read_only=True))} | set(
-            ctx.admin_ids
-        )
-        alerts: list[Action] = []
-        for chat in sorted(recipients):
-            lang = await language_for(ctx, chat)
-            lines: list[str] = [
-                say(lang, "agent.breach", id=ticket_id, target=say(lang, f"agent.target.{target}"))
-                for target, ticket_id in missed[:20]
-            ]
-            if len(missed) > 20:
-                lines.append(f"… +{len(missed) - 20}")
-            alerts.append(SendText(chat, "\n".join(lines)))
-        return alerts
-    case = await find_case(ctx.uow(read_only=True), case_id=int(item.body), cipher=ctx.cipher)
-    if case is None:
+async def render_support_item(item: OutboxItem, ctx: ShopContext) -> Rendered:
+    """What one support item becomes; reads only (what it leaves behind is in the receipt)."""
+    match item.payload:
+        case TicketAssigned(ticket_id=ticket_id):
+            view = await assignment_card(
+                ctx.uow(), ticket_id=ticket_id, agent_id=item.chat_id, cipher=ctx.cipher
+            )
+            return Rendered() if view is None else render_card(view, ctx.currency)
+        case QueuePosition(ticket_id=ticket_id):
+            return await _queue_position(ticket_id, ctx)
+        case ResponseBreach(breaches=breaches):
+            alerts: list[Action] = []
+            for chat, lang in await alert_recipients(ctx.uow(), admin_ids=ctx.admin_ids):
+                lines = [
+                    say(
+                        lang,
+                        "agent.breach",
+                        id=b.ticket_id,
+                        target=say(lang, f"agent.target.{b.target}"),
+                    )
+                    for b in breaches[:BREACHES_SHOWN]
+                ]
+                if len(breaches) > BREACHES_SHOWN:
+                    lines.append(Markup(f"… +{len(breaches) - BREACHES_SHOWN}"))
+                alerts.append(SendText(chat, Markup("\n").join(lines)))
+            return Rendered(tuple(alerts))
+        case CaseDecided(case_id=case_id):
+            return Rendered(tuple(await _case_decided(case_id, ctx)))
+    raise ValueError(f"not a support item: {item.kind}")
+
+
+async def _queue_position(ticket_id: int, ctx: ShopContext) -> Rendered:
+    """The buyer's one queue message, edited to their new place and wait (sent the first time,
+    and its id kept once it is sent)."""
+    place = await queue_place(ctx.uow(), ticket_id=ticket_id)
+    if place is None:
+        return Rendered()  # no longer waiting: the assignment message says so
+    ticket = place.standing.ticket
+    text = standing_text(place.language, place.standing, ctx.support_hours)
+    if ticket.queue_message_id is not None:
+        return Rendered((EditText(ticket.user_id, ticket.queue_message_id, text),))
+    return Rendered((SendText(ticket.user_id, text),), kept=0)
+
+
+async def _case_decided(case_id: int, ctx: ShopContext) -> list[Action]:
+    notice = await case_notice(ctx.uow(), case_id=case_id, cipher=ctx.cipher)
+    if notice is None:
         return []
-    lang = await language_for(ctx, case.user_id)
+    case, lang = notice.case, notice.language
     if case.status is CaseStatus.REPLACED:
-        keys = ((Button(say(lang, "delivery.show"), encode("keys", case.order_id)),),)
+        keys = ((Button(say_plain(lang, "delivery.show"), encode("keys", case.order_id)),),)
         return [SendText(case.user_id, say(lang, "case.replaced", case=case.id), keys)]
     if case.status is CaseStatus.REFUNDED:
         return [SendText(case.user_id, say(lang, "case.refunded", case=case.id))]
-    return [
-        SendText(
-            case.user_id, say(lang, "case.declined", case=case.id, note=case.decision_note or "-")
-        )
-    ]
-
-
-async def _queue_position(item: OutboxItem, ctx: ShopContext) -> list[Action]:
-    """The buyer's one queue message, edited to their new place and wait."""
-    standing = await queue_standing(ctx.uow(read_only=True), ticket_id=int(item.body))
-    if standing is None:
-        return []  # no longer waiting: the assignment message says so
-    lang = await language_for(ctx, standing.ticket.user_id)
-    text = standing_text(lang, standing, ctx)
-    if standing.ticket.queue_message_id is not None:
-        return [EditText(standing.ticket.user_id, standing.ticket.queue_message_id, text)]
-    remember = partial(_remember, ctx, standing.ticket.id)
-    return [SendText(standing.ticket.user_id, text, receipt=remember)]
-
-
-async def _remember(ctx: ShopContext, ticket_id: int, message_id: int) -> None:
-    await remember_queue_message(ctx.uow(), ticket_id=ticket_id, message_id=message_id)
+    note = case.decision_note or "-"
+    return [SendText(case.user_id, say(lang, "case.declined", case=case.id, note=note))]

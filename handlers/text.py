@@ -1,7 +1,9 @@
-"""Every text the bot says, in Simplified Chinese and English, rendered as escaped HTML.
+"""Every text the bot says, in Simplified Chinese and English: as HTML, or as plain text.
 
-`say()` escapes each value it fills in (product names, keys, user text) unless it is already
-`Markup`; this is the one place HTML escaping happens, so nothing reaches Telegram unescaped.
+Telegram parses a message's text and caption as HTML, and shows button labels, callback alerts
+and invoice fields as written. So `say()` renders HTML (`markupsafe.Markup`), escaping each value
+it fills in (product names, keys, user text) unless it is already Markup, and `say_plain()`
+renders plain text, escaping nothing. The actions take one or the other (handlers.action).
 """
 
 from __future__ import annotations
@@ -9,18 +11,27 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
-from store.model import Language
+from markupsafe import Markup, escape
+
+from store.domain.model import Language
+
+__all__ = [
+    "TEXTS",
+    "Markup",
+    "escape",
+    "fitted",
+    "say",
+    "say_plain",
+    "shorten",
+    "visible_length",
+]
 
 _TAG = re.compile(r"<[^>]*>")
-
-
-class Markup(str):
-    """HTML we built ourselves and that must not be escaped again."""
-
-
-def escape(value: object) -> Markup:
-    return value if isinstance(value, Markup) else Markup(html.escape(str(value), quote=False))
+_HTML = re.compile(r"<[a-zA-Z/][^>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);")
+"""A tag or an entity: what a template meant as HTML, which plain text would show as typed."""
+Rendered = TypeVar("Rendered", str, Markup)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -122,7 +133,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pay.wallet": ("💰 用余额支付 {total}", "💰 Pay {total} from wallet"),
     "pay.cancel": ("✖️ 取消订单", "✖️ Cancel order"),
     "invoice.title": ("订单 #{id}", "Order #{id}"),
-    "invoice.description": ("{name} ×{qty}", "{name} ×{qty}"),
     "invoice.sent": ("请在下方账单中完成支付。", "Complete the payment in the invoice below."),
     "topup.title": ("余额充值", "Wallet top-up"),
     "topup.description": (
@@ -133,10 +143,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "paid.stars": (
         "✅ 已收到订单 #{id} 的付款。",
         "✅ Payment for order #{id} received.",
-    ),
-    "paid.duplicate": (
-        "此付款已处理过，无需重复操作。",
-        "This payment was already processed; nothing more to do.",
     ),
     "paid.refunded": (
         "↩️ 这笔付款（{stars} ⭐）无法用于订单 #{id}，已原路退回您的 Telegram 余额。管理员已收到通知。",
@@ -231,6 +237,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "wallet.entry": ("{when} · {amount} · {reason}", "{when} · {amount} · {reason}"),
     "wallet.none": ("暂无记录。", "No entries yet."),
     "wallet.topup": ("⭐ {stars} → {amount}", "⭐ {stars} → {amount}"),
+    # Why a wallet entry was written: store.domain.model.LedgerReason, said in the buyer's words.
+    "ledger.topup": ("充值 {stars} ⭐", "Top-up {stars} Stars"),
+    "ledger.purchase": ("订单 #{id} 付款", "Order #{id}"),
+    "ledger.refund": ("订单 #{id} 退款", "Refund of order #{id}"),
+    "ledger.bad_key_refund": ("订单 #{id} 问题卡密退款", "Refund of a bad key, order #{id}"),
+    "ledger.admin_credit": ("管理员调整：{note}", "Admin: {note}"),
+    "ledger.legacy": ("{note}", "{note}"),
     "flow.cancelled": ("已取消。", "Cancelled."),
     "other.unsupported": (
         "🙂 我能看懂文字、图片和文件，暂时看不懂{kind}。请用文字告诉我您需要什么，或从菜单中选择：",
@@ -330,32 +343,48 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-def visible_length(html_text: str) -> int:
+def visible_length(html_text: Markup) -> int:
     """How long Telegram counts a text after parsing its HTML: UTF-16 code units of what shows."""
     return _utf16_length(html.unescape(_TAG.sub("", html_text)))
 
 
-def fitted(limit: int, render: Callable[[str], Markup], plain: str) -> Markup:
+def fitted(limit: int, render: Callable[[str], Rendered], plain: str) -> Rendered:
     """`render(plain)`, the plain text shortened to the room the rest of the text leaves, so
-    that the HTML fits `limit` visible characters (an entity like `&amp;` shows as one)."""
-    room = limit - visible_length(render(""))
-    return render(shorten(plain, room)) if room > 1 else render("")
+    that the whole fits `limit` characters as Telegram shows them: HTML once parsed (an entity
+    like `&amp;` shows as one), plain text as written."""
+    rest = render("")
+    used = visible_length(rest) if isinstance(rest, Markup) else _utf16_length(rest)
+    room = limit - used
+    return render(shorten(plain, room)) if room > 1 else rest
 
 
 def say(language: Language, key: str, **values: object) -> Markup:
-    """The text for `key` in `language`, with every value HTML-escaped."""
+    """The text for `key` in `language`, as HTML, with every value HTML-escaped once."""
+    return Markup(_template(language, key)).format(**values)
+
+
+def say_plain(language: Language, key: str, **values: object) -> str:
+    """The text for `key` in `language` as written, for a button label, an alert or an invoice.
+
+    Nothing is escaped: Telegram does not parse these. A text holding HTML cannot be one, nor
+    can a Markup value be filled in, since either would show its tags and entities as typed.
+    """
+    template = _template(language, key)
+    if _HTML.search(template):
+        raise ValueError(f"{key!r} is HTML: it cannot be plain text")
+    for name, value in values.items():
+        if isinstance(value, Markup):
+            raise TypeError(f"{key!r}: {name} is Markup, which plain text would show as typed")
+    return template.format(**values)
+
+
+def _template(language: Language, key: str) -> str:
     zh, en = TEXTS[key]
-    template = zh if language is Language.ZH else en
-    return Markup(template.format(**{name: escape(value) for name, value in values.items()}))
-
-
-def both(key: str) -> tuple[str, str]:
-    return TEXTS[key]
+    return zh if language is Language.ZH else en
 
 
 SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
     "faq.solved": ("👍 已解决", "👍 Solved"),
-    "faq.human": ("🙋 转人工", "🙋 Talk to a human"),
     "faq.did_you_mean": ("您是想问：", "Did you mean:"),
     "faq.none_of_these": ("都不是，找人工", "None of these: a human, please"),
     "faq.fallback": (
@@ -470,7 +499,6 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "agent.focus": ("↩️ 回复 #{id}", "↩️ Reply to #{id}"),
     "agent.focused": ("现在回复 #{id}。", "Now replying to #{id}."),
-    "agent.sent": ("✓", "✓"),
     "agent.noted": ("📝 已备注（买家看不到）。", "📝 Noted (the buyer never sees it)."),
     "agent.closed": ("✅ 工单 #{id} 已结束。", "✅ Ticket #{id} closed."),
     "agent.transferred": ("➡️ 工单 #{id} 已转出。", "➡️ Ticket #{id} handed over."),
@@ -515,7 +543,6 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "agent.target.first": ("首次", "first"),
     "agent.target.next": ("后续", "next"),
-    "agent.buyer_joined": ("（排队时买家发来的消息）", "(written by the buyer while waiting)"),
     "stats.report": (
         "📊 <b>今日客服</b>\n工单：{tickets}\n提问：{questions}（自助解决率 {containment}）\n首次响应：中位 {median}，P90 {p90}\n超时：{breaches}\n满意度：{csat}（{ratings} 个评分，平均 {average}）",
         "📊 <b>Support today</b>\nTickets: {tickets}\nQuestions: {questions} (containment {containment})\nFirst response: median {median}, p90 {p90}\nBreaches: {breaches}\nCSAT: {csat} ({ratings} ratings, average {average})",

@@ -14,10 +14,10 @@ from playwright.async_api import Browser, async_playwright
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from store.card_key_cipher import CardKeyCipher
-from store.database import create_engine
-from store.migration import upgrade
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import create_engine
+from store.adapters.migration import upgrade
+from store.adapters.unit_of_work import UnitOfWorkFactory
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 

@@ -23,16 +23,16 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from bot.sandbox import Sandbox
-from bot.sandbox.sandbox import DEFAULT_TOKEN
-from bot.sandbox.state import UserProfile
-from bot.sandbox.user import ChatMessage, SandboxUser
-from store.card_key_cipher import CardKeyCipher
-from store.clock import SystemClock
-from store.database import create_engine
-from store.migration import upgrade
-from store.tables import inbox, orders, outbox, payments, refunds
-from store.unit_of_work import UnitOfWorkFactory
+from sandbox import Sandbox
+from sandbox.sandbox import DEFAULT_TOKEN
+from sandbox.state import UserProfile
+from sandbox.user import ChatMessage, SandboxUser
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import create_engine
+from store.adapters.migration import upgrade
+from store.adapters.tables import inbox, orders, outbox, payments, refunds
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.clock import SystemClock
 from tests.factories import key_file, keys
 from tests.invariants import read_books
 
@@ -234,11 +234,12 @@ class Buyer:
                 break
             invoices = len([m for m in self.user.messages if m.get("invoice")])
             await self.user.press_forged(f"paystars:{self.order_id}", summary)
+
+            def invoiced(m: list[ChatMessage], seen: int = invoices) -> bool:
+                return len([x for x in m if x.get("invoice")]) > seen
+
             try:
-                await self.user.wait_for(
-                    lambda m, seen=invoices: len([x for x in m if x.get("invoice")]) > seen,
-                    timeout=STEP_TIMEOUT,
-                )
+                await self.user.wait_for(invoiced, timeout=STEP_TIMEOUT)
             except TimeoutError:
                 continue
             result = await self.user.pay()
@@ -263,9 +264,9 @@ async def _prepare_database(plan: SalePlan, wallets: list[int]) -> None:
             await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await connection.execute(text("CREATE SCHEMA public"))
     await upgrade(engine)
-    from store.service.catalog import load_catalog
-    from store.service.stock import import_card_keys
-    from store.service.wallet import credit_wallet
+    from store.services.catalog import load_catalog
+    from store.services.stock import import_card_keys
+    from store.services.wallet import credit_wallet
     from tests.factories import catalog, product
 
     uow = UnitOfWorkFactory(engine)
@@ -294,7 +295,7 @@ async def _prepare_database(plan: SalePlan, wallets: list[int]) -> None:
 
 
 async def _quiet(uow: UnitOfWorkFactory, sandbox: Sandbox) -> bool:
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         c = tx.connection
         busy = [
             (await c.execute(select(inbox.c.update_id).where(inbox.c.status == "pending"))).first(),
@@ -312,7 +313,7 @@ async def _quiet(uow: UnitOfWorkFactory, sandbox: Sandbox) -> bool:
 async def _account(plan: SalePlan, sandbox: Sandbox, report: SaleReport) -> None:
     engine = create_engine(plan.database_url)
     uow = UnitOfWorkFactory(engine)
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         c = tx.connection
         recorded = {r.charge_id: r for r in (await c.execute(select(payments))).all()}
         by_id = {r.id: r for r in (await c.execute(select(orders))).all()}
@@ -393,9 +394,11 @@ async def run_sale(plan: SalePlan, workdir: Path) -> SaleReport:
         # random few milliseconds, so they land anywhere in a payment's handling.
         marks = sorted(rng.sample(range(1, max(2, plan.buyers // 2)), plan.kills))
         for mark in marks:
-            await sandbox.state.wait_until(
-                lambda mark=mark: len(sandbox.state.payments) >= mark, QUIET_TIMEOUT
-            )
+
+            def charged(mark: int = mark) -> bool:
+                return len(sandbox.state.payments) >= mark
+
+            await sandbox.state.wait_until(charged, QUIET_TIMEOUT)
             # fault injection, not synchronisation: the kill lands at a random point of the
             # payment being handled (recorded, applied, delivered or not yet)
             await asyncio.sleep(rng.uniform(0.0, 0.3))

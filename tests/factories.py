@@ -1,19 +1,25 @@
-"""Builders for catalog specs, key files, events and a stocked shop, shared by every test."""
+"""Builders for catalog specs, key files, events, domain records and a stocked shop, shared by
+every test."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from handlers.event import ButtonPress, PaymentReceived, Person, PreCheckout, TextMessage
-from store.card_key_cipher import CardKeyCipher
-from store.catalog_file import CatalogSpec, CategorySpec, ProductSpec
-from store.errors import RefundFailed
-from store.key_file import ParsedKeyFile, parse_key_file
-from store.service.catalog import load_catalog
-from store.service.stock import import_card_keys
-from store.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import RefundFailed
+from store.domain.model import Agent, Order, OrderStatus, PaymentMethod, Product
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
+from store.formats.catalog_file import CatalogSpec, CategorySpec, ProductSpec
+from store.formats.key_file import ParsedKeyFile, parse_key_file
+from store.services.catalog import load_catalog
+from store.services.order import reserve_keys
+from store.services.payment import confirm_payment
+from store.services.ports import KeyCipher, NewUnitOfWork
+from store.services.stock import import_card_keys
 from tests.conftest import FakeClock
 
 _ids = itertools.count(1)
@@ -61,8 +67,8 @@ def keys(prefix: str, count: int) -> list[str]:
 
 
 async def stocked_shop(
-    uow: UnitOfWorkFactory,
-    cipher: CardKeyCipher,
+    uow: NewUnitOfWork,
+    cipher: KeyCipher,
     clock: FakeClock,
     *,
     sku: str = "STEAM-50",
@@ -130,3 +136,92 @@ def paid(
     return PaymentReceived(
         person(user_id), payload, "XTR", amount, charge_id or f"charge-{next(_ids)}"
     )
+
+
+async def paid_order(
+    new_uow: NewUnitOfWork,
+    cipher: KeyCipher,
+    clock: FakeClock,
+    *,
+    user_id: int = 1001,
+    quantity: int = 1,
+    stock: int = 5,
+    charge_id: str = "charge-paid",
+) -> Order:
+    """A shop with `stock` keys of STEAM-50, and an order of `quantity` of them paid in Stars."""
+    await stocked_shop(new_uow, cipher, clock, stock=stock)
+    reservation = await reserve_keys(
+        new_uow(),
+        user_id=user_id,
+        first_name="Li",
+        sku="STEAM-50",
+        quantity=quantity,
+        now=clock.now(),
+        rules=HoldRules(),
+    )
+    outcome = await confirm_payment(
+        new_uow,
+        user_id=user_id,
+        payload=f"order:{reservation.order.id}",
+        currency="XTR",
+        amount=reservation.order.total_stars,
+        charge_id=charge_id,
+        now=clock.now(),
+        rules=HoldRules(),
+        topup=TopupRules(star_value_minor=10, allowed_stars=(50,)),
+        refunder=FakeRefunder(),
+    )
+    assert outcome.order is not None and outcome.delivered
+    return outcome.order
+
+
+PAID_AT = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+"""When `order()`'s orders were paid, unless told otherwise."""
+
+
+def order(status: OrderStatus = OrderStatus.PAID, **changes: object) -> Order:
+    """A one-key Stars order of STEAM-50 (4800 minor, 480 Stars) paid at `PAID_AT`, unrevealed;
+    an unpaid status comes without a payment."""
+    paid = status not in (OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
+    record = Order(
+        id=1,
+        user_id=1001,
+        sku="STEAM-50",
+        quantity=1,
+        unit_price_minor=4800,
+        total_minor=4800,
+        total_stars=480,
+        status=status,
+        payment_method=PaymentMethod.STARS if paid else None,
+        created_at=PAID_AT - timedelta(minutes=1),
+        expires_at=PAID_AT + timedelta(minutes=14),
+        paid_at=PAID_AT if paid else None,
+    )
+    return replace(record, **changes)  # type: ignore[arg-type]
+
+
+def listed_product(**changes: object) -> Product:
+    """STEAM-50 as the catalog shows it: ten keys at most per order, five in stock."""
+    record = Product(
+        sku="STEAM-50",
+        category_id="game",
+        name_zh="Steam 钱包 ¥50",
+        name_en="Steam Wallet ¥50",
+        description_zh="国区",
+        description_en="China region",
+        redeem_zh="打开 Steam 兑换",
+        redeem_en="Redeem in Steam",
+        price_minor=4800,
+        price_stars=480,
+        order_limit=10,
+        in_stock=5,
+    )
+    return replace(record, **changes)  # type: ignore[arg-type]
+
+
+def agent(user_id: int = 2001, **changes: object) -> Agent:
+    """An agent on duty with room for three tickets, holding none, never given one."""
+    record = Agent(
+        user_id=user_id, display_name="Mei", on_duty=True, capacity=3, active_ticket_id=None
+    )
+    return replace(record, **changes)  # type: ignore[arg-type]

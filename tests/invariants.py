@@ -10,9 +10,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from store.model import KeyStatus, OrderStatus
-from store.tables import card_key_events, card_keys, ledger_entries, orders, payments, refunds
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.tables import (
+    card_key_events,
+    card_keys,
+    ledger_entries,
+    orders,
+    payments,
+    refunds,
+)
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.model import KeyStatus, OrderStatus
 
 WITH_KEYS = {OrderStatus.PAID.value, OrderStatus.DELIVERED.value}
 
@@ -38,7 +45,7 @@ async def read_books(uow: UnitOfWorkFactory, *, settled: bool = True) -> Books:
     """Check the invariants. With `settled`, a pending refund counts as stuck (use it once the
     shop has gone quiet); without, a refund may still be on its way."""
     books = Books()
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         c = tx.connection
         key_rows = (
             await c.execute(select(card_keys.c.id, card_keys.c.status, card_keys.c.order_id))

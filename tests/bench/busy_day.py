@@ -30,13 +30,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app import PortRefunder, build_context, open_database
+from bot.sender import OutgoingSender
 from config.settings import Settings, load_settings
+from handlers.action import SendText
 from handlers.event import Person, TextMessage
-from handlers.reply import SendText
 from handlers.router import dispatch
-from store.model import SupportStats, Ticket, TicketStatus
-from store.service.question import support_stats
-from store.tables import response_breaches
+from store.adapters.tables import response_breaches
+from store.adapters.unit_of_work import SqlUnitOfWork
+from store.domain.model import SupportStats, Ticket, TicketStatus
+from store.services.question import support_stats
 from tests.bench import busy_crowd as people
 from tests.bench.busy_simulation import TARGET_CHECK_SECONDS, Agent, BusyDay, Tally
 from tests.bench.busy_telegram import RecordingTelegram
@@ -68,7 +70,7 @@ class RecordingRefunder(PortRefunder):
     """Stars refunds, recorded instead of sent (a support day asks for none)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(OutgoingSender())
         self.refunded: list[tuple[int, str]] = []
 
     async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
@@ -189,9 +191,10 @@ async def simulate(
             ended_at = await day.run()
             wall = time.perf_counter() - began
             since = OPENS.replace(hour=0, minute=0)
-            stats = await support_stats(ctx.uow(read_only=True), since=since)
+            stats = await support_stats(ctx.uow().reading(), since=since)
             shown = await dispatch(TextMessage(ADMIN, "/stats", 0), ctx)
-        async with ctx.uow(read_only=True) as uow:
+        async with ctx.uow().reading() as uow:
+            assert isinstance(uow, SqlUnitOfWork)  # the breaches are read from their table
             tickets = await uow.tickets.opened_since(OPENS - timedelta(hours=1))
             on_duty = await uow.agents.on_duty()
             rows = await uow.connection.execute(

@@ -30,10 +30,12 @@ from handlers.context import ShopContext
 from handlers.event import ButtonPress, Person, TextMessage
 from handlers.outbox import render_outbox
 from handlers.router import dispatch
-from store.model import OutboxKind, TicketStatus
-from store.service.delivery import claim_outbox, finish_outbox
-from store.service.ticket import check_response_targets
-from store.tables import tickets
+from store.adapters.tables import tickets
+from store.adapters.unit_of_work import SqlUnitOfWork
+from store.domain.model import TicketStatus
+from store.domain.outbox import OutboxReceipt, ResponseBreach, TicketAssigned, payload_body
+from store.services.outbox import claim_outbox, finish_outbox
+from store.services.response_target import check_response_targets
 from tests.bench import busy_crowd as people
 from tests.bench.busy_crowd import Buyer, Question
 from tests.bench.busy_telegram import Delivered, RecordingTelegram
@@ -333,21 +335,33 @@ class BusyDay:
                 for item in items:
                     began = time.perf_counter()
                     refused = self.telegram.refused.reasons.total()
-                    delivered = await self.telegram.perform(await render_outbox(item, ctx))
+                    rendered = await render_outbox(item, ctx)
+                    delivered, kept = [], None
+                    for index, action in enumerate(rendered.actions):
+                        shown = await self.telegram.perform([action])
+                        delivered += shown
+                        if index == rendered.kept and shown:
+                            kept = shown[0].message_id
                     self._delivered += delivered
                     self.tally.messages_by_kind[item.kind] += len(delivered)
                     ok = self.telegram.refused.reasons.total() == refused
                     await finish_outbox(
-                        ctx.uow(), item=item, now=ctx.clock.now(), sent=ok, give_up=not ok
+                        ctx.uow(),
+                        item=item,
+                        now=ctx.clock.now(),
+                        sent=ok,
+                        give_up=not ok,
+                        receipt=OutboxReceipt(kept, rendered.relayed),
                     )
                     self.tally.outbox[item.kind] += 1
                     spent = time.perf_counter() - began
                     seconds = self.tally.outbox_seconds
                     seconds[item.kind] = seconds.get(item.kind, 0.0) + spent
-                    if item.kind == OutboxKind.TICKET_ASSIGNED and delivered:
-                        self._assigned(item.chat_id, int(item.body), delivered)
-                    elif item.kind == OutboxKind.RESPONSE_BREACH:
-                        self.tally.breach_alerts[item.body] += 1
+                    match item.payload:
+                        case TicketAssigned(ticket_id=ticket_id) if delivered:
+                            self._assigned(item.chat_id, ticket_id, delivered)
+                        case ResponseBreach():
+                            self.tally.breach_alerts[payload_body(item.payload)] += 1
         self.tally.drain_seconds += time.perf_counter() - started
 
     async def _check_targets(self) -> None:
@@ -356,7 +370,8 @@ class BusyDay:
         ctx = self.ctx
         await check_response_targets(ctx.uow(), now=ctx.clock.now(), rules=ctx.support)
         self.tally.target_job_seconds += time.perf_counter() - started
-        async with ctx.uow(read_only=True) as uow:
+        async with ctx.uow().reading() as uow:
+            assert isinstance(uow, SqlUnitOfWork)  # the queue's length is counted in SQL
             on_duty = await uow.agents.on_duty()
             waiting = (await uow.connection.execute(QUEUE_LENGTH)).scalar_one()
         self.tally.queue_samples.append((self._now, waiting))

@@ -11,10 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.sandbox.bot_api import MAX_CALLBACK_ANSWER, MAX_CAPTION, MAX_TEXT
-from bot.sandbox.errors import BotApiError
-from bot.sandbox.html_entities import parse_html
-from handlers.reply import (
+from handlers.action import (
     Action,
     AnswerButton,
     AnswerPreCheckout,
@@ -25,6 +22,9 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
+from sandbox.bot_api import MAX_CALLBACK_ANSWER, MAX_CAPTION, MAX_TEXT
+from sandbox.errors import BotApiError
+from sandbox.html_entities import parse_html
 
 CANT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 NOT_FOUND = "Bad Request: message to edit not found"
@@ -148,8 +148,6 @@ class RecordingTelegram:
         buttons = _buttons(action.keyboard)
         self._messages[action.chat_id, message_id] = (text, buttons)
         self.sent_to[action.chat_id] += 1
-        if action.receipt is not None:
-            await action.receipt(message_id)
         return Delivered(action.chat_id, message_id, action.html, buttons)
 
     def _edit(self, action: EditText) -> Delivered | None:

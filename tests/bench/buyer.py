@@ -9,11 +9,11 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from handlers.action import Action, AnswerButton, AnswerPreCheckout, EditText, SendText
 from handlers.context import ShopContext
-from handlers.reply import Action, AnswerButton, AnswerPreCheckout, EditText, SendText
 from handlers.router import dispatch
 from handlers.text import say
-from store.model import Language
+from store.domain.model import Language
 from tests.bench.latency import TimedRun
 from tests.factories import paid, pre_checkout, press
 

@@ -24,12 +24,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from store.database import create_engine
-from store.errors import StoreBusy
-from store.migration import upgrade
-from store.service.catalog import load_catalog
-from store.service.wallet import credit_wallet
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.database import create_engine
+from store.adapters.migration import upgrade
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import StoreBusy
+from store.services.catalog import load_catalog
+from store.services.wallet import credit_wallet
 from tests.crash_sale import PROJECT, SECRET, SalePlan, SaleReport, run_sale
 from tests.factories import catalog, product
 

@@ -27,10 +27,12 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bot.app import PortRefunder, build_context, open_database
+from bot.sender import OutgoingSender
 from config.settings import Settings, load_settings
-from store.card_key_cipher import CardKeyCipher
-from store.clock import SystemClock
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.clock import SystemClock
+from store.services.ports import KeyCipher, NewUnitOfWork
 from tests.bench.buyer import STEPS, run_buyers
 from tests.bench.handler_errors import counted_handler_errors
 from tests.bench.latency import TimedRun
@@ -110,7 +112,7 @@ def _stock_for(purchases: int) -> int:
     return purchases + purchases // 4 + 10
 
 
-async def _stock(uow: UnitOfWorkFactory, cipher: CardKeyCipher, keys: int) -> list[str]:
+async def _stock(uow: NewUnitOfWork, cipher: KeyCipher, keys: int) -> list[str]:
     clock = FakeClock(datetime.now(UTC))
     return await stocked_shop(
         uow, cipher, clock, sku=SKU, stock=keys, price_minor=PRICE_MINOR, price_stars=STARS
@@ -126,7 +128,8 @@ async def _through_conversation(
     warm_up = max(WARMUP, buyers)
     try:
         # A PortRefunder that no runtime has attached refuses every refund; no purchase asks.
-        ctx = build_context(settings, engine, clock=SystemClock(), refunder=PortRefunder())
+        refunder = PortRefunder(OutgoingSender())
+        ctx = build_context(settings, engine, clock=SystemClock(), refunder=refunder)
         stocked = await _stock(ctx.uow, ctx.cipher, _stock_for(warm_up + purchases))
         users = _user_ids(buyers)
         with counted_handler_errors() as errors:
@@ -298,7 +301,7 @@ def report(
         "machine": facts,
         "method": {
             "database": "fresh SQLite files per level in a temp dir, migrated by"
-            " store.migration.upgrade; WAL, synchronous=NORMAL",
+            " store.adapters.migration.upgrade; WAL, synchronous=NORMAL",
             "conversation": "press buy -> PreCheckout -> PaymentReceived -> press keys, each"
             " through handlers.router.dispatch; buyers are asyncio tasks (distinct users)"
             " on one loop",
@@ -345,7 +348,7 @@ def main() -> int:
     )
     print(
         "database: fresh SQLite files per level in a temp dir, migrated by"
-        " store.migration.upgrade; WAL, synchronous=NORMAL",
+        " store.adapters.migration.upgrade; WAL, synchronous=NORMAL",
         flush=True,
     )
     levels: list[Level] = []

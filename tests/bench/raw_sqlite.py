@@ -78,8 +78,16 @@ def allocate(
         try:
             [(order_id,)] = connection.execute(
                 _ORDER,
-                (user_ids[n % len(user_ids)], sku, price_minor, price_minor, stars,
-                 _stamp(now), _stamp(now + _HOLD), _stamp(now)),
+                (
+                    user_ids[n % len(user_ids)],
+                    sku,
+                    price_minor,
+                    price_minor,
+                    stars,
+                    _stamp(now),
+                    _stamp(now + _HOLD),
+                    _stamp(now),
+                ),
             ).fetchall()
             claimed = connection.execute(_CLAIM, (order_id, sku)).fetchall()
             if len(claimed) != 1:

@@ -7,13 +7,13 @@ import pytest
 from faq.knowledge import KnowledgeBase, load_knowledge_base
 from faq.matcher import FaqMatcher
 from handlers.context import ShopContext
-from store.card_key_cipher import CardKeyCipher
-from store.service.case import ReplacementRules
-from store.service.order import HoldRules
-from store.service.payment import TopupRules
-from store.service.refund import RefundRules
-from store.service.ticket import SupportRules
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
+from store.domain.support import SupportRules
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder
 

@@ -12,13 +12,13 @@ import random
 
 import pytest
 
-from bot.sandbox.html_entities import parse_html, utf16_len
+from handlers.action import SendText
 from handlers.context import ShopContext
 from handlers.event import DocumentMessage
-from handlers.reply import SendText
 from handlers.router import dispatch
-from store.card_key_cipher import CardKeyCipher
-from store.unit_of_work import UnitOfWorkFactory
+from sandbox.html_entities import parse_html, utf16_len
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
 from tests.conversation.conftest import ADMIN
 from tests.factories import person, stocked_shop

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pytest
 
+from handlers.action import AnswerButton, EditText, SendDocument, SendText
 from handlers.context import ShopContext
 from handlers.outbox import render_outbox
-from handlers.reply import AnswerButton, EditText, SendDocument, SendText
 from handlers.router import dispatch
 from handlers.text import visible_length
-from store.card_key_cipher import CardKeyCipher
-from store.service.delivery import claim_outbox
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.outbox import OutboxKind
+from store.services.outbox import claim_outbox
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
 from tests.factories import press, stocked_shop
@@ -21,7 +23,7 @@ from tests.factories import press, stocked_shop
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
 
-def popup(actions: list[object]) -> str:
+def popup(actions: Sequence[object]) -> str:
     answer = actions[0]
     assert isinstance(answer, AnswerButton) and answer.alert
     return answer.text or ""
@@ -34,7 +36,7 @@ async def test_a_key_never_shown_cannot_be_reported_so_it_cannot_be_kept_and_ref
     order_id = await buy_and_pay(ctx)
     picker = await dispatch(press(f"bad:{order_id}"), ctx)
     assert "Show keys first" in popup(picker)
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         [(key_id, _)] = await tx.card_keys.sold_keys(order_id)
     for step in (f"badk:{order_id}:{key_id}", f"badr:{order_id}:{key_id}:invalid"):
         assert "Show keys first" in popup(await dispatch(press(step), ctx))
@@ -45,7 +47,7 @@ async def test_a_key_never_shown_cannot_be_reported_so_it_cannot_be_kept_and_ref
 async def test_the_key_picker_never_shows_a_short_key_or_enough_of_a_long_one_to_use(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.service.stock import import_card_keys
+    from store.services.stock import import_card_keys
     from tests.factories import key_file
 
     await stocked_shop(uow, cipher, clock, stock=0)
@@ -71,7 +73,7 @@ async def test_each_step_of_a_report_refuses_another_buyers_order_at_once(
     await stocked_shop(uow, cipher, clock, stock=2)
     order_id = await buy_and_pay(ctx, user_id=1001)
     await dispatch(press(f"keys:{order_id}", 1001), ctx)
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         [(key_id, _)] = await tx.card_keys.sold_keys(order_id)
     for step in (
         f"bad:{order_id}",
@@ -80,7 +82,7 @@ async def test_each_step_of_a_report_refuses_another_buyers_order_at_once(
         f"bads:{order_id}:{key_id}:invalid",
     ):
         assert "not yours" in popup(await dispatch(press(step, user_id=2002), ctx))
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.cases.for_user(2002, 5) == [] and await tx.cases.for_user(1001, 5) == []
 
 
@@ -119,10 +121,11 @@ async def test_the_delivery_edits_the_order_summary_so_a_repeat_is_the_same_edit
     [ack] = [a for a in replies if isinstance(a, SendText)]
     assert "Payment for order" in ack.html and button([ack], "keys:")  # keys at once, too
     assert "keys are ready" not in ack.html  # the one "ready" message is the summary, edited
-    [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "delivery"]
+    claimed = await claim_outbox(uow(), now=clock.now())
+    [item] = [i for i in claimed if i.kind is OutboxKind.DELIVERY]
     first, repeat = await render_outbox(item, ctx), await render_outbox(item, ctx)
     assert first == repeat  # sent again after a crash: the same edit of the same message
-    [edit] = first
+    [edit] = first.actions
     assert isinstance(edit, EditText) and edit.message_id == 321
     assert "Your keys are ready" in edit.html and button([edit], "keys:")
     assert edit.fallback is not None  # a summary the buyer deleted gets a new message instead
@@ -131,7 +134,7 @@ async def test_the_delivery_edits_the_order_summary_so_a_repeat_is_the_same_edit
 async def test_a_payment_found_by_reconciliation_is_delivered_into_the_same_summary(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.service.payment import confirm_payment
+    from store.services.payment import confirm_payment
 
     await stocked_shop(uow, cipher, clock, stock=2)
     bought = await dispatch(press("buy:STEAM-50:1", message_id=654), ctx)
@@ -148,6 +151,7 @@ async def test_a_payment_found_by_reconciliation_is_delivered_into_the_same_summ
         topup=ctx.topup,
         refunder=ctx.refunder,
     )
-    [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "delivery"]
-    [edit] = await render_outbox(item, ctx)
+    claimed = await claim_outbox(uow(), now=clock.now())
+    [item] = [i for i in claimed if i.kind is OutboxKind.DELIVERY]
+    [edit] = (await render_outbox(item, ctx)).actions
     assert isinstance(edit, EditText) and edit.message_id == 654

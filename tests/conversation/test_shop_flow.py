@@ -6,10 +6,7 @@ import re
 
 import pytest
 
-from handlers.context import ShopContext
-from handlers.event import OTHER_KINDS, OtherMessage
-from handlers.outbox import render_outbox
-from handlers.reply import (
+from handlers.action import (
     Action,
     AnswerButton,
     AnswerPreCheckout,
@@ -19,11 +16,14 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
+from handlers.context import ShopContext
+from handlers.event import OTHER_KINDS, OtherMessage
+from handlers.outbox import render_outbox
 from handlers.router import dispatch
-from store.card_key_cipher import CardKeyCipher
-from store.model import OrderStatus
-from store.service.delivery import claim_outbox
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.model import OrderStatus
+from store.services.outbox import claim_outbox
 from tests.conftest import FakeClock
 from tests.factories import paid, pre_checkout, press, stocked_shop, text
 
@@ -93,7 +93,7 @@ async def test_browsing_edits_the_message_in_place_and_shows_live_stock(
 async def test_a_long_category_pages_by_eight(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.service.catalog import load_catalog
+    from store.services.catalog import load_catalog
     from tests.factories import catalog, product
 
     await load_catalog(
@@ -114,7 +114,7 @@ async def test_a_buyer_pays_with_stars_and_reveals_the_key_once_delivered(
     stocked = await stocked_shop(uow, cipher, clock, stock=3)
     order_id = await buy_and_pay(ctx)
     [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.chat_id == 1001]
-    ready = await render_outbox(item, ctx)
+    ready = list((await render_outbox(item, ctx)).actions)
     assert "ready" in html(ready) and button(ready, "keys:") == f"keys:{order_id}"
     shown = await dispatch(press(f"keys:{order_id}"), ctx)
     assert f"<code>{stocked[0]}</code>" in html(shown)
@@ -124,7 +124,7 @@ async def test_a_buyer_pays_with_stars_and_reveals_the_key_once_delivered(
 async def test_keys_with_html_characters_are_escaped(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.service.stock import import_card_keys
+    from store.services.stock import import_card_keys
     from tests.factories import key_file
 
     await stocked_shop(uow, cipher, clock, stock=0)
@@ -138,7 +138,7 @@ async def test_keys_with_html_characters_are_escaped(
     )
     order_id = await buy_and_pay(ctx)
     shown = await dispatch(press(f"keys:{order_id}"), ctx)
-    assert "<code>&lt;b&gt;&amp;\"key'</code>" in html(shown)
+    assert "<code>&lt;b&gt;&amp;&#34;key&#39;</code>" in html(shown)
 
 
 async def test_more_than_ten_keys_arrive_as_a_text_file(
@@ -261,7 +261,7 @@ async def test_the_friendly_reply_to_a_sticker_is_in_the_buyers_language(ctx: Sh
 async def test_the_wallet_pays_and_the_balance_drops(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.service.wallet import credit_wallet
+    from store.services.wallet import credit_wallet
 
     await stocked_shop(uow, cipher, clock, stock=3)
     await credit_wallet(
@@ -339,9 +339,10 @@ async def test_a_lapsed_hold_is_released_by_the_scheduled_job_and_the_order_says
     clock.advance(minutes=16)
     assert await release_lapsed_reservations(ctx) == 1
     late = await dispatch(press(f"paystars:{order_id}"), ctx)
+    assert isinstance(late[0], AnswerButton), late
     assert late[0] == AnswerButton(
         late[0].callback_id, "This order is expired and can't be paid.", alert=True
-    )  # type: ignore[union-attr]
+    )
     detail = await dispatch(press(f"order:{order_id}"), ctx)
     assert "Status: expired" in html(detail)
     card = await dispatch(press("prod:STEAM-50"), ctx)
@@ -377,13 +378,14 @@ async def test_a_payment_that_found_no_stock_offers_a_refund_that_happens_once(
     await release_lapsed_reservations(ctx)
     await dispatch(press("buy:STEAM-50:1", user_id=2002), ctx)  # someone else takes the last key
     refused = await dispatch(pre_checkout(invoice.payload, invoice.stars), ctx)
+    assert isinstance(refused[0], AnswerPreCheckout), refused
     assert refused[0] == AnswerPreCheckout(
         refused[0].query_id, False, "Sorry: the hold lapsed and the stock is gone."
-    )  # type: ignore[union-attr]
+    )
     # Telegram may still deliver a payment (e.g. approved just before): it must not be lost.
     await dispatch(paid(invoice.payload, invoice.stars, charge_id="ch-1"), ctx)
     items = await claim_outbox(uow(), now=clock.now())
-    rendered = {i.id: await render_outbox(i, ctx) for i in items}
+    rendered = {i.id: (await render_outbox(i, ctx)).actions for i in items}
     [notice] = [a for i in items if i.chat_id == 1001 for a in rendered[i.id]]
     assert "stock ran out" in html([notice])
     admin_alerts = [a for i in items if i.chat_id == 0 for a in rendered[i.id]]
@@ -425,7 +427,7 @@ async def test_admins_hear_once_when_stock_falls_below_the_threshold(
     await dispatch(press("buy:STEAM-50:1", user_id=2002), ctx)
     await dispatch(press("buy:STEAM-50:1", user_id=2003), ctx)
     [alert] = await claim_outbox(uow(), now=clock.now())
-    [message] = await render_outbox(alert, ctx)
+    [message] = (await render_outbox(alert, ctx)).actions
     assert isinstance(message, SendText) and message.chat_id == 42
     assert "Low stock" in message.html and "has 0 left" in message.html
 

@@ -12,24 +12,26 @@ from dataclasses import replace
 
 import pytest
 
-from bot.sandbox.html_entities import parse_html, utf16_len
 from faq.answer import render_answer
 from faq.knowledge import KnowledgeBase
 from faq.matcher import FaqMatcher
+from handlers.action import Action, AnswerButton, CopyMessage, EditText, SendText
 from handlers.context import ShopContext
 from handlers.event import OtherMessage, Person, PhotoMessage, TextMessage
 from handlers.language import LanguageMemory
 from handlers.outbox import render_outbox
-from handlers.reply import Action, AnswerButton, CopyMessage, EditText, SendText
 from handlers.router import dispatch
-from handlers.text import escape
-from store.card_key_cipher import CardKeyCipher
-from store.model import CaseStatus, OrderStatus, TicketPriority, TicketStatus
-from store.service.delivery import claim_outbox, finish_outbox
-from store.service.question import faq_feedback
-from store.service.ticket import agent_tickets, check_response_targets
-from store.service.wallet import credit_wallet, show_wallet
-from store.unit_of_work import UnitOfWorkFactory
+from handlers.text import Markup, escape
+from sandbox.html_entities import parse_html, utf16_len
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.model import CaseStatus, Language, OrderStatus, TicketPriority, TicketStatus
+from store.domain.outbox import OutboxReceipt
+from store.services.agent_duty import agent_tickets
+from store.services.outbox import claim_outbox, finish_outbox
+from store.services.question import faq_feedback
+from store.services.response_target import check_response_targets
+from store.services.wallet import credit_wallet, show_wallet
 from tests.conftest import FakeClock
 from tests.conversation.conftest import ADMIN, AGENT, OTHER_AGENT, RecordingRefunder
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
@@ -92,12 +94,17 @@ def popup(actions: list[Action]) -> str:
     return only.text or ""
 
 
-async def sent_later(ctx: ShopContext) -> list[Action]:
-    """Drain the outbox as the sender would: render every due item and mark it sent."""
+async def sent_later(ctx: ShopContext, *, sent_as: int | None = None) -> list[Action]:
+    """Drain the outbox as the sender would: render every due item, and finish it as sent with
+    its receipt (a new message Telegram took gets the id `sent_as`, else a fresh one)."""
     actions: list[Action] = []
     for item in await claim_outbox(ctx.uow(), now=ctx.clock.now()):
-        actions += await render_outbox(item, ctx)
-        await finish_outbox(ctx.uow(), item=item, now=ctx.clock.now(), sent=True)
+        rendered = await render_outbox(item, ctx)
+        actions += rendered.actions
+        kept = None if rendered.kept is None else rendered.actions[rendered.kept]
+        shown = kept.message_id if isinstance(kept, EditText) else sent_as or next(_message_ids)
+        receipt = OutboxReceipt(shown if kept else None, rendered.relayed)
+        await finish_outbox(ctx.uow(), item=item, now=ctx.clock.now(), sent=True, receipt=receipt)
     return actions
 
 
@@ -183,10 +190,42 @@ async def test_nonsense_gets_the_fallback_and_a_person_is_one_press_away(
     assert button(fallback, "help") == "help"
     fetched = await dispatch(press(human), ctx)
     assert isinstance(fetched[0], AnswerButton)
-    assert "No agent is on duty" in seen_by(fetched, BUYER)
+    assert "No agent is on duty" in seen_by(await sent_later(ctx), BUYER)  # the place: outbox
     async with uow() as tx:
         ticket = await tx.tickets.open_for_user(BUYER)
     assert ticket is not None and ticket.status is TicketStatus.QUEUED
+
+
+async def test_choosing_the_talk_to_a_human_suggestion_fetches_a_person(
+    ctx: ShopContext, uow: UnitOfWorkFactory
+) -> None:
+    """The knowledge base's human_agent entry is the handoff itself, chosen or matched."""
+    fallback = await dispatch(text("purple monkey dishwasher"), ctx)
+    question_id = int(button(fallback, "human:").split(":")[1])
+    chosen = await dispatch(press(f"faq:human_agent:{question_id}"), ctx)
+    assert isinstance(chosen[0], AnswerButton)
+    async with uow() as tx:
+        ticket = await tx.tickets.open_for_user(BUYER)
+    assert ticket is not None and ticket.status is TicketStatus.QUEUED
+
+
+async def test_every_action_the_knowledge_base_allows_is_a_button_on_its_answer(
+    ctx: ShopContext, knowledge: KnowledgeBase
+) -> None:
+    """An entry may carry any action faq.knowledge allows; none is dropped from its answer."""
+    from faq.knowledge import ACTIONS
+    from handlers.ask import action_button
+
+    for action in sorted(ACTIONS):
+        shown = action_button(Language.EN, action, question_id=7)
+        assert shown.text and shown.data
+    [complaint] = [
+        knowledge.entry(i)
+        for i in knowledge.ids
+        if i != "human_agent" and "human_agent" in knowledge.entry(i).actions
+    ]
+    answered = await dispatch(text(complaint.questions["en"][0]), ctx)
+    assert any(b.data == "human:" + button(answered, "faqok:")[6:] for b in buttons(answered))
 
 
 # --- 2. a person, at once -------------------------------------------------------------------
@@ -200,7 +239,7 @@ async def test_asking_for_a_person_queues_offline_and_the_first_agent_on_duty_ge
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
     order_id = await delivered_order(ctx)
-    queued = await dispatch(text(asking), ctx)
+    queued = [*await dispatch(text(asking), ctx), *await sent_later(ctx)]  # the place: outbox
     assert "No agent is on duty" in seen_by(queued, BUYER) and "number 1" in seen_by(queued, BUYER)
     assert chats(queued) == {BUYER}
     kept = await dispatch(text("order did not arrive, what is the refund policy?"), ctx)
@@ -229,10 +268,10 @@ async def test_the_queue_message_is_edited_in_place_as_the_buyer_moves_up(
     await dispatch(text("人工", user_id=3001), ctx)
     await dispatch(text("人工", user_id=3002), ctx)  # capacity 2: the agent is now full
     await dispatch(text("人工", user_id=3003), ctx)
-    [place] = await dispatch(text("人工"), ctx)
-    assert isinstance(place, SendText) and "number 2" in place.html and place.receipt
-    await place.receipt(777)  # the adapter reports the id of the message it sent
-    await sent_later(ctx)
+    assert await dispatch(text("人工"), ctx) == []  # the place comes through the outbox
+    sent = await sent_later(ctx, sent_as=777)  # Telegram gives the message it sent this id
+    [place] = [a for a in sent if isinstance(a, SendText) and a.chat_id == BUYER]
+    assert "number 2" in place.html
     await dispatch(agent_says("hello"), ctx)
     await dispatch(agent_says("/close"), ctx)
     moved = await sent_later(ctx)
@@ -300,7 +339,9 @@ async def test_photos_are_copied_both_ways_with_a_header(ctx: ShopContext) -> No
     assert button([copied], "agt:") == f"agt:{ticket_id}"
     back = photo(AGENT, caption="do it like this", name="Mei")
     [returned] = await dispatch(back, ctx)
-    assert returned == CopyMessage(BUYER, AGENT, back.message_id, "👩‍💼 Agent Mei: do it like this")
+    assert returned == CopyMessage(
+        BUYER, AGENT, back.message_id, Markup("👩‍💼 Agent Mei: do it like this")
+    )
 
 
 def other(user_id: int, kind: str, caption: str = "", name: str = "Li") -> OtherMessage:
@@ -339,12 +380,12 @@ async def test_an_agents_location_or_video_reaches_the_buyer_as_a_copy(ctx: Shop
     await open_ticket_with_agent(ctx)
     where = other(AGENT, "location", name="Mei")
     assert await dispatch(where, ctx) == [
-        SendText(BUYER, "👩‍💼 Agent Mei sent a location:"),
+        SendText(BUYER, Markup("👩‍💼 Agent Mei sent a location:")),
         CopyMessage(BUYER, AGENT, where.message_id),
     ]
     how = other(AGENT, "video", caption="like this", name="Mei")
     assert await dispatch(how, ctx) == [
-        CopyMessage(BUYER, AGENT, how.message_id, "👩‍💼 Agent Mei: like this")
+        CopyMessage(BUYER, AGENT, how.message_id, Markup("👩‍💼 Agent Mei: like this"))
     ]
 
 
@@ -460,14 +501,16 @@ async def test_next_pulls_a_bad_key_case_before_an_older_general_question(
     await dispatch(text("人工"), ctx)  # a general question, first in time
     clock.advance(hours=30)  # past the automatic replacement window
     case_id = await report_bad_key_by_buttons(ctx, order_id, OTHER_BUYER)
-    pulled = await dispatch(agent_says("/next"), ctx)
+    assert await dispatch(agent_says("/next"), ctx) == []  # the card comes through the outbox
+    pulled = await sent_later(ctx)
     card = seen_by(pulled, AGENT)
     assert "bad-key case" in card and f"order #{order_id}" in card
     assert {f"agcase:{case_id}:replaced", f"agcase:{case_id}:refunded"} <= {
         b.data for b in buttons(pulled)
     }
     assert "Agent Mei is with you" in seen_by(pulled, OTHER_BUYER)
-    general = await dispatch(agent_says("/next"), ctx)
+    assert await dispatch(agent_says("/next"), ctx) == []
+    general = await sent_later(ctx)
     assert "Agent Mei is with you" in seen_by(general, BUYER)
     empty = await dispatch(agent_says("/next"), ctx)
     assert "Nobody is waiting" in seen_by(empty, AGENT)
@@ -707,7 +750,8 @@ async def test_a_bad_key_outside_the_rules_opens_a_case_ahead_of_general_questio
     asked = await dispatch(press(button(reasons, "badr:")), ctx)
     reported = await dispatch(press(button(asked, "bads:")), ctx)
     assert isinstance(reported[0], AnswerButton)
-    said = seen_by(reported, BUYER)
+    moved = await sent_later(ctx)  # places in the queue come through the outbox
+    said = seen_by([*reported, *moved], BUYER)
     assert "Case #1 is open" in said and "number 1" in said  # ahead of the older question
     async with uow() as tx:
         queue = await tx.tickets.queued()
@@ -715,7 +759,6 @@ async def test_a_bad_key_outside_the_rules_opens_a_case_ahead_of_general_questio
         (BUYER, TicketPriority.BAD_KEY),
         (OTHER_BUYER, TicketPriority.GENERAL),
     ]
-    moved = await sent_later(ctx)
     assert "number 2" in seen_by(moved, OTHER_BUYER)  # their place, updated
 
 
@@ -960,10 +1003,11 @@ async def test_a_bad_key_report_while_talking_to_an_agent_reaches_that_agent(
     asked = await dispatch(press(button(reasons, "badr:")), ctx)
     reported = await dispatch(press(button(asked, "bads:")), ctx)
     assert "Case #1 is open" in seen_by(reported, BUYER)
-    card = seen_by(reported, AGENT)
+    fresh = await sent_later(ctx)  # the agent's fresh card comes through the outbox
+    card = seen_by(fresh, AGENT)
     assert f"Ticket #{ticket_id}" in card and "bad-key case" in card
     assert f"Bad key, order #{order_id}" in card
-    assert "agcase:1:replaced" in [b.data for b in buttons(reported)]
+    assert "agcase:1:replaced" in [b.data for b in buttons(fresh)]
 
 
 async def test_messages_to_a_buyer_keep_their_language_after_a_restart(ctx: ShopContext) -> None:
@@ -1092,11 +1136,10 @@ async def test_an_agent_who_never_came_on_duty_is_told_to_first(ctx: ShopContext
 
 
 async def test_cancel_leaves_a_step_so_the_next_text_is_not_taken_for_it(ctx: ShopContext) -> None:
-    from store.service.conversation_state import current_flow, enter_flow
+    from store.domain.flow import DecliningCase
+    from store.services.conversation_state import current_flow, enter_flow
 
-    await enter_flow(
-        ctx.uow(), user_id=AGENT, state="declining_case", data={"case": 1}, now=ctx.clock.now()
-    )
+    await enter_flow(ctx.uow(), user_id=AGENT, flow=DecliningCase(1), now=ctx.clock.now())
     assert "Cancelled" in seen_by(await dispatch(agent_says("/cancel"), ctx), AGENT)
     assert await current_flow(ctx.uow(), user_id=AGENT) is None
 
@@ -1107,14 +1150,14 @@ PASTED_KEY = "ZQ7K-44PL-XW9R-M2TT"
 PASTED_EMAIL = "li.wei.private@example.org"
 
 
-async def rows_holding(ctx: ShopContext, *needles: str) -> list[str]:
+async def rows_holding(uow: UnitOfWorkFactory, *needles: str) -> list[str]:
     """Every `table.column` of any row, in any table, whose raw stored value holds a needle."""
     from sqlalchemy import select
 
-    from store.tables import metadata
+    from store.adapters.tables import metadata
 
     found: list[str] = []
-    async with ctx.uow.engine.connect() as connection:
+    async with uow.engine.connect() as connection:
         for table in metadata.sorted_tables:
             for row in await connection.execute(select(table)):
                 for column, value in row._mapping.items():
@@ -1154,4 +1197,4 @@ async def test_keys_and_e_mails_typed_into_support_are_stored_only_sealed_yet_re
         f"Case #{case_id} was declined: {PASTED_KEY} was redeemed by {PASTED_EMAIL}"
     )
 
-    assert await rows_holding(ctx, PASTED_KEY, PASTED_EMAIL) == []
+    assert await rows_holding(uow, PASTED_KEY, PASTED_EMAIL) == []

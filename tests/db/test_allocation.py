@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from store.card_key_cipher import CardKeyCipher
-from store.errors import OutOfStock, TooManyOpenOrders
-from store.model import OrderStatus
-from store.service.order import HoldRules, expire_reservations, reserve_keys
-from store.tables import card_keys
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import card_keys
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import OutOfStock, TooManyOpenOrders
+from store.domain.model import OrderStatus
+from store.domain.order import HoldRules
+from store.services.order import expire_reservations, reserve_keys
 from tests.conftest import FakeClock
 from tests.factories import stocked_shop
 

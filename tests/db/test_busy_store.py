@@ -9,14 +9,14 @@ import pytest
 
 from handlers.context import ShopContext
 from handlers.router import dispatch
-from store.card_key_cipher import CardKeyCipher
-from store.database import create_engine
-from store.errors import StoreBusy
-from store.migration import upgrade
-from store.model import OrderStatus
-from store.service.order import HoldRules
-from store.service.payment import TopupRules
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import create_engine
+from store.adapters.migration import upgrade
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import StoreBusy
+from store.domain.model import OrderStatus
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, paid, pre_checkout, press, stocked_shop
 
@@ -55,10 +55,10 @@ async def test_a_payment_meeting_a_locked_database_is_retried_not_answered_and_t
     finally:
         other_process.rollback()
         other_process.close()
-    async with uow(read_only=True) as tx:  # the busy attempt changed nothing
+    async with uow().reading() as tx:  # the busy attempt changed nothing
         assert await tx.payments.get("ch-busy") is None
     await dispatch(paid(f"order:{order_id}", 480, charge_id="ch-busy"), ctx)  # the retry
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         order = await tx.orders.get(order_id)
     assert order is not None and order.status is OrderStatus.PAID
     await engine.dispose()

@@ -116,10 +116,10 @@ def test_support_stats_list_the_faq_entries_buyers_found_unhelpful(environ: dict
     import asyncio
     from datetime import UTC, datetime
 
-    from store.database import create_engine
-    from store.migration import upgrade
-    from store.service.question import record_feedback, record_question
-    from store.unit_of_work import UnitOfWorkFactory
+    from store.adapters.database import create_engine
+    from store.adapters.migration import upgrade
+    from store.adapters.unit_of_work import UnitOfWorkFactory
+    from store.services.question import record_feedback, record_question
 
     async def ask_and_rate() -> None:
         engine = create_engine(environ["DATABASE_URL"])
@@ -141,6 +141,40 @@ def test_support_stats_list_the_faq_entries_buyers_found_unhelpful(environ: dict
     asyncio.run(ask_and_rate())
     _, out = run(environ, "support", "stats")
     assert "FAQ feedback (helpful / not):\n  refund_policy: 0 / 1\n" in out
+
+
+def test_support_stats_since_a_time_with_an_offset_count_from_that_moment(
+    environ: dict[str, str],
+) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from store.adapters.database import create_engine
+    from store.adapters.migration import upgrade
+    from store.adapters.unit_of_work import UnitOfWorkFactory
+    from store.services.question import record_question
+
+    now = datetime.now(UTC)
+
+    async def ask() -> None:
+        engine = create_engine(environ["DATABASE_URL"])
+        await upgrade(engine)
+        await record_question(
+            UnitOfWorkFactory(engine)(),
+            user_id=1,
+            language="en",
+            action="answer",
+            entry_id="refund_policy",
+            score=80,
+            now=now,
+        )
+        await engine.dispose()
+
+    asyncio.run(ask())
+    # Half an hour before the question, written on a UTC+8 clock: the question counts.
+    since = (now - timedelta(minutes=30)).astimezone(timezone(timedelta(hours=8))).isoformat()
+    _, out = run(environ, "support", "stats", "--since", since)
+    assert "Questions: 1 " in out
 
 
 def refused_at_start(

@@ -10,10 +10,10 @@ import pytest
 
 from bot.intake import GIVE_UP_AFTER, Intake
 from handlers.event import Event, PaymentReceived, TextMessage
-from store.card_key_cipher import CardKeyCipher
-from store.errors import StoreBusy
-from store.tables import inbox
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import inbox
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import StoreBusy
 from tests.conftest import FakeClock
 from tests.factories import paid, text
 
@@ -98,7 +98,7 @@ def _intake(
 
 
 async def _rows(uow: UnitOfWorkFactory) -> list[tuple[int, str, str]]:
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         rows = await tx.connection.execute(
             inbox.select().with_only_columns(inbox.c.update_id, inbox.c.status, inbox.c.payload)
         )
@@ -194,7 +194,7 @@ async def test_other_updates_are_given_up_with_an_apology_when_the_database_stay
 class BrokenStore:
     """A unit-of-work factory whose database cannot be reached."""
 
-    def __call__(self, *, read_only: bool = False) -> Any:
+    def __call__(self) -> Any:
         raise StoreBusy("connection refused")
 
 
@@ -205,7 +205,7 @@ async def test_updates_that_could_not_be_recorded_are_not_confirmed(
     recorder = Recorder()
     intake = Intake(
         source,
-        new_uow=BrokenStore(),  # type: ignore[arg-type]
+        new_uow=BrokenStore(),
         cipher=cipher,
         now=clock.now,
         handle=recorder.handle,

@@ -7,28 +7,28 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from store.card_key_cipher import CardKeyCipher
-from store.errors import (
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import ledger_entries, payments
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import (
     InsufficientBalance,
     NotYourOrder,
     OrderNotPayable,
     RefundFailed,
     RefundNotAllowed,
 )
-from store.model import OrderStatus, OutboxKind, PaymentMethod, PaymentOutcome, RefundStatus
-from store.service.delivery import claim_outbox, reveal_keys
-from store.service.order import HoldRules, expire_reservations, reserve_keys
-from store.service.payment import (
-    TopupRules,
-    check_pre_checkout,
-    confirm_payment,
-    pay_with_wallet,
-)
-from store.service.refund import RefundRules, refund_order, resume_refunds
-from store.service.stock import import_card_keys
-from store.service.wallet import credit_wallet, show_wallet
-from store.tables import ledger_entries, payments
-from store.unit_of_work import UnitOfWorkFactory
+from store.domain.model import OrderStatus, PaymentMethod, PaymentOutcome, RefundStatus
+from store.domain.order import HoldRules
+from store.domain.outbox import AdminAlert, Delivery
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
+from store.services.order import expire_reservations, reserve_keys
+from store.services.outbox import claim_outbox
+from store.services.payment import check_pre_checkout, confirm_payment, pay_with_wallet
+from store.services.refund import refund_order, resume_refunds
+from store.services.reveal import reveal_keys
+from store.services.stock import import_card_keys
+from store.services.wallet import credit_wallet, show_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, key_file, stocked_shop
 from tests.invariants import read_books
@@ -60,7 +60,7 @@ async def _pay(
     charge: str,
     user_id: int = 1,
     stars: int = 480,
-):
+) -> PaymentOutcome:
     return await confirm_payment(
         uow,
         user_id=user_id,
@@ -85,7 +85,9 @@ async def test_a_repeated_successful_payment_is_applied_once(
     assert first.delivered and not first.duplicate
     assert again.duplicate
     deliveries = [
-        i for i in await claim_outbox(uow(), now=clock.now()) if i.kind == OutboxKind.DELIVERY
+        i.payload
+        for i in await claim_outbox(uow(), now=clock.now())
+        if isinstance(i.payload, Delivery)
     ]
     assert [d.order_id for d in deliveries] == [order_id]
     keys = await reveal_keys(uow(), user_id=1, order_id=order_id, cipher=cipher, now=clock.now())
@@ -366,7 +368,8 @@ async def _charge(
 
 
 async def _alerts(uow: UnitOfWorkFactory, clock: FakeClock) -> list[str]:
-    return [i.body for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "admin_alert"]
+    claimed = await claim_outbox(uow(), now=clock.now())
+    return [i.payload.text for i in claimed if isinstance(i.payload, AdminAlert)]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ applied or refunded; no refund is left pending (this refunder always reaches Tel
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, event, example, given, settings
@@ -15,22 +16,23 @@ from hypothesis import strategies as st
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from handlers.action import AnswerButton, AnswerPreCheckout, SendInvoice
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, Event, PaymentReceived, PreCheckout, TextMessage
 from handlers.outbox import render_outbox
-from handlers.reply import AnswerButton, AnswerPreCheckout, SendInvoice
 from handlers.router import dispatch
-from store.card_key_cipher import CardKeyCipher
-from store.service.case import ReplacementRules
-from store.service.delivery import claim_outbox, finish_outbox
-from store.service.order import HoldRules
-from store.service.payment import TopupRules
-from store.service.refund import RefundRules
-from store.service.stock import import_card_keys
-from store.service.ticket import SupportRules
-from store.service.wallet import credit_wallet
-from store.tables import metadata
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import metadata
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
+from store.domain.order import HoldRules
+from store.domain.outbox import OutboxReceipt
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
+from store.domain.support import SupportRules
+from store.services.outbox import claim_outbox, finish_outbox
+from store.services.stock import import_card_keys
+from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, key_file, paid, person, pre_checkout, stocked_shop
 from tests.invariants import read_books
@@ -94,6 +96,8 @@ class Shop:
     ctx: ShopContext
     clock: FakeClock
     cipher: CardKeyCipher
+    uow: UnitOfWorkFactory
+    """The SQL unit of work behind `ctx.uow`, for the checks that read the tables."""
     orders: dict[int, list[int]] = field(default_factory=dict)
     last_payment: dict[int, PaymentReceived] = field(default_factory=dict)
     events: int = 0
@@ -103,7 +107,7 @@ def _press(user_id: int, data: str) -> ButtonPress:
     return ButtonPress(person(user_id), data, 7, f"cb{next(_charges)}")
 
 
-def _answered(event: Event, actions: list[object]) -> bool:
+def _answered(event: Event, actions: Sequence[object]) -> bool:
     if isinstance(event, ButtonPress):
         return any(isinstance(a, AnswerButton) for a in actions)
     if isinstance(event, PreCheckout):
@@ -114,7 +118,7 @@ def _answered(event: Event, actions: list[object]) -> bool:
 
 
 async def _send(shop: Shop, event: Event) -> list[object]:
-    actions = list(await dispatch(event, shop.ctx))
+    actions: list[object] = list(await dispatch(event, shop.ctx))
     shop.events += 1
     assert _answered(event, actions), (event, actions)
     return actions
@@ -170,8 +174,8 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
             shop.last_payment[user_id] = payment
             await _send(shop, payment)
     elif kind == "repeat_payment":
-        if (payment := shop.last_payment.get(int(move[1]))) is not None:  # type: ignore[call-overload]
-            await _send(shop, payment)
+        if (repeat := shop.last_payment.get(int(move[1]))) is not None:  # type: ignore[call-overload]
+            await _send(shop, repeat)
     elif kind in ("wallet", "cancel", "reveal", "refund"):
         user_id = int(move[1])  # type: ignore[call-overload]
         verb = {"wallet": "paywallet", "cancel": "cancel", "reveal": "keys", "refund": "refund"}
@@ -181,7 +185,7 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
         user_id, reason = int(move[1]), str(move[2])  # type: ignore[call-overload]
         if (order_id := _latest(shop, user_id)) is None:
             return
-        async with ctx.uow(read_only=True) as tx:
+        async with ctx.uow().reading() as tx:
             sold = await tx.card_keys.sold_keys(order_id)
         key_id = sold[0][0] if sold else 1
         for data in (
@@ -211,7 +215,7 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
     elif kind == "agent":
         await _send(shop, TextMessage(person(AGENT), str(move[1]), next(_charges)))
     elif kind == "decide":
-        async with ctx.uow(read_only=True) as tx:
+        async with ctx.uow().reading() as tx:
             cases = [c for u in BUYERS for c in await tx.cases.for_user(u, 5)]
         for case in cases:
             await _send(shop, _press(AGENT, f"agcase:{case.id}:{move[1]}"))
@@ -235,8 +239,9 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
         )
     elif kind == "deliver":
         for item in await claim_outbox(ctx.uow(), now=clock.now()):
-            await render_outbox(item, ctx)
-            await finish_outbox(ctx.uow(), item=item, now=clock.now(), sent=True)
+            rendered = await render_outbox(item, ctx)
+            receipt = OutboxReceipt(relayed=rendered.relayed)
+            await finish_outbox(ctx.uow(), item=item, now=clock.now(), sent=True, receipt=receipt)
 
 
 async def _fresh_shop(engine: AsyncEngine, cipher: CardKeyCipher, automatic: bool = True) -> Shop:
@@ -259,7 +264,7 @@ async def _fresh_shop(engine: AsyncEngine, cipher: CardKeyCipher, automatic: boo
         support=SupportRules(capacity=2),
         replacement=ReplacementRules(enabled=automatic),
     )
-    return Shop(ctx, clock, cipher)
+    return Shop(ctx, clock, cipher, uow)
 
 
 @settings(
@@ -303,9 +308,9 @@ async def test_random_sequences_keep_the_books_balanced(
     for move in moves:
         await _act(shop, move)
     await _act(shop, ("deliver",))
-    books = await read_books(shop.ctx.uow)
+    books = await read_books(shop.uow)
     assert books.breaches() == {}, moves
-    async with shop.ctx.uow(read_only=True) as tx:  # what the sequences reached, for the stats
+    async with shop.uow().reading() as tx:  # what the sequences reached, for the stats
         for name, query in (
             ("orders paid", "SELECT count(*) FROM orders WHERE paid_at IS NOT NULL"),
             ("refunds", "SELECT count(*) FROM refunds"),
@@ -313,6 +318,6 @@ async def test_random_sequences_keep_the_books_balanced(
         ):
             found = (await tx.connection.execute(sql(query))).scalar_one()
             event(f"{name}: {'none' if not found else 'some'}")
-    async with shop.ctx.uow(read_only=True) as tx:
+    async with shop.ctx.uow().reading() as tx:
         for user_id in BUYERS:
             assert await tx.ledger.balance(user_id) >= 0

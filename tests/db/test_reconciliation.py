@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
-from store.card_key_cipher import CardKeyCipher
-from store.model import OrderStatus, StarTransaction
-from store.service.delivery import claim_outbox
-from store.service.order import HoldRules, reserve_keys
-from store.service.payment import TopupRules, confirm_payment
-from store.service.reconciliation import PAGE, reconcile_payments
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.model import OrderStatus
+from store.domain.order import HoldRules
+from store.domain.outbox import AdminAlert
+from store.domain.payment import TopupRules
+from store.services.order import reserve_keys
+from store.services.outbox import claim_outbox
+from store.services.payment import confirm_payment
+from store.services.reconciliation import PAGE, ReconciliationReport, reconcile_payments
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop
+from tests.fakes import FakeStarLedger
 from tests.invariants import read_books
 
 HOLD = HoldRules(max_open=50)
 TOPUP = TopupRules(star_value_minor=10, allowed_stars=(50,))
-
-
-class FakeStarLedger:
-    """Telegram's record: oldest first, `offset` skips, at most `limit` (≤ 100) per answer."""
-
-    def __init__(self) -> None:
-        self.transactions: list[StarTransaction] = []
-        self.asked: list[int] = []
-
-    def pay(self, charge_id: str, user_id: int, payload: str, amount: int, at: datetime) -> None:
-        self.transactions.append(StarTransaction(charge_id, amount, at, True, user_id, payload))
-
-    def refund(self, charge_id: str, user_id: int, amount: int, at: datetime) -> None:
-        self.transactions.append(StarTransaction(charge_id, amount, at, False, user_id, ""))
-
-    async def star_transactions(self, offset: int, limit: int) -> Sequence[StarTransaction]:
-        self.asked.append(offset)
-        return self.transactions[offset : offset + min(limit, 100)]
 
 
 async def _reserve(uow: UnitOfWorkFactory, clock: FakeClock, buyer: int = 1) -> int:
@@ -65,12 +48,12 @@ async def _paid_through_the_bot(
 
 async def _reconcile(
     uow: UnitOfWorkFactory, ledger: FakeStarLedger, refunder: FakeRefunder, clock: FakeClock
-):  # type: ignore[no-untyped-def]
+) -> ReconciliationReport:
     return await reconcile_payments(uow, ledger, refunder, now=clock.now(), rules=HOLD, topup=TOPUP)
 
 
 async def _status(uow: UnitOfWorkFactory, order_id: int) -> OrderStatus:
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         order = await tx.orders.get(order_id)
     assert order is not None
     return order.status
@@ -119,7 +102,7 @@ async def test_a_charge_paid_and_refunded_while_the_bot_was_down_is_recorded_not
     await _reconcile(uow, ledger, refunder, clock)
     assert await _status(uow, order_id) is OrderStatus.AWAITING_PAYMENT
     assert refunder.calls == 0
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         recorded = await tx.payments.get("gone")
     assert recorded is not None and recorded.refunded_at is not None
     assert (await read_books(uow)).breaches() == {}
@@ -137,9 +120,10 @@ async def test_a_refund_made_outside_the_shop_is_recorded_and_the_admins_are_tol
     report = await _reconcile(uow, ledger, FakeRefunder(), clock)
     assert report.refunds_recorded == 1
     assert await _status(uow, order_id) is OrderStatus.REFUNDED
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 1  # never shown: back on sale
-    alerts = [i.body for i in await claim_outbox(uow(), now=clock.now()) if i.kind == "admin_alert"]
+    claimed = await claim_outbox(uow(), now=clock.now())
+    alerts = [i.payload.text for i in claimed if isinstance(i.payload, AdminAlert)]
     assert any("did not make" in alert for alert in alerts)
     assert (await _reconcile(uow, ledger, FakeRefunder(), clock)).refunds_recorded == 0
     assert (await read_books(uow)).breaches() == {}
@@ -159,7 +143,7 @@ async def test_reconciliation_pages_through_the_record_and_resumes_from_where_it
     ledger.pay("new", 7, "topup:7:50", 50, clock.now())
     second = await _reconcile(uow, ledger, FakeRefunder(), clock)
     assert second.charges_applied == 1 and ledger.asked[0] > 0  # not from the start again
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.ledger.balance(7) == 500
         assert await tx.ledger.balance(1000) == 500  # credited once, not once per run
     assert (await read_books(uow)).breaches() == {}

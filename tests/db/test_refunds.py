@@ -5,25 +5,29 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from store.card_key_cipher import CardKeyCipher
-from store.errors import RefundNotAllowed
-from store.model import CaseReason, CaseStatus, KeyStatus, OrderStatus, RefundStatus
-from store.service.case import CaseClosed, ReplacementRules, decide_case, report_bad_key
-from store.service.delivery import reveal_keys
-from store.service.order import HoldRules, reserve_keys
-from store.service.payment import TopupRules, confirm_payment
-from store.service.refund import (
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import card_keys
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
+from store.domain.errors import RefundNotAllowed
+from store.domain.model import CaseReason, CaseStatus, KeyStatus, OrderStatus, RefundStatus
+from store.domain.order import HoldRules
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
+from store.domain.support import SupportRules
+from store.services.agent_duty import set_duty
+from store.services.case import CaseClosed, decide_case, report_bad_key
+from store.services.order import reserve_keys
+from store.services.payment import confirm_payment
+from store.services.refund import (
     RefundOutcome,
-    RefundRules,
     StarRefunder,
     refund_order,
     refund_order_for_agent,
     resume_refunds,
 )
-from store.service.ticket import SupportRules, set_duty
-from store.service.wallet import show_wallet
-from store.tables import card_keys
-from store.unit_of_work import UnitOfWorkFactory
+from store.services.reveal import reveal_keys
+from store.services.wallet import show_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop
 from tests.invariants import read_books
@@ -103,7 +107,7 @@ async def _self_refund(
 
 
 async def _order_status(uow: UnitOfWorkFactory, order_id: int) -> OrderStatus:
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         order = await tx.orders.get(order_id)
     assert order is not None
     return order.status
@@ -162,7 +166,7 @@ async def test_a_stars_refund_telegram_could_not_take_is_resumed_and_its_keys_go
     assert await resume_refunds(uow, telegram, now=clock.now()) == 1
     assert telegram.refunded == [(1, f"ch-{order_id}")]
     assert await _order_status(uow, order_id) is OrderStatus.REFUNDED
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 1
     assert (await read_books(uow)).breaches() == {}
 
@@ -199,7 +203,7 @@ async def test_a_refund_telegram_made_before_a_crash_is_settled_from_its_record_
 async def test_a_refund_telegram_refuses_puts_the_order_back_and_may_be_asked_again(
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
-    from store.errors import RefundFailed
+    from store.domain.errors import RefundFailed
 
     await stocked_shop(uow, cipher, clock, stock=1)
     order_id = await _paid(uow, clock)
@@ -220,7 +224,7 @@ async def test_a_reported_key_never_goes_back_on_sale_and_a_refunded_order_takes
     await refund_order_for_agent(
         uow, agent_id=AGENT, order_id=order_id, now=clock.now(), refunder=FakeRefunder()
     )
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         statuses = set(
             (
                 await tx.connection.execute(
@@ -244,7 +248,7 @@ async def test_a_reported_key_never_goes_back_on_sale_and_a_refunded_order_takes
             refunder=FakeRefunder(),
             cipher=cipher,
         )
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 2  # no fresh key went into it
 
 
@@ -266,6 +270,6 @@ async def test_a_long_decline_reason_reaches_the_buyer_whole_though_stored_seale
         cipher=cipher,
     )
     assert decided.decision_note == reason
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         stored = await tx.cases.get(case_id)
     assert stored is not None and reason[:20] not in (stored.decision_note or "")

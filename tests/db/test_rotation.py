@@ -10,18 +10,22 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.cli import main
-from store.card_key_cipher import CardKeyCipher
-from store.database import create_engine
-from store.errors import ImportRefused
-from store.migration import upgrade
-from store.model import CaseStatus
-from store.service.order import HoldRules, reserve_keys
-from store.service.question import record_question
-from store.service.rotation import SEALED_COLUMNS, Rotated, rotate_passphrases
-from store.service.stock import ALREADY_IN_STOCK, ImportSummary
-from store.service.ticket import ask_for_human, buyer_wrote
-from store.tables import card_keys, inbox
-from store.unit_of_work import UnitOfWorkFactory
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import create_engine
+from store.adapters.migration import upgrade
+from store.adapters.repositories.sealed_text import SEALED_COLUMNS
+from store.adapters.tables import card_keys, inbox
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import ImportRefused
+from store.domain.model import CaseReason, CaseStatus, TicketPriority, TicketStatus
+from store.domain.order import HoldRules
+from store.services import rotation
+from store.services.order import reserve_keys
+from store.services.question import record_question
+from store.services.queue import ask_for_human
+from store.services.rotation import Rotated, rotate_passphrases
+from store.services.stock import ALREADY_IN_STOCK, ImportSummary
+from store.services.ticket import buyer_wrote
 from tests.conftest import FakeClock
 from tests.factories import stocked_shop
 
@@ -89,16 +93,15 @@ async def support_history(uow: UnitOfWorkFactory, clock: FakeClock) -> None:
                 user_id=1,
                 order_id=order.id,
                 card_key_id=key_id,
-                reason="redeemed",
-                status=CaseStatus.OPEN.value,
+                reason=CaseReason.ALREADY_REDEEMED,
                 created_at=clock.now(),
             )
             await tx.cases.decide(case_id, CaseStatus.DECLINED, clock.now(), decision_note=note)
         await tx.users.ensure(2, "", clock.now())
         old_ticket = await tx.tickets.add(
             user_id=2,
-            status="closed",
-            priority=1,
+            status=TicketStatus.CLOSED,
+            priority=TicketPriority.MERCHANT,
             kind="question",
             subject="an old subject",
             created_at=clock.now(),
@@ -136,7 +139,7 @@ async def sealed_values(uow: UnitOfWorkFactory) -> list[str]:
     """Every non-empty value of every sealed column, as stored."""
     found: list[str] = []
     async with uow() as tx:
-        for column in SEALED_COLUMNS:
+        for column in SEALED_COLUMNS.values():
             values = (await tx.connection.execute(select(column.value))).scalars()
             found += [value for value in values if value]
     return found
@@ -285,3 +288,9 @@ def test_the_command_fails_while_anything_is_left_that_the_passphrases_given_can
 
     assert "card_keys: 0 rewritten, 0 already current, 1 unreadable" in out.getvalue()
     assert "keep the passphrase that reads them" in out.getvalue()
+
+
+def test_the_rotation_walks_every_sealed_column_and_knows_how_long_a_token_may_be() -> None:
+    assert set(rotation.SEALED_TEXT) == set(SEALED_COLUMNS)
+    for name, room in rotation.SEALED_TEXT.items():
+        assert getattr(SEALED_COLUMNS[name].value.type, "length", None) == room, name

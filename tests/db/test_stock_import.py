@@ -7,21 +7,22 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from store.card_key_cipher import CardKeyCipher
-from store.errors import ImportRefused
-from store.model import BatchStatus
-from store.service import stock
-from store.service.catalog import load_catalog
-from store.service.order import HoldRules, reserve_keys
-from store.service.stock import (
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.tables import card_keys
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import ImportRefused
+from store.domain.model import BatchStatus
+from store.domain.order import HoldRules
+from store.services import stock
+from store.services.catalog import load_catalog
+from store.services.order import reserve_keys
+from store.services.stock import (
     ALREADY_IN_STOCK,
     ImportSummary,
     import_card_keys,
     recover_imports,
     stock_status,
 )
-from store.tables import card_keys
-from store.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
 from tests.factories import catalog, key_file, keys, product, stocked_shop
 
@@ -109,7 +110,7 @@ class Killed(Exception):
 
 
 async def _staging_batches(uow: UnitOfWorkFactory) -> int:
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         return len(await tx.card_keys.batches_in(BatchStatus.STAGING))
 
 
@@ -149,7 +150,7 @@ async def test_a_long_import_lets_payments_write_between_its_short_transactions(
             break
     summary = await importing
     assert summary.imported == 60 and written_meanwhile >= 2
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("BIG") == 60
 
 
@@ -173,7 +174,7 @@ async def test_an_import_killed_while_writing_leaves_nothing_for_sale_and_is_cle
             now=clock.now(),
             progress=die_after_the_first_chunk,
         )
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 0  # nothing half-imported sells
     assert await recover_imports(uow, now=clock.now()) == 0  # it might still be running
     assert await recover_imports(uow, now=clock.advance(minutes=3)) == 1
@@ -203,7 +204,7 @@ async def test_an_import_killed_while_putting_keys_on_sale_is_finished_by_recove
         await tx.card_keys.set_batch_status(batch, BatchStatus.PUBLISHING, clock.now())
         await tx.commit()
     assert await recover_imports(uow, now=clock.now()) == 1
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         assert await tx.card_keys.count_available("STEAM-50") == 3
         assert await tx.card_keys.batches_in(BatchStatus.LIVE)
         history = await tx.card_keys.history(1)

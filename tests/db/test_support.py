@@ -4,32 +4,42 @@ from __future__ import annotations
 
 import pytest
 
-from store.card_key_cipher import CardKeyCipher
-from store.errors import NotYourOrder, RefundNotAllowed
-from store.model import CaseReason, CaseStatus, KeyStatus, OrderStatus, TicketPriority, TicketStatus
-from store.service.case import ReplacementRules, decide_case, keys_to_report, report_bad_key
-from store.service.delivery import claim_outbox, reveal_keys
-from store.service.order import HoldRules, reserve_keys
-from store.service.payment import TopupRules, confirm_payment
-from store.service.question import question_text, record_question, support_stats
-from store.service.refund import RefundRules, refund_order
-from store.service.ticket import (
-    SupportRules,
-    agent_wrote,
-    ask_for_human,
-    buyer_context,
-    buyer_wrote,
-    check_response_targets,
-    claim_next_ticket,
-    close_ticket,
-    open_text,
-    rate_ticket,
-    set_duty,
-    take_unrelayed,
-    transfer_ticket,
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.case import ReplacementRules
+from store.domain.errors import NotYourOrder, RefundNotAllowed
+from store.domain.model import (
+    CaseReason,
+    CaseStatus,
+    KeyStatus,
+    OrderStatus,
+    TicketPriority,
+    TicketStatus,
 )
-from store.service.wallet import show_wallet
-from store.unit_of_work import UnitOfWorkFactory
+from store.domain.order import HoldRules
+from store.domain.outbox import OutboxItem, OutboxReceipt, TicketAssigned
+from store.domain.payment import TopupRules
+from store.domain.refund import RefundRules
+from store.domain.support import SupportRules
+from store.services.agent_duty import set_duty, transfer_ticket
+from store.services.case import decide_case, keys_to_report, report_bad_key
+from store.services.order import reserve_keys
+from store.services.outbox import claim_outbox, finish_outbox
+from store.services.payment import confirm_payment
+from store.services.question import question_text, record_question, support_stats
+from store.services.queue import Handoff, ask_for_human, claim_next_ticket
+from store.services.refund import refund_order
+from store.services.response_target import check_response_targets
+from store.services.reveal import reveal_keys
+from store.services.sealing import open_text
+from store.services.ticket import (
+    agent_wrote,
+    assignment_card,
+    buyer_wrote,
+    close_ticket,
+    rate_ticket,
+)
+from store.services.wallet import show_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop
 
@@ -45,10 +55,23 @@ RecordingRefunder = FakeRefunder
 CIPHER = CardKeyCipher(["a support-test passphrase longer than 32 chars"])
 
 
-async def ask(uow: UnitOfWorkFactory, clock: FakeClock, user_id: int, **kw: object):  # type: ignore[no-untyped-def]
+async def ask(
+    uow: UnitOfWorkFactory,
+    clock: FakeClock,
+    user_id: int,
+    priority: TicketPriority = TicketPriority.GENERAL,
+    kind: str = "question",
+) -> Handoff:
     return await ask_for_human(
-        uow(), user_id=user_id, first_name="", text="help", now=clock.now(), cipher=CIPHER, **kw
-    )  # type: ignore[arg-type]
+        uow(),
+        user_id=user_id,
+        first_name="",
+        text="help",
+        now=clock.now(),
+        cipher=CIPHER,
+        priority=priority,
+        kind=kind,
+    )
 
 
 async def duty(uow: UnitOfWorkFactory, clock: FakeClock, agent_id: int, on: bool = True):  # type: ignore[no-untyped-def]
@@ -102,7 +125,8 @@ async def test_closing_a_ticket_frees_room_for_the_next_one_and_the_buyer_rates_
     assert third.standing is not None
     clock.advance(minutes=3)
     await agent_wrote(uow(), agent_id=900, text="hello", now=clock.now(), cipher=CIPHER)
-    closed, assigned = await close_ticket(uow(), agent_id=900, now=clock.now())
+    closing = await close_ticket(uow(), agent_id=900, now=clock.now())
+    closed, assigned = closing.ticket, closing.assignments
     assert closed.id == first.ticket.id and [a.ticket.id for a in assigned] == [third.ticket.id]
     assert await rate_ticket(uow(), user_id=1, ticket_id=closed.id, rating=5)
     assert not await rate_ticket(uow(), user_id=1, ticket_id=closed.id, rating=1)
@@ -319,7 +343,7 @@ async def test_a_report_outside_the_rules_becomes_a_priority_case_an_agent_refun
     )
     assert final.status is CaseStatus.DECLINED
     assert final.decision_note == "the key was redeemed by you"  # handed back opened
-    async with uow(read_only=True) as tx:
+    async with uow().reading() as tx:
         stored = await tx.cases.get(declined.case.id)
     assert stored is not None and "redeemed by you" not in (stored.decision_note or "")
     kinds = {item.kind for item in await claim_outbox(uow(), now=clock.now())}
@@ -404,8 +428,7 @@ async def test_support_text_stored_before_it_was_sealed_still_reads(
         await tx.users.ensure(1, "", clock.now())
         ticket_id = await tx.tickets.add(
             user_id=1,
-            status=TicketStatus.QUEUED.value,
-            priority=int(TicketPriority.GENERAL),
+            priority=TicketPriority.GENERAL,
             kind="question",
             subject="an old subject",
             created_at=clock.now(),
@@ -423,9 +446,9 @@ async def test_support_text_stored_before_it_was_sealed_still_reads(
         question_id = await tx.questions.add(1, "en", "fallback", None, 0, clock.now(), "old?")
         await tx.commit()
     await duty(uow, clock, 900)
-    ticket, _ = await buyer_context(uow(), agent_id=900, ticket_id=ticket_id, cipher=CIPHER)
-    assert ticket.subject == "an old subject"
-    assert await take_unrelayed(uow(), ticket_id=ticket_id, cipher=CIPHER) == [
+    card = await assignment_card(uow(), ticket_id=ticket_id, agent_id=900, cipher=CIPHER)
+    assert card is not None and card.ticket.subject == "an old subject"
+    assert [(m.author_id, m.body, m.media, m.source_message_id) for m in card.waiting] == [
         (1, "old words", None, None),
         (1, "gAAAAA is what the screen shows", None, None),
     ]
@@ -455,6 +478,39 @@ async def test_a_long_chinese_question_is_kept_whole_sealed_and_reaches_the_agen
     subject = open_text(CIPHER, handoff.ticket.subject)
     assert subject and long.startswith(subject) and len(handoff.ticket.subject) <= 200
     await duty(uow, clock, 900)  # the subject holds the start; the whole question follows it
-    assert await take_unrelayed(uow(), ticket_id=handoff.ticket.id, cipher=CIPHER) == [
+    card = await assignment_card(uow(), ticket_id=handoff.ticket.id, agent_id=900, cipher=CIPHER)
+    assert card is not None
+    assert [(m.author_id, m.body, m.media, m.source_message_id) for m in card.waiting] == [
         (1, long, None, None)
     ]
+
+
+async def test_what_a_buyer_wrote_while_waiting_is_relayed_only_once_the_card_was_sent(
+    uow: UnitOfWorkFactory, clock: FakeClock
+) -> None:
+    handoff = await ask(uow, clock, 1)
+    await buyer_wrote(uow(), user_id=1, text="are you there?", now=clock.now(), cipher=CIPHER)
+    await duty(uow, clock, 900)
+
+    async def waiting() -> list[str]:
+        card = await assignment_card(
+            uow(), ticket_id=handoff.ticket.id, agent_id=900, cipher=CIPHER
+        )
+        assert card is not None
+        return [m.body for m in card.waiting]
+
+    async def the_card() -> OutboxItem:
+        claimed = await claim_outbox(uow(), now=clock.now())
+        [item] = [i for i in claimed if isinstance(i.payload, TicketAssigned)]
+        return item
+
+    item = await the_card()
+    assert await waiting() == await waiting() == ["are you there?"]  # showing it changes nothing
+    await finish_outbox(uow(), item=item, now=clock.now(), sent=False)  # Telegram did not take it
+    item = await the_card()
+    assert await waiting() == ["are you there?"]  # so the card tried again still shows it
+    shown = await assignment_card(uow(), ticket_id=handoff.ticket.id, agent_id=900, cipher=CIPHER)
+    assert shown is not None
+    receipt = OutboxReceipt(relayed=tuple(m.id for m in shown.waiting))
+    await finish_outbox(uow(), item=item, now=clock.now(), sent=True, receipt=receipt)
+    assert await waiting() == []

@@ -10,14 +10,14 @@ import pytest
 
 from bot.app import KamibotApp
 from bot.demo import DEMO_USERS
-from bot.sandbox import Sandbox
-from bot.sandbox.sandbox import DEFAULT_TOKEN
 from bot.sender import Limits
 from config.settings import load_settings
-from store.card_key_cipher import CardKeyCipher
-from store.database import create_engine
-from store.migration import upgrade
-from store.unit_of_work import UnitOfWorkFactory
+from sandbox import Sandbox
+from sandbox.sandbox import DEFAULT_TOKEN
+from store.adapters.card_key_cipher import CardKeyCipher
+from store.adapters.database import create_engine
+from store.adapters.migration import upgrade
+from store.adapters.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
 from tests.factories import stocked_shop
 

@@ -11,8 +11,8 @@ from playwright.async_api import Browser, Page, expect
 
 from bot.app import KamibotApp
 from bot.demo import DEMO_USERS, demo_environment, stock_demo_shop
-from bot.sandbox import Sandbox
 from config.settings import load_settings
+from sandbox import Sandbox
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parents[2] / "artifacts"

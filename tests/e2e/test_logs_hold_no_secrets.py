@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from bot.sandbox.sandbox import DEFAULT_TOKEN
+from sandbox import Sandbox
+from sandbox.sandbox import DEFAULT_TOKEN
 from tests.e2e.conftest import SECRET
 from tests.e2e.test_storefront import open_order, pay_with_stars
 from tests.e2e.test_support import on_duty

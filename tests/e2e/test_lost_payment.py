@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp
 
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from bot.sandbox.sandbox import DEFAULT_TOKEN
+from sandbox import Sandbox
+from sandbox.sandbox import DEFAULT_TOKEN
 from tests.e2e.test_storefront import open_order
 
 
@@ -29,7 +29,8 @@ class DyingBot:
     async def take(self, kind: str) -> dict[str, Any]:
         """Long-poll until an update of `kind` comes, and confirm everything up to it."""
         while True:
-            for update in await self.call("getUpdates", timeout=5):
+            updates: list[dict[str, Any]] = await self.call("getUpdates", timeout=5)
+            for update in updates:
                 await self.call("getUpdates", offset=update["update_id"] + 1, timeout=0)
                 if kind in update:
                     return update

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from bot.sandbox.user import ChatMessage, SandboxUser
+from sandbox import Sandbox
+from sandbox.user import ChatMessage, SandboxUser
 from tests.e2e.test_support import buttons, on_duty
 
 

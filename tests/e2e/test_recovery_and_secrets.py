@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from store.service.payment import confirm_payment
+from sandbox import Sandbox
+from store.services.payment import confirm_payment
 from tests.e2e.test_storefront import open_order, shop_order_id
 
 
@@ -35,7 +35,7 @@ async def test_a_delivery_decided_before_a_crash_is_sent_once_after_restart(
         restarted = KamibotApp(shop.settings, runtime=shop.runtime, with_scheduler=False)
         await restarted.start()
         await buyer.wait_for_text("Your keys are ready", new_only=False)
-        await restarted.delivery.drain()
+        await restarted.outbox.drain()
         await restarted.stop()
     ready = [m for m in buyer.messages if "Your keys are ready" in (m["text"] or "")]
     assert len(ready) == 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from bot.sandbox.user import ChatMessage, SandboxUser
+from sandbox import Sandbox
+from sandbox.user import ChatMessage, SandboxUser
 
 
 async def open_order(
@@ -74,8 +76,8 @@ async def test_a_forged_button_for_another_buyers_order_is_refused(
 
 def shop_order_id(messages: list[dict[str, object]]) -> int:
     for message in reversed(messages):
-        markup = message.get("reply_markup") or {}
-        for row in markup.get("inline_keyboard", []):  # type: ignore[union-attr]
+        markup = cast(dict[str, Any], message.get("reply_markup") or {})  # Bot API JSON
+        for row in markup.get("inline_keyboard", []):
             for button in row:
                 data = button.get("callback_data") or ""
                 if data.startswith("paystars:"):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.app import KamibotApp
-from bot.sandbox import Sandbox
-from bot.sandbox.user import ChatMessage, SandboxUser
 from bot.scheduler import watch_response_targets
+from sandbox import Sandbox
+from sandbox.user import ChatMessage, SandboxUser
 from tests.conftest import FakeClock
 from tests.e2e.conftest import AGENT
 from tests.e2e.test_storefront import open_order, pay_with_stars, shop_order_id
@@ -127,9 +127,9 @@ async def test_a_missed_first_response_alerts_the_agent_once_on_the_scripted_clo
     await buyer.send_text("I need a real person")
     await agent.wait_for_text("Ticket #1")
     clock.advance(minutes=4)
-    assert await watch_response_targets(shop.ctx, shop.delivery) == 0
+    assert await watch_response_targets(shop.ctx, shop.outbox) == 0
     clock.advance(minutes=2)
-    assert await watch_response_targets(shop.ctx, shop.delivery) == 1
+    assert await watch_response_targets(shop.ctx, shop.outbox) == 1
     await agent.wait_for_text("Ticket #1 missed its first response target")
     clock.advance(minutes=5)
-    assert await watch_response_targets(shop.ctx, shop.delivery) == 0
+    assert await watch_response_targets(shop.ctx, shop.outbox) == 0

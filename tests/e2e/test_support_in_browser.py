@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from bot.demo import DEMO_AGENT
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.e2e.test_demo_in_browser import ARTIFACTS, demo  # noqa: F401  (the demo fixture)
 
 pytestmark = pytest.mark.browser

@@ -21,7 +21,7 @@ from aiogram.types import (
     PreCheckoutQuery,
 )
 
-from bot.sandbox import Sandbox, UserProfile
+from sandbox import Sandbox, UserProfile
 
 TOKEN = "123456:TEST-token"
 

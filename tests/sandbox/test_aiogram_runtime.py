@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Dispatcher
 
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 
 
 async def test_an_aiogram_bot_echoes_answers_a_press_and_takes_a_payment(

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox import Sandbox, UserProfile
+from sandbox import Sandbox, UserProfile
 from tests.sandbox.conftest import TOKEN, BotApiClient, FakeClock
 
 BUY = {"inline_keyboard": [[{"text": "Buy", "callback_data": "buy"}]]}

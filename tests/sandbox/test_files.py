@@ -9,7 +9,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BufferedInputFile
 from telegram import Bot as PtbBot
 
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.sandbox.conftest import TOKEN, BotApiClient
 
 CSV = b"sku,key\nA1,AAAA-BBBB\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.errors import BotApiError
-from bot.sandbox.html_entities import entities_to_html, parse_html
+from sandbox.errors import BotApiError
+from sandbox.html_entities import entities_to_html, parse_html
 
 
 def test_plain_text_comes_back_unchanged_with_no_entities() -> None:

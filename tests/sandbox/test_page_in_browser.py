@@ -8,7 +8,7 @@ import pytest
 from aiogram import Dispatcher
 from playwright.async_api import Browser, Page, expect
 
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.sandbox.conftest import TOKEN
 
 

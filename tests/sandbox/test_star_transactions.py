@@ -19,8 +19,8 @@ from aiogram.types import StarTransaction as AiogramStarTransaction
 from aiogram.types import StarTransactions as AiogramStarTransactions
 from aiogram.types import TransactionPartnerUser as AiogramTransactionPartnerUser
 
-from bot.sandbox import Sandbox, UserProfile
-from bot.sandbox.state import Invoice, Payment
+from sandbox import Sandbox, UserProfile
+from sandbox.state import Invoice, Payment
 from tests.sandbox.conftest import TOKEN, BotApiClient, FakeClock
 
 LI = UserProfile(1001, "Li", "zh-hans")

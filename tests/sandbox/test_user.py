@@ -9,8 +9,8 @@ import pytest
 from aiogram.types import Message as AiogramMessage
 from telegram import Message as PtbMessage
 
-from bot.sandbox import Sandbox, UserActionError
-from bot.sandbox.user import OTHER_KINDS
+from sandbox import Sandbox, UserActionError
+from sandbox.user import OTHER_KINDS
 from tests.sandbox.conftest import TOKEN, BotApiClient
 
 

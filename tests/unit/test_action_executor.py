@@ -8,7 +8,7 @@ import pytest
 
 from bot.sender import Limits, OutgoingSender, PermanentSendError
 from bot.telegram_port import ActionExecutor
-from handlers.reply import (
+from handlers.action import (
     AnswerButton,
     AnswerPreCheckout,
     CopyMessage,
@@ -17,7 +17,8 @@ from handlers.reply import (
     SendInvoice,
     SendText,
 )
-from store.model import StarTransaction
+from handlers.text import Markup
+from store.domain.model import StarTransaction
 
 QUERY_GONE = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
@@ -81,19 +82,22 @@ def _executor(port: RecordingPort) -> ActionExecutor:
 
 async def test_a_button_pressed_before_a_restart_still_gets_its_edited_screen() -> None:
     port = RecordingPort(queries_gone=True)
-    await _executor(port).perform([AnswerButton("cb1"), EditText(1, 5, "Order #3")])
+    await _executor(port).perform([AnswerButton("cb1"), EditText(1, 5, Markup("Order #3"))])
     assert port.calls == ["edit:Order #3"]
 
 
 async def test_a_refused_message_is_not_skipped_silently() -> None:
     port = RecordingPort(edits_fail=True)
     with pytest.raises(PermanentSendError):
-        await _executor(port).perform([EditText(1, 5, "Order #3"), SendText(1, "after")])
+        await _executor(port).perform(
+            [EditText(1, 5, Markup("Order #3")), SendText(1, Markup("after"))]
+        )
     assert port.calls == []
 
 
 async def test_an_edit_of_a_message_that_is_gone_sends_its_fallback_instead() -> None:
     port = RecordingPort(edits_fail=True)
-    notice = SendText(1, "Your keys are ready")
-    await _executor(port).perform([EditText(1, 5, "Your keys are ready", fallback=notice)])
+    notice = SendText(1, Markup("Your keys are ready"))
+    edit = EditText(1, 5, Markup("Your keys are ready"), fallback=notice)
+    await _executor(port).perform([edit])
     assert port.calls == ["send:Your keys are ready"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.card_key_cipher import CardKeyCipher
+from store.adapters.card_key_cipher import CardKeyCipher
 
 OLD = "an old passphrase that is comfortably over 32 chars"
 NEW = "a new passphrase that is also comfortably over 32 chars"

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from config.strict_yaml import MAX_ALIASES
-from store.catalog_file import (
+from store.formats.catalog_file import (
     MAX_FILE_BYTES,
     CatalogFileError,
     CatalogSpec,

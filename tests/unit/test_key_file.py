@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.key_file import (
+from store.formats.key_file import (
     MAX_FILE_BYTES,
     MAX_KEY_LENGTH,
     KeyFileError,

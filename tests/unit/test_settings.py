@@ -123,8 +123,6 @@ def test_a_sqlite_database_that_is_a_directory_is_refused(tmp_path: Path) -> Non
     )
 
 
-
-
 def test_a_sqlite_database_in_a_folder_yet_to_be_made_is_taken(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'new' / 'deeper' / 'kamibot.sqlite3'}"
     taken = settings_with(DATABASE_URL=url).DATABASE_URL
@@ -173,3 +171,34 @@ def test_telegram_user_ids_must_be_positive(name: str, written: str) -> None:
 @pytest.mark.parametrize("name", ["ADMIN_IDS", "AGENT_IDS"])
 def test_telegram_user_ids_may_be_left_empty(name: str) -> None:
     assert getattr(settings_with(**{name: ""}), name) == ()
+
+
+def test_a_dotenv_file_is_read_and_the_environment_mapping_overrides_it(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"CARD_KEY_SECRET={SECRET}\nADMIN_IDS=1, 2\nLOG_LEVEL=debug\nOTHER=x\n")
+    settings = load_settings({"LOG_LEVEL": "warning"}, env_file=env_file)
+    assert (settings.ADMIN_IDS, settings.LOG_LEVEL) == ((1, 2), "WARNING")
+
+
+def test_a_bad_setting_in_the_dotenv_file_is_named_in_one_line(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"CARD_KEY_SECRET={SECRET}\nREPLACE_AUTOMATICALLY=maybe\n")
+    with pytest.raises(SettingsError, match=r"^Setting REPLACE_AUTOMATICALLY ") as error:
+        load_settings({}, env_file=env_file)
+    assert "\n" not in str(error.value)
+
+
+def test_only_the_mapping_given_is_read_not_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CARD_KEY_SECRET", SECRET)
+    monkeypatch.setenv("SHOP_NAME", "From the process")
+    with pytest.raises(SettingsError, match="CARD_KEY_SECRET is not set"):
+        load_settings({}, env_file=None)
+    assert settings_with().SHOP_NAME == "Kamibot"
+
+
+def test_the_token_and_the_passphrases_are_never_shown() -> None:
+    settings = load_settings({"BOT_TOKEN": "123:abc", "CARD_KEY_SECRET": SECRET}, env_file=None)
+    assert "123:abc" not in repr(settings) and SECRET not in repr(settings)
+    assert settings.token() == "123:abc" and settings.card_key_secrets() == [SECRET]

@@ -7,8 +7,17 @@ import re
 
 import pytest
 
-from handlers.text import TEXTS, Markup, escape, say, shorten
-from store.model import Language
+from handlers.text import (
+    TEXTS,
+    Markup,
+    escape,
+    fitted,
+    say,
+    say_plain,
+    shorten,
+    visible_length,
+)
+from store.domain.model import Language
 
 
 def test_every_text_has_the_same_placeholders_in_both_languages() -> None:
@@ -50,3 +59,39 @@ def test_text_shortened_before_escaping_never_loses_half_an_entity() -> None:
 def test_markup_is_not_shortened_because_that_could_cut_a_tag_or_an_entity() -> None:
     with pytest.raises(TypeError):
         shorten(Markup("<b>x</b>" * 10), 5)
+
+
+def test_plain_text_fills_in_values_as_written() -> None:
+    assert say_plain(Language.EN, "admin.alert", body="<b>&") == "🚨 <b>&"
+    assert not isinstance(say_plain(Language.EN, "menu.shop"), Markup)
+
+
+def test_plain_text_refuses_a_text_written_as_html_and_a_markup_value() -> None:
+    with pytest.raises(ValueError, match="is HTML"):
+        say_plain(Language.EN, "shop.categories")  # "<b>Shop</b>" would show its tags
+    with pytest.raises(TypeError, match="Markup"):
+        say_plain(Language.EN, "admin.alert", body=say(Language.EN, "menu.shop"))
+
+
+def test_values_are_escaped_once_however_they_are_combined() -> None:
+    name = "A&B <X> \"Q\" 'q'"
+    once = "A&amp;B &lt;X&gt; &#34;Q&#34; &#39;q&#39;"
+    said = say(Language.EN, "admin.alert", body=name)
+    assert said == f"🚨 {once}"
+    assert say(Language.EN, "admin.alert", body=said) == f"🚨 🚨 {once}"
+    assert said + name == f"🚨 {once}{once}" and Markup("\n").join([said, name]).endswith(once)
+
+
+def test_fitted_counts_html_once_parsed_and_plain_text_as_written() -> None:
+    name = "&" * 300
+
+    def html_line(cut: str) -> Markup:
+        return say(Language.EN, "admin.alert", body=cut)
+
+    def plain_line(cut: str) -> str:
+        return f"{cut} ×1"
+
+    html_fit = fitted(40, html_line, name)
+    assert visible_length(html_fit) == 40 and html_fit.endswith("&amp;…")  # 🚨 counts two
+    plain_fit = fitted(32, plain_line, name)
+    assert len(plain_fit) == 32 and plain_fit.endswith("&… ×1")

@@ -1,0 +1,204 @@
+"""A ticket as each side sees it: the agent's card, relayed messages, and the rating at the end."""
+
+from __future__ import annotations
+
+from handlers.action import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    Action,
+    Button,
+    CopyMessage,
+    Keyboard,
+    Rendered,
+    SendText,
+)
+from handlers.callback import encode
+from handlers.event import (
+    CAPTIONED_KINDS,
+    OTHER_KINDS,
+    DocumentMessage,
+    OtherMessage,
+    PhotoMessage,
+    TextMessage,
+)
+from handlers.text import Markup, escape, say, say_plain, shorten
+from store.domain.model import Language
+from store.domain.money import format_money
+from store.domain.refund import refundable
+from store.services.ticket import AssignmentCard
+
+Incoming = TextMessage | PhotoMessage | DocumentMessage | OtherMessage
+Media = PhotoMessage | DocumentMessage | OtherMessage
+
+NOT_RELAYED = frozenset({"dice", "poll"})
+"""Kinds not copied to the other side: a copied dice is a roll they did not make, a copied poll
+collects votes apart from the original. The sender is told instead."""
+
+HEADER_ROOM = 100
+"""Telegram counts the text as read (entities parsed); a relayed message keeps this much room
+for its header ("🎫 #id · name: ", "Agent name: ")."""
+NAME_SHOWN = 32
+"""A name in a relay's header, at most (64 UTF-16 units, well inside `HEADER_ROOM`)."""
+
+
+def relayed_words(body: str, media: bool) -> str:
+    """A relayed message's own words, cut before escaping (so never mid-entity) to fit a header."""
+    return shorten(body, (CAPTION_LIMIT if media else TEXT_LIMIT) - HEADER_ROOM)
+
+
+def relayed_name(name: str) -> str:
+    return shorten(name, NAME_SHOWN) or "#"
+
+
+def media_of(event: Media) -> str:
+    """What a relayed message is, as stored on the ticket: photo, document, or its kind."""
+    if isinstance(event, OtherMessage):
+        return event.kind
+    return "photo" if isinstance(event, PhotoMessage) else "document"
+
+
+def takes_caption(media: str) -> bool:
+    """Whether a copy of this can carry a header as its caption (a sticker or location cannot)."""
+    return media not in OTHER_KINDS or media in CAPTIONED_KINDS
+
+
+def kind_name(lang: Language, media: str) -> str:
+    return say(lang, f"kind.{media}")
+
+
+def focus_keyboard(lang: Language, ticket_id: int) -> Keyboard:
+    return ((Button(say_plain(lang, "agent.focus", id=ticket_id), encode("agt", ticket_id)),),)
+
+
+def rating_keyboard(ticket_id: int) -> Keyboard:
+    return (tuple(Button("⭐" * n, encode("rate", ticket_id, n)) for n in range(1, 6)),)
+
+
+def to_agent(
+    lang: Language,
+    agent_id: int,
+    ticket_id: int,
+    name: str,
+    body: str,
+    media: str | None,
+    from_chat: int,
+    message_id: int | None,
+) -> list[Action]:
+    """A buyer's message as the agent sees it: a ticket header, never the buyer's account."""
+    copied = bool(media and message_id)
+    if media and message_id and not takes_caption(media):  # the header goes first, on its own
+        sent = say(
+            lang,
+            "agent.from_buyer_sent",
+            id=ticket_id,
+            name=relayed_name(name),
+            kind=kind_name(lang, media),
+        )
+        return [
+            SendText(agent_id, sent, focus_keyboard(lang, ticket_id)),
+            CopyMessage(agent_id, from_chat, message_id),
+        ]
+    words = relayed_words(body, copied)
+    header = say(lang, "agent.from_buyer", id=ticket_id, name=relayed_name(name), text=words)
+    if copied and message_id:
+        return [
+            CopyMessage(agent_id, from_chat, message_id, header, focus_keyboard(lang, ticket_id))
+        ]
+    return [SendText(agent_id, header, focus_keyboard(lang, ticket_id))]
+
+
+def to_buyer(
+    lang: Language,
+    buyer_id: int,
+    agent_name: str,
+    body: str,
+    media: str | None,
+    from_chat: int,
+    message_id: int,
+) -> list[Action]:
+    """An agent's message as the buyer sees it: "Agent <name>", never the agent's account."""
+    name = relayed_name(agent_name)
+    if media and not takes_caption(media):  # a sticker, a location: the header first
+        sent = say(lang, "support.agent_sent", agent=name, kind=kind_name(lang, media))
+        return [SendText(buyer_id, sent), CopyMessage(buyer_id, from_chat, message_id)]
+    said = say(lang, "support.agent_says", agent=name, text=relayed_words(body, media is not None))
+    if media:
+        return [CopyMessage(buyer_id, from_chat, message_id, said)]
+    return [SendText(buyer_id, said)]
+
+
+def render_card(view: AssignmentCard, currency: str) -> Rendered:
+    """The agent who has a ticket now: its context card, then what the buyer wrote while it
+    waited; the buyer is told who it is. The messages shown are acknowledged once sent."""
+    ticket, context, lang = view.ticket, view.context, view.agent_language
+    none = say(lang, "agent.none")
+    orders = (
+        "\n".join(
+            f"#{o.id} {escape(o.product_name(lang))} ×{o.quantity} · "
+            f"{format_money(o.total_minor, currency)} · "
+            f"{say(lang, f'status.{o.status.value}')}{' · 👁' if o.revealed_at else ''}"
+            for o in context.orders
+        )
+        or none
+    )
+    tickets = (
+        "\n".join(f"#{t.id} {t.status.value} {escape(t.subject[:40])}" for t in context.tickets)
+        or none
+    )
+    cases = (
+        "\n".join(
+            f"#{c.id} order #{c.order_id} {c.reason.value} → {c.status.value}"
+            for c in context.cases
+        )
+        or none
+    )
+    card = say(
+        lang,
+        "agent.ticket_card",
+        id=ticket.id,
+        name=context.first_name or "#",
+        user=ticket.user_id,
+        kind=say(lang, "agent.bad_key_kind") if ticket.kind == "bad_key" else "",
+        subject=ticket.subject,
+        orders=Markup(orders),
+        tickets=Markup(tickets),
+        cases=Markup(cases),
+    )
+    rows: list[tuple[Button, ...]] = []
+    if ticket.case_id is not None:
+        rows.append(
+            tuple(
+                Button(
+                    say_plain(lang, f"agent.case_{verb}", case=ticket.case_id),
+                    encode("agcase", ticket.case_id, decision),
+                )
+                for verb, decision in (
+                    ("replace", "replaced"),
+                    ("refund", "refunded"),
+                    ("decline", "declined"),
+                )
+            )
+        )
+    refundable_orders = [o for o in context.orders if refundable(o)]
+    rows.extend(
+        (Button(say_plain(lang, "agent.refund_button", id=o.id), encode("agref", o.id)),)
+        for o in refundable_orders[:3]
+    )
+    focus = say_plain(lang, "agent.focus", id=ticket.id)
+    rows.append((Button(focus, encode("agt", ticket.id)),))
+    agent_id = view.agent.user_id
+    actions: list[Action] = [SendText(agent_id, card, tuple(rows))]
+    for message in view.waiting:
+        actions += to_agent(
+            lang,
+            agent_id,
+            ticket.id,
+            context.first_name,
+            message.body,
+            message.media,
+            message.author_id,
+            message.source_message_id,
+        )
+    assigned = say(view.buyer_language, "support.assigned", agent=view.agent.display_name)
+    actions.append(SendText(ticket.user_id, assigned))
+    return Rendered(tuple(actions), relayed=tuple(m.id for m in view.waiting))

@@ -1,0 +1,167 @@
+"""Loading card keys into stock, and reading stock levels."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from store.domain.errors import DuplicateRecord, ImportRefused, ProductNotFound
+from store.domain.model import BatchStatus, StockLevel
+from store.formats.key_file import KeyLine, ParsedKeyFile, RefusedLine
+from store.services.order import note_stock_level
+from store.services.payment import fulfil_paid_order
+from store.services.ports import KeyCipher, NewUnitOfWork, UnitOfWork
+
+ALREADY_IN_STOCK = "already in stock"
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    sku: str
+    imported: int
+    refused: tuple[RefusedLine, ...]
+    batch_id: int | None
+    fulfilled_orders: tuple[int, ...] = field(default=())
+
+    @property
+    def refused_by_reason(self) -> dict[str, int]:
+        return dict(Counter(r.reason for r in self.refused))
+
+
+Progress = Callable[[int, int], None]
+
+STAGE_CHUNK = 2_000
+"""Keys written per transaction (encrypted before it opens): each holds SQLite's write lock for
+tens of milliseconds; `make bench` measures what a payment waits meanwhile."""
+PUBLISH_CHUNK = 2_000
+ABANDONED_AFTER = timedelta(minutes=2)
+"""A staging batch with no progress for this long belongs to an import that died."""
+
+
+async def import_card_keys(
+    new_uow: NewUnitOfWork,
+    *,
+    sku: str,
+    parsed: ParsedKeyFile,
+    source: str,
+    cipher: KeyCipher,
+    now: datetime,
+    imported_by: int | None = None,
+    all_or_nothing: bool = True,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Encrypt and store a file's keys as one batch, refusing any key already in the shop.
+
+    All-or-nothing by default: one refused line refuses the whole file (ImportRefused carries
+    the summary). The batch is written in short transactions (`staging`: nothing for sale), then
+    put on sale chunk by chunk (`publishing`), so the shop keeps taking payments meanwhile. An
+    import killed while staging leaves nothing for sale (`recover_imports` deletes it); killed
+    while publishing, it is finished by `recover_imports`. Orders paid while the product was
+    out of stock are then fulfilled.
+    """
+    keys = list(parsed.keys)
+    refused = list(parsed.refused)
+    report = progress or (lambda _done, _total: None)
+    all_fingerprints = [cipher.fingerprints(k.key) for k in keys]
+    async with new_uow().reading() as uow:  # no write lock while reading
+        product = await uow.catalog.product(sku, with_stock=False)
+        if product is None:
+            raise ProductNotFound(sku)
+        known = await uow.card_keys.known_fingerprints([f for fs in all_fingerprints for f in fs])
+    accepted: list[tuple[KeyLine, str]] = []
+    for key_line, fingerprints in zip(keys, all_fingerprints, strict=True):
+        if known.intersection(fingerprints):
+            refused.append(RefusedLine(key_line.line, ALREADY_IN_STOCK))
+        else:
+            accepted.append((key_line, fingerprints[0]))
+    refused.sort(key=lambda r: r.line)
+    if refused and all_or_nothing:
+        raise ImportRefused(ImportSummary(sku, 0, tuple(refused), None))
+    if not accepted:
+        return ImportSummary(sku, 0, tuple(refused), None)
+    async with new_uow() as uow:
+        batch_id = await uow.card_keys.start_batch(sku, source, len(accepted), imported_by, now)
+        await uow.commit()
+    try:
+        for start in range(0, len(accepted), STAGE_CHUNK):
+            chunk = accepted[start : start + STAGE_CHUNK]
+            rows = [(cipher.encrypt(line.key), fingerprint) for line, fingerprint in chunk]
+            async with new_uow() as uow:
+                await uow.card_keys.stage(batch_id, sku, rows, now)
+                await uow.commit()
+            report(start + len(chunk), len(accepted))
+            await asyncio.sleep(0)  # a chat import shares the bot's event loop: let it breathe
+    except DuplicateRecord:  # another import took one of these keys a moment ago
+        await _abandon(new_uow, batch_id, sku, now)
+        raise ImportRefused(
+            ImportSummary(sku, 0, (RefusedLine(0, "imported by someone else meanwhile"),), None)
+        ) from None
+    async with new_uow() as uow:
+        await uow.card_keys.set_batch_status(batch_id, BatchStatus.PUBLISHING, now)
+        await uow.commit()
+    fulfilled = await _publish(new_uow, batch_id, sku, now)
+    return ImportSummary(sku, len(accepted), tuple(refused), batch_id, tuple(fulfilled))
+
+
+async def _publish(new_uow: NewUnitOfWork, batch_id: int, sku: str, now: datetime) -> list[int]:
+    while True:
+        async with new_uow() as uow:
+            published = await uow.card_keys.publish(batch_id, sku, PUBLISH_CHUNK, now)
+            await uow.commit()
+        if published < PUBLISH_CHUNK:
+            break
+    async with new_uow() as uow:
+        await uow.card_keys.set_batch_status(batch_id, BatchStatus.LIVE, now)
+        fulfilled = await _fulfil_waiting_orders(uow, sku, now)
+        product = await uow.catalog.product(sku, with_stock=False)
+        if product is not None:
+            await note_stock_level(uow, product, now)
+        await uow.commit()
+    return fulfilled
+
+
+async def _abandon(new_uow: NewUnitOfWork, batch_id: int, sku: str, now: datetime) -> None:
+    while True:
+        async with new_uow() as uow:
+            deleted = await uow.card_keys.discard_staged(batch_id, sku, PUBLISH_CHUNK)
+            await uow.commit()
+        if deleted < PUBLISH_CHUNK:
+            break
+    async with new_uow() as uow:
+        await uow.card_keys.set_batch_status(batch_id, BatchStatus.ABANDONED, now)
+        await uow.commit()
+
+
+async def recover_imports(new_uow: NewUnitOfWork, *, now: datetime) -> int:
+    """Finish imports that died while publishing, and delete those that died while staging.
+
+    Run at start-up and by the scheduler; returns how many batches it settled.
+    """
+    async with new_uow().reading() as uow:
+        publishing = await uow.card_keys.batches_in(BatchStatus.PUBLISHING)
+        staging = await uow.card_keys.batches_in(BatchStatus.STAGING)
+    for batch_id, sku, _ in publishing:
+        await _publish(new_uow, batch_id, sku, now)
+    stale = [(b, sku) for b, sku, at in staging if at is None or at < now - ABANDONED_AFTER]
+    for batch_id, sku in stale:
+        await _abandon(new_uow, batch_id, sku, now)
+    return len(publishing) + len(stale)
+
+
+async def _fulfil_waiting_orders(uow: UnitOfWork, sku: str, now: datetime) -> list[int]:
+    """Paid orders that found no stock get keys first, oldest first."""
+    fulfilled = []
+    for order in await uow.orders.awaiting_stock(sku):
+        if await fulfil_paid_order(uow, order.id, now):
+            fulfilled.append(order.id)
+        else:
+            break
+    return fulfilled
+
+
+async def stock_status(uow: UnitOfWork) -> list[StockLevel]:
+    async with uow.reading():
+        return await uow.card_keys.stock_levels()

@@ -51,6 +51,19 @@ CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
+MAX_DESCRIPTION = 512
+MAX_SHORT_DESCRIPTION = 120
+_SCOPE_TYPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _LANGUAGE_RE = re.compile(r"[a-z]{2}")
 _LEADING_INTEGER_RE = re.compile(r"-?\d+")
@@ -82,6 +95,10 @@ class BotApi:
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
+            "setMyDescription": self.set_my_description,
+            "getMyDescription": self.get_my_description,
+            "setMyShortDescription": self.set_my_short_description,
+            "getMyShortDescription": self.get_my_short_description,
             "sendMessage": self.send_message,
             "editMessageText": self.edit_message_text,
             "editMessageCaption": self.edit_message_caption,
@@ -288,12 +305,56 @@ class BotApi:
 
     def _commands_key(self, params: Params) -> tuple[str, str]:
         scope = params.raw("scope")
-        if scope is not None and not isinstance(scope, dict):
-            raise bad_request("can't parse BotCommandScope")
+        if scope is not None:
+            if not isinstance(scope, dict) or scope.get("type") not in _SCOPE_TYPES:
+                raise bad_request("can't parse BotCommandScope")
+            if scope["type"].startswith("chat") and "chat_id" not in scope:
+                raise bad_request("can't parse BotCommandScope")
+            if scope["type"] == "chat_member" and "user_id" not in scope:
+                raise bad_request("can't parse BotCommandScope")
+            if "chat_id" in scope:
+                chat_id = scope["chat_id"]
+                if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
+                    chat_id = int(chat_id)
+                chat = self.state.find_chat(chat_id)
+                if chat is None:
+                    raise bad_request("chat not found")
+                scope = {**scope, "chat_id": chat.user.user_id}  # "@username" names the same
+        return scope_key(scope), self._language(params)
+
+    def _language(self, params: Params) -> str:
         language = params.optional_string("language_code") or ""
         if language and not _LANGUAGE_RE.fullmatch(language):
             raise bad_request("invalid language code specified")
-        return scope_key(scope), language
+        return language
+
+    # --- descriptions (shown in an empty chat and on the bot's profile) ---
+
+    async def set_my_description(self, params: Params) -> bool:
+        return self._set_description(params, "description", MAX_DESCRIPTION)
+
+    async def get_my_description(self, params: Params) -> dict[str, str]:
+        key = ("description", self._language(params))
+        return {"description": self.state.descriptions.get(key, "")}
+
+    async def set_my_short_description(self, params: Params) -> bool:
+        return self._set_description(params, "short_description", MAX_SHORT_DESCRIPTION)
+
+    async def get_my_short_description(self, params: Params) -> dict[str, str]:
+        key = ("short_description", self._language(params))
+        return {"short_description": self.state.descriptions.get(key, "")}
+
+    def _set_description(self, params: Params, field: str, limit: int) -> bool:
+        text = params.optional_string(field) or ""
+        if len(text) > limit:
+            raise bad_request(f"{field.upper()}_INVALID")
+        key = (field, self._language(params))
+        if text:
+            self.state.descriptions[key] = text
+        else:  # an empty one removes the description for that language
+            self.state.descriptions.pop(key, None)
+        self.state.touch()
+        return True
 
     # --- messages ---
 

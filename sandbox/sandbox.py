@@ -72,7 +72,11 @@ class Sandbox:
         self.state.closing = False
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+        try:
+            sock.bind((host, port))
+        except OSError:  # a busy port: the caller says so; the socket must not leak
+            sock.close()
+            raise
         # A poll the client gave up on is cancelled, as Telegram drops it with the connection.
         runner = web.AppRunner(
             build_app(self), handle_signals=False, shutdown_timeout=1.0, handler_cancellation=True

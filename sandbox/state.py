@@ -17,6 +17,8 @@ Sender = Literal["bot", "user"]
 
 # Update types a bot gets when it has not chosen (Telegram leaves these three out by default).
 _NOT_DEFAULT_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+PHOTO_THUMBNAILS = (("s", 90), ("m", 320), ("x", 800))
+"""Telegram's smaller photo sizes: a letter for the file id, and the longer side in pixels."""
 _DOCUMENT = ("file_id", "file_unique_id", "file_name", "mime_type", "file_size")
 
 
@@ -101,8 +103,27 @@ class StoredFile:
         }
 
     def to_photo(self) -> list[dict[str, Any]]:
+        """The PhotoSize array, smallest first and the original last, as Telegram sends it.
+
+        Telegram also keeps scaled-down copies (90, 320 and 800 px on the longer side) under
+        their own file ids; the sandbox names them the same way but cannot resize, so their
+        file holds the original's bytes.
+        """
         width, height = image_size(self.content)
-        return [
+        sizes: list[dict[str, Any]] = []
+        for letter, side in PHOTO_THUMBNAILS:
+            if max(width, height) > side:
+                scale = side / max(width, height)
+                sizes.append(
+                    {
+                        "file_id": f"{self.file_id}{letter}",
+                        "file_unique_id": f"{self.file_unique_id}{letter}",
+                        "width": max(1, round(width * scale)),
+                        "height": max(1, round(height * scale)),
+                        "file_size": self.size,
+                    }
+                )
+        sizes.append(
             {
                 "file_id": self.file_id,
                 "file_unique_id": self.file_unique_id,
@@ -110,7 +131,8 @@ class StoredFile:
                 "height": height,
                 "file_size": self.size,
             }
-        ]
+        )
+        return sizes
 
     def to_file(self) -> dict[str, Any]:
         return {
@@ -344,6 +366,8 @@ class SandboxState:
         self.payments: dict[str, Payment] = {}
         self.transactions: list[dict[str, Any]] = []
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.descriptions: dict[tuple[str, str], str] = {}
+        """(field, language_code) to text; field is "description" or "short_description"."""
         self.calls: list[BotCall] = []
         self.version = 0
         self.closing = False
@@ -436,6 +460,16 @@ class SandboxState:
         )
         self.files[stored.file_id] = stored
         self.files_by_path[stored.file_path] = stored
+        if kind == "photo":
+            for letter, _side in PHOTO_THUMBNAILS:
+                copy = replace(
+                    stored,
+                    file_id=stored.file_id + letter,
+                    file_unique_id=stored.file_unique_id + letter,
+                    file_path=f"photos/file_{number}{letter}.{suffix}",
+                )
+                self.files[copy.file_id] = copy
+                self.files_by_path[copy.file_path] = copy
         return stored
 
     # --- updates ---
@@ -498,6 +532,11 @@ class SandboxState:
                 if found:
                     return found
         return []
+
+    def resolve_description(self, user: UserProfile, field: str = "description") -> str:
+        """What an empty chat shows above START: the user's language's text, else the default."""
+        language = (user.language_code or "")[:2]
+        return self.descriptions.get((field, language)) or self.descriptions.get((field, ""), "")
 
 
 def scope_key(scope: dict[str, Any] | None) -> str:

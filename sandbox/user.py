@@ -69,6 +69,12 @@ _PLAIN_KINDS: dict[str, dict[str, Any]] = {
 }
 OTHER_KINDS = (*_FILE_KINDS, *_PLAIN_KINDS)
 """Kinds of message `SandboxUser.send_other` sends besides text, documents and payments."""
+_IMAGE_MAGIC = (
+    (b"\xff\xd8", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
 _CAPTIONED_KINDS = frozenset({"voice", "video", "audio", "animation"})
 
 
@@ -128,6 +134,29 @@ class SandboxUser:
         stored = self._state.store_file(filename, content, "document", mime_type)
         message = self._new_user_message(
             document=stored,
+            caption=caption or None,
+            caption_entities=command_entities(caption) if caption else [],
+        )
+        return await self._deliver(message)
+
+    async def send_photo(
+        self,
+        content: bytes,
+        caption: str | None = None,
+        filename: str = "photo.jpg",
+    ) -> int:
+        """Send an image as a photo (not "as a file"): the bot gets ``photo`` sizes, no document.
+
+        Returns the message id.
+        """
+        if not content:
+            raise UserActionError("Telegram does not send an empty photo")
+        mime_type = next((mime for magic, mime in _IMAGE_MAGIC if content.startswith(magic)), None)
+        if mime_type is None:
+            raise UserActionError("Telegram sends only JPEG, PNG or GIF images as photos")
+        stored = self._state.store_file(filename, content, "photo", mime_type)
+        message = self._new_user_message(
+            photo=stored,
             caption=caption or None,
             caption_entities=command_entities(caption) if caption else [],
         )

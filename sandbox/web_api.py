@@ -31,6 +31,7 @@ def add_web_api_routes(app: web.Application, sandbox: Sandbox) -> None:
     app.router.add_post(API + "/chats/{user_id}/press", routes.press)
     app.router.add_post(API + "/chats/{user_id}/pay", routes.pay)
     app.router.add_post(API + "/chats/{user_id}/document", routes.send_document)
+    app.router.add_post(API + "/chats/{user_id}/photo", routes.send_photo)
     app.router.add_get(API + "/files/{file_id}", routes.download)
 
 
@@ -54,6 +55,7 @@ class _WebApi:
             "started": chat.started,
             "blocked": chat.blocked,
             "preset": profile.user_id in self.sandbox.preset_user_ids,
+            "last_bot_message": _last_bot_message(chat),
         }
 
     def _user(self, request: web.Request) -> SandboxUser:
@@ -66,8 +68,22 @@ class _WebApi:
         return self.sandbox.user(user_id)
 
     async def list_users(self, request: web.Request) -> web.Response:
+        """Everyone the page plays; with ``since=<version>`` waits for any change in any chat.
+
+        The page uses it to tell one persona that another has received a message.
+        """
+        try:
+            since = int(request.query.get("since", "-1"))
+            timeout = min(float(request.query.get("timeout", "0")), MAX_LONG_POLL_SECONDS)
+        except ValueError:
+            return _error("since and timeout must be numbers")
+        if self.state.version <= since and timeout > 0:
+            await self.state.wait_until(
+                lambda: self.state.version > since or self.state.closing, timeout
+            )
         return web.json_response(
             {
+                "version": self.state.version,
                 "bot": self.state.bot.to_user(),
                 "users": [self._user_json(chat) for chat in self.state.chats.values()],
             }
@@ -114,6 +130,8 @@ class _WebApi:
                 "messages": [_web_message(m) for m in user.messages],
                 "callback_answers": [asdict(a) for a in chat.callback_answers[-20:]],
                 "commands": self.state.resolve_commands(chat.user),
+                "description": self.state.resolve_description(chat.user),
+                "short_description": self.state.resolve_description(chat.user, "short_description"),
                 "chat_action": acting,
             }
         )
@@ -170,6 +188,24 @@ class _WebApi:
             return _error(str(error))
         return web.json_response({"message_id": message_id})
 
+    async def send_photo(self, request: web.Request) -> web.Response:
+        """Multipart with a ``file`` part (an image) and an optional ``caption`` field."""
+        user = self._user(request)
+        form = await request.post()
+        upload = form.get("file")
+        if not isinstance(upload, web.FileField):
+            return _error("send the photo as a multipart part named 'file'")
+        caption = form.get("caption")
+        try:
+            message_id = await user.send_photo(
+                upload.file.read(),
+                caption=caption if isinstance(caption, str) else None,
+                filename=upload.filename or "photo.jpg",
+            )
+        except UserActionError as error:
+            return _error(str(error))
+        return web.json_response({"message_id": message_id})
+
     async def download(self, request: web.Request) -> web.Response:
         stored = self.state.files.get(request.match_info["file_id"])
         if stored is None:
@@ -194,3 +230,17 @@ def _web_message(view: dict[str, Any]) -> dict[str, Any]:
             file_view["url"] = f"{API}/files/{file_view['file_id']}"
             shown[kind] = file_view
     return shown
+
+
+def _last_bot_message(chat: Chat) -> dict[str, Any] | None:
+    """The newest message the bot sent to `chat` (edits aside), briefly, for a notice elsewhere."""
+    bot_messages = [m for m in chat.messages.values() if m.sender == "bot"]
+    if not bot_messages:
+        return None
+    newest = max(bot_messages, key=lambda m: m.message_id)
+    body = newest.text or newest.caption or ""
+    if newest.invoice is not None:
+        body = f"⭐ {newest.invoice.total_amount} · {newest.invoice.title}"
+    elif not body:
+        body = "🖼" if newest.photo is not None else "📄" if newest.document else "…"
+    return {"message_id": newest.message_id, "version": newest.version, "preview": body[:80]}

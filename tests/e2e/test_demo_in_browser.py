@@ -56,8 +56,10 @@ async def test_a_person_buys_a_demo_key_with_simulated_stars_and_sees_it(
     ).to_be_visible()
     await click(page, "Pay 480 Stars")
     await page.get_by_test_id("pay-button").last.click()
+    await expect(page.get_by_test_id("invoice-sheet-amount")).to_have_text("⭐ 480")
+    await page.get_by_test_id("invoice-sheet-pay").click()
     await expect(
-        page.get_by_test_id("message").filter(has_text="Your keys are ready")
+        page.get_by_test_id("message").filter(has_text="ready for order")
     ).to_be_visible()
     await click(page, "Show keys")
     key = page.get_by_test_id("message").filter(has_text="Order #").locator("code").first

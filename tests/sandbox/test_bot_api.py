@@ -480,3 +480,61 @@ async def test_a_refund_works_once_and_names_the_charge(
 async def test_preset_users_are_listed_but_not_started(sandbox: Sandbox) -> None:
     assert sandbox.state.chats[1001].user == UserProfile(1001, "Li", "zh-hans")
     assert sandbox.state.chats[1001].started is False
+
+
+async def test_commands_for_one_chat_come_before_private_chats_and_the_default(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    default = [{"command": "start", "description": "Start"}]
+    private = [{"command": "help", "description": "Help"}]
+    agent = [{"command": "duty", "description": "值班"}]
+    await api.result("setMyCommands", commands=default)
+    assert sandbox.state.resolve_commands(sandbox.user(1001).profile) == default
+    await api.result("setMyCommands", commands=private, scope={"type": "all_private_chats"})
+    assert sandbox.state.resolve_commands(sandbox.user(1001).profile) == private
+    await api.result(
+        "setMyCommands", commands=agent, scope={"type": "chat", "chat_id": 1001}, language_code="zh"
+    )
+    assert sandbox.state.resolve_commands(sandbox.user(1001).profile) == agent
+    assert sandbox.state.resolve_commands(sandbox.user(1002, language_code="zh").profile) == private
+    assert await api.result("getMyCommands", scope={"type": "chat", "chat_id": 1001}) == []
+    await api.result(
+        "deleteMyCommands", scope={"type": "chat", "chat_id": 1001}, language_code="zh"
+    )
+    assert sandbox.state.resolve_commands(sandbox.user(1001).profile) == private
+
+
+async def test_a_command_scope_telegram_does_not_know_is_refused(api: BotApiClient) -> None:
+    commands = [{"command": "start", "description": "Start"}]
+    for scope in ({"type": "everyone"}, {"type": "chat"}, {"type": "chat", "chat_id": 999}):
+        status, _ = await refusal(api, "setMyCommands", commands=commands, scope=scope)
+        assert status == 400
+
+
+async def test_descriptions_are_kept_per_language_and_fall_back_to_the_default(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    await api.result("setMyDescription", description="A shop for game keys.")
+    await api.result("setMyDescription", description="游戏卡密商店。", language_code="zh")
+    await api.result("setMyShortDescription", short_description="Game keys")
+    assert await api.result("getMyDescription") == {"description": "A shop for game keys."}
+    assert await api.result("getMyDescription", language_code="zh") == {
+        "description": "游戏卡密商店。"
+    }
+    assert await api.result("getMyShortDescription", language_code="zh") == {
+        "short_description": ""
+    }
+    chinese = sandbox.user(1001).profile
+    assert sandbox.state.resolve_description(chinese) == "游戏卡密商店。"
+    assert sandbox.state.resolve_description(chinese, "short_description") == "Game keys"
+    await api.result("setMyDescription", description="", language_code="zh")
+    assert sandbox.state.resolve_description(chinese) == "A shop for game keys."
+
+
+async def test_a_description_over_telegrams_limit_is_refused(api: BotApiClient) -> None:
+    status, _ = await refusal(api, "setMyDescription", description="d" * 513)
+    assert status == 400
+    status, _ = await refusal(api, "setMyShortDescription", short_description="d" * 121)
+    assert status == 400
+    status, _ = await refusal(api, "setMyDescription", description="d", language_code="zh-hans")
+    assert status == 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
+import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -10,6 +11,7 @@ from aiogram.types import BufferedInputFile
 from telegram import Bot as PtbBot
 
 from sandbox import Sandbox
+from sandbox.errors import UserActionError
 from tests.sandbox.conftest import TOKEN, BotApiClient
 
 CSV = b"sku,key\nA1,AAAA-BBBB\n"
@@ -96,3 +98,40 @@ async def test_ptb_uploads_under_the_field_name_and_downloads_a_users_document(
         assert sent.document is not None and sent.document.file_name == "receipt.txt"
 
     assert user.messages[-1]["document"]["content"] == b"receipt"
+
+
+def png(width: int, height: int) -> bytes:
+    """Just enough of a PNG for its size to be read (the sandbox never decodes pixels)."""
+    header = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR"
+    return header + width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\0\0\0"
+
+
+async def test_a_photo_from_the_user_arrives_as_photo_sizes_largest_last(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    user = sandbox.user(1001)
+    await user.send_photo(png(1280, 960), caption="the error")
+    [update] = await api.result("getUpdates")
+    message = update["message"]
+    assert "document" not in message
+    assert message["caption"] == "the error"
+    sizes = [(size["width"], size["height"]) for size in message["photo"]]
+    assert sizes == [(90, 68), (320, 240), (800, 600), (1280, 960)]
+    assert len({size["file_id"] for size in message["photo"]}) == 4
+    for size in message["photo"]:
+        file = await api.result("getFile", file_id=size["file_id"])
+        async with api.session.get(
+            f"{sandbox.base_url}/file/bot{TOKEN}/{file['file_path']}"
+        ) as response:
+            assert await response.read() == png(1280, 960)
+
+
+async def test_a_small_photo_has_only_its_own_size_and_a_non_image_is_no_photo(
+    sandbox: Sandbox, api: BotApiClient
+) -> None:
+    user = sandbox.user(1001)
+    await user.send_photo(png(64, 48))
+    [update] = await api.result("getUpdates")
+    assert [(s["width"], s["height"]) for s in update["message"]["photo"]] == [(64, 48)]
+    with pytest.raises(UserActionError):
+        await user.send_photo(CSV)

@@ -165,8 +165,14 @@ async def test_the_page_is_self_contained_and_labelled_for_tests(sandbox: Sandbo
         "file-input",
         "file-caption",
         "file-send",
+        "photo-send",
         "commands-button",
         "callback-toast",
+        "start-button",
+        "user-switch-caption",
+        "persona-notice",
+        "invoice-sheet",
+        "invoice-sheet-pay",
     ):
         assert f'data-testid="{testid}"' in html, testid
     for testid in (
@@ -175,6 +181,46 @@ async def test_the_page_is_self_contained_and_labelled_for_tests(sandbox: Sandbo
         "pay-button",
         "document-link",
         "invoice",
-        "start-button",
+        "bot-description",
     ):
         assert f'testid: "{testid}"' in html, testid
+
+
+async def test_a_photo_sent_from_the_page_reaches_the_bot_as_a_photo(
+    sandbox: Sandbox, page: PageClient, api: BotApiClient
+) -> None:
+    form = aiohttp.FormData()
+    form.add_field("file", b"\xff\xd8\xff\xe0jpeg", filename="shot.jpg", content_type="image/jpeg")
+    form.add_field("caption", "bad key")
+    async with page.session.post(f"{sandbox.base_url}{API}/chats/1001/photo", data=form) as sent:
+        assert sent.status == 200, await sent.text()
+    [update] = await api.result("getUpdates")
+    assert update["message"]["caption"] == "bad key"
+    assert update["message"]["photo"][-1]["file_id"]
+    chat = await page.get("/chats/1001/messages")
+    assert chat["messages"][-1]["photo"]["url"].startswith(API + "/files/")
+
+
+async def test_the_empty_chat_shows_the_description_in_the_users_language(
+    sandbox: Sandbox, page: PageClient, api: BotApiClient
+) -> None:
+    await api.result("setMyDescription", description="Game keys, delivered at once.")
+    await api.result("setMyDescription", description="游戏卡密，即买即发。", language_code="zh")
+    chat = await page.get("/chats/1001/messages")
+    assert chat["description"] == "游戏卡密，即买即发。"
+    await page.post("/users", {"user_id": 7, "language_code": "en"})
+    assert (await page.get("/chats/7/messages"))["description"] == "Game keys, delivered at once."
+
+
+async def test_the_user_list_waits_for_a_message_to_another_persona(
+    sandbox: Sandbox, page: PageClient, api: BotApiClient
+) -> None:
+    await sandbox.user(1001).send_text("/start")
+    await page.post("/users", {"user_id": 7})
+    listed = await page.get("/users")
+    waiting = asyncio.create_task(page.get(f"/users?since={listed['version']}&timeout=10"))
+    await api.result("sendMessage", chat_id=1001, text="your order is ready")
+    changed = await waiting
+    [buyer] = [u for u in changed["users"] if u["user_id"] == 1001]
+    assert buyer["last_bot_message"]["preview"] == "your order is ready"
+    assert changed["version"] > listed["version"]

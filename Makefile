@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+PORT ?= 8080
 
 .PHONY: setup demo run test test-fast bench lint clean
 
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/python -m bot demo
+	$(BIN)/python -m bot demo --port $(PORT)
 
 run: setup
 	$(BIN)/python -m bot run

@@ -23,6 +23,7 @@ from aiogram.exceptions import (
 from aiogram.methods import GetUpdates
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -39,6 +40,7 @@ from handlers.action import (
     AnswerButton,
     AnswerPreCheckout,
     CopyMessage,
+    EditKeyboard,
     EditText,
     Keyboard,
     SendDocument,
@@ -121,6 +123,18 @@ class AiogramPort:
             if NOT_MODIFIED not in str(error).lower():  # pressing the same button twice is fine
                 raise
 
+    async def edit_keyboard(self, action: EditKeyboard) -> None:
+        try:
+            async with _translated_errors():
+                await self.bot.edit_message_reply_markup(
+                    chat_id=action.chat_id,
+                    message_id=action.message_id,
+                    reply_markup=_markup(action.keyboard),
+                )
+        except PermanentSendError as error:
+            if NOT_MODIFIED not in str(error).lower():  # the buttons were gone already
+                raise
+
     async def answer_button(self, action: AnswerButton) -> None:
         async with _translated_errors():
             await self.bot.answer_callback_query(
@@ -160,12 +174,25 @@ class AiogramPort:
             )
 
     async def set_commands(
-        self, commands: list[tuple[str, str]], language_code: str | None
+        self, commands: list[tuple[str, str]], language_code: str | None, chat_id: int | None = None
     ) -> None:
+        scope = None if chat_id is None else BotCommandScopeChat(chat_id=chat_id)
         async with _translated_errors():
             await self.bot.set_my_commands(
                 [BotCommand(command=c, description=d) for c, d in commands],
+                scope=scope,
                 language_code=language_code,
+            )
+
+    async def set_description(
+        self, description: str, short_description: str, language_code: str | None
+    ) -> None:
+        async with _translated_errors():
+            await self.bot.set_my_description(
+                description=description, language_code=language_code
+            )
+            await self.bot.set_my_short_description(
+                short_description=short_description, language_code=language_code
             )
 
     async def delete_webhook(self) -> None:

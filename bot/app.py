@@ -20,10 +20,11 @@ from bot.telegram_port import NO_CHAT, ActionExecutor, TelegramPort
 from config.settings import Settings
 from faq.knowledge import DEFAULT_DIRECTORY, KnowledgeBase, load_knowledge_base
 from faq.matcher import FaqMatcher
+from handlers.command_menu import command_list, staff_commands
 from handlers.context import ShopContext
 from handlers.event import Event
 from handlers.router import busy_reply, dispatch
-from handlers.start import command_list
+from handlers.start import bot_profile
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.database import open_migrated
 from store.adapters.unit_of_work import UnitOfWorkFactory
@@ -34,6 +35,7 @@ from store.domain.model import Language
 from store.domain.order import HoldRules
 from store.domain.payment import TopupRules
 from store.domain.refund import RefundRules
+from store.domain.shop_time import ShopTime, parse_support_hours
 from store.domain.support import SupportRules
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,9 @@ def build_context(
             cooldown_days=settings.REPLACE_COOLDOWN_DAYS,
             max_order_minor=settings.REPLACE_MAX_ORDER_MINOR,
         ),
-        support_hours=settings.SUPPORT_HOURS,
+        shop_time=ShopTime(
+            zone=settings.SHOP_TIMEZONE, hours=parse_support_hours(settings.SUPPORT_HOURS)
+        ),
         knowledge=knowledge,
         faq=matcher,
     )
@@ -173,6 +177,8 @@ class KamibotApp:
         for language in Language:
             await self.port.set_commands(command_list(language), language.value)
         await self.port.set_commands(command_list(Language.EN), None)
+        await self._describe_bot()
+        await self.executor.perform(await staff_commands(self.ctx))  # agents' and admins' menus
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         if await self.intake.resume():  # let them settle first: their charges are not lost
             await self.intake.settled(timeout=30.0)
@@ -189,6 +195,20 @@ class KamibotApp:
             )
             self.scheduler.start()
         log.info("Kamibot is running on %s against %s", self.runtime, base)
+
+    async def _describe_bot(self) -> None:
+        """What a new chat shows before /start, in each language (English by default).
+
+        Not worth failing start-up over: a server without these methods gets one log line.
+        """
+        profiles = [(language.value, language) for language in Language] + [(None, Language.EN)]
+        for code, language in profiles:
+            description, short = bot_profile(language, self.settings.SHOP_NAME)
+            try:
+                await self.port.set_description(description, short, code)
+            except PermanentSendError as error:
+                log.warning("the bot's description was not set (%s); chats open without it", error)
+                return
 
     async def handle(self, event: Event) -> None:
         """One update: the conversation decides, the executor sends, the outbox is nudged.

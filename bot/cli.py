@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import html
 import logging
 import os
@@ -19,20 +20,26 @@ from bot.app import KamibotApp, open_database, until_interrupted
 from config.settings import Settings, SettingsError, load_settings
 from faq.knowledge import DEFAULT_DIRECTORY, KnowledgeBaseError, load_knowledge_base
 from handlers.agent import stats_text
+from handlers.text import shorten
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.database import DatabaseUnavailable
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.clock import SystemClock, as_utc
-from store.domain.errors import ImportRefused, NotFound, ShopError
+from store.domain.errors import ImportRefused, ShopError, UnknownSku
 from store.domain.model import Language
 from store.domain.money import format_money
+from store.domain.sales import start_of_day
+from store.domain.shop_time import ShopTime
+from store.domain.stock import StockState
 from store.formats.catalog_file import CatalogFileError, parse_catalog
 from store.formats.key_file import KeyFileError, parse_key_file
 from store.services.catalog import load_catalog
 from store.services.question import faq_feedback, support_stats
 from store.services.rotation import Rotated, rotate_passphrases
 from store.services.stock import ImportSummary, import_card_keys, stock_status
-from store.services.wallet import credit_wallet
+from store.services.wallet import credit_wallet, knows_user
+
+DEMO_PORT = 8080
 
 
 class CommandError(Exception):
@@ -47,12 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Kamibot, a card-key shop in Telegram"
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the demo's shop: its database and card-key secret under ./data/ (make demo)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot by long polling")
     run.add_argument("--runtime", choices=["aiogram", "ptb"], default="aiogram")
     demo = commands.add_parser("demo", help="run the shop against the local Telegram sandbox")
     demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--port", type=int, default=DEMO_PORT)
     demo.add_argument("--runtime", choices=["aiogram", "ptb"], default="aiogram")
     catalog = commands.add_parser("catalog", help="catalog admin").add_subparsers(
         dest="action", required=True
@@ -96,7 +108,10 @@ def _parser() -> argparse.ArgumentParser:
     support = commands.add_parser("support", help="support figures")
     support_actions = support.add_subparsers(dest="action", required=True)
     figures = support_actions.add_parser("stats", help="today's tickets, containment, waits, CSAT")
-    figures.add_argument("--since", help="ISO date or time (UTC); default today 00:00 UTC")
+    figures.add_argument(
+        "--since",
+        help="ISO date or time (UTC unless it has an offset); default: today in SHOP_TIMEZONE",
+    )
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply migrations")
     return parser
@@ -130,9 +145,15 @@ def _progress(out: TextIO) -> Callable[[int, int], None]:
     return show
 
 
+REFUSALS_PRINTED = 50
+"""Refused lines listed one by one; the rest are counted, and the summary by reason follows."""
+
+
 def print_import_summary(summary: ImportSummary, out: TextIO, *, refused_whole: bool) -> None:
-    for refusal in summary.refused:
+    for refusal in summary.refused[:REFUSALS_PRINTED]:
         out.write(f"line {refusal.line}: refused: {refusal.reason}\n")
+    if len(summary.refused) > REFUSALS_PRINTED:
+        out.write(f"… and {len(summary.refused) - REFUSALS_PRINTED} more refused lines\n")
     out.write(f"imported: {summary.imported}\n")
     out.write(f"refused: {len(summary.refused)}\n")
     for reason, count in sorted(summary.refused_by_reason.items()):
@@ -199,8 +220,11 @@ async def cmd_stock_import(
                 all_or_nothing=not partial,
                 progress=_progress(sys.stderr),
             )
-        except NotFound:
-            raise CommandError(f"no product with SKU {sku!r}; load the catalog first") from None
+        except UnknownSku as unknown:
+            nearest = f" (nearest: {', '.join(unknown.nearest)})" if unknown.nearest else ""
+            raise CommandError(
+                f"no product with SKU {sku!r}{nearest}; is the catalog loaded?"
+            ) from None
         except ImportRefused as refusal:
             assert isinstance(refusal.summary, ImportSummary)
             print_import_summary(refusal.summary, out, refused_whole=True)
@@ -211,16 +235,30 @@ async def cmd_stock_import(
     return await _with_uow(settings, work)
 
 
+NAME_WIDTH = 40
+"""Longer names are cut between words."""
+STATE_SHOWN = {StockState.IN_STOCK: "", StockState.LOW: "LOW", StockState.OUT: "OUT"}
+
+
 async def cmd_stock_status(settings: Settings, out: TextIO) -> int:
     async def work(uow: UnitOfWorkFactory) -> int:
         levels = await stock_status(uow())
-        out.write(f"{'SKU':<24} {'name':<32} {'available':>9} {'reserved':>8} {'sold':>6}  low\n")
-        for level in levels:
+        names = [shorten(level.name_en, NAME_WIDTH, whole_words=True) for level in levels]
+        width = max([len("name"), *map(len, names)])
+        out.write(
+            f"{'SKU':<24} {'name':<{width}} {'stocked':>7} = {'available':>9} + {'held':>4}"
+            f" + {'sold':>4} + {'bad':>4}  {'refunded':>8}  state\n"
+        )
+        for level, name in zip(levels, names, strict=True):
+            state = STATE_SHOWN[level.state]
             out.write(
-                f"{level.sku:<24} {level.name_en[:32]:<32} {level.available:>9} "
-                f"{level.reserved:>8} "
-                f"{level.sold:>6}  {'LOW' if level.low else ''}\n"
+                f"{level.sku:<24} {name:<{width}} {level.stocked:>7} = {level.available:>9} + "
+                f"{level.reserved:>4} + {level.sold:>4} + {level.bad:>4}  {level.returned:>8}"
+                f"  {state}".rstrip()
+                + "\n"
             )
+        if levels:
+            out.write("refunded: of the available, the keys back on sale after a refund\n")
         return 0
 
     return await _with_uow(settings, work)
@@ -255,6 +293,7 @@ async def cmd_wallet_credit(
     minor = to_minor(amount)
 
     async def work(uow: UnitOfWorkFactory) -> int:
+        known = await knows_user(uow(), user_id=user_id)
         wallet, written = await credit_wallet(
             uow(),
             user_id=user_id,
@@ -262,11 +301,18 @@ async def cmd_wallet_credit(
             reason=reason,
             idempotency_key=key,
             now=SystemClock().now(),
+            tell_buyer=True,
         )
+        if not known:
+            sys.stderr.write(
+                f"warning: user {user_id} has never used the bot: check the id; they are not"
+                " told in chat until they start it\n"
+            )
         state = "credited" if written else "already credited under that key; nothing changed"
+        told = "; told in chat" if written and known and minor > 0 else ""
         out.write(
             f"user {user_id}: {state}; "
-            f"balance {format_money(wallet.balance_minor, settings.SHOP_CURRENCY)}\n"
+            f"balance {format_money(wallet.balance_minor, settings.SHOP_CURRENCY)}{told}\n"
         )
         return 0
 
@@ -274,18 +320,19 @@ async def cmd_wallet_credit(
 
 
 async def cmd_support_stats(settings: Settings, since: str | None, out: TextIO) -> int:
-    now = SystemClock().now()
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = start_of_day(ShopTime(zone=settings.SHOP_TIMEZONE), SystemClock().now())
+    heading = None
     if since:
         try:
             # A time written without an offset is UTC; one with an offset means that moment.
             start = as_utc(datetime.fromisoformat(since)).astimezone(UTC)
         except ValueError:
             raise CommandError(f"--since {since!r} is not an ISO date or time") from None
+        heading = f"{start:%Y-%m-%d %H:%M} UTC"
 
     async def work(uow: UnitOfWorkFactory) -> int:
         stats = await support_stats(uow(), since=start)
-        out.write(html_to_plain(stats_text(Language.EN, stats)) + "\n")
+        out.write(html_to_plain(stats_text(Language.EN, stats, since=heading)) + "\n")
         feedback = await faq_feedback(uow())
         if feedback:  # which FAQ entries need work: least helpful first
             out.write("FAQ feedback (helpful / not):\n")
@@ -323,7 +370,17 @@ async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
         case ("demo", _):
             from bot.demo import run_demo
 
-            return await run_demo(settings, host=args.host, port=args.port, runtime=args.runtime)
+            try:
+                return await run_demo(
+                    settings, host=args.host, port=args.port, runtime=args.runtime
+                )
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                raise CommandError(
+                    f"port {args.port} on {args.host} is already in use; choose another: "
+                    f"make demo PORT={args.port + 1} (or python -m bot demo --port {args.port + 1})"
+                ) from None
         case ("catalog", "load"):
             return await cmd_catalog_load(settings, args.file, out)
         case ("stock", "import"):
@@ -356,7 +413,7 @@ def main(
     args = _parser().parse_args(argv)
     environment = dict(os.environ if environ is None else environ)
     try:
-        if args.command == "demo":
+        if args.command == "demo" or args.demo:
             from bot.demo import demo_environment
 
             environment = demo_environment(environment)
@@ -366,6 +423,8 @@ def main(
         )
         logging.getLogger("alembic").setLevel(logging.WARNING)
         if args.command in ("run", "demo"):
+            settings.token()  # refuse what is missing before the bot opens anything
+            settings.card_key_secrets()
             check_knowledge_base(settings)
         return asyncio.run(execute(args, settings, out))
     except ONE_LINE_ERRORS as error:

@@ -62,6 +62,8 @@ class DocumentLike(Protocol):
     def file_name(self) -> str | None: ...
     @property
     def file_size(self) -> int | None: ...
+    @property
+    def mime_type(self) -> str | None: ...
 
 
 class PhotoLike(Protocol):
@@ -168,6 +170,7 @@ def event_from_message(message: MessageLike, download: Download) -> Event | None
             fetch,
             message.message_id,
             file_id,
+            document.mime_type or "",
         )
     if message.photo:
         largest = message.photo[-1]

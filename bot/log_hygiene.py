@@ -33,6 +33,8 @@ CAPPED = {
     "aiohttp.access": logging.WARNING,
     "aiosqlite": logging.INFO,
     "apscheduler.executors": logging.WARNING,  # not secret, but a line every 10 s buries the rest
+    "apscheduler.scheduler": logging.WARNING,  # a line a job at start-up pushes the address away
+    "aiogram.event": logging.WARNING,  # "Update id=… is handled": a line an update
 }
 
 PTB_CONTENT = (

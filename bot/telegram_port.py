@@ -12,10 +12,12 @@ from handlers.action import (
     AnswerButton,
     AnswerPreCheckout,
     CopyMessage,
+    EditKeyboard,
     EditText,
     SendDocument,
     SendInvoice,
     SendText,
+    SetCommands,
 )
 from store.domain.model import StarTransaction
 
@@ -31,14 +33,20 @@ class TelegramPort(Protocol):
     async def send_text(self, action: SendText) -> int: ...
     async def copy_message(self, action: CopyMessage) -> None: ...
     async def edit_text(self, action: EditText) -> None: ...
+    async def edit_keyboard(self, action: EditKeyboard) -> None: ...
     async def answer_button(self, action: AnswerButton) -> None: ...
     async def send_invoice(self, action: SendInvoice) -> None: ...
     async def answer_pre_checkout(self, action: AnswerPreCheckout) -> None: ...
     async def send_document(self, action: SendDocument) -> None: ...
     async def refund_star_payment(self, user_id: int, charge_id: str) -> None: ...
     async def set_commands(
-        self, commands: list[tuple[str, str]], language_code: str | None
-    ) -> None: ...
+        self, commands: list[tuple[str, str]], language_code: str | None, chat_id: int | None = None
+    ) -> None:
+        """setMyCommands; with `chat_id`, for that chat only (BotCommandScopeChat)."""
+    async def set_description(
+        self, description: str, short_description: str, language_code: str | None
+    ) -> None:
+        """setMyDescription and setMyShortDescription: what an empty chat shows."""
     async def delete_webhook(self) -> None: ...
     async def star_transactions(self, offset: int, limit: int) -> Sequence[StarTransaction]: ...
 
@@ -57,9 +65,11 @@ class ActionExecutor:
             try:
                 await self.send(action, priority)
             except PermanentSendError as error:
-                if not isinstance(action, AnswerButton | AnswerPreCheckout):
+                # A chat's command menu is a convenience: a chat that cannot take one (an agent
+                # who never opened the bot) must not stop the messages after it.
+                if not isinstance(action, AnswerButton | AnswerPreCheckout | SetCommands):
                     raise
-                log.warning("an answer to a query was refused: %s", error)
+                log.warning("Telegram refused %s: %s", type(action).__name__, error)
 
     async def send(self, action: Action, priority: Priority = Priority.REPLY) -> int | None:
         """One action; the id of the message that now shows it (sent, or edited), if any."""
@@ -83,6 +93,10 @@ class ActionExecutor:
                         raise
                     return await self.send(action.fallback, priority)
                 return action.message_id
+            case EditKeyboard():
+                await self.sender.send(
+                    action.chat_id, lambda: port.edit_keyboard(action), priority=priority
+                )
             case SendInvoice():
                 await self.sender.send(
                     action.chat_id, lambda: port.send_invoice(action), priority=priority
@@ -93,6 +107,14 @@ class ActionExecutor:
                 )
             case AnswerButton():
                 await self.sender.send(NO_CHAT, lambda: port.answer_button(action), counts=False)
+            case SetCommands():
+                await self.sender.send(
+                    NO_CHAT,
+                    lambda: port.set_commands(
+                        list(action.commands), action.language_code, action.chat_id
+                    ),
+                    counts=False,
+                )
             case AnswerPreCheckout():
                 await self.sender.send(
                     NO_CHAT, lambda: port.answer_pre_checkout(action), counts=False

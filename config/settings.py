@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic_settings
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -20,6 +21,10 @@ MAX_TELEGRAM_ID = 2**52 - 1
 """Telegram user ids are positive and have at most 52 significant bits (Bot API, User.id)."""
 _SQLITE = "sqlite+aiosqlite://"
 _WHOLE_NUMBER = re.compile(r"[0-9]+")
+_CLOCK = r"([01]?[0-9]|2[0-3]):[0-5][0-9]"
+_HOURS = re.compile(rf"\s*{_CLOCK}\s*-\s*({_CLOCK}|24:00)\s*")
+PLACEHOLDER_SECRET = "replace-with-a-long-random-passphrase-of-32-or-more-characters"
+"""The CARD_KEY_SECRET that .env.example ships: anyone who read the README knows it."""
 
 
 class SettingsError(Exception):
@@ -93,7 +98,8 @@ class Settings(BaseSettings):
     TELEGRAM_API_BASE: str = TELEGRAM_API
     DATABASE_URL: str = "sqlite+aiosqlite:///data/kamibot.sqlite3"
     ADMIN_IDS: tuple[int, ...] = ()
-    CARD_KEY_SECRET: tuple[SecretStr, ...]
+    CARD_KEY_SECRET: tuple[SecretStr, ...] = ()
+    """Only what touches card keys needs it (`card_key_secrets`); `catalog load` does not."""
     SHOP_NAME: str = "Kamibot"
     SHOP_CURRENCY: str = "CNY"
     STAR_VALUE_MINOR: int = Field(default=10, ge=1)
@@ -109,7 +115,10 @@ class Settings(BaseSettings):
     AGENT_CAPACITY: int = Field(default=3, ge=1, le=50)
     FIRST_RESPONSE_MINUTES: int = Field(default=5, ge=1)
     NEXT_RESPONSE_MINUTES: int = Field(default=10, ge=1)
-    SUPPORT_HOURS: str = "09:00-23:00 (UTC+8)"
+    SHOP_TIMEZONE: str = "Asia/Shanghai"
+    """The zone of every time buyers see, and of SUPPORT_HOURS (an IANA name)."""
+    SUPPORT_HOURS: str = "09:00-23:00"
+    """When agents are on duty, in SHOP_TIMEZONE; 22:00-02:00 runs past midnight."""
     FAQ_DIR: str = ""
     """Knowledge-base folder; empty means the one shipped in faq/knowledge."""
     REPLACE_AUTOMATICALLY: bool = True
@@ -150,6 +159,24 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
         return level
 
+    @field_validator("SHOP_TIMEZONE")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a time zone; use an IANA name such as Asia/Shanghai"
+            ) from None
+        return value
+
+    @field_validator("SUPPORT_HOURS")
+    @classmethod
+    def _hours_shaped(cls, value: str) -> str:
+        if not _HOURS.fullmatch(value):
+            raise ValueError(f"{value!r} is not a span like 09:00-23:00 (in SHOP_TIMEZONE)")
+        return value.strip()
+
     @field_validator("FAQ_DIR")
     @classmethod
     def _faq_folder(cls, value: str) -> str:
@@ -168,8 +195,7 @@ class Settings(BaseSettings):
     @field_validator("CARD_KEY_SECRET")
     @classmethod
     def _secrets_long_enough(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
-        if not value:
-            raise ValueError("at least one passphrase is needed")
+        # Empty is "not set", refused by `card_key_secrets` where a passphrase is needed.
         if any(len(secret.get_secret_value()) < 32 for secret in value):
             raise ValueError("each passphrase needs at least 32 characters")
         return value
@@ -208,7 +234,16 @@ class Settings(BaseSettings):
         return self.BOT_TOKEN.get_secret_value()
 
     def card_key_secrets(self) -> list[str]:
-        return [secret.get_secret_value() for secret in self.CARD_KEY_SECRET]
+        """The passphrases, newest first; checked here, as only card keys need them."""
+        secrets = [secret.get_secret_value() for secret in self.CARD_KEY_SECRET]
+        if not secrets:
+            raise SettingsError("Setting CARD_KEY_SECRET is not set")
+        if PLACEHOLDER_SECRET in secrets:
+            raise SettingsError(
+                "Setting CARD_KEY_SECRET is still the placeholder from .env.example; put your own "
+                "passphrase there (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return secrets
 
     @classmethod
     def settings_customise_sources(

@@ -55,6 +55,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from rapidfuzz import fuzz, process
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from config import strict_yaml
@@ -145,6 +146,16 @@ class KnowledgeBase:
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(entry.id for entry in self.entries)
+
+    def nearest_ids(self, typed: str) -> tuple[str, ...]:
+        """Every id, those most like `typed` first (a mistyped `/reply` id, say)."""
+        scores = {
+            found: score
+            for found, score, _ in process.extract(
+                typed.casefold(), self.ids, scorer=fuzz.WRatio, limit=None
+            )
+        }
+        return tuple(sorted(self.ids, key=lambda entry_id: -scores.get(entry_id, 0)))
 
     @cached_property
     def _by_id(self) -> dict[str, Entry]:

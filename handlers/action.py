@@ -7,6 +7,7 @@ callback alert and an invoice's fields are plain text that Telegram shows as wri
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -79,6 +80,15 @@ class EditText:
 
 
 @dataclass(frozen=True)
+class EditKeyboard:
+    """Change only a message's buttons (None: take them away), its text left as it is."""
+
+    chat_id: int
+    message_id: int
+    keyboard: Keyboard | None = None
+
+
+@dataclass(frozen=True)
 class AnswerButton:
     callback_id: str
     text: str | None = None
@@ -144,14 +154,31 @@ class CopyMessage:
             _html(self.caption_html, "a copied message's caption")
 
 
+@dataclass(frozen=True)
+class SetCommands:
+    """The command menu one chat shows (setMyCommands, chat scope), e.g. an agent's."""
+
+    chat_id: int
+    commands: tuple[tuple[str, str], ...]
+    language_code: str | None = None
+
+    def __post_init__(self) -> None:
+        for command, description in self.commands:
+            _plain(description, "a command's description")
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command) or not 1 <= len(description) <= 256:
+                raise ValueError(f"not a command Telegram takes: {command!r}")
+
+
 Action = (
     SendText
     | EditText
+    | EditKeyboard
     | AnswerButton
     | SendInvoice
     | AnswerPreCheckout
     | SendDocument
     | CopyMessage
+    | SetCommands
 )
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from handlers.action import Action, SendText
+from dataclasses import replace
+
+from handlers.action import Action, Button, EditText, SendText
+from handlers.callback import encode
 from handlers.context import ShopContext
-from handlers.event import DocumentMessage, TextMessage
-from handlers.text import Markup, say, shorten
-from store.domain.errors import ImportRefused, NotFound
-from store.domain.model import Language
+from handlers.event import ButtonPress, DocumentMessage, TextMessage
+from handlers.pending_import import PendingImport
+from handlers.screen import acknowledged, refuse
+from handlers.text import Markup, say, say_plain, shorten
+from store.domain.errors import ImportRefused, NotFound, UnknownSku
+from store.domain.model import Language, StockLevel
+from store.domain.stock import StockState
 from store.formats.key_file import KeyFileError, parse_key_file
 from store.services.stock import ImportSummary, import_card_keys, stock_status
 
@@ -18,6 +24,7 @@ REASONS_TOTALLED = 10
 REASON_LENGTH = 80
 """A refusal's reason as shown; with the counts above, a refusal always fits one message."""
 PROBLEM_LENGTH = 600
+SKU_LENGTH = 64
 """What is shown of why a file can't be read (its CSV header's columns can run to thousands)."""
 
 
@@ -51,7 +58,8 @@ def _refusal_lines(summary: ImportSummary) -> Markup:
 
 
 async def on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) -> list[Action]:
-    """An admin's key file captioned /import SKU is imported; the reply is the summary."""
+    """An admin's key file captioned /import SKU is imported; the reply is the summary, and
+    a refused file with good lines offers to import those."""
     chat = event.person.chat_id
     if not ctx.is_admin(event.person.user_id):
         return [SendText(chat, say(lang, "admin.only"))]
@@ -60,36 +68,76 @@ async def on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) 
         return [SendText(chat, say(lang, "admin.import_usage"))]
     if event.file_size > MAX_IMPORT_BYTES:
         return [SendText(chat, say(lang, "admin.import_bad_file", reason="over 20 MB"))]
+    pending = PendingImport(event.person.user_id, sku, event.file_name, event.download)
+    return [*await _import(pending, lang, ctx, all_or_nothing=True)]
+
+
+async def on_import_good_lines_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, offer: int
+) -> list[Action]:
+    """The refused file again, its good lines imported and the rest skipped, as `--partial`."""
+    if not ctx.is_admin(event.person.user_id):
+        return refuse(event, say_plain(lang, "admin.only"))
+    pending = ctx.pending_imports.take(offer, event.person.user_id)
+    if pending is None:
+        return refuse(event, say_plain(lang, "admin.import_offer_gone"))
+    [reply] = await _import(pending, lang, ctx, all_or_nothing=False)
+    # The refusal becomes the result: its button is spent, and the skipped lines stay listed.
+    edit = EditText(reply.chat_id, event.message_id, reply.html, fallback=reply)
+    return acknowledged(event, [edit])
+
+
+async def _import(
+    pending: PendingImport, lang: Language, ctx: ShopContext, *, all_or_nothing: bool
+) -> list[SendText]:
+    chat = pending.admin_id
     try:
-        parsed = parse_key_file(event.file_name, await event.download())
+        parsed = parse_key_file(pending.file_name, await pending.download())
     except KeyFileError as error:
         problem = shorten(str(error), PROBLEM_LENGTH)
         return [SendText(chat, say(lang, "admin.import_bad_file", reason=problem))]
     try:
         summary = await import_card_keys(
             ctx.uow,
-            sku=sku,
+            sku=pending.sku,
             parsed=parsed,
-            source=event.file_name,
+            source=pending.file_name,
             cipher=ctx.cipher,
             now=ctx.clock.now(),
-            imported_by=event.person.user_id,
+            imported_by=pending.admin_id,
+            all_or_nothing=all_or_nothing,
         )
+    except UnknownSku as unknown:
+        return [SendText(chat, _unknown_sku(lang, unknown))]
     except NotFound:
         return [SendText(chat, say(lang, "error.not_found"))]
     except ImportRefused as refusal:
         refused = refusal.summary
         assert isinstance(refused, ImportSummary)
-        return [
-            SendText(
-                chat, say(lang, "admin.import_refused", sku=sku, lines=_refusal_lines(refused))
-            )
-        ]
-    return [
-        SendText(
-            chat, say(lang, "admin.import_done", imported=summary.imported, sku=sku, refused="")
-        )
-    ]
+        lines = _refusal_lines(refused)
+        refusing = say(lang, "admin.import_refused", sku=refused.sku, lines=lines)
+        if not refused.acceptable:
+            return [SendText(chat, refusing)]
+        offer = ctx.pending_imports.offer(replace(pending, sku=refused.sku))
+        label = say_plain(lang, "admin.import_good_button", n=refused.acceptable)
+        return [SendText(chat, refusing, ((Button(label, encode("importgood", offer)),),))]
+    skipped = say(lang, "admin.import_skipped", n=len(summary.refused)) if summary.refused else ""
+    done = say(
+        lang, "admin.import_done", imported=summary.imported, sku=summary.sku, refused=skipped
+    )
+    if summary.refused:
+        done += Markup("\n") + _refusal_lines(summary)
+    return [SendText(chat, done)]
+
+
+def _unknown_sku(lang: Language, unknown: UnknownSku) -> Markup:
+    nearest = Markup(", ").join(Markup("<code>{}</code>").format(s) for s in unknown.nearest)
+    return say(
+        lang,
+        "admin.import_unknown_sku",
+        sku=shorten(unknown.sku, SKU_LENGTH),
+        nearest=say(lang, "admin.import_nearest", skus=nearest) if unknown.nearest else "",
+    )
 
 
 async def cmd_stock(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
@@ -98,11 +146,30 @@ async def cmd_stock(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
     if not ctx.is_admin(event.person.user_id):
         return [SendText(chat, say(lang, "admin.only"))]
     levels = await stock_status(ctx.uow())
-    lines = Markup("\n").join(
-        Markup("{} <code>{}</code> {} / {} / {}").format(
-            "⚠️" if level.low else "•", level.sku, level.available, level.reserved, level.sold
-        )
-        for level in levels
+    if not levels:
+        return [SendText(chat, say(lang, "admin.stock", lines=say(lang, "admin.stock_empty")))]
+    lines = Markup("\n").join(_stock_line(level, lang) for level in levels)
+    return [SendText(chat, say(lang, "admin.stock", lines=lines))]
+
+
+_STOCK_MARK = {StockState.IN_STOCK: "•", StockState.LOW: "⚠️", StockState.OUT: "⛔"}
+_STOCK_STATE = {StockState.LOW: "admin.stock_low", StockState.OUT: "admin.stock_out"}
+NAME_LENGTH = 40
+
+
+def _stock_line(level: StockLevel, lang: Language) -> Markup:
+    state = _STOCK_STATE.get(level.state)
+    return say(
+        lang,
+        "admin.stock_line",
+        mark=_STOCK_MARK[level.state],
+        sku=level.sku,
+        name=shorten(level.name_en, NAME_LENGTH, whole_words=True),
+        state=say(lang, state) if state else "",
+        stocked=level.stocked,
+        available=level.available,
+        held=level.reserved,
+        sold=level.sold,
+        bad=level.bad,
+        returned=level.returned,
     )
-    heading = Markup("available / reserved / sold\n")
-    return [SendText(chat, say(lang, "admin.stock", lines=heading + lines))]

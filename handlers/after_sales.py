@@ -5,11 +5,12 @@ from __future__ import annotations
 from handlers.action import Action, Button, SendText
 from handlers.callback import ForgedCallback, encode
 from handlers.context import ShopContext
-from handlers.event import ButtonPress, PhotoMessage
+from handlers.event import ButtonPress, DocumentMessage, PhotoMessage
 from handlers.handoff import handoff_reply
 from handlers.keyboard import home_row, rows
-from handlers.screen import acknowledged, refuse, show
+from handlers.screen import acknowledged, refuse, show, spent
 from handlers.text import escape, say, say_plain
+from handlers.ticket import media_of
 from store.domain.case import not_reportable
 from store.domain.errors import KeysNotAvailable
 from store.domain.flow import AwaitingScreenshot
@@ -75,6 +76,8 @@ async def on_bad_key_pressed(
         )
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
+    if len(keys) == 1:  # nothing to choose between: straight to what went wrong
+        return _reason_screen(event, lang, order_id, keys[0].key_id)
     buttons = [Button(key.masked, encode("badk", order_id, key.key_id)) for key in keys]
     return show(event, say(lang, "bad.choose_key"), (*rows(buttons, 2), home_row(lang)))
 
@@ -93,6 +96,10 @@ async def on_bad_key_chosen(
         )
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
+    return _reason_screen(event, lang, order_id, key_id)
+
+
+def _reason_screen(event: ButtonPress, lang: Language, order_id: int, key_id: int) -> list[Action]:
     buttons = [
         Button(say_plain(lang, f"bad.reason.{r}"), encode("badr", order_id, key_id, r))
         for r in REASONS
@@ -129,18 +136,22 @@ async def on_screenshot_skipped(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, key_id: int, reason: str
 ) -> list[Action]:
     report = AwaitingScreenshot(order_id, key_id, _reason(reason))
-    return await _report(event, lang, ctx, report, screenshot=None)
+    return spent(event, await _report(event, lang, ctx, report, screenshot=None))
 
 
 async def on_screenshot(
-    event: PhotoMessage, lang: Language, ctx: ShopContext, report: AwaitingScreenshot
+    event: PhotoMessage | DocumentMessage,
+    lang: Language,
+    ctx: ShopContext,
+    report: AwaitingScreenshot,
 ) -> list[Action]:
-    """The screenshot arrives: the case is opened with it."""
+    """The screenshot arrives (a photo, or a picture sent as a file): the case is opened with it,
+    and the agent who takes the case is shown a copy."""
     return await _report(event, lang, ctx, report, screenshot=event.file_id)
 
 
 async def _report(
-    event: ButtonPress | PhotoMessage,
+    event: ButtonPress | PhotoMessage | DocumentMessage,
     lang: Language,
     ctx: ShopContext,
     report: AwaitingScreenshot,
@@ -158,6 +169,9 @@ async def _report(
             now=ctx.clock.now(),
             rules=ctx.replacement,
             cipher=ctx.cipher,
+            screenshot_message=(
+                None if isinstance(event, ButtonPress) else (media_of(event), event.message_id)
+            ),
         )
     except KeysNotAvailable as error:
         if isinstance(event, ButtonPress):
@@ -167,7 +181,7 @@ async def _report(
 
 
 def _case_reply(
-    event: ButtonPress | PhotoMessage, lang: Language, outcome: CaseOutcome
+    event: ButtonPress | PhotoMessage | DocumentMessage, lang: Language, outcome: CaseOutcome
 ) -> list[Action]:
     chat = event.person.chat_id
     if outcome.replaced:

@@ -10,7 +10,7 @@ from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
 from handlers.handoff import handoff_reply
 from handlers.keyboard import home_row, rows
-from handlers.screen import acknowledged, notify, show
+from handlers.screen import acknowledged, notify, show, spent
 from handlers.text import Markup, escape, say, say_plain, shorten
 from store.domain.model import Language
 from store.services.question import (
@@ -49,7 +49,7 @@ def _answer(
     """An entry's answer (escaped) with 👍 / Talk to a human and the entry's own actions."""
     assert ctx.knowledge is not None
     entry = ctx.knowledge.entry(entry_id)
-    text = render_answer(entry, lang.value, ctx.faq_values())
+    text = render_answer(entry, lang.value, ctx.faq_values(lang))
     first = (
         Button(say_plain(lang, "faq.solved"), encode("faqok", question_id)),
         action_button(lang, HUMAN_AGENT, question_id),
@@ -136,7 +136,7 @@ async def on_solved_pressed(
     await record_feedback(
         ctx.uow(), user_id=event.person.user_id, question_id=question_id, helpful=True
     )
-    return [AnswerButton(event.callback_id, say_plain(lang, "faq.thanks"))]
+    return spent(event, [AnswerButton(event.callback_id, say_plain(lang, "faq.thanks"))])
 
 
 async def on_human_pressed(

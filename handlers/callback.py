@@ -39,13 +39,17 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
     "faqok": (_INT,),
     "human": (_INT,),
     "rate": (_INT, "[1-5]"),
+    "leave": (_INT,),
     "refunds": (),
     "bad": (_INT,),
     "badk": (_INT, _INT),
     "badr": (_INT, _INT, "redeemed|invalid|region|other"),
     "bads": (_INT, _INT, "redeemed|invalid|region|other"),
+    "importgood": (_INT,),
     "agt": (_INT,),
     "agref": (_INT,),
+    "agrefok": (_INT, _INT),
+    "agrefno": (_INT,),
     "agcase": (_INT, "replaced|refunded|declined"),
 }
 _PATTERNS = {

@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from faq.knowledge import KnowledgeBase
 from faq.matcher import FaqMatcher
 from handlers.language import LanguageMemory
+from handlers.pending_import import PendingImports
+from handlers.shop_time import hours_text
 from store.domain.case import ReplacementRules
 from store.domain.clock import Clock
+from store.domain.model import Language
 from store.domain.order import HoldRules
 from store.domain.payment import TopupRules
 from store.domain.refund import RefundRules
+from store.domain.shop_time import ShopTime
 from store.domain.support import SupportRules
 from store.services.ports import KeyCipher, NewUnitOfWork
 from store.services.refund import StarRefunder
@@ -34,9 +38,10 @@ class ShopContext:
     agent_ids: frozenset[int] = field(default_factory=frozenset)
     support: SupportRules = field(default_factory=SupportRules)
     replacement: ReplacementRules = field(default_factory=ReplacementRules)
-    support_hours: str = "09:00-23:00 (UTC+8)"
+    shop_time: ShopTime = field(default_factory=ShopTime)
     knowledge: KnowledgeBase | None = None
     faq: FaqMatcher | None = None
+    pending_imports: PendingImports = field(default_factory=PendingImports)
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
@@ -44,11 +49,11 @@ class ShopContext:
     def is_agent(self, user_id: int) -> bool:
         return user_id in self.agent_ids or user_id in self.admin_ids
 
-    def faq_values(self) -> dict[str, str]:
-        """What FAQ answers may mention, from the shop's settings."""
+    def faq_values(self, lang: Language = Language.ZH) -> dict[str, str]:
+        """What FAQ answers may mention, from the shop's settings, written for `lang`."""
         return {
             "shop_name": self.shop_name,
-            "support_hours": self.support_hours,
+            "support_hours": hours_text(lang, self.shop_time),
             "refund_window_days": str(self.refund.window_days),
             "reservation_minutes": str(self.hold.minutes),
             "support_contact": self.support_contact,

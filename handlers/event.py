@@ -56,6 +56,18 @@ class DocumentMessage:
     download: Callable[[], Awaitable[bytes]]
     message_id: int = 0
     file_id: str = ""
+    mime_type: str = ""
+
+    @property
+    def is_image(self) -> bool:
+        """A picture sent as a file ("send as file" keeps it uncompressed): a screenshot too."""
+        if self.mime_type:
+            return self.mime_type.lower().startswith("image/")
+        return self.file_name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".heic", ".heif")
+"""A file's name that says it is a picture, when Telegram gives no MIME type."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from handlers.action import Button, Keyboard
 from handlers.callback import encode
-from handlers.text import say_plain
+from handlers.text import Markup, say, say_plain
 from store.domain.model import Language, Order, OrderStatus, Page, Product
 from store.domain.payment import invoice_refusal
 
@@ -21,7 +21,13 @@ def main_menu(lang: Language) -> Keyboard:
             Button(say_plain(lang, "menu.wallet"), encode("wallet")),
             Button(say_plain(lang, "menu.help"), encode("help")),
         ),
+        (support_button(lang),),
     )
+
+
+def support_button(lang: Language) -> Button:
+    """🙋 Contact support: the built-in handoff to a person (no question asked yet)."""
+    return Button(say_plain(lang, "menu.support"), encode("human", 0))
 
 
 def home_row(lang: Language) -> tuple[Button, ...]:
@@ -37,6 +43,13 @@ def pager(
     if page.has_next:
         row.append(Button(say_plain(lang, "nav.next"), encode(verb, *args, page.page + 1)))
     return tuple(row)
+
+
+def page_note(lang: Language, page: Page[object] | Page[Product] | Page[Order]) -> Markup:
+    """The page number beside a title ("(page 2/3)"); nothing when all of it fits on one page."""
+    if page.pages <= 1:
+        return Markup()
+    return say(lang, "page.of", page=page.page + 1, pages=page.pages)
 
 
 def rows(buttons: Sequence[Button], width: int) -> list[tuple[Button, ...]]:

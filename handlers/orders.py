@@ -6,8 +6,10 @@ from handlers.action import CAPTION_LIMIT, Action, AnswerButton, Button, SendDoc
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
-from handlers.keyboard import home_row, order_actions, pager, rows
+from handlers.keyboard import home_row, order_actions, page_note, pager, rows
 from handlers.screen import refuse, show
+from handlers.shop_time import shop_clock
+from handlers.summary import order_item
 from handlers.text import Markup, fitted, say, say_plain
 from store.domain.errors import KeysNotAvailable
 from store.domain.model import Language
@@ -33,8 +35,7 @@ async def cmd_orders(
                 lang,
                 "orders.line",
                 id=o.id,
-                name=o.product_name(lang),
-                qty=o.quantity,
+                item=order_item(lang, o),
                 status=say_plain(lang, f"status.{o.status.value}"),
             ),
             encode("order", o.id),
@@ -42,7 +43,7 @@ async def cmd_orders(
         for o in orders.items
     ]
     keyboard = (*rows(buttons, 1), pager(lang, orders, "orders"), home_row(lang))
-    title = say(lang, "orders.title", page=orders.page + 1, pages=orders.pages)
+    title = say(lang, "orders.title", paging=page_note(lang, orders))
     return show(event, title, tuple(row for row in keyboard if row))
 
 
@@ -55,12 +56,11 @@ async def on_order_pressed(
         lang,
         "order.detail",
         id=order.id,
-        name=order.product_name(lang),
-        qty=order.quantity,
+        item=order_item(lang, order),
         total=format_money(order.total_minor, ctx.currency),
         stars=order.total_stars,
         status=say(lang, f"status.{order.status.value}"),
-        created=order.created_at.strftime("%Y-%m-%d %H:%M"),
+        created=shop_clock(lang, ctx.shop_time, order.created_at, "%Y-%m-%d %H:%M"),
     )
     actions = order_actions(lang, order)
     drawn = {b.data for row in actions for b in row}
@@ -118,4 +118,11 @@ async def on_keys_pressed(
         keys=keys,
         redeem=revealed.redeem(lang),
     )
-    return [AnswerButton(event.callback_id), SendText(chat, text, sensitive=True)]
+    after = (
+        (Button(say_plain(lang, "faq.action.report_bad_key"), encode("bad", order.id)),),
+        (
+            Button(say_plain(lang, "menu.orders"), encode("orders", 0)),
+            Button(say_plain(lang, "keys.continue"), encode("shop")),
+        ),
+    )
+    return [AnswerButton(event.callback_id), SendText(chat, text, after, sensitive=True)]

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from handlers.action import Action, EditText, Rendered, SendText
+from handlers.action import Action, Button, Rendered, SendText
+from handlers.callback import encode
 from handlers.context import ShopContext
-from handlers.keyboard import order_actions
+from handlers.summary import summary_edit
 from handlers.support_outbox import SUPPORT_KINDS, render_support_item
-from handlers.text import Markup, say
-from store.domain.model import Language
+from handlers.text import say, say_plain
+from store.domain.model import Language, OrderStatus
+from store.domain.money import format_money
 from store.domain.outbox import (
     ADMINS_CHAT,
     AdminAlert,
     AwaitingStock,
     Delivery,
     LowStock,
+    OrderExpired,
     OutboxItem,
     Refunded,
+    WalletCredited,
 )
 from store.services.catalog import show_product
 from store.services.order import get_order
@@ -41,25 +45,34 @@ async def render_outbox(item: OutboxItem, ctx: ShopContext) -> Rendered:
             return Rendered((SendText(item.chat_id, refunded),))
         case Delivery(order_id=order_id) | AwaitingStock(order_id=order_id):
             return await _notice(item, order_id, lang, ctx)
+        case WalletCredited(amount_minor=amount, balance_minor=balance):
+            credited = say(
+                lang,
+                "wallet.credited",
+                amount=format_money(amount, ctx.currency),
+                balance=format_money(balance, ctx.currency),
+            )
+            wallet = ((Button(say_plain(lang, "menu.wallet"), encode("wallet")),),)
+            return Rendered((SendText(item.chat_id, credited, wallet),))
+        case OrderExpired(order_id=order_id):
+            order = await get_order(ctx.uow(), user_id=item.chat_id, order_id=order_id)
+            if order.status is not OrderStatus.EXPIRED:  # paid or held again since
+                return Rendered()
+            edit = summary_edit(lang, order, ctx.currency, fallback=False)
+            return Rendered((edit,) if edit is not None else ())
     return Rendered()
 
 
 async def _notice(item: OutboxItem, order_id: int, lang: Language, ctx: ShopContext) -> Rendered:
-    """The order's keys are ready, or it waits for stock: the buyer's one notice about it."""
+    """The order's keys are ready, or it waits for stock: its summary says so.
+
+    The summary is the message the buyer pressed Buy on: sent again after a crash, this is the
+    same edit of the same message, not a second message. With no summary (or one the buyer
+    deleted) a new message becomes it."""
     order = await get_order(ctx.uow(), user_id=item.chat_id, order_id=order_id)
-    text: Markup
-    if isinstance(item.payload, Delivery):
-        name = order.product_name(lang)
-        text = say(lang, "delivery.ready", id=order.id, name=name, qty=order.quantity)
-    else:
-        text = say(lang, "waiting.notice", id=order.id)
-    notice = SendText(item.chat_id, text, tuple(order_actions(lang, order)) or None)
-    if order.notice_message_id is None:
-        return Rendered((notice,), kept=0)  # the first message about it is the notice
-    # The buyer's payment message becomes the notice: sent again after a crash, it is the same
-    # edit of the same message, not a second message.
-    edit = EditText(item.chat_id, order.notice_message_id, text, notice.keyboard, fallback=notice)
-    return Rendered((edit,), kept=0)
+    notice = summary_edit(lang, order, ctx.currency)
+    assert notice is not None
+    return Rendered((notice,), kept=0)
 
 
 async def _to_admins(item: OutboxItem, ctx: ShopContext) -> list[Action]:

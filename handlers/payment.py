@@ -12,16 +12,19 @@ from handlers.action import (
     AnswerButton,
     AnswerPreCheckout,
     Button,
+    EditText,
     SendInvoice,
     SendText,
 )
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, PaymentReceived, PreCheckout
-from handlers.keyboard import home_row, order_actions
+from handlers.keyboard import home_row
 from handlers.refund import refund_refused, refund_reply
 from handlers.screen import notify, refuse, show
-from handlers.text import Markup, fitted, say, say_plain, shorten
+from handlers.summary import order_summary, summary_edit, unpayable
+from handlers.text import fitted, say, say_plain, shorten
+from handlers.wallet_screen import wallet_screen
 from store.domain.errors import (
     InsufficientBalance,
     OrderNotPayable,
@@ -57,13 +60,18 @@ async def on_pay_stars_pressed(
     refusal = invoice_refusal(order)
     if refusal == "too_many_stars":
         return refuse(event, say_plain(lang, "error.too_many_stars", max=MAX_INVOICE_STARS))
-    if refusal is not None:
-        status = say_plain(lang, f"status.{refusal}")
-        return refuse(event, say_plain(lang, "error.not_payable", status=status))
+    if refusal is not None:  # paid, lapsed or cancelled meanwhile: its summary says so now
+        text, keyboard = order_summary(lang, order, ctx.currency)
+        return [
+            AnswerButton(event.callback_id, unpayable(lang, refusal), alert=True),
+            EditText(event.person.chat_id, event.message_id, text, keyboard),
+        ]
     name = order.product_name(lang)
 
-    def item(cut_name: str) -> str:
-        return f"{cut_name} ×{order.quantity}"
+    def item(cut_name: str) -> str:  # as the summary says it: "×1" only after a name with ×60
+        if order.quantity == 1:
+            return cut_name
+        return say_plain(lang, "order.item", name=cut_name, qty=order.quantity)
 
     invoice = SendInvoice(
         chat_id=event.person.chat_id,
@@ -87,7 +95,11 @@ async def on_topup_pressed(
         chat_id=event.person.chat_id,
         title=say_plain(lang, "topup.title"),
         description=say_plain(lang, "topup.description", amount=amount, stars=stars),
-        payload=InvoicePayload(topup_user_id=event.person.user_id, topup_stars=stars).encode(),
+        payload=InvoicePayload(
+            topup_user_id=event.person.user_id,
+            topup_stars=stars,
+            wallet_message_id=event.message_id or None,
+        ).encode(),
         stars=stars,
         label=say_plain(lang, "topup.title"),
     )
@@ -162,12 +174,20 @@ async def on_payment_received(
             amount=format_money(outcome.topup_minor, ctx.currency),
             balance=format_money(wallet.balance_minor, ctx.currency),
         )
-        return [SendText(chat, text, (home_row(lang),))]
+        done: list[Action] = [SendText(chat, text, (home_row(lang),))]
+        parsed = InvoicePayload.parse(event.payload)
+        if parsed is not None and parsed.wallet_message_id is not None:  # the screen it came from
+            screen, keyboard = wallet_screen(lang, wallet, ctx)
+            done.insert(0, EditText(chat, parsed.wallet_message_id, screen, keyboard))
+        return done
     order = outcome.order
     assert order is not None
-    if outcome.delivered:  # the summary becomes "your keys are ready" (the outbox edits it)
-        keys = tuple(order_actions(lang, order))
-        return [SendText(chat, say(lang, "paid.stars", id=order.id), keys)]
+    if outcome.delivered:
+        # The summary becomes "paid, your keys are ready", exactly as the delivery will edit it,
+        # so whichever edit lands last the buyer sees Show keys, in one message. No fallback:
+        # if the summary is gone, the delivery's own fallback is the one new message.
+        edit = summary_edit(lang, order, ctx.currency, fallback=False)
+        return [edit] if edit is not None else []
     return []  # awaiting stock: the outbox edits the summary, with its refund/wait buttons
 
 
@@ -195,17 +215,12 @@ async def on_pay_wallet_pressed(
             ),
         )
     except OrderNotPayable as error:
-        status = say_plain(lang, f"status.{error.status}")
-        return refuse(event, say_plain(lang, "error.not_payable", status=status))
+        return refuse(event, unpayable(lang, error.status))
     order = outcome.order
     assert order is not None
-    # This message is the order's notice: the delivery edits it to the same "keys are ready",
+    # This message is the order's summary: the delivery edits it to the same "keys are ready",
     # so whichever edit lands last, the buyer sees Show keys.
-    ready = say(
-        lang, "delivery.ready", id=order.id, name=order.product_name(lang), qty=order.quantity
-    )
-    text = say(lang, "paid.wallet", id=order.id) + Markup("\n") + ready
-    return show(event, text, (*order_actions(lang, order), home_row(lang)))
+    return show(event, *order_summary(lang, order, ctx.currency))
 
 
 async def on_refund_pressed(
@@ -225,7 +240,12 @@ async def on_refund_pressed(
         return refuse(event, refund_refused(lang, str(error)))
     except RefundFailed:
         return refuse(event, say_plain(lang, "refund.failed"))
-    return show(event, refund_reply(lang, outcome, order_id), (home_row(lang),))
+    replies = show(event, refund_reply(lang, outcome, order_id, ctx.currency), (home_row(lang),))
+    order = outcome.order
+    if order is not None and order.notice_message_id not in (None, event.message_id):
+        summary = summary_edit(lang, order, ctx.currency, fallback=False)  # Show keys goes
+        replies.extend([summary] if summary is not None else [])
+    return replies
 
 
 async def on_wait_pressed(

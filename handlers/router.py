@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TypeGuard
 
 from handlers import (
     admin,
@@ -147,6 +148,7 @@ AGENT_COMMANDS = {
     "note": agent.cmd_note,
     "reply": agent.cmd_canned,
     "tickets": agent.cmd_tickets,
+    "alias": agent.cmd_alias,
 }
 
 
@@ -222,11 +224,11 @@ async def _on_document(event: DocumentMessage, lang: Language, ctx: ShopContext)
 async def _on_media(
     event: PhotoMessage | DocumentMessage | OtherMessage, lang: Language, ctx: ShopContext
 ) -> list[Action]:
-    """A screenshot for a bad-key report; within a ticket, passed to the other side; otherwise
-    a file is an import, and anything else (a photo, a sticker, a location) gets a pointer to
-    what the bot does understand."""
+    """A screenshot (a photo or a picture sent as a file) for a bad-key report; within a ticket,
+    passed to the other side; otherwise an admin's file is an import, and anything else (a
+    buyer's file, a photo, a sticker, a location) gets a pointer to what the bot does understand."""
     situation = await _situation(event, ctx)
-    if isinstance(event, PhotoMessage) and isinstance(situation.flow, AwaitingScreenshot):
+    if _is_picture(event) and isinstance(situation.flow, AwaitingScreenshot):
         return await after_sales.on_screenshot(event, lang, ctx, situation.flow)
     if situation.agent_in_conversation:
         return await agent.relay_from_agent(event, lang, ctx)
@@ -235,11 +237,22 @@ async def _on_media(
         if relayed is not None:
             return relayed
     if isinstance(event, DocumentMessage):
-        return await admin.on_document(event, lang, ctx)
+        if ctx.is_admin(event.person.user_id) or admin.import_sku(event.caption) is not None:
+            return await admin.on_document(event, lang, ctx)
+        return [SendText(event.person.chat_id, say(lang, "file.not_expected"), main_menu(lang))]
     if isinstance(event, OtherMessage):
         unsupported = say(lang, "other.unsupported", kind=kind_name(lang, event.kind))
         return [SendText(event.person.chat_id, unsupported, main_menu(lang))]
     return [SendText(event.person.chat_id, say(lang, "help", minutes=ctx.hold.minutes))]
+
+
+def _is_picture(
+    event: PhotoMessage | DocumentMessage | OtherMessage,
+) -> TypeGuard[PhotoMessage | DocumentMessage]:
+    """A photo, or a picture sent as a file: either can be a bad-key report's screenshot."""
+    return isinstance(event, PhotoMessage) or (
+        isinstance(event, DocumentMessage) and event.is_image
+    )
 
 
 async def _on_button(
@@ -282,6 +295,8 @@ async def _on_button(
             return await orders.on_keys_pressed(event, lang, ctx, button.number())
         case "wallet":
             return await wallet.cmd_wallet(event, lang, ctx)
+        case "importgood":
+            return await admin.on_import_good_lines_pressed(event, lang, ctx, button.number())
     return await _on_support_button(event, button, lang, ctx)
 
 
@@ -295,6 +310,8 @@ async def _on_support_button(
             return await ask.on_solved_pressed(event, lang, ctx, button.number())
         case "human":
             return await ask.on_human_pressed(event, lang, ctx, button.number())
+        case "leave":
+            return await support.on_leave_pressed(event, lang, ctx, button.number())
         case "rate":
             return await support.on_rate_pressed(
                 event, lang, ctx, button.number(), button.number(1)
@@ -322,6 +339,12 @@ async def _on_support_button(
             return await agent.on_focus_pressed(event, lang, ctx, button.number())
         case "agref":
             return await agent.on_agent_refund_pressed(event, lang, ctx, button.number())
+        case "agrefok":
+            return await agent.on_agent_refund_confirmed(
+                event, lang, ctx, button.number(), button.number(1)
+            )
+        case "agrefno":
+            return await agent.on_agent_refund_kept(event, lang, ctx, button.number())
         case "agcase":
             return await agent.on_case_decided(event, lang, ctx, button.number(), button.args[1])
     raise ForgedCallback(button.verb)

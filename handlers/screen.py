@@ -7,6 +7,7 @@ from handlers.action import (
     TEXT_LIMIT,
     Action,
     AnswerButton,
+    EditKeyboard,
     EditText,
     Keyboard,
     SendText,
@@ -45,6 +46,15 @@ def refuse(event: TextMessage | ButtonPress, text: str) -> list[Action]:
     if isinstance(event, ButtonPress):
         return [AnswerButton(event.callback_id, shorten(text, ALERT_LIMIT), alert=True)]
     return [SendText(event.person.chat_id, escape(shorten(text, TEXT_LIMIT)))]
+
+
+def spent(event: ButtonPress, actions: list[Action]) -> list[Action]:
+    """These actions, the pressed message's buttons taken away once the press is answered: a
+    choice made once (a rating, Skip, 👍) is not offered again."""
+    gone = EditKeyboard(event.person.chat_id, event.message_id)
+    answered = [a for a in actions if isinstance(a, AnswerButton)][:1]
+    rest = [a for a in actions if a not in answered]
+    return [*answered, gone, *rest]
 
 
 def acknowledged(event: object, actions: list[Action]) -> list[Action]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from handlers.action import Action, Button
+from handlers.action import Action, AnswerButton, Button, EditText
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
-from handlers.keyboard import home_row, order_actions, pager, rows
+from handlers.keyboard import home_row, order_actions, page_note, pager, rows
 from handlers.screen import refuse, show
+from handlers.shop_time import shop_clock
+from handlers.summary import order_item, order_summary, unpayable
 from handlers.text import Markup, say, say_plain
 from store.domain.errors import (
     NotFound,
@@ -15,7 +17,7 @@ from store.domain.errors import (
     QuantityNotAllowed,
     TooManyOpenOrders,
 )
-from store.domain.model import Language, Product
+from store.domain.model import Language, OrderStatus, Product
 from store.domain.money import format_money
 from store.domain.order import cancelled
 from store.domain.payment import wallet_covers
@@ -73,8 +75,7 @@ async def on_category_pressed(
         lang,
         "shop.products",
         category=category.name(lang),
-        page=products.page + 1,
-        pages=products.pages,
+        paging=page_note(lang, products),
         lines=lines,
     )
     return show(event, text, tuple(row for row in keyboard if row))
@@ -100,11 +101,16 @@ async def on_product_pressed(
         limit=product.order_limit,
     )
     buy = [
-        Button(say_plain(lang, "product.buy", n=q), encode("buy", product.sku, q))
+        Button(
+            say_plain(
+                lang, "product.buy", n=q, total=format_money(product.price_minor * q, ctx.currency)
+            ),
+            encode("buy", product.sku, q),
+        )
         for q in product.quantity_choices()
     ]
     keyboard = (
-        *rows(buy, 4),
+        *rows(buy, 2),  # a total beside each: two to a row still read on a phone
         (Button(say_plain(lang, "menu.back"), encode("cat", product.category_id, 0)),),
     )
     return show(event, text, keyboard)
@@ -138,11 +144,10 @@ async def on_buy_pressed(
         lang,
         "order.summary",
         id=order.id,
-        name=order.product_name(lang),
-        qty=order.quantity,
+        item=order_item(lang, order),
         total=format_money(order.total_minor, ctx.currency),
         stars=order.total_stars,
-        until=order.expires_at.strftime("%H:%M"),
+        until=shop_clock(lang, ctx.shop_time, order.expires_at, "%H:%M"),
         minutes=ctx.hold.minutes,
         balance=format_money(reservation.balance_minor, ctx.currency),
     )
@@ -165,7 +170,13 @@ async def on_cancel_pressed(
     order = await cancel_order(
         ctx.uow(), user_id=event.person.user_id, order_id=order_id, now=ctx.clock.now()
     )
-    if not cancelled(order):
-        status = say_plain(lang, f"status.{order.status.value}")
-        return refuse(event, say_plain(lang, "error.not_payable", status=status))
-    return show(event, say(lang, "order.cancelled", id=order.id), (home_row(lang),))
+    text, keyboard = order_summary(lang, order, ctx.currency)
+    if cancelled(order):
+        return show(event, text, keyboard)
+    # Paid (or lapsed) meanwhile: say so, and bring the summary up to date (Pay and Cancel go).
+    paid = order.has_keys or order.status is OrderStatus.AWAITING_STOCK
+    why = say_plain(lang, "cancel.already_paid") if paid else unpayable(lang, order.status)
+    return [
+        AnswerButton(event.callback_id, why, alert=True),
+        EditText(event.person.chat_id, event.message_id, text, keyboard),
+    ]

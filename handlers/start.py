@@ -7,29 +7,21 @@ from datetime import datetime
 from handlers.action import Action
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, TextMessage
-from handlers.keyboard import home_row, language_choice, main_menu
+from handlers.keyboard import home_row, language_choice, main_menu, support_button
 from handlers.screen import show
-from handlers.text import Markup, say
+from handlers.text import Markup, say, say_plain, shorten
 from store.domain.model import Language
 from store.services.user import choose_language
 
-COMMANDS = ("start", "shop", "orders", "wallet", "help", "language", "paysupport", "terms")
-COMMAND_DESCRIPTIONS: dict[str, tuple[str, str]] = {
-    "start": ("主菜单", "Main menu"),
-    "shop": ("浏览商城", "Browse the shop"),
-    "orders": ("我的订单", "My orders"),
-    "wallet": ("余额与充值", "Wallet and top-up"),
-    "help": ("帮助", "Help"),
-    "language": ("切换语言", "Change language"),
-    "paysupport": ("付款支持", "Payment support"),
-    "terms": ("服务条款", "Terms of service"),
-}
+DESCRIPTION_LIMIT = 512
+SHORT_DESCRIPTION_LIMIT = 120
+"""Telegram's limits on setMyDescription and setMyShortDescription."""
 
-
-def command_list(language: Language) -> list[tuple[str, str]]:
-    """What setMyCommands registers, per language."""
-    index = 0 if language is Language.ZH else 1
-    return [(name, COMMAND_DESCRIPTIONS[name][index]) for name in COMMANDS]
+def bot_profile(language: Language, shop_name: str) -> tuple[str, str]:
+    """setMyDescription's and setMyShortDescription's texts: what an empty chat shows."""
+    description = say_plain(language, "bot.description", shop=shop_name)
+    short = say_plain(language, "bot.short_description", shop=shop_name)
+    return shorten(description, DESCRIPTION_LIMIT), shorten(short, SHORT_DESCRIPTION_LIMIT)
 
 
 async def cmd_start(
@@ -47,6 +39,8 @@ async def cmd_help(
     text = say(lang, "help", minutes=ctx.hold.minutes)
     if ctx.is_agent(event.person.user_id):
         text = text + Markup("\n\n") + say(lang, "help.agent")
+    if ctx.is_admin(event.person.user_id):
+        text = text + Markup("\n\n") + say(lang, "help.admin")
     return show(event, text, (home_row(lang),))
 
 
@@ -76,8 +70,9 @@ async def on_language_chosen(event: ButtonPress, chosen: str, ctx: ShopContext) 
 
 
 async def cmd_paysupport(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
-    """Who to contact about a payment, as Telegram requires."""
-    return show(event, say(lang, "paysupport", contact=ctx.support_contact))
+    """Who to contact about a payment, as Telegram requires, and a person right here."""
+    text = say(lang, "paysupport", contact=ctx.support_contact)
+    return show(event, text, ((support_button(lang),), home_row(lang)))
 
 
 async def cmd_terms(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from handlers.action import Action, SendText
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, OtherMessage, TextMessage
-from handlers.handoff import handoff_reply
-from handlers.screen import notify, refuse
+from handlers.handoff import handoff_reply, left_reply
+from handlers.screen import notify, refuse, show, spent
 from handlers.text import say, say_plain
 from handlers.ticket import NOT_RELAYED, Incoming, kind_name, media_of, to_agent
 from store.domain.model import Language
 from store.services.queue import ask_for_human
-from store.services.ticket import buyer_wrote, rate_ticket
+from store.services.ticket import buyer_wrote, leave_support, rate_ticket
 
 
 async def on_human_requested(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
@@ -63,6 +63,18 @@ async def relay_from_buyer(
     )
 
 
+async def on_leave_pressed(
+    event: ButtonPress, lang: Language, ctx: ShopContext, ticket_id: int
+) -> list[Action]:
+    """取消排队 on the queue message: the buyer's ticket is closed, and the message says so."""
+    left = await leave_support(
+        ctx.uow(), user_id=event.person.user_id, now=ctx.clock.now(), ticket_id=ticket_id
+    )
+    if left is None:  # closed already, or not theirs: only their own open ticket is looked up
+        return refuse(event, say_plain(lang, "support.not_queued"))
+    return [*show(event, say(lang, "support.queue_left")), *left_reply(event, lang, left)]
+
+
 async def on_rate_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, ticket_id: int, rating: int
 ) -> list[Action]:
@@ -70,5 +82,5 @@ async def on_rate_pressed(
     if await rate_ticket(
         ctx.uow(), user_id=event.person.user_id, ticket_id=ticket_id, rating=rating
     ):
-        return notify(event, say(lang, "support.rated"))
+        return spent(event, notify(event, say(lang, "support.rated")))
     return refuse(event, say_plain(lang, "support.rate_once"))

@@ -35,13 +35,19 @@ BREACHES_SHOWN = 20
 async def render_support_item(item: OutboxItem, ctx: ShopContext) -> Rendered:
     """What one support item becomes; reads only (what it leaves behind is in the receipt)."""
     match item.payload:
-        case TicketAssigned(ticket_id=ticket_id):
+        case TicketAssigned(ticket_id=ticket_id, refresh=refresh):
             view = await assignment_card(
-                ctx.uow(), ticket_id=ticket_id, agent_id=item.chat_id, cipher=ctx.cipher
+                ctx.uow(),
+                ticket_id=ticket_id,
+                agent_id=item.chat_id,
+                cipher=ctx.cipher,
+                rules=ctx.replacement,
             )
-            return Rendered() if view is None else render_card(view, ctx.currency)
-        case QueuePosition(ticket_id=ticket_id):
-            return await _queue_position(ticket_id, ctx)
+            if view is None:
+                return Rendered()
+            return render_card(view, ctx.currency, tell_buyer=not refresh, rules=ctx.replacement)
+        case QueuePosition(ticket_id=ticket_id, handed_back=handed_back):
+            return await _queue_position(ticket_id, ctx, handed_back=handed_back)
         case ResponseBreach(breaches=breaches):
             alerts: list[Action] = []
             for chat, lang in await alert_recipients(ctx.uow(), admin_ids=ctx.admin_ids):
@@ -63,17 +69,21 @@ async def render_support_item(item: OutboxItem, ctx: ShopContext) -> Rendered:
     raise ValueError(f"not a support item: {item.kind}")
 
 
-async def _queue_position(ticket_id: int, ctx: ShopContext) -> Rendered:
+async def _queue_position(ticket_id: int, ctx: ShopContext, *, handed_back: bool) -> Rendered:
     """The buyer's one queue message, edited to their new place and wait (sent the first time,
-    and its id kept once it is sent)."""
+    and its id kept once it is sent); handed back by an agent, it says so first."""
     place = await queue_place(ctx.uow(), ticket_id=ticket_id)
     if place is None:
         return Rendered()  # no longer waiting: the assignment message says so
     ticket = place.standing.ticket
-    text = standing_text(place.language, place.standing, ctx.support_hours)
+    text = standing_text(place.language, place.standing, ctx.shop_time, ctx.clock.now())
+    if handed_back:
+        text = say(place.language, "support.handed_back") + Markup("\n") + text
+    leave = say_plain(place.language, "support.leave_button")
+    keyboard = ((Button(leave, encode("leave", ticket.id)),),)
     if ticket.queue_message_id is not None:
-        return Rendered((EditText(ticket.user_id, ticket.queue_message_id, text),))
-    return Rendered((SendText(ticket.user_id, text),), kept=0)
+        return Rendered((EditText(ticket.user_id, ticket.queue_message_id, text, keyboard),))
+    return Rendered((SendText(ticket.user_id, text, keyboard),), kept=0)
 
 
 async def _case_decided(case_id: int, ctx: ShopContext) -> list[Action]:

@@ -34,13 +34,26 @@ _HTML = re.compile(r"<[a-zA-Z/][^>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);"
 Rendered = TypeVar("Rendered", str, Markup)
 
 
-def shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int, *, whole_words: bool = False) -> str:
     """Plain text cut to at most `limit` characters, "…" marking the cut, for `say` to escape.
 
     Cutting before escaping never leaves half an entity (`&am`) or a tag; Markup is refused for
     that reason. Characters are counted as UTF-16 code units (an emoji is two), which is never
     fewer than Telegram counts, so a shortened text is safe under its limits either way.
+    With `whole_words`, a cut falls between words (a name reads "Steam Wallet…", never
+    "Steam Wal…"), unless the first word alone is too long.
     """
+    cut = _shorten(text, limit)
+    if not whole_words or cut == text:
+        return cut
+    kept = cut[:-1]
+    if text[len(kept)].isspace():
+        return kept.rstrip() + "…"
+    head, space, _ = kept.rpartition(" ")
+    return head.rstrip() + "…" if space and head.strip() else cut
+
+
+def _shorten(text: str, limit: int) -> str:
     if isinstance(text, Markup):
         raise TypeError("shorten plain text before it is escaped, not Markup")
     if len(text) <= limit // 2 or _utf16_length(text) <= limit:
@@ -62,13 +75,22 @@ def _utf16_length(text: str) -> int:
 TEXTS: dict[str, tuple[str, str]] = {
     # key: (zh, en)
     "welcome": (
-        "👋 你好，{name}！欢迎来到 <b>{shop}</b>。\n付款后卡密自动发送，几秒即达。请选择：",
-        "👋 Hi {name}, welcome to <b>{shop}</b>.\nPay and your key arrives in seconds. Choose:",
+        "👋 你好，{name}！欢迎来到 <b>{shop}</b>。\n付款后卡密自动发送，几秒即达。\n有问题直接发消息提问，或发送“人工”联系客服。请选择：",
+        "👋 Hi {name}, welcome to <b>{shop}</b>.\nPay and your key arrives in seconds.\nQuestions? Just type your question, or send 人工 (or “human”) for a person. Choose:",
     ),
     "menu.shop": ("🛒 商城", "🛒 Shop"),
     "menu.orders": ("📦 我的订单", "📦 My orders"),
     "menu.wallet": ("💰 余额", "💰 Wallet"),
     "menu.help": ("❓ 帮助", "❓ Help"),
+    "menu.support": ("🙋 联系客服", "🙋 Contact support"),
+    "bot.description": (
+        "欢迎来到 {shop}：游戏点卡、会员卡、软件激活码。\n用 Telegram Stars 或余额付款，卡密几秒自动送达，随时可在“我的订单”里再次查看。\n有问题直接发消息提问，或发送“人工”联系客服。\n点击下方“开始”进入商城。",
+        "Welcome to {shop}: game cards, memberships and licence keys.\nPay with Telegram Stars or your wallet and your key arrives in seconds; find it again any time under My orders.\nQuestions? Just type them, or send 人工 (or “human”) for a person.\nPress Start to open the shop.",
+    ),
+    "bot.short_description": (
+        "{shop}：游戏点卡与激活码，Stars 付款，卡密秒发。有问题发“人工”。",
+        "{shop}: game cards and licence keys, paid in Stars, delivered in seconds.",
+    ),
     "menu.back": ("⬅️ 返回", "⬅️ Back"),
     "menu.home": ("🏠 主菜单", "🏠 Main menu"),
     "nav.prev": ("◀️ 上一页", "◀️ Prev"),
@@ -76,24 +98,30 @@ TEXTS: dict[str, tuple[str, str]] = {
     "help": (
         "<b>如何购买</b>\n1. 商城 → 选择分类和商品\n2. 选择数量，卡密为您保留 {minutes} 分钟\n"
         "3. 用 Telegram Stars ⭐ 或余额付款\n4. 点击“查看卡密”获取卡密\n\n"
+        "<b>有问题？</b>直接发消息提问，或发送“人工”联系客服。\n\n"
         "命令：/shop 商城 · /orders 订单 · /wallet 余额 · /language 语言 · /paysupport 付款问题 · /terms 条款",
         "<b>How to buy</b>\n1. Shop → pick a category and a product\n2. Choose a quantity; the keys "
         "are held for you for {minutes} minutes\n3. Pay with Telegram Stars ⭐ or your wallet\n"
-        "4. Press “Show keys” to get them\n\nCommands: /shop · /orders · /wallet · /language · "
+        "4. Press “Show keys” to get them\n\n<b>Questions?</b> Just type your question, or send 人工 "
+        "(or “human”) for a person.\n\nCommands: /shop · /orders · /wallet · /language · "
         "/paysupport · /terms",
     ),
     "help.agent": (
-        "<b>客服命令</b>\n/duty on|off 上线/下线 · /next 接入下一位 · /tickets 我的会话 · /note 私人备注 · /reply FAQ编号 快捷回复 · /transfer 客服ID|queue 转接 · /close 结束",
-        "<b>Agent commands</b>\n/duty on|off · /next (take the next buyer) · /tickets (yours) · /note (private) · /reply FAQ_ID (canned answer) · /transfer AGENT_ID|queue · /close",
+        "<b>客服命令</b>\n/duty on|off 上线/下线 · /next 接入下一位 · /tickets 我的会话 · /note 私人备注 · /reply FAQ编号 快捷回复 · /transfer 客服ID|queue 转接 · /close 结束 · /alias 名字 对买家显示的客服名",
+        "<b>Agent commands</b>\n/duty on|off · /next (take the next buyer) · /tickets (yours) · /note (private) · /reply FAQ_ID (canned answer) · /transfer AGENT_ID|queue · /close · /alias NAME (the name buyers see)",
+    ),
+    "help.admin": (
+        "<b>管理员命令</b>\n/stock 库存 · /stats 今日数据 · 发送卡密文件并附说明 /import SKU 导入卡密",
+        "<b>Admin commands</b>\n/stock (stock levels) · /stats (today's figures) · send a key file captioned /import SKU to import keys",
     ),
     "language.choose": ("请选择语言 / Choose a language:", "Choose a language / 请选择语言:"),
     "language.set": ("✅ 已切换为简体中文。", "✅ Language set to English."),
     "paysupport": (
-        "<b>付款支持</b>\n付款或到账问题，请联系 {contact} 并附上订单号。"
+        "<b>付款支持</b>\n付款或到账问题，点下方“联系客服”直接在这里和客服沟通，或联系 {contact}，请附上订单号。"
         "未查看的卡密可申请退款；Stars 付款将原路退回。",
-        "<b>Payment support</b>\nFor any problem with a payment or a delivery, contact {contact} "
-        "with your order number. Keys you have not revealed can be refunded; Stars go back to "
-        "your Telegram balance.",
+        "<b>Payment support</b>\nFor any problem with a payment or a delivery, press “Contact "
+        "support” below to talk to a person right here, or contact {contact}, with your order "
+        "number. Keys you have not revealed can be refunded; Stars go back to your Telegram balance.",
     ),
     "terms": (
         "<b>服务条款</b>\n1. 商品为数字商品（卡密），付款后自动发放。\n2. 未查看的卡密可退款；"
@@ -110,8 +138,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The shop has nothing for sale right now. Please come back later.",
     ),
     "shop.products": (
-        "🛒 <b>{category}</b>（第 {page}/{pages} 页）\n\n{lines}",
-        "🛒 <b>{category}</b> (page {page}/{pages})\n\n{lines}",
+        "🛒 <b>{category}</b>{paging}\n\n{lines}",
+        "🛒 <b>{category}</b>{paging}\n\n{lines}",
     ),
     "shop.line": ("• {name} — {price} · {stock}", "• {name} — {price} · {stock}"),
     "stock.some": ("库存 {n}", "{n} in stock"),
@@ -122,12 +150,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "<b>{name}</b>\n{description}\n\n💴 Price: {price} (⭐ {stars})\n📦 {stock}\n\n"
         "<b>How to redeem</b>\n{redeem}\n\nUp to {limit} per order.",
     ),
-    "product.buy": ("购买 ×{n}", "Buy ×{n}"),
+    "product.buy": ("购买 ×{n} · {total}", "Buy ×{n} · {total}"),
     "order.summary": (
-        "🧾 <b>订单 #{id}</b>\n{name} ×{qty}\n合计：{total}（⭐ {stars}）\n"
-        "卡密已为您保留至 {until} UTC（{minutes} 分钟）。\n余额：{balance}",
-        "🧾 <b>Order #{id}</b>\n{name} ×{qty}\nTotal: {total} (⭐ {stars})\n"
-        "Your keys are held until {until} UTC ({minutes} minutes).\nWallet balance: {balance}",
+        "🧾 <b>订单 #{id}</b>\n{item}\n合计：{total}（⭐ {stars}）\n"
+        "卡密已为您保留至 {until}（{minutes} 分钟）。\n余额：{balance}",
+        "🧾 <b>Order #{id}</b>\n{item}\nTotal: {total} (⭐ {stars})\n"
+        "Your keys are held until {until} ({minutes} minutes).\nWallet balance: {balance}",
     ),
     "pay.stars": ("⭐ 用 {stars} Stars 支付", "⭐ Pay {stars} Stars"),
     "pay.wallet": ("💰 用余额支付 {total}", "💰 Pay {total} from wallet"),
@@ -138,11 +166,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "topup.description": (
         "充值 {amount} 到您的余额（{stars} Stars）",
         "Add {amount} to your wallet ({stars} Stars)",
-    ),
-    "paid.wallet": ("✅ 已用余额支付订单 #{id}。", "✅ Order #{id} paid from your wallet."),
-    "paid.stars": (
-        "✅ 已收到订单 #{id} 的付款。",
-        "✅ Payment for order #{id} received.",
     ),
     "paid.refunded": (
         "↩️ 这笔付款（{stars} ⭐）无法用于订单 #{id}，已原路退回您的 Telegram 余额。管理员已收到通知。",
@@ -159,14 +182,41 @@ TEXTS: dict[str, tuple[str, str]] = {
         "✅ Added {amount}. Balance now: {balance}",
     ),
     "delivery.ready": (
-        "🎉 订单 #{id} 的卡密已就绪：{name} ×{qty}\n点击下方按钮查看。",
-        "🎉 Your keys are ready for order #{id}: {name} ×{qty}\nPress the button to see them.",
+        "🎉 订单 #{id} 的卡密已就绪：{item}\n点击下方按钮查看。",
+        "🎉 Your key is ready for order #{id}: {item}\nPress the button to see it.",
     ),
+    "delivery.ready_many": (
+        "🎉 订单 #{id} 的卡密已就绪：{item}\n点击下方按钮查看。",
+        "🎉 Your keys are ready for order #{id}: {item}\nPress the button to see them.",
+    ),
+    # The order's summary in its later states (handlers.summary): one message, edited in place.
+    "order.item": ("{name}（{qty} 份）", "{qty} × {name}"),
+    "order.again": ("🔁 重新下单", "🔁 Order again"),
+    "summary.held": ("🧾 订单 #{id} 待付款：{item}", "🧾 Order #{id} awaits payment: {item}"),
+    "summary.paid_stars": ("✅ 已付款 {stars} ⭐", "✅ Paid {stars} ⭐"),
+    "summary.paid_wallet": ("✅ 已用余额付款 {total}", "✅ Paid {total} from your wallet"),
+    "summary.expired": (
+        "⌛ 订单 #{id} 已过期：{item}\n保留时间已到，卡密已重新上架。如仍需要，可以重新下单。",
+        "⌛ Order #{id} has expired: {item}\nThe hold ran out and the keys went back on sale. "
+        "You can order again.",
+    ),
+    "summary.refunding": ("⏳ 订单 #{id} 正在退款：{item}", "⏳ Order #{id} is being refunded: {item}"),
+    "summary.refunded": ("↩️ 订单 #{id} 已退款：{item}", "↩️ Order #{id} was refunded: {item}"),
+    "cancel.already_paid": (
+        "这个订单已经付款，不能取消了。",
+        "This order is already paid, so there is nothing to cancel.",
+    ),
+    "unpayable.paid": ("这个订单已经付过款了。", "This order is already paid."),
+    "unpayable.expired": ("这个订单已过期，请重新下单。", "This order has expired; please order again."),
+    "unpayable.cancelled": ("这个订单已取消，请重新下单。", "This order was cancelled; please order again."),
+    "unpayable.refunded": ("这个订单已退款。", "This order was refunded."),
     "delivery.show": ("🔑 查看卡密", "🔑 Show keys"),
     "keys.message": (
-        "🔑 <b>订单 #{id}</b> · {name}\n\n{keys}\n\n<b>使用方法</b>\n{redeem}",
-        "🔑 <b>Order #{id}</b> · {name}\n\n{keys}\n\n<b>How to redeem</b>\n{redeem}",
+        "🔑 <b>订单 #{id}</b> · {name}\n\n{keys}\n\n点击卡密即可复制。\n\n<b>使用方法</b>\n{redeem}",
+        "🔑 <b>Order #{id}</b> · {name}\n\n{keys}\n\nTap a key to copy it.\n\n"
+        "<b>How to redeem</b>\n{redeem}",
     ),
+    "keys.continue": ("🛒 继续购物", "🛒 Continue shopping"),
     "keys.document": (
         "🔑 订单 #{id} 的 {n} 个卡密见附件。\n\n<b>使用方法</b>\n{redeem}",
         "🔑 The {n} keys of order #{id} are in the attached file.\n\n<b>How to redeem</b>\n{redeem}",
@@ -183,6 +233,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "OK: your keys will be sent as soon as stock arrives.",
     ),
     "refund.done": ("✅ 订单 #{id} 已退款。", "✅ Order #{id} has been refunded."),
+    "refund.done_wallet": (
+        "✅ 订单 #{id} 已退款：{amount} 已退回您的余额（当前余额 {balance}）。",
+        "✅ Order #{id} refunded: {amount} back to your wallet (balance {balance}).",
+    ),
+    "refund.done_stars": (
+        "✅ 订单 #{id} 已退款：{stars} ⭐ 已退回您的 Telegram 余额。",
+        "✅ Order #{id} refunded: {stars} ⭐ back to your Telegram balance.",
+    ),
     "refund.pending": (
         "⏳ 订单 #{id} 的退款已提交，Telegram 确认后会通知您。",
         "⏳ The refund of order #{id} is on its way; you will get a message once Telegram confirms.",
@@ -209,26 +267,28 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The refund failed for now; try again later or use /paysupport.",
     ),
     "orders.title": (
-        "📦 <b>我的订单</b>（第 {page}/{pages} 页）",
-        "📦 <b>My orders</b> (page {page}/{pages})",
+        "📦 <b>我的订单</b>{paging}",
+        "📦 <b>My orders</b>{paging}",
     ),
+    "page.of": ("（第 {page}/{pages} 页）", " (page {page}/{pages})"),
     "orders.empty": ("您还没有订单。", "You have no orders yet."),
-    "orders.line": ("#{id} · {name} ×{qty} · {status}", "#{id} · {name} ×{qty} · {status}"),
+    "orders.line": ("#{id} · {item} · {status}", "#{id} · {item} · {status}"),
     "order.detail": (
-        "🧾 <b>订单 #{id}</b>\n{name} ×{qty}\n金额：{total}（⭐ {stars}）\n状态：{status}\n下单：{created} UTC",
-        "🧾 <b>Order #{id}</b>\n{name} ×{qty}\nAmount: {total} (⭐ {stars})\nStatus: {status}\n"
-        "Placed: {created} UTC",
+        "🧾 <b>订单 #{id}</b>\n{item}\n金额：{total}（⭐ {stars}）\n状态：{status}\n下单：{created}",
+        "🧾 <b>Order #{id}</b>\n{item}\nAmount: {total} (⭐ {stars})\nStatus: {status}\n"
+        "Placed: {created}",
     ),
     "status.awaiting_payment": ("待付款", "awaiting payment"),
     "status.paid": ("已付款", "paid"),
     "status.awaiting_stock": ("已付款·等待补货", "paid, awaiting stock"),
     "status.delivered": ("已发货", "delivered"),
     "status.expired": ("已过期", "expired"),
+    "status.cancelled": ("已取消", "cancelled"),
     "status.refunding": ("退款中", "refunding"),
     "status.refunded": ("已退款", "refunded"),
     "order.cancelled": (
-        "订单 #{id} 已取消，卡密已释放。",
-        "Order #{id} cancelled; its keys were released.",
+        "✖️ 订单 #{id} 已取消：{item}\n保留的卡密已重新上架。",
+        "✖️ Order #{id} is cancelled: {item}\nThe keys held for it went back on sale.",
     ),
     "wallet.title": (
         "💰 <b>余额</b>：{balance}\n\n{entries}\n充值（1 ⭐ = {rate}）：",
@@ -236,6 +296,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "wallet.entry": ("{when} · {amount} · {reason}", "{when} · {amount} · {reason}"),
     "wallet.none": ("暂无记录。", "No entries yet."),
+    "wallet.credited": (
+        "💰 店铺已为您的余额充值 {amount}，当前余额 {balance}。",
+        "💰 The shop added {amount} to your wallet; your balance is now {balance}.",
+    ),
     "wallet.topup": ("⭐ {stars} → {amount}", "⭐ {stars} → {amount}"),
     # Why a wallet entry was written: store.domain.model.LedgerReason, said in the buyer's words.
     "ledger.topup": ("充值 {stars} ⭐", "Top-up {stars} Stars"),
@@ -245,6 +309,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ledger.admin_credit": ("管理员调整：{note}", "Admin: {note}"),
     "ledger.legacy": ("{note}", "{note}"),
     "flow.cancelled": ("已取消。", "Cancelled."),
+    "file.not_expected": (
+        "📎 收到文件，但现在没有需要文件的步骤。卡密无法使用？请在订单里点“⚠️ 卡密无法使用”，到截图那一步再发图片。需要人工帮助，请发送“人工”。",
+        "📎 Got your file, but nothing is waiting for one right now. Key not working? Open the order and press “⚠️ My key doesn't work”, and send the picture at the screenshot step. For a person, send /human.",
+    ),
     "other.unsupported": (
         "🙂 我能看懂文字、图片和文件，暂时看不懂{kind}。请用文字告诉我您需要什么，或从菜单中选择：",
         "🙂 I can read text, photos and files, but not {kind} yet. Write what you need, or choose from the menu:",
@@ -330,11 +398,33 @@ TEXTS: dict[str, tuple[str, str]] = {
         "❌ 导入被拒绝（{sku}），未导入任何卡密：\n{lines}",
         "❌ Import refused for {sku}; nothing was imported:\n{lines}",
     ),
+    "admin.import_skipped": (" 跳过了 {n} 行。", " {n} lines were skipped."),
+    "admin.import_good_button": ("📥 只导入 {n} 行有效卡密", "📥 Import the {n} good lines"),
+    "admin.import_offer_gone": (
+        "这个导入选项已失效，请重新发送文件并附上说明 /import SKU。",
+        "This offer has expired; send the file again with the caption /import SKU.",
+    ),
+    "admin.import_unknown_sku": (
+        "❌ 没有 SKU 为 <code>{sku}</code> 的商品。{nearest}",
+        "❌ No product has the SKU <code>{sku}</code>.{nearest}",
+    ),
+    "admin.import_nearest": ("是不是：{skus}？", " Did you mean {skus}?"),
     "admin.import_bad_file": (
         "❌ 文件无法读取：{reason}",
         "❌ The file could not be read: {reason}",
     ),
     "admin.stock": ("📊 <b>库存</b>\n{lines}", "📊 <b>Stock</b>\n{lines}"),
+    "admin.stock_line": (
+        "{mark} <code>{sku}</code> {name}{state}\n"
+        "    共 {stocked} = 可售 {available} + 锁定 {held} + 已售 {sold} + 失效 {bad}"
+        "（可售中退款回库 {returned}）",
+        "{mark} <code>{sku}</code> {name}{state}\n"
+        "    {stocked} stocked = {available} available + {held} held + {sold} sold"
+        " + {bad} found bad ({returned} of the available refunded to stock)",
+    ),
+    "admin.stock_low": ("（库存不足）", " (low)"),
+    "admin.stock_out": ("（已售罄）", " (out of stock)"),
+    "admin.stock_empty": ("还没有商品。", "No products yet."),
     "admin.low_stock": (
         "⚠️ 库存不足：{name}（{sku}）仅剩 {n} 个。",
         "⚠️ Low stock: {name} ({sku}) has {n} left.",
@@ -403,14 +493,28 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
         "👩‍💼 客服 {agent} 正在为您服务，请直接在这里留言。",
         "👩‍💼 Agent {agent} is with you now: just write here.",
     ),
+    "support.handed_back": (
+        "🔄 客服已把您的会话转给下一位有空的同事，请稍候。",
+        "🔄 Your agent passed your conversation on to the next free colleague; please hold on.",
+    ),
     "support.queued": (
-        "🕒 已为您转接人工客服。您前面还有 {ahead} 位，您排第 {position} 位，预计等待约 {wait} 分钟。可以先把问题发在这里，客服会看到。",
-        "🕒 You're in the queue for a person: number {position} ({ahead} ahead of you), expected wait about {wait} min. Write your question here meanwhile; the agent will see it.",
+        "🕒 已为您转接人工客服。您排在第 {position} 位，前面还有 {ahead} 人，预计等待约 {wait} 分钟。可以先把问题发在这里，客服接入后就能看到。",
+        "🕒 You're in the queue for a person: number {position}, with {ahead} ahead of you; expected wait about {wait} min. Write your question here meanwhile; the agent will see it.",
+    ),
+    "support.queued_next": (
+        "🕒 已为您转接人工客服，下一位就是您，预计等待约 {wait} 分钟。可以先把问题发在这里，客服接入后就能看到。",
+        "🕒 You're next in the queue for a person; expected wait about {wait} min. Write your question here meanwhile; the agent will see it.",
     ),
     "support.queued_offline": (
-        "🌙 现在没有客服在线（服务时间 {hours}）。您的消息已记录，第一位上线的客服会马上处理。您目前排第 {position} 位。",
-        "🌙 No agent is on duty right now (support hours {hours}). Your message is kept, and the first agent to come on duty gets it. You're number {position} in the queue.",
+        "🌙 现在是非服务时间（人工客服 {hours}）。您的消息已记录，客服上班后会第一时间处理。您目前排第 {position} 位。",
+        "🌙 It's after hours: people answer {hours}. Your message is kept, and it's picked up as soon as someone comes on duty. You're number {position} in the queue.",
     ),
+    "support.queued_unstaffed": (
+        "现在暂时没有客服在岗（人工客服 {hours}）。您的消息已记录，客服一上线就会处理。您目前排第 {position} 位。",
+        "Nobody is on duty right now, though it's within support hours ({hours}). Your message is kept, and the first agent to come on duty gets it. You're number {position} in the queue.",
+    ),
+    "time.beijing": ("北京时间", "Beijing time"),
+    "time.at": ("{zone} {time}", "{time} {zone}"),
     "support.kept": (
         "📝 已收到，客服接手后会看到。",
         "📝 Noted: the agent will see it when they pick this up.",
@@ -422,18 +526,29 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
         "Sorry, {kind} can't be passed on to the agent; please put it in words.",
     ),
     "support.closed": (
-        "✅ 本次服务已结束。请为我们的服务打分：",
-        "✅ This conversation is closed. How did we do?",
+        "✅ 本次服务已结束。请为客服 {agent} 的服务打分：",
+        "✅ This conversation is closed. How did Agent {agent} do?",
     ),
     "support.rated": ("谢谢您的评价！", "Thank you for rating us!"),
     "support.rate_once": ("已经评过分了。", "Already rated."),
+    "support.leave_button": ("取消排队", "Leave the queue"),
+    "support.left_queue": (
+        "已为您取消排队。之后的消息不会再转给客服；还需要帮助的话，随时发送“人工”。",
+        "You've left the queue. What you send now is not passed on; if you need a person again, send /human.",
+    ),
+    "support.left_agent": (
+        "已结束与客服的对话。之后的消息不会再转给客服；还需要帮助的话，随时发送“人工”。",
+        "You've ended the conversation with the agent. What you send now is not passed on; if you need a person again, send /human.",
+    ),
+    "support.queue_left": ("🚫 已取消排队。", "🚫 You left the queue."),
+    "support.not_queued": ("您已经不在排队中了。", "You're no longer in the queue."),
     "refund.choose": (
         "请选择要退款的订单（仅限未查看卡密、{days} 天内的订单）：",
         "Choose the order to refund (keys not yet revealed, within {days} days):",
     ),
     "refund.none": (
-        "没有可以直接退款的订单。已查看的卡密如无法使用，请点“卡密无法使用”。",
-        "No order can be refunded without questions. If a revealed key doesn't work, use “My key doesn't work”.",
+        "目前没有可以直接退款的订单：只有还没查看过卡密的订单才能直接退款。已查看的卡密如无法使用，请点“卡密无法使用”。",
+        "None of your orders can be refunded straight away: that is only for keys you haven't revealed yet. If a revealed key doesn't work, use “My key doesn't work”.",
     ),
     "refund.confirm_button": ("↩️ 退款 #{id}", "↩️ Refund #{id}"),
     # Why a refund was refused, beside the order statuses: `refund_refusal`'s other reasons.
@@ -501,6 +616,22 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
     "agent.focused": ("现在回复 #{id}。", "Now replying to #{id}."),
     "agent.noted": ("📝 已备注（买家看不到）。", "📝 Noted (the buyer never sees it)."),
     "agent.closed": ("✅ 工单 #{id} 已结束。", "✅ Ticket #{id} closed."),
+    "agent.alias_is": (
+        "买家看到的您是“客服 {alias}”（不会显示您的 Telegram 名字）。更改：/alias 新名字",
+        "Buyers see you as “Agent {alias}” (never your Telegram name). To change it: /alias new name",
+    ),
+    "agent.alias_set": (
+        "✅ 好的，买家从现在起看到的您是“客服 {alias}”。",
+        "✅ Done: buyers now see you as “Agent {alias}”.",
+    ),
+    "agent.alias_usage": (
+        "用法：/alias 小美（最多 {length} 个字，不能为空）",
+        "Usage: /alias Mei (at most {length} characters, not empty)",
+    ),
+    "agent.buyer_left": (
+        "🚪 买家已离开，工单 #{id} 已结束（不会收到评价）。",
+        "🚪 The buyer left: ticket #{id} is closed (no rating will follow).",
+    ),
     "agent.transferred": ("➡️ 工单 #{id} 已转出。", "➡️ Ticket #{id} handed over."),
     "agent.transfer_usage": (
         "用法：/transfer 客服ID 或 /transfer queue",
@@ -527,6 +658,24 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
         "That's you: the ticket is already yours.",
     ),
     "agent.unknown_faq": ("没有这个 FAQ 编号。", "No FAQ entry with that id."),
+    "agent.unknown_faq_id": (
+        "没有编号为“{typed}”的 FAQ。可用编号（最接近的在前）：\n{ids}",
+        "No FAQ entry “{typed}”. The ids, nearest first:\n{ids}",
+    ),
+    "agent.reply_usage": (
+        "用法：/reply FAQ编号。可用编号：\n{ids}",
+        "Usage: /reply FAQ_ID. The ids:\n{ids}",
+    ),
+    "agent.tickets": (
+        "🎫 <b>您的会话</b>（{n}）\n{lines}\n\n您发的消息会转给 #{id}（▶️）；点下方按钮切换。",
+        "🎫 <b>Your conversations</b> ({n})\n{lines}\n\nWhat you write goes to #{id} (▶️); "
+        "tap a button below to switch.",
+    ),
+    "agent.ticket_line": ("{mark} #{id} · {subject}", "{mark} #{id} · {subject}"),
+    "agent.duty_took": (
+        "已为您接入等待中的会话 {ids}，详情随后发送。",
+        " Waiting conversations now yours: {ids}; their cards follow.",
+    ),
     "agent.refund_button": ("↩️ 退款订单 #{id}", "↩️ Refund order #{id}"),
     "agent.case_replace": ("🔁 更换卡密 #{case}", "🔁 Replace key #{case}"),
     "agent.case_refund": ("↩️ 退款 #{case}", "↩️ Refund #{case}"),
@@ -535,17 +684,74 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
         "请输入驳回理由（买家可见），或 /cancel 取消：",
         "Type the reason for declining (the buyer sees it), or /cancel:",
     ),
+    "agent.case_key": (" · 卡密 {masked}", " · key {masked}"),
+    "agent.case_why": (" · 未自动换新：{why}", " · not replaced automatically: {why}"),
+    "case.not_replaced.disabled": ("自动换新已关闭", "automatic replacement is off"),
+    "case.not_replaced.repeat": ("这个卡密之前已报告过", "the key was reported before"),
+    "case.not_replaced.late": (
+        "仅在付款后 {hours} 小时内自动换新",
+        "replacement within {hours} h of payment only",
+    ),
+    "case.not_replaced.cooldown": (
+        "买家 {days} 天内已换过一次卡密",
+        "the buyer had a key replaced within {days} days",
+    ),
+    "case.not_replaced.large": ("订单金额超过 {amount}", "the order is over {amount}"),
+    "case.not_replaced.no_stock": ("没有库存可以换新", "no stock to replace it with"),
     "agent.case_done": ("售后单 #{case}：{status}", "Case #{case}: {status}"),
     "agent.refunded_order": ("订单 #{id} 已退款。", "Order #{id} refunded."),
+    "agent.refund_confirm": (
+        "↩️ 确认为订单 #{id}（{item}）退款？\n{amount}\n{revealed}",
+        "↩️ Refund order #{id} ({item})?\n{amount}\n{revealed}",
+    ),
+    "agent.refund_item": ("{name} ×{n}", "{name} ×{n}"),
+    "agent.refund_to_stars": (
+        "{stars} ⭐ 退回买家的 Telegram 余额。",
+        "{stars} ⭐ go back to the buyer's Telegram balance.",
+    ),
+    "agent.refund_to_wallet": (
+        "{amount} 退回买家的店铺余额。",
+        "{amount} goes back to the buyer's wallet.",
+    ),
+    "agent.refund_revealed": (
+        "⚠️ 买家已查看过卡密：卡密不会回到库存。",
+        "⚠️ The buyer has seen the key: it does not go back into stock.",
+    ),
+    "agent.refund_unrevealed": (
+        "买家还没查看过卡密：卡密会回到库存。",
+        "The buyer has not seen the key: it goes back into stock.",
+    ),
+    "agent.refund_yes": ("✅ 确认退款", "✅ Refund"),
+    "agent.refund_no": ("✖️ 不退款", "✖️ Don't refund"),
+    "agent.refund_kept": ("未退款：订单 #{id} 保持不变。", "Not refunded: order #{id} stays as it is."),
+    "agent.refund_done": ("✅ 订单 #{id} 已退款：{amount}", "✅ Order #{id} refunded: {amount}"),
+    "agent.refund_pending": (
+        "⏳ 订单 #{id} 正在退款：暂时联系不上 Telegram，稍后会自动完成并通知买家。",
+        "⏳ Order #{id} is being refunded: Telegram is out of reach for now; the refund "
+        "finishes on its own and the buyer is told.",
+    ),
     "agent.breach": (
         "⏰ 工单 #{id} 超出{target}响应时限。",
         "⏰ Ticket #{id} missed its {target} response target.",
     ),
     "agent.target.first": ("首次", "first"),
     "agent.target.next": ("后续", "next"),
+    "stats.support_today": ("今日客服", "Support today"),
+    "stats.support_since": ("{since} 以来的客服", "Support since {since}"),
+    "stats.sales": (
+        "🛒 <b>今日销售</b>\n订单：{orders}\n收入：{revenue}\n退款：{refunds}（{refunded}）\n"
+        "热销：{top}",
+        "🛒 <b>Sales today</b>\nOrders: {orders}\nRevenue: {revenue}\n"
+        "Refunds: {refunds} ({refunded})\nTop products:{top}",
+    ),
+    "stats.top_none": ("无", " none"),
+    "stats.top_product": (
+        "\n  {name} ×{quantity}（{orders} 单）",
+        "\n  {name} ×{quantity} ({orders} orders)",
+    ),
     "stats.report": (
-        "📊 <b>今日客服</b>\n工单：{tickets}\n提问：{questions}（自助解决率 {containment}）\n首次响应：中位 {median}，P90 {p90}\n超时：{breaches}\n满意度：{csat}（{ratings} 个评分，平均 {average}）",
-        "📊 <b>Support today</b>\nTickets: {tickets}\nQuestions: {questions} (containment {containment})\nFirst response: median {median}, p90 {p90}\nBreaches: {breaches}\nCSAT: {csat} ({ratings} ratings, average {average})",
+        "📊 <b>{heading}</b>\n工单：{tickets}\n提问：{questions}（自助解决率 {containment}）\n首次响应：中位 {median}，P90 {p90}\n超时：{breaches}\n满意度：{csat}（{ratings} 个评分，平均 {average}）",
+        "📊 <b>{heading}</b>\nTickets: {tickets}\nQuestions: {questions} (containment {containment})\nFirst response: median {median}, p90 {p90}\nBreaches: {breaches}\nCSAT: {csat} ({ratings} ratings, average {average})",
     ),
 }
 TEXTS.update(SUPPORT_TEXTS)

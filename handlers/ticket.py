@@ -22,10 +22,11 @@ from handlers.event import (
     TextMessage,
 )
 from handlers.text import Markup, escape, say, say_plain, shorten
+from store.domain.case import ReplacementRules
 from store.domain.model import Language
 from store.domain.money import format_money
 from store.domain.refund import refundable
-from store.services.ticket import AssignmentCard
+from store.services.ticket import AssignmentCard, CaseDetail
 
 Incoming = TextMessage | PhotoMessage | DocumentMessage | OtherMessage
 Media = PhotoMessage | DocumentMessage | OtherMessage
@@ -110,14 +111,14 @@ def to_agent(
 def to_buyer(
     lang: Language,
     buyer_id: int,
-    agent_name: str,
+    agent_alias: str,
     body: str,
     media: str | None,
     from_chat: int,
     message_id: int,
 ) -> list[Action]:
-    """An agent's message as the buyer sees it: "Agent <name>", never the agent's account."""
-    name = relayed_name(agent_name)
+    """An agent's message as the buyer sees it: "Agent <alias>", never the agent's account."""
+    name = relayed_name(agent_alias)
     if media and not takes_caption(media):  # a sticker, a location: the header first
         sent = say(lang, "support.agent_sent", agent=name, kind=kind_name(lang, media))
         return [SendText(buyer_id, sent), CopyMessage(buyer_id, from_chat, message_id)]
@@ -127,9 +128,35 @@ def to_buyer(
     return [SendText(buyer_id, said)]
 
 
-def render_card(view: AssignmentCard, currency: str) -> Rendered:
+def _case_detail(
+    lang: Language, detail: CaseDetail | None, currency: str, rules: ReplacementRules
+) -> Markup:
+    """An open case's reported key, masked, and why it waits for an agent."""
+    if detail is None:
+        return Markup("")
+    shown = say(lang, "agent.case_key", masked=detail.masked_key) if detail.masked_key else ""
+    if detail.not_replaced is None:
+        return Markup(shown)
+    why = say(
+        lang,
+        f"case.not_replaced.{detail.not_replaced.value}",
+        hours=rules.within_hours,
+        days=rules.cooldown_days,
+        amount=format_money(rules.max_order_minor, currency),
+    )
+    return Markup(shown) + say(lang, "agent.case_why", why=why)
+
+
+def render_card(
+    view: AssignmentCard,
+    currency: str,
+    *,
+    tell_buyer: bool = True,
+    rules: ReplacementRules | None = None,
+) -> Rendered:
     """The agent who has a ticket now: its context card, then what the buyer wrote while it
-    waited; the buyer is told who it is. The messages shown are acknowledged once sent."""
+    waited; the buyer is told who it is (unless `tell_buyer` is off: they know already). The
+    messages shown are acknowledged once sent."""
     ticket, context, lang = view.ticket, view.context, view.agent_language
     none = say(lang, "agent.none")
     orders = (
@@ -148,6 +175,7 @@ def render_card(view: AssignmentCard, currency: str) -> Rendered:
     cases = (
         "\n".join(
             f"#{c.id} order #{c.order_id} {c.reason.value} → {c.status.value}"
+            + _case_detail(lang, context.details.get(c.id), currency, rules or ReplacementRules())
             for c in context.cases
         )
         or none
@@ -199,6 +227,7 @@ def render_card(view: AssignmentCard, currency: str) -> Rendered:
             message.author_id,
             message.source_message_id,
         )
-    assigned = say(view.buyer_language, "support.assigned", agent=view.agent.display_name)
-    actions.append(SendText(ticket.user_id, assigned))
+    if tell_buyer:
+        assigned = say(view.buyer_language, "support.assigned", agent=view.agent.alias)
+        actions.append(SendText(ticket.user_id, assigned))
     return Rendered(tuple(actions), relayed=tuple(m.id for m in view.waiting))

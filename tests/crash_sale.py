@@ -196,7 +196,7 @@ class Buyer:
             await self._until(
                 "wallet",
                 lambda: self.user.press_forged(f"paywallet:{self.order_id}", summary),
-                lambda m: _newest(m, "keys are ready", order=self.order_id),
+                lambda m: _newest(m, "ready for order", order=self.order_id),
             )
         else:
             await self._pay_with_stars(summary)
@@ -220,7 +220,7 @@ class Buyer:
             1
             for m in self.user.messages
             if m["sender"] == "bot"
-            and "keys are ready" in (m["text"] or "")
+            and "ready for order" in (m["text"] or "")
             and re.search(rf"#{self.order_id}(?![0-9])", m["text"] or "")
         )
 
@@ -247,7 +247,7 @@ class Buyer:
                 break
         try:
             await self.user.wait_for(
-                lambda m: _newest(m, "keys are ready", order=self.order_id),
+                lambda m: _newest(m, "ready for order", order=self.order_id),
                 timeout=QUIET_TIMEOUT,
             )
         except TimeoutError:

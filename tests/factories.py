@@ -182,7 +182,7 @@ PAID_AT = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 def order(status: OrderStatus = OrderStatus.PAID, **changes: object) -> Order:
     """A one-key Stars order of STEAM-50 (4800 minor, 480 Stars) paid at `PAID_AT`, unrevealed;
     an unpaid status comes without a payment."""
-    paid = status not in (OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
+    paid = status not in (OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED, OrderStatus.CANCELLED)
     record = Order(
         id=1,
         user_id=1001,

@@ -49,7 +49,7 @@ from store.domain.model import (
     User,
 )
 from store.domain.outbox import OutboxItem, OutboxPayload, parse_payload, payload_body
-from store.domain.support import ResponseTarget
+from store.domain.support import ResponseTarget, default_alias
 
 SEALED = "gAAAAA"  # what store.services.sealing takes for a token
 
@@ -206,6 +206,7 @@ class AgentRow:
     capacity: int
     active_ticket_id: int | None
     duty_changed_at: datetime
+    alias: str = ""
 
 
 @dataclass
@@ -393,6 +394,9 @@ class FakeCatalogRepository(_Repository):
             return None
         return replace(row.product, in_stock=self._in_stock(sku) if with_stock else 0)
 
+    async def skus(self) -> list[str]:
+        return sorted(self._t.products)
+
     async def add_category(self, category: Category) -> None:
         tables = self._w()
         if category.id in tables.categories:
@@ -558,6 +562,14 @@ class FakeCardKeyRepository(_Repository):
                 counted(sku, KeyStatus.RESERVED),
                 counted(sku, KeyStatus.SOLD),
                 row.product.low_stock_threshold,
+                bad=counted(sku, KeyStatus.BAD),
+                returned=len(
+                    [
+                        k
+                        for k in self._keys(sku=sku, status=KeyStatus.AVAILABLE)
+                        if (k.id, "refunded") in {(i, e) for i, e, _, _ in self._t.key_events}
+                    ]
+                ),
             )
             for sku, row in sorted(self._t.products.items())
         ]
@@ -699,6 +711,14 @@ class FakeOrderRepository(_Repository):
     async def set_expiry(self, order_id: int, expires_at: datetime) -> None:
         if order_id in self._w().orders:
             self._update(order_id, expires_at=expires_at)
+
+    async def paid_or_refunded_since(self, since: datetime) -> list[Order]:
+        return [
+            self._shown(o)
+            for _, o in sorted(self._t.orders.items())
+            if (o.paid_at is not None and o.paid_at >= since)
+            or (o.refunded_at is not None and o.refunded_at >= since)
+        ]
 
 
 class FakePaymentRepository(_Repository):
@@ -977,7 +997,13 @@ class FakeTicketRepository(_Repository):
         ticket = self._w().tickets.get(ticket_id)
         if ticket is None or ticket.status is not TicketStatus.ASSIGNED:
             return False
-        self._update(ticket_id, status=TicketStatus.QUEUED, agent_id=None, assigned_at=None)
+        self._update(
+            ticket_id,
+            status=TicketStatus.QUEUED,
+            agent_id=None,
+            assigned_at=None,
+            queue_message_id=None,
+        )
         return True
 
     async def reassign(self, ticket_id: int, from_agent: int, to_agent: int, now: datetime) -> bool:
@@ -1162,13 +1188,22 @@ class FakeAgentRepository(_Repository):
             row.active_ticket_id,
             sum(1 for t in mine if t.status is TicketStatus.ASSIGNED),
             max(assigned, default=None),
+            row.alias,
         )
 
     async def ensure(self, user_id: int, display_name: str, capacity: int, now: datetime) -> None:
         tables = self._w()
         if user_id not in tables.agents:
             name = display_name[:64] or f"#{user_id}"
-            tables.agents[user_id] = AgentRow(user_id, name, False, capacity, None, now)
+            alias = default_alias(len(tables.agents) + 1)
+            tables.agents[user_id] = AgentRow(user_id, name, False, capacity, None, now, alias)
+
+    async def set_alias(self, user_id: int, alias: str) -> bool:
+        row = self._w().agents.get(user_id)
+        if row is None:
+            return False
+        row.alias = alias
+        return True
 
     async def get(self, user_id: int) -> Agent | None:
         row = self._t.agents.get(user_id)

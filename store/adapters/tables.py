@@ -195,6 +195,8 @@ agents = Table(
     metadata,
     Column("user_id", BigInteger, primary_key=True, autoincrement=False),
     Column("display_name", String(64), nullable=False),
+    # What buyers read ("07", or one chosen with /alias), never the Telegram name above.
+    Column("alias", String(32), nullable=False),
     Column("on_duty", Boolean, nullable=False, default=False),
     Column("capacity", Integer, nullable=False, default=3),
     Column("active_ticket_id", Integer, nullable=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from store.domain.model import Order, PaymentMethod
 
@@ -35,6 +36,45 @@ def not_reportable(order: Order) -> str | None:
     return None
 
 
+class NotReplaced(StrEnum):
+    """Why a reported key waits for an agent instead of being replaced at once."""
+
+    DISABLED = "disabled"
+    REPEAT = "repeat"
+    """The key was reported before."""
+    LATE = "late"
+    """Reported longer after payment than `within_hours`."""
+    COOLDOWN = "cooldown"
+    """The buyer had a key replaced within `cooldown_days`."""
+    LARGE = "large"
+    """The order cost more than `max_order_minor`."""
+    NO_STOCK = "no_stock"
+    """Every rule held, but no key was left to replace it with."""
+
+
+def not_replaced_because(
+    order: Order,
+    now: datetime,
+    rules: ReplacementRules,
+    *,
+    first_report: bool,
+    recent_replacements: int,
+) -> NotReplaced | None:
+    """The first rule that keeps a key reported at `now` from being replaced at once, or None
+    (it is, while stock lasts: otherwise that is the reason, `NO_STOCK`)."""
+    if not rules.enabled:
+        return NotReplaced.DISABLED
+    if not first_report:
+        return NotReplaced.REPEAT
+    if order.paid_at is None or now - order.paid_at > timedelta(hours=rules.within_hours):
+        return NotReplaced.LATE
+    if recent_replacements:
+        return NotReplaced.COOLDOWN
+    if order.unit_price_minor * order.quantity > rules.max_order_minor:
+        return NotReplaced.LARGE
+    return None
+
+
 def replaces_automatically(
     order: Order,
     now: datetime,
@@ -49,13 +89,23 @@ def replaces_automatically(
     no replacement within the cooldown; anything else waits for an agent's decision.
     """
     return (
-        rules.enabled
-        and first_report
-        and order.paid_at is not None
-        and now - order.paid_at <= timedelta(hours=rules.within_hours)
-        and recent_replacements == 0
-        and order.unit_price_minor * order.quantity <= rules.max_order_minor
+        not_replaced_because(
+            order, now, rules, first_report=first_report, recent_replacements=recent_replacements
+        )
+        is None
     )
+
+
+SHORT_KEY = 8
+"""A key shorter than this (a PIN, say) shows none of itself."""
+
+
+def masked_key(card_key: str) -> str:
+    """A reported key as an agent's card shows it: enough to tell it from the order's other
+    keys, never enough to use: at most its last quarter, and never more than four characters."""
+    if len(card_key) < SHORT_KEY:
+        return "…"
+    return f"…{card_key[-min(4, len(card_key) // 4) :]}"
 
 
 def refunds_through_telegram(order: Order, credited_minor: int) -> bool:

@@ -47,6 +47,15 @@ class ProductNotFound(NotFound):
     pass
 
 
+class UnknownSku(ProductNotFound):
+    """No product has this SKU, in any case; `nearest` are those most like it, nearest first."""
+
+    def __init__(self, sku: str, nearest: tuple[str, ...] = ()) -> None:
+        super().__init__(sku)
+        self.sku = sku
+        self.nearest = nearest
+
+
 class OrderNotFound(NotFound):
     pass
 
@@ -132,3 +141,7 @@ class AgentUnavailable(ShopError):
         self.agent_id = agent_id
         self.reason = reason
         self.agent = agent
+
+
+class AliasRefused(ShopError):
+    """An alias an agent chose that cannot be one (empty, too long, invisible characters)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Generic, TypeVar
 
-from store.domain.stock import low_stock
+from store.domain.stock import StockState, low_stock, stock_state
 
 T = TypeVar("T")
 
@@ -28,6 +28,9 @@ class OrderStatus(StrEnum):
     AWAITING_STOCK = "awaiting_stock"
     DELIVERED = "delivered"
     EXPIRED = "expired"
+    """Unpaid when its hold lapsed: its keys went back to stock."""
+    CANCELLED = "cancelled"
+    """Given up unpaid by the buyer: its keys went back to stock."""
     REFUNDING = "refunding"
     REFUNDED = "refunded"
 
@@ -250,10 +253,23 @@ class StockLevel:
     reserved: int
     sold: int
     threshold: int
+    bad: int = 0
+    """Sold, then found not working: kept with its order, never sold again."""
+    returned: int = 0
+    """Of the available keys, those back on sale after their order was refunded."""
 
     @property
     def low(self) -> bool:
         return low_stock(self.available, self.threshold)
+
+    @property
+    def state(self) -> StockState:
+        return stock_state(self.available, self.threshold)
+
+    @property
+    def stocked(self) -> int:
+        """Every key the product was given: available + held + sold + found bad."""
+        return self.available + self.reserved + self.sold + self.bad
 
 
 @dataclass(frozen=True)
@@ -368,6 +384,9 @@ class Agent:
     active_ticket_id: int | None
     open_tickets: int = 0
     last_assigned_at: datetime | None = None
+    alias: str = ""
+    """What buyers call this agent ("07" until they choose one with /alias); `display_name` is
+    their Telegram first name, for other agents and the CLI only."""
 
     @property
     def has_room(self) -> bool:

@@ -19,8 +19,12 @@ class HoldRules:
 _S = OrderStatus
 ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     # re-held (AWAITING_PAYMENT → AWAITING_PAYMENT) when a pre-checkout renews a lapsing hold
-    _S.AWAITING_PAYMENT: frozenset({_S.AWAITING_PAYMENT, _S.PAID, _S.AWAITING_STOCK, _S.EXPIRED}),
+    _S.AWAITING_PAYMENT: frozenset(
+        {_S.AWAITING_PAYMENT, _S.PAID, _S.AWAITING_STOCK, _S.EXPIRED, _S.CANCELLED}
+    ),
+    # an invoice sent before the hold ended may still be paid: the keys are held again
     _S.EXPIRED: frozenset({_S.AWAITING_PAYMENT, _S.PAID, _S.AWAITING_STOCK}),
+    _S.CANCELLED: frozenset({_S.AWAITING_PAYMENT, _S.PAID, _S.AWAITING_STOCK}),
     _S.AWAITING_STOCK: frozenset({_S.PAID, _S.REFUNDING, _S.REFUNDED}),
     _S.PAID: frozenset({_S.DELIVERED, _S.REFUNDING, _S.REFUNDED}),
     _S.DELIVERED: frozenset({_S.REFUNDING, _S.REFUNDED}),
@@ -30,8 +34,9 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 """Every status change an order may make; anything else is refused (the one rule for all)."""
 
-PAYABLE = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED})
-"""An order in these may take a payment (an expired one is re-held if stock remains)."""
+PAYABLE = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED, OrderStatus.CANCELLED})
+"""An order in these may take a payment (an expired or cancelled one is re-held if stock
+remains: its invoice may have been open when it ended)."""
 
 
 def may_move(leaving: OrderStatus, to: OrderStatus) -> bool:
@@ -59,5 +64,5 @@ def hold_lapsed(order: Order, now: datetime) -> bool:
 
 
 def cancelled(order: Order) -> bool:
-    """The order was given up unpaid (by the buyer, or by its hold lapsing)."""
-    return order.status is OrderStatus.EXPIRED and order.paid_at is None
+    """The buyer gave the order up unpaid (not its hold lapsing, which is `expired`)."""
+    return order.status is OrderStatus.CANCELLED

@@ -23,6 +23,7 @@ ADMINS_CHAT = 0
 class OutboxKind(StrEnum):
     DELIVERY = "delivery"
     AWAITING_STOCK = "awaiting_stock"
+    ORDER_EXPIRED = "order_expired"
     ADMIN_ALERT = "admin_alert"
     LOW_STOCK = "low_stock"
     TICKET_ASSIGNED = "ticket_assigned"
@@ -30,6 +31,7 @@ class OutboxKind(StrEnum):
     RESPONSE_BREACH = "response_breach"
     CASE_DECIDED = "case_decided"
     REFUNDED = "refunded"
+    WALLET_CREDITED = "wallet_credited"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,14 @@ class AwaitingStock:
     """A paid order found no stock: the buyer may wait or be refunded."""
 
     kind: ClassVar[OutboxKind] = OutboxKind.AWAITING_STOCK
+    order_id: int
+
+
+@dataclass(frozen=True)
+class OrderExpired:
+    """An unpaid order's hold lapsed: its summary says so and offers to order again."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.ORDER_EXPIRED
     order_id: int
 
 
@@ -67,6 +77,8 @@ class TicketAssigned:
 
     kind: ClassVar[OutboxKind] = OutboxKind.TICKET_ASSIGNED
     ticket_id: int
+    refresh: bool = False
+    """The same agent's card again (a case joined the ticket): the buyer was told already."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,8 @@ class QueuePosition:
 
     kind: ClassVar[OutboxKind] = OutboxKind.QUEUE_POSITION
     ticket_id: int
+    handed_back: bool = False
+    """An agent handed the ticket back to the queue: the buyer hears that with their place."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +114,19 @@ class Refunded:
     order_id: int | None = None
 
 
+@dataclass(frozen=True)
+class WalletCredited:
+    """An admin credited the buyer's wallet (money paid outside Telegram): the buyer is told."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.WALLET_CREDITED
+    amount_minor: int
+    balance_minor: int
+
+
 OutboxPayload = (
     Delivery
     | AwaitingStock
+    | OrderExpired
     | AdminAlert
     | LowStock
     | TicketAssigned
@@ -110,6 +134,7 @@ OutboxPayload = (
     | ResponseBreach
     | CaseDecided
     | Refunded
+    | WalletCredited
 )
 
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
@@ -196,6 +221,10 @@ def _value(hint: Any, raw: object, where: str) -> Any:
     if hint is int:
         if type(raw) is not int:  # bool is an int to Python, not to us
             raise BadPayload(f"{where}: expected a whole number")
+        return raw
+    if hint is bool:
+        if type(raw) is not bool:
+            raise BadPayload(f"{where}: expected true or false")
         return raw
     if hint is str:
         if not isinstance(raw, str):

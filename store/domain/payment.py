@@ -16,7 +16,7 @@ PAYMENT_GRACE = timedelta(minutes=5)
 """How long keys stay held after an approved pre-checkout, while Telegram completes payment."""
 
 _ORDER_PAYLOAD = re.compile(r"order:([1-9][0-9]{0,17})")
-_TOPUP_PAYLOAD = re.compile(r"topup:([1-9][0-9]{0,17}):([1-9][0-9]{0,8})")
+_TOPUP_PAYLOAD = re.compile(r"topup:([1-9][0-9]{0,17}):([1-9][0-9]{0,8})(?::([1-9][0-9]{0,9}))?")
 # ASCII digits only: str.isdigit() and \d would take "١" or "²" for digits
 
 
@@ -27,18 +27,26 @@ class InvoicePayload:
     order_id: int | None = None
     topup_user_id: int | None = None
     topup_stars: int = 0
+    wallet_message_id: int | None = None
+    """The buyer's wallet screen the top-up was chosen on: refreshed once the Stars arrive."""
 
     def encode(self) -> str:
         if self.order_id is not None:
             return f"order:{self.order_id}"
-        return f"topup:{self.topup_user_id}:{self.topup_stars}"
+        screen = f":{self.wallet_message_id}" if self.wallet_message_id else ""
+        return f"topup:{self.topup_user_id}:{self.topup_stars}{screen}"
 
     @classmethod
     def parse(cls, payload: str) -> InvoicePayload | None:
         if found := _ORDER_PAYLOAD.fullmatch(payload):
             return cls(order_id=int(found.group(1)))
         if found := _TOPUP_PAYLOAD.fullmatch(payload):
-            return cls(topup_user_id=int(found.group(1)), topup_stars=int(found.group(2)))
+            screen = int(found.group(3)) if found.group(3) else None
+            return cls(
+                topup_user_id=int(found.group(1)),
+                topup_stars=int(found.group(2)),
+                wallet_message_id=screen,
+            )
         return None
 
 

@@ -5,9 +5,10 @@ any other file holds one key per line. Files are UTF-8 (a byte-order mark is ign
 with a byte-order mark (what Excel and Notepad save as "Unicode"), with ``\\n``, ``\\r\\n`` or
 ``\\r`` line ends. Each key is NFKC-normalised and stripped. Bad lines (blank, too long,
 repeated, damaged or holding control characters) are refused one by one with their line number,
-counting physical lines from 1 (a CSV header is line 1); a file that cannot be read as keys at all
-raises `KeyFileError`: a NUL character (naming the first line with one), UTF-16 without a
-byte-order mark (recognised and refused rather than guessed at), UTF-32, zip or Excel files.
+counting physical lines from 1 (a CSV header is line 1); blank lines at the very end are ignored.
+A file that cannot be read as keys at all raises `KeyFileError`: a NUL character (naming the
+first line with one), UTF-16 without a byte-order mark (recognised and refused rather than
+guessed at), UTF-32, zip or Excel files.
 Keys are never logged.
 """
 
@@ -169,8 +170,8 @@ def _line_after(before: str) -> int:
 def _text_lines(text: str) -> Iterator[tuple[int, str]]:
     # A lone "\r" (old Mac files) ends a line too, as it does for the CSV reader and in editors.
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines[-1] == "":
-        lines.pop()  # the final newline ends the last line; it does not start a blank one
+    while lines and not lines[-1].strip():
+        lines.pop()  # blank lines at the very end are an editor's habit, not missing keys
     return enumerate(lines, start=1)
 
 
@@ -186,6 +187,8 @@ def _csv_lines(text: str) -> Iterator[tuple[int, str]]:
         raise KeyFileError(f"the CSV file has {problem} (columns found: {found})", line=header_line)
     column = names.index("key")
     rows = list(_csv_rows(reader))
+    while rows and not any(cell.strip() for cell in rows[-1][1]):
+        rows.pop()  # blank rows at the very end are an editor's habit, not missing keys
     if not rows:
         raise KeyFileError("the CSV file has a header row but no keys", line=header_line)
     return ((line, row[column] if column < len(row) else "") for line, row in rows)

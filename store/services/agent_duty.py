@@ -6,6 +6,7 @@ from datetime import datetime
 
 from store.domain.errors import (
     AgentUnavailable,
+    AliasRefused,
     NoOpenTicket,
     NotAnAgent,
 )
@@ -14,7 +15,8 @@ from store.domain.model import (
     Ticket,
     TicketStatus,
 )
-from store.domain.support import MAX_USER_ID, SupportRules
+from store.domain.outbox import QueuePosition
+from store.domain.support import ALIAS_LENGTH, MAX_USER_ID, SupportRules, chosen_alias
 from store.services.ports import KeyCipher, UnitOfWork
 from store.services.queue import Assignment, assign_waiting, note_queue_moved, send_card
 from store.services.sealing import opened_ticket
@@ -40,6 +42,21 @@ async def set_duty(
         await uow.commit()
     assert agent is not None
     return agent, made
+
+
+async def set_alias(uow: UnitOfWork, *, agent_id: int, alias: str) -> Agent:
+    """The name buyers know this agent by from now on (`/alias 小美`); their Telegram name
+    never reaches a buyer. Refused with `AliasRefused` (see `chosen_alias`)."""
+    chosen = chosen_alias(alias)
+    if chosen is None:
+        raise AliasRefused(alias[: ALIAS_LENGTH * 2])
+    async with uow:
+        if not await uow.agents.set_alias(agent_id, chosen):
+            raise NotAnAgent(agent_id)
+        agent = await uow.agents.get(agent_id)
+        await uow.commit()
+    assert agent is not None
+    return agent
 
 
 async def agent_tickets(
@@ -117,8 +134,13 @@ async def transfer_ticket(
         rest = await uow.tickets.assigned_to(agent_id)
         await uow.agents.set_active(agent_id, rest[0].id if rest else None)
         moved = await uow.tickets.get(ticket.id)
+        assert moved is not None
+        if moved.status is TicketStatus.QUEUED:  # nobody else took it: the buyer waits again
+            key = f"queue:{ticket.id}:handed_back:{now.isoformat()}"
+            await uow.outbox.add(
+                QueuePosition(ticket.id, handed_back=True), moved.user_id, key, now
+            )
         await uow.commit()
-    assert moved is not None
     return moved, made
 
 

@@ -114,8 +114,10 @@ async def report_bad_key(
     now: datetime,
     rules: ReplacementRules,
     cipher: KeyCipher,
+    screenshot_message: tuple[str, int] | None = None,
 ) -> CaseOutcome:
-    """Open a case; replace the key at once when the rules allow, else queue it for an agent.
+    """Open a case; replace the key at once when the rules allow, else queue it for an agent,
+    who is shown the screenshot (`screenshot_message`: its media and message id, to copy).
 
     The report's steps end here, whatever comes of it.
     """
@@ -159,6 +161,7 @@ async def report_bad_key(
         kind="bad_key",
         case_id=case_id,
         cipher=cipher,
+        attachment=screenshot_message,
     )
     async with uow.reading():
         case = await uow.cases.get(case_id)

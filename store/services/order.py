@@ -28,7 +28,7 @@ from store.domain.order import (
     may_move,
     quantity_allowed,
 )
-from store.domain.outbox import ADMINS_CHAT, LowStock
+from store.domain.outbox import ADMINS_CHAT, LowStock, OrderExpired
 from store.domain.stock import low_stock
 from store.services.ports import UnitOfWork
 
@@ -143,8 +143,9 @@ async def locked_order(uow: UnitOfWork, order_id: int, user_id: int) -> Order:
 async def expire_reservations(uow: UnitOfWork, *, now: datetime, limit: int = 500) -> list[int]:
     """Release the keys of every unpaid order whose hold has lapsed; returns their ids.
 
-    An order that a payment holds locked right now is skipped: the payment decides it, and the
-    next run sees what it decided.
+    Each buyer is told through the outbox: the order's summary becomes "expired", with Order
+    again, without waiting for the buyer to come back. An order that a payment holds locked
+    right now is skipped: the payment decides it, and the next run sees what it decided.
     """
     expired: list[int] = []
     async with uow:
@@ -154,6 +155,9 @@ async def expire_reservations(uow: UnitOfWork, *, now: datetime, limit: int = 50
                 continue
             await move_order(uow, order, OrderStatus.EXPIRED)
             await uow.card_keys.release(order_id, now)
+            # an order may lapse again after a late payment re-held it: a key per lapse
+            key = f"expired:{order_id}:{now.isoformat()}"
+            await uow.outbox.add(OrderExpired(order_id), order.user_id, key, now)
             expired.append(order_id)
         await uow.commit()
     return expired
@@ -193,7 +197,7 @@ async def cancel_order(uow: UnitOfWork, *, user_id: int, order_id: int, now: dat
     async with uow:
         order = await locked_order(uow, order_id, user_id)
         if order.status is OrderStatus.AWAITING_PAYMENT:
-            order = await move_order(uow, order, OrderStatus.EXPIRED)
+            order = await move_order(uow, order, OrderStatus.CANCELLED)
             await uow.card_keys.release(order_id, now)
         await uow.commit()
     return order

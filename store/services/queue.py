@@ -80,13 +80,17 @@ async def assign_waiting(
     return made
 
 
-async def send_card(uow: UnitOfWork, ticket_id: int, agent_id: int, now: datetime) -> None:
+async def send_card(
+    uow: UnitOfWork, ticket_id: int, agent_id: int, now: datetime, *, refresh: bool = False
+) -> None:
     """Inside the caller's transaction: the agent who now has the ticket gets its card (and
-    what the buyer wrote while waiting), and the buyer is told who it is."""
+    what the buyer wrote while waiting), and the buyer is told who it is, once: a `refresh`
+    (the same agent's card again) tells the buyer nothing."""
+    verb = "card" if refresh else "assigned"
     await uow.outbox.add(
-        TicketAssigned(ticket_id),
+        TicketAssigned(ticket_id, refresh=refresh),
         agent_id,
-        f"assigned:{ticket_id}:{agent_id}:{now.isoformat()}",
+        f"{verb}:{ticket_id}:{agent_id}:{now.isoformat()}",
         now,
     )
 
@@ -129,6 +133,7 @@ async def ask_for_human(
     priority: TicketPriority = TicketPriority.GENERAL,
     kind: str = "question",
     case_id: int | None = None,
+    attachment: tuple[str, int] | None = None,
 ) -> Handoff:
     """Open a ticket (or reuse the buyer's open one); offer it at once to an agent with room.
 
@@ -150,6 +155,7 @@ async def ask_for_human(
             priority=priority,
             kind=kind,
             case_id=case_id,
+            attachment=attachment,
         )
         await uow.commit()
     return handoff
@@ -166,12 +172,15 @@ async def hand_to_human(
     priority: TicketPriority = TicketPriority.GENERAL,
     kind: str = "question",
     case_id: int | None = None,
+    attachment: tuple[str, int] | None = None,
 ) -> Handoff:
     """Inside the caller's transaction: `ask_for_human` once the words are known.
 
     The words are sealed with `cipher`. A buyer left waiting is shown their place through the
     outbox (one message, edited as the queue moves, whose id is kept once it is sent); a case
     joining a conversation an agent already holds sends the agent a fresh card for it.
+    `attachment`: (media, message id) of what the buyer sent with the words (a bad-key
+    report's screenshot), copied to the agent with the ticket's card.
     """
     words, subject = sealed_start(cipher, text, SUBJECT_ROOM)
     body = seal_text(cipher, text[:4000])
@@ -203,6 +212,18 @@ async def hand_to_human(
             relayed=new and words == text,
             created_at=now,
         )
+    if attachment is not None:
+        media, message_id = attachment
+        await uow.tickets.add_message(
+            ticket_id=ticket_id,
+            sender="buyer",
+            author_id=user_id,
+            body=seal_text(cipher, ""),
+            media=media,
+            source_chat_id=user_id,
+            source_message_id=message_id,
+            created_at=now,
+        )
     await uow.tickets.mark_buyer_waiting(ticket_id, now)
     if not await assign_waiting(uow, now) and new and priority < TicketPriority.GENERAL:
         await note_queue_moved(uow, now, but=ticket_id)  # it went ahead: their places changed
@@ -211,7 +232,7 @@ async def hand_to_human(
     if current.status is TicketStatus.ASSIGNED:
         assert current.agent_id is not None
         if not new and case_id is not None:
-            await send_card(uow, ticket_id, current.agent_id, now)
+            await send_card(uow, ticket_id, current.agent_id, now, refresh=True)
         return Handoff(current, new, agent=await uow.agents.get(current.agent_id))
     if new or current.queue_message_id is None:
         key = f"queue:{ticket_id}:asked:{now.isoformat()}"

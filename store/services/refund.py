@@ -61,6 +61,10 @@ class RefundOutcome:
     """`done`, or `pending` when Telegram could not be reached yet: the job finishes it."""
     buyer_language: Language = Language.EN
     """The language to tell the buyer in, when someone else (an agent) refunded."""
+    wallet_minor: int | None = None
+    """Credited to the buyer's wallet (None: the Stars went back through Telegram)."""
+    balance_minor: int | None = None
+    """The wallet's balance after that credit."""
 
 
 async def refund_order(
@@ -95,8 +99,11 @@ async def refund_order(
                     order_id=order_id,
                 )
             refunded = await _retire_order(uow, order, now)
+            balance = await uow.ledger.balance(user_id)
             await uow.commit()
-            return RefundOutcome(refunded, RefundStatus.DONE)
+            return RefundOutcome(
+                refunded, RefundStatus.DONE, wallet_minor=due, balance_minor=balance
+            )
         charge_id = await uow.payments.charge_for_order(order_id)
         if charge_id is None:
             raise RefundFailed("no payment recorded for this order")
@@ -111,6 +118,43 @@ async def refund_order(
     return await carry_out_refund(new_uow, refunder, charge_id=charge_id, now=now)
 
 
+@dataclass(frozen=True)
+class RefundPreview:
+    """What refunding an order would do, for the agent to confirm: where the money goes
+    (`wallet_minor` to the wallet, else the order's Stars through Telegram) and whether the
+    buyer has seen the keys (then they do not go back into stock)."""
+
+    order: Order
+    wallet_minor: int | None
+
+    @property
+    def revealed(self) -> bool:
+        return self.order.revealed_at is not None
+
+
+async def preview_refund_for_agent(
+    uow: UnitOfWork, *, agent_id: int, order_id: int, now: datetime
+) -> RefundPreview:
+    """Reads only: the refund an agent is about to confirm, for the buyer they talk to; refused
+    (`RefundNotAllowed`, `NotYourOrder`) as the refund itself would be."""
+    async with uow.reading():
+        order = await _agents_order(uow, agent_id, order_id)
+        reason = refund_refusal(order, now, None)
+        if reason is not None:
+            raise RefundNotAllowed(reason)
+        due = wallet_refund_due(order, await uow.ledger.credited_for_order(order.id))
+    return RefundPreview(order, due)
+
+
+async def _agents_order(uow: UnitOfWork, agent_id: int, order_id: int) -> Order:
+    order = await uow.orders.get(order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    if not any(t.user_id == order.user_id for t in await uow.tickets.assigned_to(agent_id)):
+        raise NotYourOrder(order_id)
+    return order
+
+
 async def refund_order_for_agent(
     new_uow: NewUnitOfWork,
     *,
@@ -121,11 +165,7 @@ async def refund_order_for_agent(
 ) -> RefundOutcome:
     """An agent refunds an order of the buyer whose conversation they hold, and no other."""
     async with new_uow().reading() as uow:
-        order = await uow.orders.get(order_id)
-        if order is None:
-            raise OrderNotFound(order_id)
-        if not any(t.user_id == order.user_id for t in await uow.tickets.assigned_to(agent_id)):
-            raise NotYourOrder(order_id)
+        order = await _agents_order(uow, agent_id, order_id)
         buyer_language = await language_of(uow, order.user_id)
     outcome = await refund_order(
         new_uow, user_id=order.user_id, order_id=order_id, now=now, refunder=refunder, rules=None

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from store.domain.errors import DuplicateRecord, ImportRefused, ProductNotFound
+from store.domain.errors import DuplicateRecord, ImportRefused, UnknownSku
 from store.domain.model import BatchStatus, StockLevel
+from store.domain.sku import matching_sku, nearest_skus
 from store.formats.key_file import KeyLine, ParsedKeyFile, RefusedLine
 from store.services.order import note_stock_level
 from store.services.payment import fulfil_paid_order
@@ -25,6 +26,8 @@ class ImportSummary:
     refused: tuple[RefusedLine, ...]
     batch_id: int | None
     fulfilled_orders: tuple[int, ...] = field(default=())
+    acceptable: int = 0
+    """Of a refused file, the good lines that importing it in part would take."""
 
     @property
     def refused_by_reason(self) -> dict[str, int]:
@@ -56,11 +59,13 @@ async def import_card_keys(
     """Encrypt and store a file's keys as one batch, refusing any key already in the shop.
 
     All-or-nothing by default: one refused line refuses the whole file (ImportRefused carries
-    the summary). The batch is written in short transactions (`staging`: nothing for sale), then
-    put on sale chunk by chunk (`publishing`), so the shop keeps taking payments meanwhile. An
-    import killed while staging leaves nothing for sale (`recover_imports` deletes it); killed
-    while publishing, it is finished by `recover_imports`. Orders paid while the product was
-    out of stock are then fulfilled.
+    the summary). The SKU is matched in any case, and the summary carries the catalog's
+    spelling; an unknown one raises UnknownSku, naming the nearest. The batch is written in
+    short transactions (`staging`: nothing for sale), then put on sale chunk by chunk
+    (`publishing`), so the shop keeps taking payments meanwhile. An import killed while staging
+    leaves nothing for sale (`recover_imports` deletes it); killed while publishing, it is
+    finished by `recover_imports`. Orders paid while the product was out of stock are then
+    fulfilled.
     """
     keys = list(parsed.keys)
     refused = list(parsed.refused)
@@ -69,7 +74,11 @@ async def import_card_keys(
     async with new_uow().reading() as uow:  # no write lock while reading
         product = await uow.catalog.product(sku, with_stock=False)
         if product is None:
-            raise ProductNotFound(sku)
+            skus = await uow.catalog.skus()
+            matched = matching_sku(sku, skus)
+            if matched is None:
+                raise UnknownSku(sku, nearest_skus(sku, skus))
+            sku = matched
         known = await uow.card_keys.known_fingerprints([f for fs in all_fingerprints for f in fs])
     accepted: list[tuple[KeyLine, str]] = []
     for key_line, fingerprints in zip(keys, all_fingerprints, strict=True):
@@ -79,7 +88,7 @@ async def import_card_keys(
             accepted.append((key_line, fingerprints[0]))
     refused.sort(key=lambda r: r.line)
     if refused and all_or_nothing:
-        raise ImportRefused(ImportSummary(sku, 0, tuple(refused), None))
+        raise ImportRefused(ImportSummary(sku, 0, tuple(refused), None, acceptable=len(accepted)))
     if not accepted:
         return ImportSummary(sku, 0, tuple(refused), None)
     async with new_uow() as uow:

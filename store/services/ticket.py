@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from store.domain.case import NotReplaced, ReplacementRules, masked_key, not_replaced_because
+from store.domain.errors import BadPayload
 from store.domain.model import (
     Agent,
     Case,
+    CaseStatus,
     Language,
     Order,
     Ticket,
@@ -16,10 +19,20 @@ from store.domain.model import (
     TicketStatus,
 )
 from store.services.agent_duty import active_ticket
-from store.services.ports import KeyCipher, UnitOfWork
-from store.services.queue import Assignment, assign_waiting
+from store.services.ports import KeyCipher, NewUnitOfWork, UnitOfWork
+from store.services.queue import Assignment, assign_waiting, note_queue_moved
+from store.services.refund import RefundOutcome, StarRefunder, refund_order_for_agent
 from store.services.sealing import open_text, opened_case, opened_ticket, seal_text
 from store.services.user import language_of
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """An open case as its card shows it: the reported key masked (`masked_key`), and why it
+    was not replaced at once (None: not known, no replacement rules were given)."""
+
+    masked_key: str | None
+    not_replaced: NotReplaced | None
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,8 @@ class BuyerContext:
     orders: list[Order]
     tickets: list[Ticket]
     cases: list[Case]
+    details: dict[int, CaseDetail] = field(default_factory=dict)
+    """By case id, for the open cases."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,8 @@ class Relay:
     message_id: int
     language: Language = Language.EN
     assignments: list[Assignment] = field(default_factory=list)
+    alias: str = ""
+    """An agent's reply: the alias the buyer knows them by (never their Telegram name)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,8 @@ class ClosedTicket:
     assignments: list[Assignment]
     """Waiting tickets the freed room took."""
     buyer_language: Language
+    agent_alias: str = ""
+    """Who helped, as the buyer knows them, for the rating."""
 
 
 @dataclass(frozen=True)
@@ -140,12 +159,19 @@ async def agent_wrote(
         )
         if not note:
             await uow.tickets.mark_agent_response(ticket.id, now)
+        agent = await uow.agents.get(agent_id)
         await uow.commit()
-    return Relay(ticket, None if note else ticket.user_id, message_id, language)
+    alias = agent.alias if agent is not None else ""
+    return Relay(ticket, None if note else ticket.user_id, message_id, language, alias=alias)
 
 
 async def assignment_card(
-    uow: UnitOfWork, *, ticket_id: int, agent_id: int, cipher: KeyCipher
+    uow: UnitOfWork,
+    *,
+    ticket_id: int,
+    agent_id: int,
+    cipher: KeyCipher,
+    rules: ReplacementRules | None = None,
 ) -> AssignmentCard | None:
     """The card for the agent who has the ticket; None if it was handed on (or closed) since.
 
@@ -162,7 +188,7 @@ async def assignment_card(
             or ticket.status is not TicketStatus.ASSIGNED
         ):
             return None
-        context = await _buyer_context(uow, ticket, cipher)
+        context = await _buyer_context(uow, ticket, cipher, rules)
         waiting = await uow.tickets.unrelayed_buyer_messages(ticket_id)
         agent_language = await language_of(uow, agent_id)
         buyer_language = await language_of(uow, ticket.user_id)
@@ -174,6 +200,43 @@ async def assignment_card(
         context,
         [replace(m, body=open_text(cipher, m.body)) for m in waiting],
     )
+
+
+@dataclass(frozen=True)
+class CardRefund:
+    """An agent's refund from a context card, and the card as it now reads (None: the
+    conversation was handed on or closed meanwhile)."""
+
+    outcome: RefundOutcome
+    card: AssignmentCard | None
+
+
+async def refund_from_card(
+    new_uow: NewUnitOfWork,
+    *,
+    agent_id: int,
+    order_id: int,
+    now: datetime,
+    refunder: StarRefunder,
+    cipher: KeyCipher,
+    rules: ReplacementRules | None = None,
+) -> CardRefund:
+    """Refund the order (see `refund_order_for_agent`), then read the card again so that its
+    statuses and buttons can be brought up to date."""
+    outcome = await refund_order_for_agent(
+        new_uow, agent_id=agent_id, order_id=order_id, now=now, refunder=refunder
+    )
+    if outcome.order is None:
+        return CardRefund(outcome, None)
+    async with new_uow().reading() as uow:
+        held = await uow.tickets.assigned_to(agent_id)
+    ticket = next((t for t in held if t.user_id == outcome.order.user_id), None)
+    if ticket is None:
+        return CardRefund(outcome, None)
+    card = await assignment_card(
+        new_uow(), ticket_id=ticket.id, agent_id=agent_id, cipher=cipher, rules=rules
+    )
+    return CardRefund(outcome, card)
 
 
 async def close_ticket(
@@ -188,9 +251,70 @@ async def close_ticket(
         made = await assign_waiting(uow, now)
         closed = await uow.tickets.get(ticket.id)
         language = await language_of(uow, ticket.user_id)
+        agent = await uow.agents.get(agent_id)
         await uow.commit()
     assert closed is not None
-    return ClosedTicket(closed, made, language)
+    return ClosedTicket(closed, made, language, agent.alias if agent is not None else "")
+
+
+@dataclass(frozen=True)
+class LeftTicket:
+    """A ticket its buyer closed themselves: out of the queue, or away from their agent."""
+
+    ticket: Ticket
+    agent_id: int | None
+    """The agent who had it, to be told; None if it was still waiting."""
+    agent_language: Language
+    assignments: list[Assignment]
+    """Waiting tickets the freed room took."""
+
+
+async def leave_support(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    now: datetime,
+    ticket_id: int | None = None,
+    leave_step: bool = False,
+) -> LeftTicket | None:
+    """The buyer leaves the queue (or their agent): their open ticket is closed, unrated, and
+    the queue moves on. None when they have no open ticket, or `ticket_id` is not it (a stale
+    button, or someone else's: only the buyer's own ticket is ever looked up).
+
+    `leave_step`: /cancel, which first leaves whatever step of a flow they were at; only with
+    no step to leave does it leave the queue (a bad-key report begun while talking to an agent
+    is cancelled, not the conversation).
+    """
+    async with uow:
+        if leave_step:
+            try:
+                stepping = await uow.states.get(user_id) is not None
+            except BadPayload:
+                stepping = True
+            if stepping:
+                await uow.states.clear(user_id)
+                await uow.commit()
+                return None
+        await uow.agents.lock_all()  # no agent takes the ticket while it closes
+        ticket = await uow.tickets.open_for_user(user_id)
+        if ticket is None or (ticket_id is not None and ticket.id != ticket_id):
+            await uow.commit()
+            return None
+        await uow.tickets.close(ticket.id, now)
+        agent_id = ticket.agent_id if ticket.status is TicketStatus.ASSIGNED else None
+        if agent_id is not None:
+            agent = await uow.agents.get(agent_id)
+            if agent is not None and agent.active_ticket_id == ticket.id:
+                rest = await uow.tickets.assigned_to(agent_id)
+                await uow.agents.set_active(agent_id, rest[0].id if rest else None)
+        made = await assign_waiting(uow, now)
+        if not made:
+            await note_queue_moved(uow, now)  # those behind them moved up
+        closed = await uow.tickets.get(ticket.id)
+        language = await language_of(uow, agent_id) if agent_id else Language.EN
+        await uow.commit()
+    assert closed is not None
+    return LeftTicket(closed, agent_id, language, made)
 
 
 async def rate_ticket(uow: UnitOfWork, *, user_id: int, ticket_id: int, rating: int) -> bool:
@@ -203,7 +327,9 @@ async def rate_ticket(uow: UnitOfWork, *, user_id: int, ticket_id: int, rating: 
     return rated
 
 
-async def _buyer_context(uow: UnitOfWork, ticket: Ticket, cipher: KeyCipher) -> BuyerContext:
+async def _buyer_context(
+    uow: UnitOfWork, ticket: Ticket, cipher: KeyCipher, rules: ReplacementRules | None = None
+) -> BuyerContext:
     """The buyer's recent orders, earlier tickets and cases, beside the ticket."""
     user = await uow.users.get(ticket.user_id)
     orders, _ = await uow.orders.for_user(ticket.user_id, 0, 5)
@@ -211,7 +337,35 @@ async def _buyer_context(uow: UnitOfWork, ticket: Ticket, cipher: KeyCipher) -> 
     cases = await uow.cases.for_user(ticket.user_id, 5)
     earlier = [opened_ticket(t, cipher) for t in history[:5]]
     name = user.first_name if user else ""
-    return BuyerContext(ticket.user_id, name, orders, earlier, cases)
+    details = {
+        case.id: await _case_detail(uow, case, cases, cipher, rules)
+        for case in cases
+        if case.status is CaseStatus.OPEN
+    }
+    return BuyerContext(ticket.user_id, name, orders, earlier, cases, details)
+
+
+async def _case_detail(
+    uow: UnitOfWork,
+    case: Case,
+    cases: list[Case],
+    cipher: KeyCipher,
+    rules: ReplacementRules | None,
+) -> CaseDetail:
+    sold = dict(await uow.card_keys.sold_keys(case.order_id))
+    token = sold.get(case.card_key_id)
+    shown = masked_key(cipher.decrypt(token)) if token is not None else None
+    order = await uow.orders.get(case.order_id)
+    if rules is None or order is None:
+        return CaseDetail(shown, None)
+    first = not any(c.card_key_id == case.card_key_id and c.id < case.id for c in cases)
+    recent = await uow.cases.replacements_since(
+        case.user_id, case.created_at - timedelta(days=rules.cooldown_days)
+    )
+    why = not_replaced_because(
+        order, case.created_at, rules, first_report=first, recent_replacements=recent
+    )
+    return CaseDetail(shown, why or NotReplaced.NO_STOCK)
 
 
 async def case_notice(uow: UnitOfWork, *, case_id: int, cipher: KeyCipher) -> CaseNotice | None:

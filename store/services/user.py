@@ -11,10 +11,14 @@ from store.services.ports import UnitOfWork
 async def register_user(
     uow: UnitOfWork, *, user_id: int, first_name: str, language: Language, now: datetime
 ) -> User:
-    """First contact: remember the user and the language their Telegram app is in."""
+    """First contact: remember the user and the language their Telegram app is in (also for
+    someone an admin credited before they ever wrote: that row has no language yet)."""
     async with uow:
         await uow.users.ensure(user_id, first_name, now, language)
         user = await uow.users.get(user_id)
+        if user is not None and user.language is None:
+            await uow.users.set_language(user_id, language)
+            user = await uow.users.get(user_id)
         await uow.commit()
     assert user is not None
     return user
@@ -27,7 +31,7 @@ async def meet_user(
     known user costs one read; first contact registers them."""
     async with uow.reading():
         user = await uow.users.get(user_id)
-    if user is None:
+    if user is None or user.language is None:
         user = await register_user(
             uow, user_id=user_id, first_name=first_name, language=app_language, now=now
         )

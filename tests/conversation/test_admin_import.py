@@ -12,16 +12,17 @@ import random
 
 import pytest
 
-from handlers.action import SendText
+from handlers.action import AnswerButton, EditText, SendText
 from handlers.context import ShopContext
 from handlers.event import DocumentMessage
 from handlers.router import dispatch
 from sandbox.html_entities import parse_html, utf16_len
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.services.stock import stock_status
 from tests.conftest import FakeClock
 from tests.conversation.conftest import ADMIN
-from tests.factories import person, stocked_shop
+from tests.factories import person, press, stocked_shop
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -96,3 +97,71 @@ async def test_any_hostile_file_gets_a_reply_that_telegram_accepts(
     await import_reply(shop, "keys.txt", "\n".join(keys).encode() or b"\n")
     await import_reply(shop, "keys.txt", b"K-" + HOSTILE.encode() * rng.randint(1, 9000))
     await import_reply(shop, "keys.csv", b'key,"' + hostile_text(rng, 9000).encode())
+
+
+def key_document(content: bytes, caption: str = "/import STEAM-50") -> DocumentMessage:
+    async def download() -> bytes:
+        return content
+
+    return DocumentMessage(person(ADMIN), "keys.txt", len(content), caption, download)
+
+
+async def in_stock(ctx: ShopContext) -> int:
+    levels = await stock_status(ctx.uow())
+    return next(level.available for level in levels if level.sku == "STEAM-50")
+
+
+async def test_a_refused_file_offers_to_import_its_good_lines_and_does_so_when_pressed(
+    shop: ShopContext,
+) -> None:
+    content = b"NEW-1\n\nNEW-2\nSTEAM-50-000000\nNEW-3\n"  # a blank line, one key in stock
+    [refusal] = await dispatch(key_document(content), shop)
+    assert isinstance(refusal, SendText) and "nothing was imported" in refusal.html
+    [[offer]] = refusal.keyboard or ()
+    assert offer.text == "📥 Import the 3 good lines" and offer.data
+    assert await in_stock(shop) == 3
+    answer, edit = await dispatch(press(offer.data, ADMIN, message_id=77), shop)
+    assert isinstance(answer, AnswerButton)
+    assert isinstance(edit, EditText) and edit.message_id == 77 and edit.keyboard is None
+    assert "Imported 3 keys into STEAM-50. 2 lines were skipped." in edit.html
+    assert "line 2: blank line" in edit.html and "line 4: already in stock" in edit.html
+    assert await in_stock(shop) == 6
+
+
+async def test_the_good_lines_offer_is_taken_once_and_only_by_the_admin_who_sent_the_file(
+    shop: ShopContext,
+) -> None:
+    [refusal] = await dispatch(key_document(b"NEW-1\n\nNEW-2\n"), shop)
+    assert isinstance(refusal, SendText)
+    [[offer]] = refusal.keyboard or ()
+    assert offer.data
+    [forged] = await dispatch(press(offer.data, 1001), shop)
+    assert isinstance(forged, AnswerButton) and forged.text == "This command is for admins only."
+    await dispatch(press(offer.data, ADMIN), shop)
+    [again] = await dispatch(press(offer.data, ADMIN), shop)
+    assert isinstance(again, AnswerButton) and "offer has expired" in (again.text or "")
+    assert await in_stock(shop) == 5
+
+
+async def test_a_file_with_nothing_good_in_it_offers_no_partial_import(shop: ShopContext) -> None:
+    [refusal] = await dispatch(key_document(b"STEAM-50-000000\n\n"), shop)
+    assert isinstance(refusal, SendText) and refusal.keyboard is None
+
+
+async def test_the_sku_in_the_caption_matches_whatever_its_case(shop: ShopContext) -> None:
+    [done] = await dispatch(key_document(b"NEW-1\n", "/import steam-50"), shop)
+    assert isinstance(done, SendText) and "Imported 1 keys into STEAM-50." in done.html
+    assert await in_stock(shop) == 4
+
+
+async def test_an_unknown_sku_is_named_with_the_nearest_skus(shop: ShopContext) -> None:
+    [refusal] = await dispatch(key_document(b"NEW-1\n", "/import STEM-50"), shop)
+    assert isinstance(refusal, SendText)
+    assert refusal.html == (
+        "❌ No product has the SKU <code>STEM-50</code>. Did you mean <code>STEAM-50</code>?"
+    )
+
+
+async def test_blank_lines_at_the_end_of_a_key_file_are_ignored_in_chat(shop: ShopContext) -> None:
+    [done] = await dispatch(key_document(b"NEW-1\nNEW-2\n\n\n  \n"), shop)
+    assert isinstance(done, SendText) and done.html == "✅ Imported 2 keys into STEAM-50."

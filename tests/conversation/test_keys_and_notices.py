@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from handlers.action import AnswerButton, EditText, SendDocument, SendText
+from handlers.action import AnswerButton, EditText, SendDocument
 from handlers.context import ShopContext
 from handlers.outbox import render_outbox
 from handlers.router import dispatch
@@ -118,16 +118,17 @@ async def test_the_delivery_edits_the_order_summary_so_a_repeat_is_the_same_edit
     from tests.factories import paid
 
     replies = await dispatch(paid(f"order:{order_id}", 480), ctx)
-    [ack] = [a for a in replies if isinstance(a, SendText)]
-    assert "Payment for order" in ack.html and button([ack], "keys:")  # keys at once, too
-    assert "keys are ready" not in ack.html  # the one "ready" message is the summary, edited
+    [ack] = replies  # no second message: the summary itself says paid, with Show keys at once
+    assert isinstance(ack, EditText) and ack.message_id == 321 and button([ack], "keys:")
+    assert "Paid 480 ⭐" in ack.html and "Your key is ready" in ack.html
     claimed = await claim_outbox(uow(), now=clock.now())
     [item] = [i for i in claimed if i.kind is OutboxKind.DELIVERY]
     first, repeat = await render_outbox(item, ctx), await render_outbox(item, ctx)
     assert first == repeat  # sent again after a crash: the same edit of the same message
     [edit] = first.actions
     assert isinstance(edit, EditText) and edit.message_id == 321
-    assert "Your keys are ready" in edit.html and button([edit], "keys:")
+    assert "Your key is ready" in edit.html and button([edit], "keys:")
+    assert (edit.html, edit.keyboard) == (ack.html, ack.keyboard)  # whichever lands last
     assert edit.fallback is not None  # a summary the buyer deleted gets a new message instead
 
 

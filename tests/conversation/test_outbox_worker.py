@@ -13,6 +13,7 @@ from handlers.action import (
     AnswerButton,
     AnswerPreCheckout,
     CopyMessage,
+    EditKeyboard,
     EditText,
     SendDocument,
     SendInvoice,
@@ -64,6 +65,9 @@ class RecordingPort:
         self.sent.append((action.chat_id, action.html))
         self.edited.append((action.chat_id, action.message_id, action.html))
 
+    async def edit_keyboard(self, action: EditKeyboard) -> None:
+        self._refuse_once(action.chat_id)
+
     async def answer_button(self, action: AnswerButton) -> None:
         pass
 
@@ -80,7 +84,12 @@ class RecordingPort:
         pass
 
     async def set_commands(
-        self, commands: list[tuple[str, str]], language_code: str | None
+        self, commands: list[tuple[str, str]], language_code: str | None, chat_id: int | None = None
+    ) -> None:
+        pass
+
+    async def set_description(
+        self, description: str, short_description: str, language_code: str | None
     ) -> None:
         pass
 
@@ -147,4 +156,4 @@ async def test_a_waiting_buyers_place_is_one_message_edited_as_the_queue_moves(
     await worker.drain()
     assert port.new_messages[BUYER] == [place]
     [(_, edited, moved)] = [e for e in port.edited if e[0] == BUYER]
-    assert edited == place and "number 1" in moved
+    assert edited == place and "You're next" in moved

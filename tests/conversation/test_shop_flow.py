@@ -64,7 +64,7 @@ async def test_start_shows_the_main_menu_in_the_buyers_language(ctx: ShopContext
     zh = await dispatch(text("/start", language_code="zh-hans"), ctx)
     en = await dispatch(text("/start", user_id=2002, language_code="en"), ctx)
     assert "欢迎" in html(zh) and "welcome" in html(en)
-    assert [b.data for b in buttons(zh)] == ["shop", "orders:0", "wallet", "help"]
+    assert [b.data for b in buttons(zh)] == ["shop", "orders:0", "wallet", "help", "human:0"]
 
 
 async def test_the_language_choice_is_remembered(ctx: ShopContext) -> None:
@@ -246,7 +246,7 @@ async def test_a_sticker_or_any_other_kind_of_message_gets_a_friendly_reply_with
     [reply] = await dispatch(OtherMessage(person(), 77, kind), ctx)
     assert isinstance(reply, SendText) and reply.chat_id == 1001
     assert reply.html.startswith("🙂 I can read text, photos and files, but not ")
-    assert [b.data for b in buttons([reply])] == ["shop", "orders:0", "wallet", "help"]
+    assert [b.data for b in buttons([reply])] == ["shop", "orders:0", "wallet", "help", "human:0"]
 
 
 async def test_the_friendly_reply_to_a_sticker_is_in_the_buyers_language(ctx: ShopContext) -> None:
@@ -270,7 +270,7 @@ async def test_the_wallet_pays_and_the_balance_drops(
     bought = await dispatch(press("buy:STEAM-50:1"), ctx)
     pay = button(bought, "paywallet:")
     done = await dispatch(press(pay), ctx)
-    assert "paid from your wallet" in html(done)
+    assert "Paid ¥48.00 from your wallet" in html(done)
     wallet = await dispatch(text("/wallet"), ctx)
     assert "¥52.00" in html(wallet)
 
@@ -341,7 +341,7 @@ async def test_a_lapsed_hold_is_released_by_the_scheduled_job_and_the_order_says
     late = await dispatch(press(f"paystars:{order_id}"), ctx)
     assert isinstance(late[0], AnswerButton), late
     assert late[0] == AnswerButton(
-        late[0].callback_id, "This order is expired and can't be paid.", alert=True
+        late[0].callback_id, "This order has expired; please order again.", alert=True
     )
     detail = await dispatch(press(f"order:{order_id}"), ctx)
     assert "Status: expired" in html(detail)
@@ -404,7 +404,7 @@ async def test_a_wallet_top_up_with_stars_credits_the_balance_at_the_rate(ctx: S
     wallet = await dispatch(text("/wallet"), ctx)
     invoice_actions = await dispatch(press(button(wallet, "topup:100")), ctx)
     invoice = next(a for a in invoice_actions if isinstance(a, SendInvoice))
-    assert invoice.stars == 100 and invoice.payload == "topup:1001:100"
+    assert invoice.stars == 100 and invoice.payload.startswith("topup:1001:100")
     assert (await dispatch(pre_checkout(invoice.payload, 100), ctx))[0].ok  # type: ignore[union-attr]
     credited = await dispatch(paid(invoice.payload, 100, charge_id="top-1"), ctx)
     assert "Added ¥10.00" in html(credited) and "Balance now: ¥10.00" in html(credited)
@@ -438,7 +438,34 @@ async def test_stock_status_is_for_admins_only(
     await stocked_shop(uow, cipher, clock, stock=3)
     assert "admins only" in html(await dispatch(text("/stock"), ctx))
     status = html(await dispatch(text("/stock", user_id=42), ctx))
-    assert "<code>STEAM-50</code> 3 / 0 / 0" in status
+    assert "<code>STEAM-50</code> Steam" in status and "3 stocked = 3 available" in status
+
+
+async def test_stock_adds_up_to_every_key_stocked_counting_held_sold_returned_and_bad(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=30)
+    refunded, reported, _kept = [await buy_and_pay(ctx, user_id=u) for u in (2001, 2002, 2003)]
+    await dispatch(press("buy:STEAM-50:1", 2004), ctx)  # held, not paid
+    async with uow() as work:
+        await work.card_keys.return_to_stock(refunded, clock.now())
+        [(key_id, _)] = await work.card_keys.sold_keys(reported)
+        await work.card_keys.mark_bad(key_id, reported, clock.now())
+        await work.commit()
+    status = html(await dispatch(text("/stock", user_id=42), ctx))
+    assert (
+        "30 stocked = 27 available + 1 held + 1 sold + 1 found bad"
+        " (1 of the available refunded to stock)"
+    ) in status
+
+
+async def test_a_product_with_nothing_left_shows_as_out_of_stock_not_low(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=0)
+    status = html(await dispatch(text("/stock", user_id=42), ctx))
+    assert "⛔ <code>STEAM-50</code>" in status and "(out of stock)" in status
+    assert "(low)" not in status and "⚠️" not in status
 
 
 async def test_an_order_over_what_one_stars_invoice_carries_is_offered_the_wallet_only(

@@ -71,13 +71,51 @@ def test_stock_import_reports_each_refused_line_and_imports_nothing(
 
 def available(environ: dict[str, str]) -> dict[str, int]:
     """SKU → available, read from `stock status`'s table."""
+    return {sku: row[1] for sku, row in stock_table(environ).items()}
+
+
+def stock_table(environ: dict[str, str]) -> dict[str, tuple[int, ...]]:
+    """SKU → (stocked, available, held, sold, bad, refunded) from `stock status`."""
     _, status = run(environ, "stock", "status")
     table = {}
-    for line in status.splitlines()[1:]:
-        match = re.search(r"^(\S+) .* (\d+) +(\d+) +(\d+)  (LOW)?$", line)
+    for line in status.splitlines()[1:-1]:
+        match = re.search(r"^(\S+) .* (\d+) = +(\d+) \+ +(\d+) \+ +(\d+) \+ +(\d+) +(\d+)", line)
         assert match, line
-        table[match[1]] = int(match[2])
-    return {sku: n for sku, n in table.items() if sku in ("GENSHIN-60", "WIN11-PRO")}
+        table[match[1]] = tuple(int(n) for n in match.groups()[1:])
+    return {sku: row for sku, row in table.items() if sku in ("GENSHIN-60", "WIN11-PRO")}
+
+
+def test_stock_status_adds_up_and_says_out_of_stock_rather_than_low(
+    environ: dict[str, str], tmp_path: Path
+) -> None:
+    run(environ, "catalog", "load", str(CATALOG))
+    keys = tmp_path / "k.txt"
+    keys.write_text("K-1\nK-2\n")
+    run(environ, "stock", "import", "WIN11-PRO", str(keys))
+    assert stock_table(environ) == {
+        "GENSHIN-60": (0, 0, 0, 0, 0, 0),
+        "WIN11-PRO": (2, 2, 0, 0, 0, 0),
+    }
+    _, status = run(environ, "stock", "status")
+    [genshin] = [line for line in status.splitlines() if line.startswith("GENSHIN-60")]
+    [windows] = [line for line in status.splitlines() if line.startswith("WIN11-PRO")]
+    assert genshin.endswith("OUT") and windows.endswith("LOW")
+
+
+def test_stock_status_cuts_a_long_name_between_words(
+    environ: dict[str, str], tmp_path: Path
+) -> None:
+    long_name = tmp_path / "catalog.yaml"
+    long_name.write_text(
+        CATALOG.read_text(encoding="utf-8").replace(
+            "Windows 11 Pro licence key", "Windows 11 Professional licence key for one retail PC"
+        ),
+        encoding="utf-8",
+    )
+    run(environ, "catalog", "load", str(long_name))
+    _, status = run(environ, "stock", "status")
+    [windows] = [line for line in status.splitlines() if line.startswith("WIN11-PRO")]
+    assert "Windows 11 Professional licence key for…" in windows
 
 
 def test_stock_import_of_an_unknown_sku_is_refused(environ: dict[str, str], tmp_path: Path) -> None:
@@ -101,7 +139,7 @@ def test_a_wallet_credit_is_recorded_once_per_idempotency_key(environ: dict[str,
 def test_a_missing_setting_stops_with_one_line_naming_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["stock", "status"], {}, io.StringIO()) == 1
+    assert main(["keys", "rotate"], {}, io.StringIO()) == 1
     assert capsys.readouterr().err == "error: Setting CARD_KEY_SECRET is not set\n"
 
 
@@ -110,6 +148,13 @@ def test_support_stats_print_todays_figures(environ: dict[str, str]) -> None:
     assert code == 0
     assert out.splitlines()[0] == "📊 Support today" and "Tickets: 0" in out
     assert run(environ, "support", "stats", "--since", "not-a-date")[0] == 1
+
+
+def test_support_stats_since_a_date_are_headed_with_that_date(environ: dict[str, str]) -> None:
+    code, out = run(environ, "support", "stats", "--since", "2026-12-01")
+    assert code == 0 and out.splitlines()[0] == "📊 Support since 2026-12-01 00:00 UTC"
+    _, shifted = run(environ, "support", "stats", "--since", "2026-12-01T08:00+08:00")
+    assert shifted.splitlines()[0] == "📊 Support since 2026-12-01 00:00 UTC"
 
 
 def test_support_stats_list_the_faq_entries_buyers_found_unhelpful(environ: dict[str, str]) -> None:
@@ -254,3 +299,71 @@ def test_a_database_even_root_cannot_create_is_refused_in_one_line(
     assert main(["db", "upgrade"], environ=env) == 1
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("error: ") and "/proc/kamibot/shop.db" in line
+
+
+def test_stock_import_of_a_mistyped_sku_names_the_nearest(
+    environ: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(environ, "catalog", "load", str(CATALOG))
+    keys = tmp_path / "k.txt"
+    keys.write_text("K-1\n")
+    assert run(environ, "stock", "import", "WIN-11-PRO", str(keys))[0] == 1
+    assert "no product with SKU 'WIN-11-PRO' (nearest: WIN11-PRO" in capsys.readouterr().err
+    assert run(environ, "stock", "import", "win11-pro", str(keys)) == (
+        0,
+        "imported: 1\nrefused: 0\n",
+    )
+
+
+def test_stock_import_of_thousands_of_refused_lines_lists_a_few_and_counts_by_reason(
+    environ: dict[str, str], tmp_path: Path
+) -> None:
+    run(environ, "catalog", "load", str(CATALOG))
+    keys = tmp_path / "k.txt"
+    keys.write_text("K-1\n" + "\n" * 3000 + "K-2\n")
+    code, out = run(environ, "stock", "import", "WIN11-PRO", str(keys))
+    assert code == 1 and len(out.splitlines()) < 60
+    assert "line 2: refused: blank line" in out and "… and 2950 more refused lines" in out
+    assert "refused: 3000\n  blank line: 3000\n" in out
+
+
+def test_a_wallet_credit_warns_when_the_user_never_used_the_bot(
+    environ: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(environ, "wallet", "credit", "1001", "5", "--reason", "bank", "--key", "K1")
+    assert code == 0 and "told in chat" not in out
+    assert "warning: user 1001 has never used the bot" in capsys.readouterr().err
+
+
+def test_a_wallet_credit_for_a_buyer_of_the_bot_is_told_in_chat(
+    environ: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from store.adapters.database import create_engine
+    from store.adapters.migration import upgrade
+    from store.adapters.unit_of_work import UnitOfWorkFactory
+    from store.domain.model import Language
+    from store.domain.outbox import WalletCredited
+    from store.services.outbox import claim_outbox
+    from store.services.user import meet_user
+
+    async def with_shop(work: str) -> list[object]:
+        engine = create_engine(environ["DATABASE_URL"])
+        await upgrade(engine)
+        uow = UnitOfWorkFactory(engine)
+        now = datetime.now(UTC)
+        if work == "meet":
+            await meet_user(uow(), user_id=1001, first_name="Li", app_language=Language.EN, now=now)
+            found: list[object] = []
+        else:
+            found = [item.payload for item in await claim_outbox(uow(), now=now)]
+        await engine.dispose()
+        return found
+
+    asyncio.run(with_shop("meet"))
+    code, out = run(environ, "wallet", "credit", "1001", "5", "--reason", "bank", "--key", "K1")
+    assert (code, out) == (0, "user 1001: credited; balance ¥5.00; told in chat\n")
+    assert "warning" not in capsys.readouterr().err
+    assert asyncio.run(with_shop("claim")) == [WalletCredited(500, 500)]

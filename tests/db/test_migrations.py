@@ -80,3 +80,30 @@ async def test_ledger_sentences_become_reason_codes_and_come_back_on_downgrade(
         rows = await connection.execute(text("SELECT reason FROM ledger_entries ORDER BY id"))
         assert [reason for (reason,) in rows] == [sentence for _, sentence, _ in SENTENCES]
     await upgrade(engine)
+
+
+async def test_agents_on_record_are_numbered_as_their_alias_and_the_column_goes_on_downgrade(
+    engine: AsyncEngine,
+) -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    await downgrade(engine, "0006")
+    async with engine.begin() as connection:
+        for user_id, name in ((902, "Bo"), (900, "Mei")):
+            await connection.execute(
+                text(
+                    "INSERT INTO agents (user_id, display_name, on_duty, capacity,"
+                    " duty_changed_at) VALUES (:id, :name, false, 3, :now)"
+                ),
+                {"id": user_id, "name": name, "now": now},
+            )
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT user_id, alias FROM agents ORDER BY user_id"))
+        assert [tuple(row) for row in rows] == [(900, "01"), (902, "02")]
+    await downgrade(engine, "0006")
+    async with engine.connect() as connection:
+        columns = await connection.run_sync(
+            lambda sync: {c["name"] for c in inspect(sync).get_columns("agents")}
+        )
+    assert "alias" not in columns and "display_name" in columns
+    await upgrade(engine)

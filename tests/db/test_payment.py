@@ -169,7 +169,7 @@ async def test_a_payment_after_the_stock_is_gone_waits_for_stock_and_is_never_de
     assert outcome.awaiting_stock and not outcome.delivered
     assert outcome.order is not None and outcome.order.status is OrderStatus.AWAITING_STOCK
     kinds = sorted(i.kind for i in await claim_outbox(uow(), now=clock.now()))
-    assert kinds == ["admin_alert", "awaiting_stock", "low_stock"]
+    assert kinds == ["admin_alert", "awaiting_stock", "low_stock", "order_expired"]
     assert other != late
 
 

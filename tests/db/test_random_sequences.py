@@ -221,7 +221,8 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
             await _send(shop, _press(AGENT, f"agcase:{case.id}:{move[1]}"))
     elif kind == "agent_refund":
         if (order_id := _latest(shop, int(move[1]))) is not None:  # type: ignore[call-overload]
-            await _send(shop, _press(AGENT, f"agref:{order_id}"))
+            await _send(shop, _press(AGENT, f"agref:{order_id}"))  # asks to confirm
+            await _send(shop, _press(AGENT, f"agrefok:{order_id}:1"))
     elif kind == "later":
         clock.advance(minutes=int(move[1]))  # type: ignore[call-overload]
         from bot.scheduler import release_lapsed_reservations

@@ -30,18 +30,18 @@ async def test_no_log_line_carries_a_key_the_token_the_secret_or_what_people_typ
 ) -> None:
     buyer = sandbox.user(1003, first_name=FIRST_NAME, last_name=LAST_NAME, username=USERNAME)
     await pay_with_stars(buyer, await open_order(buyer))
-    ready = await buyer.wait_for_text("Your keys are ready")
+    ready = await buyer.wait_for_text("ready for order")
     await buyer.press("🔑 Show keys", ready)
     assert await buyer.wait_for_text("STEAM-50-000000")
 
     agent = await on_duty(sandbox)
     await buyer.send_text("人工")
-    await buyer.wait_for_text("Agent Mei is with you")
+    await buyer.wait_for_text("Agent 01 is with you")
     await agent.wait_for_text("Ticket #")
     await buyer.send_text(f"my key {PASTED_KEY} does not work, mail me at {PASTED_EMAIL}")
     await agent.wait_for_text(f"{FIRST_NAME}: my key {PASTED_KEY}")
     await agent.send_text(f"Is it {PASTED_KEY}? I will write to {PASTED_EMAIL}")
-    await buyer.wait_for_text(f"Agent Mei: Is it {PASTED_KEY}?")
+    await buyer.wait_for_text(f"Agent 01: Is it {PASTED_KEY}?")
 
     records = debug_logs.get_records("setup") + debug_logs.get_records("call")
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in records)

@@ -59,7 +59,7 @@ async def test_a_payment_confirmed_by_a_dying_bot_is_delivered_after_restart(
     assert not sandbox.state.updates  # Telegram will never send it again
 
     await shop.start()  # start-up reconciles with getStarTransactions
-    ready = await buyer.wait_for_text("Your keys are ready", new_only=False)
+    ready = await buyer.wait_for_text("ready for order", new_only=False)
     await buyer.press("🔑 Show keys", ready)
     await buyer.wait_for_text("STEAM-50-000000")
     assert not sandbox.refused, sandbox.refused

@@ -31,7 +31,7 @@ async def talking_to_an_agent(sandbox: Sandbox) -> tuple[SandboxUser, SandboxUse
     agent = await on_duty(sandbox)
     buyer = sandbox.user(1003)
     await buyer.send_text("人工")
-    await buyer.wait_for_text("Agent Mei is with you")
+    await buyer.wait_for_text("Agent 01 is with you")
     await agent.wait_for_text("Ticket #")
     return buyer, agent
 
@@ -73,4 +73,4 @@ async def test_in_a_conversation_a_sticker_and_a_voice_message_are_copied_both_w
     newest = buyer.messages[-1]["message_id"]
     await agent.send_other("voice", caption="listen")
     voice = await buyer.wait_for(copied("voice", after=newest), timeout=3)
-    assert voice["text"] == "👩‍💼 Agent Mei: listen"
+    assert voice["text"] == "👩‍💼 Agent 01: listen"

@@ -34,9 +34,9 @@ async def test_a_delivery_decided_before_a_crash_is_sent_once_after_restart(
     for _ in range(2):  # the first restart delivers; the second finds nothing left to send
         restarted = KamibotApp(shop.settings, runtime=shop.runtime, with_scheduler=False)
         await restarted.start()
-        await buyer.wait_for_text("Your keys are ready", new_only=False)
+        await buyer.wait_for_text("ready for order", new_only=False)
         await restarted.outbox.drain()
         await restarted.stop()
-    ready = [m for m in buyer.messages if "Your keys are ready" in (m["text"] or "")]
+    ready = [m for m in buyer.messages if "ready for order" in (m["text"] or "")]
     assert len(ready) == 1
     await shop.start()  # the fixture stops it again

@@ -37,7 +37,7 @@ async def test_a_buyer_browses_buys_with_stars_and_reveals_the_key(
     buyer = sandbox.user(1003)
     summary = await open_order(buyer, stock="3 in stock")
     await pay_with_stars(buyer, summary)
-    ready = await buyer.wait_for_text("Your keys are ready")
+    ready = await buyer.wait_for_text("ready for order")
     await buyer.press("🔑 Show keys", ready)
     shown = await buyer.wait_for_text("STEAM-50-000000")
     assert "<code>STEAM-50-000000</code>" in shown["html"]
@@ -51,11 +51,11 @@ async def test_a_repeated_successful_payment_delivers_once(
 ) -> None:
     buyer = sandbox.user(1003)
     await pay_with_stars(buyer, await open_order(buyer))
-    await buyer.wait_for_text("Your keys are ready")
+    await buyer.wait_for_text("ready for order")
     await buyer.redeliver_last_payment()
     await buyer.send_text("/orders")
     await buyer.wait_for_text("My orders")
-    ready = [m for m in buyer.messages if "Your keys are ready" in (m["text"] or "")]
+    ready = [m for m in buyer.messages if "ready for order" in (m["text"] or "")]
     assert len(ready) == 1
     assert not sandbox.refused, sandbox.refused
 

@@ -21,7 +21,7 @@ async def paid_order(buyer: SandboxUser) -> int:
     summary = await open_order(buyer)
     order_id = shop_order_id(buyer.messages)
     await pay_with_stars(buyer, summary)
-    await buyer.wait_for_text("Your keys are ready")
+    await buyer.wait_for_text("ready for order")
     return order_id
 
 
@@ -56,22 +56,24 @@ async def test_a_buyer_reaches_an_agent_who_sees_the_orders_replies_refunds_and_
     order_id = await paid_order(buyer)
     agent = await on_duty(sandbox)
     await buyer.send_text("人工")
-    await buyer.wait_for_text("Agent Mei is with you")
+    await buyer.wait_for_text("Agent 01 is with you")
     card = await agent.wait_for_text("Ticket #")
     assert f"#{order_id} Steam Wallet" in card["text"] and "Recent orders" in card["text"]
     assert "1003" in card["text"] and "@" not in card["text"]  # an id, never the buyer's username
 
     await agent.send_text("Hello, this is Mei. How can I help?")
-    await buyer.wait_for_text("Agent Mei: Hello, this is Mei.")
+    await buyer.wait_for_text("Agent 01: Hello, this is Mei.")
     await buyer.send_text("please refund my order, i bought the wrong one")
     await agent.wait_for_text("Alex: please refund my order")
     await agent.press(f"agref:{order_id}", card)
+    confirm = await agent.wait_for_text(f"Refund order #{order_id}")
+    await agent.press("✅ Refund", confirm)
     await buyer.wait_for_text(f"Order #{order_id} has been refunded.")
     [refund] = sandbox.calls_to("refundStarPayment")
     assert refund["user_id"] == 1003
 
     await agent.send_text("/close")
-    closing = await buyer.wait_for_text("How did we do?")
+    closing = await buyer.wait_for_text("How did Agent 01 do?")
     await buyer.press("⭐⭐⭐⭐⭐", closing)
     await buyer.wait_for_text("Thank you for rating us!")
     assert not sandbox.refused, sandbox.refused
@@ -96,7 +98,7 @@ async def test_a_bad_key_report_outside_the_rules_opens_a_case_for_an_agent(
 ) -> None:
     buyer = sandbox.user(1003)
     order_id = await paid_order(buyer)
-    ready = await buyer.wait_for_text("Your keys are ready", new_only=False)
+    ready = await buyer.wait_for_text("ready for order", new_only=False)
     await buyer.press("🔑 Show keys", ready)
     await buyer.wait_for_text("STEAM-50-")
     clock.advance(hours=30)  # past the 24-hour automatic replacement

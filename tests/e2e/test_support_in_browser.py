@@ -48,12 +48,12 @@ async def test_a_buyer_gets_an_answer_then_a_person_who_replies(pages: tuple[Pag
 
     await say(buyer, "人工")
     await expect(
-        buyer.get_by_test_id("message").filter(has_text="Agent Mei is with you")
+        buyer.get_by_test_id("message").filter(has_text="Agent 01 is with you")
     ).to_be_visible()
     await expect(agent.get_by_test_id("message").filter(has_text="Ticket #1")).to_be_visible()
     await say(agent, "Hi Alex, Mei here. What can I do for you?")
     await expect(
-        buyer.get_by_test_id("message").filter(has_text="Agent Mei: Hi Alex")
+        buyer.get_by_test_id("message").filter(has_text="Agent 01: Hi Alex")
     ).to_be_visible()
 
     ARTIFACTS.mkdir(exist_ok=True)

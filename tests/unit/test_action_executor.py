@@ -12,6 +12,7 @@ from handlers.action import (
     AnswerButton,
     AnswerPreCheckout,
     CopyMessage,
+    EditKeyboard,
     EditText,
     SendDocument,
     SendInvoice,
@@ -43,6 +44,9 @@ class RecordingPort:
             raise PermanentSendError("Bad Request: message to edit not found")
         self.calls.append(f"edit:{action.html}")
 
+    async def edit_keyboard(self, action: EditKeyboard) -> None:
+        self.calls.append(f"keyboard:{action.message_id}")
+
     async def answer_button(self, action: AnswerButton) -> None:
         if self.queries_gone:
             raise PermanentSendError(QUERY_GONE)
@@ -63,7 +67,12 @@ class RecordingPort:
         self.calls.append("refund")
 
     async def set_commands(
-        self, commands: list[tuple[str, str]], language_code: str | None
+        self, commands: list[tuple[str, str]], language_code: str | None, chat_id: int | None = None
+    ) -> None:
+        self.calls.append("commands")
+
+    async def set_description(
+        self, description: str, short_description: str, language_code: str | None
     ) -> None:
         self.calls.append("commands")
 

@@ -7,8 +7,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from store.domain.case import (
+    NotReplaced,
     ReplacementRules,
     bad_key_refund_due,
+    masked_key,
+    not_replaced_because,
     not_reportable,
     refunds_through_telegram,
     replaces_automatically,
@@ -101,3 +104,32 @@ def test_a_bad_key_refund_never_takes_the_order_past_what_it_cost() -> None:
     two = replace(SHOWN, quantity=2, total_minor=9600)
     assert bad_key_refund_due(two, credited_minor=6000) == 3600
     assert bad_key_refund_due(two, credited_minor=9600) == 0
+
+
+def test_the_reason_a_key_waits_for_an_agent_is_the_first_rule_it_fails() -> None:
+    def why(
+        now: datetime = PAID_AT + timedelta(hours=1),
+        rules: ReplacementRules = RULES,
+        *,
+        first_report: bool = True,
+        recent: int = 0,
+    ) -> NotReplaced | None:
+        return not_replaced_because(
+            SHOWN, now, rules, first_report=first_report, recent_replacements=recent
+        )
+
+    assert why() is None
+    assert why(rules=replace(RULES, enabled=False)) is NotReplaced.DISABLED
+    assert why(first_report=False) is NotReplaced.REPEAT
+    assert why(now=PAID_AT + timedelta(hours=25)) is NotReplaced.LATE
+    assert why(recent=1) is NotReplaced.COOLDOWN
+    assert why(rules=replace(RULES, max_order_minor=100)) is NotReplaced.LARGE
+
+
+def test_a_masked_key_shows_at_most_a_quarter_of_it_and_a_short_key_nothing() -> None:
+    assert masked_key("ABCD-EFGH-IJKL-5V94") == "…5V94"
+    assert masked_key("STEAM-50-000000") == "…000"
+    assert masked_key("12345678") == "…78"
+    assert masked_key("1234567") == "…"
+    for key in ("ABCD-EFGH-IJKL-5V94", "X" * 40, "12345678"):
+        assert len(masked_key(key)) - 1 <= min(4, len(key) // 4)

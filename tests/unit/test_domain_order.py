@@ -49,8 +49,8 @@ def test_a_refund_telegram_refused_puts_the_order_back_where_it_was() -> None:
     assert not may_move(S.REFUNDING, S.AWAITING_PAYMENT)
 
 
-@pytest.mark.parametrize("status", [S.AWAITING_PAYMENT, S.EXPIRED])
-def test_an_unpaid_or_expired_order_is_payable(status: OrderStatus) -> None:
+@pytest.mark.parametrize("status", [S.AWAITING_PAYMENT, S.EXPIRED, S.CANCELLED])
+def test_an_unpaid_expired_or_cancelled_order_is_payable(status: OrderStatus) -> None:
     assert payable(order(status))
 
 
@@ -83,10 +83,18 @@ def test_a_paid_order_past_its_hold_has_not_lapsed() -> None:
 
 
 def test_an_unpaid_order_given_up_counts_as_cancelled() -> None:
-    assert cancelled(order(S.EXPIRED))
+    assert cancelled(order(S.CANCELLED))
+
+
+def test_an_order_whose_hold_lapsed_is_expired_not_cancelled() -> None:
+    assert not cancelled(order(S.EXPIRED))
+
+
+def test_a_cancelled_order_may_still_be_paid_from_an_invoice_sent_before() -> None:
+    assert may_move(S.AWAITING_PAYMENT, S.CANCELLED)
+    assert may_move(S.CANCELLED, S.PAID) and may_move(S.CANCELLED, S.AWAITING_STOCK)
 
 
 def test_an_order_paid_before_the_cancel_arrived_is_not_cancelled() -> None:
     assert not cancelled(order(S.PAID))
-    assert not cancelled(order(S.EXPIRED, paid_at=PAID_AT))
     assert not cancelled(order(S.AWAITING_PAYMENT))

@@ -407,3 +407,10 @@ def test_no_shipped_paraphrase_is_dead_because_a_rule_decides_it_first() -> None
         or not normalise(question)
     ]
     assert dead == []
+
+
+def test_every_id_is_offered_with_those_most_like_a_mistyped_one_first() -> None:
+    knowledge = load_knowledge_base()
+    nearest = knowledge.nearest_ids("refnd")
+    assert sorted(nearest) == sorted(knowledge.ids)
+    assert set(nearest[:3]) == {"refund_policy", "request_refund", "refund_status"}

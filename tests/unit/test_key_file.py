@@ -90,9 +90,20 @@ def test_a_file_without_a_final_newline_keeps_its_last_key() -> None:
     assert parsed == ParsedKeyFile((KeyLine(1, "AAAA-1111"), KeyLine(2, "BBBB-2222")), ())
 
 
-def test_only_the_last_newline_is_not_a_blank_line() -> None:
-    parsed = parse_key_file("keys.txt", b"AAAA-1111\n\n")
+def test_blank_lines_at_the_end_of_a_file_are_ignored() -> None:
+    parsed = parse_key_file("keys.txt", b"AAAA-1111\n\n  \r\n\n")
+    assert parsed == ParsedKeyFile((KeyLine(1, "AAAA-1111"),), ())
+
+
+def test_a_blank_line_between_keys_is_still_refused() -> None:
+    parsed = parse_key_file("keys.txt", b"AAAA-1111\n\nBBBB-2222\n\n")
     assert parsed.refused == (RefusedLine(2, RefusalReason.BLANK),)
+    assert [k.key for k in parsed.keys] == ["AAAA-1111", "BBBB-2222"]
+
+
+def test_blank_rows_at_the_end_of_a_csv_file_are_ignored() -> None:
+    parsed = parse_key_file("keys.csv", b"key,note\nAAAA-1111,x\n,\n\n")
+    assert parsed == ParsedKeyFile((KeyLine(2, "AAAA-1111"),), ())
 
 
 def test_a_csv_file_takes_keys_from_its_key_column_by_physical_line() -> None:
@@ -232,11 +243,11 @@ def test_a_few_stray_nul_bytes_are_not_taken_for_utf16() -> None:
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
 def test_utf16_with_a_byte_order_mark_is_read_as_keys(codec: str) -> None:
-    text = "AAAA-1111\r\n卡密-2222\r\n\r\n"
+    text = "AAAA-1111\r\n\r\n卡密-2222\r\n"
     bom = {"utf-16": "", "utf-16-le": "\ufeff", "utf-16-be": "\ufeff"}[codec]
     assert parse_key_file("keys.txt", (bom + text).encode(codec)) == ParsedKeyFile(
-        keys=(KeyLine(1, "AAAA-1111"), KeyLine(2, "卡密-2222")),
-        refused=(RefusedLine(3, RefusalReason.BLANK),),
+        keys=(KeyLine(1, "AAAA-1111"), KeyLine(3, "卡密-2222")),
+        refused=(RefusedLine(2, RefusalReason.BLANK),),
     )
 
 

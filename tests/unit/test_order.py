@@ -137,7 +137,7 @@ async def test_a_cancelled_order_gives_its_keys_back_at_once(clock: FakeClock) -
     cancelled = await cancel_order(
         FakeUnitOfWork(db), user_id=BUYER, order_id=order.id, now=clock.now()
     )
-    assert cancelled.status is OrderStatus.EXPIRED
+    assert cancelled.status is OrderStatus.CANCELLED
     assert keys_by_status(db) == {KeyStatus.AVAILABLE: 5}
 
 

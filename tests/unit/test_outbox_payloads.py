@@ -29,6 +29,8 @@ def test_every_kind_has_a_payload_type_and_every_payload_type_names_its_kind() -
     "payload",
     [
         TicketAssigned(12),
+        TicketAssigned(12, refresh=True),
+        QueuePosition(3, handed_back=True),
         Refunded(480),
         Refunded(480, 7),
         AdminAlert("a <b> & “c”, 中文", None),
@@ -58,6 +60,7 @@ def test_breaches_are_typed_not_parsed_out_of_text() -> None:
         ("ticket_assigned", '{"ticket_id": true}', "whole number"),
         ("ticket_assigned", '{"ticket_id": 1, "chat": 2}', "unknown field"),
         ("queue_position", '{"ticket_id": null}', "whole number"),
+        ("queue_position", '{"ticket_id": 1, "handed_back": 1}', "true or false"),
         ("response_breach", '{"breaches": "first:12"}', "expected a list"),
         ("response_breach", '{"breaches": [{"ticket_id": 1, "target": "last"}]}', "unknown value"),
         ("admin_alert", '{"text": 5}', "expected text"),
@@ -75,3 +78,7 @@ def test_an_optional_field_may_be_left_out_but_not_given_the_wrong_type() -> Non
     with pytest.raises(BadPayload):
         parse_payload("refunded", '{"stars": 5, "order_id": "7"}')
     assert QueuePosition(3).kind is OutboxKind.QUEUE_POSITION
+
+
+def test_a_card_stored_before_refreshes_existed_still_tells_the_buyer() -> None:
+    assert parse_payload("ticket_assigned", '{"ticket_id": 4}') == TicketAssigned(4, refresh=False)

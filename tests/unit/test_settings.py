@@ -23,7 +23,6 @@ def test_settings_come_from_the_environment_mapping() -> None:
 @pytest.mark.parametrize(
     ("environ", "named"),
     [
-        ({}, "CARD_KEY_SECRET"),
         ({"CARD_KEY_SECRET": "short"}, "CARD_KEY_SECRET"),
         ({"CARD_KEY_SECRET": SECRET, "BOT_TOKEN": "nocolon"}, "BOT_TOKEN"),
         ({"CARD_KEY_SECRET": SECRET, "ADMIN_IDS": "1,x"}, "ADMIN_IDS"),
@@ -194,8 +193,22 @@ def test_only_the_mapping_given_is_read_not_the_process_environment(
     monkeypatch.setenv("CARD_KEY_SECRET", SECRET)
     monkeypatch.setenv("SHOP_NAME", "From the process")
     with pytest.raises(SettingsError, match="CARD_KEY_SECRET is not set"):
-        load_settings({}, env_file=None)
+        load_settings({}, env_file=None).card_key_secrets()
     assert settings_with().SHOP_NAME == "Kamibot"
+
+
+def test_settings_load_without_a_card_key_secret_until_one_is_needed() -> None:
+    settings = load_settings({}, env_file=None)
+    with pytest.raises(SettingsError, match=r"^Setting CARD_KEY_SECRET is not set$"):
+        settings.card_key_secrets()
+
+
+def test_the_placeholder_secret_from_env_example_is_refused_in_one_line() -> None:
+    example = Path(__file__).parents[2] / ".env.example"
+    settings = load_settings({}, env_file=example)
+    with pytest.raises(SettingsError, match=r"placeholder from \.env\.example") as error:
+        settings.card_key_secrets()
+    assert "\n" not in str(error.value)
 
 
 def test_the_token_and_the_passphrases_are_never_shown() -> None:

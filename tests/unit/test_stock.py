@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.domain.errors import ImportRefused, ProductNotFound
+from store.domain.errors import ImportRefused, ProductNotFound, UnknownSku
 from store.domain.model import BatchStatus, KeyStatus, OrderStatus
 from store.domain.order import HoldRules
 from store.domain.outbox import Delivery
@@ -82,6 +82,48 @@ async def test_an_import_that_is_not_all_or_nothing_takes_the_new_keys(clock: Fa
 async def test_keys_for_an_unknown_product_are_refused() -> None:
     with pytest.raises(ProductNotFound):
         await load(FakeDatabase(), FakeClock(), "KEY-1")
+
+
+async def test_keys_are_imported_into_the_product_whatever_the_case_of_its_sku(
+    clock: FakeClock,
+) -> None:
+    db = FakeDatabase()
+    await stocked_shop(db.unit_of_work, CIPHER, clock, stock=0)
+    summary = await import_card_keys(
+        db.unit_of_work,
+        sku="steam-50",
+        parsed=key_file("KEY-1"),
+        source="keys.txt",
+        cipher=CIPHER,
+        now=clock.now(),
+    )
+    assert summary.sku == "STEAM-50" and available(db) == ["KEY-1"]
+
+
+async def test_an_unknown_sku_is_refused_naming_the_nearest(clock: FakeClock) -> None:
+    db = FakeDatabase()
+    await stocked_shop(db.unit_of_work, CIPHER, clock, stock=0)
+    with pytest.raises(UnknownSku) as refused:
+        await import_card_keys(
+            db.unit_of_work,
+            sku="STEM-50",
+            parsed=key_file("KEY-1"),
+            source="keys.txt",
+            cipher=CIPHER,
+            now=clock.now(),
+        )
+    assert refused.value.nearest == ("STEAM-50",)
+
+
+async def test_a_refused_import_counts_the_good_lines_a_partial_import_would_take(
+    clock: FakeClock,
+) -> None:
+    db = FakeDatabase()
+    await stocked_shop(db.unit_of_work, CIPHER, clock, stock=0)
+    with pytest.raises(ImportRefused) as refused:
+        await load(db, clock, "KEY-1", "", "KEY-2")
+    assert isinstance(refused.value.summary, ImportSummary)
+    assert refused.value.summary.acceptable == 2
 
 
 async def test_new_stock_fulfils_an_order_paid_while_it_was_out(clock: FakeClock) -> None:

@@ -95,3 +95,11 @@ def test_fitted_counts_html_once_parsed_and_plain_text_as_written() -> None:
     assert visible_length(html_fit) == 40 and html_fit.endswith("&amp;…")  # 🚨 counts two
     plain_fit = fitted(32, plain_line, name)
     assert len(plain_fit) == 32 and plain_fit.endswith("&… ×1")
+
+
+def test_shorten_with_whole_words_cuts_between_words_not_inside_one() -> None:
+    assert shorten("Genshin Impact: 60 Genesis Crystals", 32, whole_words=True) == (
+        "Genshin Impact: 60 Genesis…"
+    )
+    assert shorten("Supercalifragilistic", 12, whole_words=True) == "Supercalifr…"
+    assert shorten("Steam Wallet", 12, whole_words=True) == "Steam Wallet"

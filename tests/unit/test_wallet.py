@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from store.domain.model import LedgerReason
-from store.services.wallet import CreditRefused, credit_wallet, show_wallet
+from store.domain.model import Language, LedgerReason
+from store.domain.outbox import WalletCredited
+from store.services.outbox import claim_outbox
+from store.services.user import meet_user
+from store.services.wallet import CreditRefused, credit_wallet, knows_user, show_wallet
 from tests.conftest import FakeClock
 from tests.fakes import FakeDatabase, FakeUnitOfWork
 
@@ -65,3 +68,39 @@ async def test_showing_the_wallet_only_reads_and_lists_the_newest_entries_first(
     wallet = await show_wallet(uow, user_id=BUYER, recent=3)
     assert wallet.balance_minor == 28 and [e.amount_minor for e in wallet.recent] == [7, 6, 5]
     assert uow.opened == ["read"]
+
+
+async def test_a_credit_is_announced_only_to_someone_who_has_used_the_bot(
+    clock: FakeClock,
+) -> None:
+    db = FakeDatabase()
+    assert not await knows_user(FakeUnitOfWork(db), user_id=BUYER)
+    await credit_wallet(
+        FakeUnitOfWork(db),
+        user_id=BUYER,
+        amount_minor=500,
+        reason="bank",
+        idempotency_key="k1",
+        now=clock.now(),
+        tell_buyer=True,
+    )
+    assert await claim_outbox(FakeUnitOfWork(db), now=clock.now()) == []
+    await meet_user(
+        FakeUnitOfWork(db),
+        user_id=BUYER,
+        first_name="Li",
+        app_language=Language.EN,
+        now=clock.now(),
+    )
+    assert await knows_user(FakeUnitOfWork(db), user_id=BUYER)
+    await credit_wallet(
+        FakeUnitOfWork(db),
+        user_id=BUYER,
+        amount_minor=700,
+        reason="bank",
+        idempotency_key="k2",
+        now=clock.now(),
+        tell_buyer=True,
+    )
+    [item] = await claim_outbox(FakeUnitOfWork(db), now=clock.now())
+    assert (item.chat_id, item.payload) == (BUYER, WalletCredited(700, 1200))

@@ -12,6 +12,7 @@ from store.adapters.repositories.upsert import insert_ignoring_conflict
 from store.adapters.tables import agents, tickets
 from store.domain.clock import as_utc_or_none
 from store.domain.model import Agent, TicketStatus
+from store.domain.support import default_alias
 
 _open = (
     select(func.count())
@@ -32,7 +33,14 @@ _last = (
 def _agent(row: Any) -> Agent:
     last = as_utc_or_none(row.last)
     return Agent(
-        row.user_id, row.display_name, row.on_duty, row.capacity, row.active_ticket_id, row.n, last
+        row.user_id,
+        row.display_name,
+        row.on_duty,
+        row.capacity,
+        row.active_ticket_id,
+        row.n,
+        last,
+        row.alias,
     )
 
 
@@ -42,11 +50,15 @@ class SqlAgentRepository:
         self._dialect = dialect
 
     async def ensure(self, user_id: int, display_name: str, capacity: int, now: datetime) -> None:
+        """A new agent is numbered after those before them ("07"): their alias until they
+        choose one (two agents met at the same instant may share a number, never a name)."""
+        known = (await self._c.execute(select(func.count()).select_from(agents))).scalar_one()
         await self._c.execute(
             insert_ignoring_conflict(
                 self._dialect,
                 agents,
                 user_id=user_id,
+                alias=default_alias(known + 1),
                 display_name=display_name[:64] or f"#{user_id}",
                 on_duty=False,
                 capacity=capacity,
@@ -82,6 +94,12 @@ class SqlAgentRepository:
             .where(agents.c.user_id == user_id)
             .values(on_duty=on, duty_changed_at=now)
         )
+
+    async def set_alias(self, user_id: int, alias: str) -> bool:
+        result = await self._c.execute(
+            update(agents).where(agents.c.user_id == user_id).values(alias=alias)
+        )
+        return result.rowcount == 1
 
     async def set_active(self, user_id: int, ticket_id: int | None) -> None:
         await self._c.execute(

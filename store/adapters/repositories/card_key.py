@@ -274,6 +274,22 @@ class SqlCardKeyRepository:
         def counted(status: KeyStatus) -> ColumnElement[int]:
             return func.coalesce(func.sum(case((card_keys.c.status == status, 1), else_=0)), 0)
 
+        refunded_once = (
+            select(card_key_events.c.id)
+            .where(
+                and_(
+                    card_key_events.c.card_key_id == card_keys.c.id,
+                    card_key_events.c.event == "refunded",
+                )
+            )
+            .exists()
+        )
+        returned = func.coalesce(
+            func.sum(
+                case((and_(card_keys.c.status == KeyStatus.AVAILABLE, refunded_once), 1), else_=0)
+            ),
+            0,
+        )
         rows = await self._c.execute(
             select(
                 products.c.sku,
@@ -282,6 +298,8 @@ class SqlCardKeyRepository:
                 counted(KeyStatus.AVAILABLE).label("available"),
                 counted(KeyStatus.RESERVED).label("reserved"),
                 counted(KeyStatus.SOLD).label("sold"),
+                counted(KeyStatus.BAD).label("bad"),
+                returned.label("returned"),
             )
             .select_from(products.outerjoin(card_keys, card_keys.c.sku == products.c.sku))
             .group_by(products.c.sku, products.c.name_en, products.c.low_stock_threshold)
@@ -295,6 +313,8 @@ class SqlCardKeyRepository:
                 int(r.reserved),
                 int(r.sold),
                 r.low_stock_threshold,
+                bad=int(r.bad),
+                returned=int(r.returned),
             )
             for r in rows
         ]

@@ -112,6 +112,12 @@ class SqlCatalogRepository:
         ).first()
         return _product(row) if row else None
 
+    async def skus(self) -> list[str]:
+        """Every product's SKU, in order."""
+        return list(
+            (await self._c.execute(select(products.c.sku).order_by(products.c.sku))).scalars()
+        )
+
     async def add_category(self, category: Category) -> None:
         await self._c.execute(categories.insert().values(_category_values(category)))
 

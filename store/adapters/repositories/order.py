@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.adapters.tables import orders, products
@@ -228,3 +228,13 @@ class SqlOrderRepository:
         await self._c.execute(
             update(orders).where(orders.c.id == order_id).values(expires_at=expires_at)
         )
+
+    async def paid_or_refunded_since(self, since: datetime) -> list[Order]:
+        """Orders paid or refunded at `since` or later, with their product names, by id."""
+        rows = await self._c.execute(
+            select(*_columns)
+            .select_from(orders.join(products, products.c.sku == orders.c.sku))
+            .where(or_(orders.c.paid_at >= since, orders.c.refunded_at >= since))
+            .order_by(orders.c.id)
+        )
+        return [_order(r) for r in rows]

@@ -142,7 +142,13 @@ class SqlTicketRepository:
         result = await self._c.execute(
             update(tickets)
             .where(and_(tickets.c.id == ticket_id, tickets.c.status == TicketStatus.ASSIGNED))
-            .values(status=TicketStatus.QUEUED.value, agent_id=None, assigned_at=None)
+            # a new queue message: the one from before, if any, is far up the buyer's chat
+            .values(
+                status=TicketStatus.QUEUED.value,
+                agent_id=None,
+                assigned_at=None,
+                queue_message_id=None,
+            )
         )
         return result.rowcount == 1
 

@@ -182,13 +182,10 @@ async def on_payment_received(
         return done
     order = outcome.order
     assert order is not None
-    if outcome.delivered:
-        # The summary becomes "paid, your keys are ready", exactly as the delivery will edit it,
-        # so whichever edit lands last the buyer sees Show keys, in one message. No fallback:
-        # if the summary is gone, the delivery's own fallback is the one new message.
-        edit = summary_edit(lang, order, ctx.currency, fallback=False)
-        return [edit] if edit is not None else []
-    return []  # awaiting stock: the outbox edits the summary, with its refund/wait buttons
+    # Nothing more here: the delivery (or, out of stock, the wait notice), written with the
+    # payment and sent by the outbox at once, edits the summary into "paid, your keys are
+    # ready". One message, edited once; a repeat after a crash is that same edit again.
+    return []
 
 
 async def on_pay_wallet_pressed(
@@ -218,9 +215,10 @@ async def on_pay_wallet_pressed(
         return refuse(event, unpayable(lang, error.status))
     order = outcome.order
     assert order is not None
-    # This message is the order's summary: the delivery edits it to the same "keys are ready",
-    # so whichever edit lands last, the buyer sees Show keys.
-    return show(event, *order_summary(lang, order, ctx.currency))
+    # This message is the order's summary: the delivery, sent by the outbox at once, edits it
+    # into "paid, your keys are ready" (one edit: the same edit twice is refused by Telegram).
+    total = format_money(order.total_minor, ctx.currency)
+    return [AnswerButton(event.callback_id, say_plain(lang, "summary.paid_wallet", total=total))]
 
 
 async def on_refund_pressed(

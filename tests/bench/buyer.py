@@ -87,8 +87,7 @@ async def purchase(ctx: ShopContext, *, user_id: int, sku: str, stars: int) -> P
     if not (len(answered) == 1 and isinstance(answered[0], AnswerPreCheckout) and answered[0].ok):
         raise failed("pre-checkout", answered)
     receipt = await dispatch(paid(payload, stars, f"bench-charge-{order_id}", user_id=user_id), ctx)
-    edited = [a for a in receipt if isinstance(a, EditText)]  # the summary: paid, Show keys
-    if len(edited) != 1 or len(receipt) != 1 or "Paid" not in edited[0].html:
+    if receipt != []:  # the delivery, through the outbox, edits the summary: nothing else
         raise failed("payment", receipt)
     shown = await dispatch(press(f"keys:{order_id}", user_id=user_id), ctx)
     seconds = time.perf_counter() - started

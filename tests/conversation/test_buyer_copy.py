@@ -9,6 +9,7 @@ import pytest
 
 from handlers.context import ShopContext
 from handlers.handoff import standing_text
+from handlers.outbox import render_outbox
 from handlers.router import dispatch
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
@@ -19,7 +20,9 @@ from store.domain.model import (
     TicketPriority,
     TicketStatus,
 )
+from store.domain.outbox import OutboxKind
 from store.domain.shop_time import ShopTime
+from store.services.outbox import claim_outbox
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
 from tests.factories import paid, press, stocked_shop, text
@@ -58,12 +61,17 @@ async def test_one_key_is_ready_in_the_singular_and_two_keys_in_the_plural(
     await stocked_shop(uow, cipher, clock, stock=3)
     one = await dispatch(press("buy:STEAM-50:1"), ctx)
     one_id = int(button(one, "paystars:").split(":")[1])
-    said_one = html(await dispatch(paid(f"order:{one_id}", 480), ctx))
-    assert "Your key is ready" in said_one and "see it." in said_one
+    await dispatch(paid(f"order:{one_id}", 480), ctx)
     two = await dispatch(press("buy:STEAM-50:2", user_id=3003), ctx)
     two_id = int(button(two, "paystars:").split(":")[1])
-    said_two = html(await dispatch(paid(f"order:{two_id}", 960, user_id=3003), ctx))
-    assert "Your keys are ready" in said_two and "2 × Steam Wallet" in said_two
+    await dispatch(paid(f"order:{two_id}", 960, user_id=3003), ctx)
+    told = {
+        item.chat_id: html(list((await render_outbox(item, ctx)).actions))
+        for item in await claim_outbox(uow(), now=clock.now())
+        if item.kind is OutboxKind.DELIVERY
+    }
+    assert "Your key is ready" in told[1001] and "see it." in told[1001]
+    assert "Your keys are ready" in told[3003] and "2 × Steam Wallet" in told[3003]
 
 
 async def test_a_one_page_list_shows_no_page_number_and_a_longer_one_does(

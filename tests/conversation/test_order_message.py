@@ -38,12 +38,14 @@ async def hold(ctx: ShopContext, quantity: int = 1) -> int:
     return int(button(bought, "paystars:").split(":")[1])
 
 
-async def test_a_stars_payment_edits_the_summary_to_paid_with_show_keys_and_sends_nothing_else(
+async def test_a_stars_payment_is_one_edit_of_the_summary_to_paid_with_show_keys_only(
     ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=2)
     order_id = await hold(ctx)
-    edit = only_edit(await dispatch(paid(f"order:{order_id}", 480), ctx))
+    assert await dispatch(paid(f"order:{order_id}", 480), ctx) == []  # no "payment received"
+    [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.chat_id == 1001]
+    edit = only_edit(list((await render_outbox(item, ctx)).actions))
     assert edit.message_id == SUMMARY
     assert "Paid 480 ⭐" in edit.html and "ready for order" in edit.html
     assert verbs([edit]) == {"keys"}  # Pay and Cancel are gone

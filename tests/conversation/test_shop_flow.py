@@ -270,7 +270,7 @@ async def test_the_wallet_pays_and_the_balance_drops(
     bought = await dispatch(press("buy:STEAM-50:1"), ctx)
     pay = button(bought, "paywallet:")
     done = await dispatch(press(pay), ctx)
-    assert "Paid ¥48.00 from your wallet" in html(done)
+    assert done == [AnswerButton(done[0].callback_id, "✅ Paid ¥48.00 from your wallet")]  # type: ignore[union-attr]
     wallet = await dispatch(text("/wallet"), ctx)
     assert "¥52.00" in html(wallet)
 
@@ -480,3 +480,12 @@ async def test_an_order_over_what_one_stars_invoice_carries_is_offered_the_walle
     forged = await dispatch(press(f"paystars:{order_id}", user_id=2002), ctx)
     assert isinstance(forged[0], AnswerButton) and "at most 10000" in (forged[0].text or "")
     assert not [a for a in forged if isinstance(a, SendInvoice)]
+
+
+async def test_stock_status_cuts_a_long_product_name_between_words(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    long_name = "Steam Wallet gift card for the China region worth fifty yuan"
+    await stocked_shop(uow, cipher, clock, stock=3, name_en=long_name)
+    status = html(await dispatch(text("/stock", user_id=42), ctx))
+    assert "<code>STEAM-50</code> Steam Wallet gift card for the China…" in status

@@ -209,3 +209,31 @@ async def test_an_import_killed_while_putting_keys_on_sale_is_finished_by_recove
         assert await tx.card_keys.batches_in(BatchStatus.LIVE)
         history = await tx.card_keys.history(1)
     assert [event for event, _, _ in history] == ["imported"]
+
+
+async def test_stock_levels_add_up_with_keys_found_bad_and_keys_back_after_a_refund(
+    uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=6)
+    orders = []
+    for user_id in (1, 2, 3):
+        reservation = await reserve_keys(
+            uow(),
+            user_id=user_id,
+            first_name="",
+            sku="STEAM-50",
+            quantity=1,
+            now=clock.now(),
+            rules=HoldRules(),
+        )
+        orders.append(reservation.order.id)
+    async with uow() as tx:
+        for order_id in orders[:2]:
+            await tx.card_keys.sell(order_id, clock.now())
+        await tx.card_keys.return_to_stock(orders[0], clock.now())
+        [(key_id, _)] = await tx.card_keys.sold_keys(orders[1])
+        await tx.card_keys.mark_bad(key_id, orders[1], clock.now())
+        await tx.commit()
+    [level] = await stock_status(uow())
+    assert (level.available, level.reserved, level.sold, level.bad) == (4, 1, 0, 1)
+    assert (level.returned, level.stocked) == (1, 6)

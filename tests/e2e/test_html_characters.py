@@ -40,16 +40,16 @@ async def test_a_name_with_html_characters_reads_as_written_in_messages_labels_a
     await buyer.press(f"{NAME} · ¥48.00", listed)  # the label as the buyer reads it
     await buyer.wait_for_text(f"{NAME}\nChina region")
     await buyer.press("buy:HTML-1:1")
-    await buyer.wait_for_text(f"{NAME} ×1\nTotal")
+    await buyer.wait_for_text(f"{NAME}\nTotal")
     await buyer.send_text("/orders")
     orders = await buyer.wait_for_text("My orders")
-    await buyer.press(f"#1 · {NAME} ×1 · awaiting payment", orders)
+    await buyer.press(f"#1 · {NAME} · awaiting payment", orders)
     detail = await buyer.wait_for_text("Status: awaiting payment")
     await buyer.press("⭐ Pay 480 Stars", detail)
     [invoice] = await buyer.wait_for(
         lambda messages: [m["invoice"] for m in messages if m.get("invoice")]
     )
-    assert invoice["title"] == "Order #1" and invoice["description"] == f"{NAME} ×1"
+    assert invoice["title"] == "Order #1" and invoice["description"] == NAME
     assert (await buyer.pay()).ok
     ready = await buyer.wait_for_text(f"Your key is ready for order #1: {NAME}\n")
     await buyer.press("🔑 Show keys", ready)

@@ -14,8 +14,15 @@ from store.services.agent_duty import set_duty
 from store.services.order import reserve_keys
 from store.services.payment import pay_with_wallet
 from store.services.queue import ask_for_human
-from store.services.refund import REFUND_LEASE, refund_order, refund_order_for_agent, resume_refunds
+from store.services.refund import (
+    REFUND_LEASE,
+    preview_refund_for_agent,
+    refund_order,
+    refund_order_for_agent,
+    resume_refunds,
+)
 from store.services.reveal import reveal_keys
+from store.services.ticket import refund_from_card
 from store.services.user import choose_language
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
@@ -213,3 +220,57 @@ async def test_an_agents_refund_says_which_language_to_tell_the_buyer_in(
     )
     assert outcome.buyer_language is Language.ZH
     assert db.tables.orders[order.id].status is OrderStatus.REFUNDED
+
+
+async def agent_holds_buyer(db: FakeDatabase, clock: FakeClock) -> None:
+    await set_duty(
+        db.unit_of_work(),
+        agent_id=AGENT,
+        display_name="Mei",
+        on=True,
+        now=clock.now(),
+        rules=SupportRules(),
+    )
+    await ask_for_human(
+        db.unit_of_work(), user_id=BUYER, first_name="Li", now=clock.now(), cipher=CIPHER
+    )
+
+
+async def test_an_agents_refund_preview_names_the_stars_and_whether_keys_were_seen(
+    clock: FakeClock,
+) -> None:
+    db = FakeDatabase()
+    order = await paid_order(db.unit_of_work, CIPHER, clock)
+    with pytest.raises(NotYourOrder):
+        await preview_refund_for_agent(
+            db.unit_of_work(), agent_id=AGENT, order_id=order.id, now=clock.now()
+        )
+    await agent_holds_buyer(db, clock)
+    preview = await preview_refund_for_agent(
+        db.unit_of_work(), agent_id=AGENT, order_id=order.id, now=clock.now()
+    )
+    assert (preview.wallet_minor, preview.revealed) == (None, False)
+    assert db.tables.orders[order.id].status is OrderStatus.PAID  # a preview changes nothing
+
+
+async def test_an_agents_refund_from_the_card_returns_the_card_as_it_now_reads(
+    clock: FakeClock,
+) -> None:
+    db = FakeDatabase()
+    order = await paid_order(db.unit_of_work, CIPHER, clock)
+    await agent_holds_buyer(db, clock)
+    done = await refund_from_card(
+        db.unit_of_work,
+        agent_id=AGENT,
+        order_id=order.id,
+        now=clock.now(),
+        refunder=FakeRefunder(),
+        cipher=CIPHER,
+    )
+    assert done.outcome.status is RefundStatus.DONE and done.card is not None
+    [shown] = done.card.context.orders
+    assert shown.status is OrderStatus.REFUNDED
+    with pytest.raises(RefundNotAllowed):
+        await preview_refund_for_agent(
+            db.unit_of_work(), agent_id=AGENT, order_id=order.id, now=clock.now()
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.action import Action, Button, SendText
+from handlers.action import Action, Button, EditKeyboard, SendText
 from handlers.callback import ForgedCallback, encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, DocumentMessage, PhotoMessage
@@ -119,6 +119,7 @@ async def on_bad_reason_chosen(
             key_id=key_id,
             reason=_reason(reason),
             now=ctx.clock.now(),
+            prompt_message_id=event.message_id,  # `show` edits this message into the prompt
         )
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
@@ -147,7 +148,10 @@ async def on_screenshot(
 ) -> list[Action]:
     """The screenshot arrives (a photo, or a picture sent as a file): the case is opened with it,
     and the agent who takes the case is shown a copy."""
-    return await _report(event, lang, ctx, report, screenshot=event.file_id)
+    reply = await _report(event, lang, ctx, report, screenshot=event.file_id)
+    if report.prompt_message_id is None:
+        return reply
+    return [EditKeyboard(event.person.chat_id, report.prompt_message_id), *reply]
 
 
 async def _report(

@@ -183,7 +183,12 @@ async def cmd_alias(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
             return _reply(event, say(lang, "agent.duty_first"))
         return _reply(event, say(lang, "agent.alias_is", alias=agent.alias))
     try:
-        agent = await set_alias(ctx.uow(), agent_id=event.person.user_id, alias=words)
+        agent = await set_alias(
+            ctx.uow(),
+            agent_id=event.person.user_id,
+            alias=words,
+            register_as=(event.person.first_name, ctx.support.capacity, ctx.clock.now()),
+        )
     except AliasRefused:
         return _reply(event, say(lang, "agent.alias_usage", length=ALIAS_LENGTH))
     return _reply(event, say(lang, "agent.alias_set", alias=agent.alias))

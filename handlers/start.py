@@ -17,6 +17,7 @@ DESCRIPTION_LIMIT = 512
 SHORT_DESCRIPTION_LIMIT = 120
 """Telegram's limits on setMyDescription and setMyShortDescription."""
 
+
 def bot_profile(language: Language, shop_name: str) -> tuple[str, str]:
     """setMyDescription's and setMyShortDescription's texts: what an empty chat shows."""
     description = say_plain(language, "bot.description", shop=shop_name)

@@ -200,15 +200,24 @@ TEXTS: dict[str, tuple[str, str]] = {
         "⌛ Order #{id} has expired: {item}\nThe hold ran out and the keys went back on sale. "
         "You can order again.",
     ),
-    "summary.refunding": ("⏳ 订单 #{id} 正在退款：{item}", "⏳ Order #{id} is being refunded: {item}"),
+    "summary.refunding": (
+        "⏳ 订单 #{id} 正在退款：{item}",
+        "⏳ Order #{id} is being refunded: {item}",
+    ),
     "summary.refunded": ("↩️ 订单 #{id} 已退款：{item}", "↩️ Order #{id} was refunded: {item}"),
     "cancel.already_paid": (
         "这个订单已经付款，不能取消了。",
         "This order is already paid, so there is nothing to cancel.",
     ),
     "unpayable.paid": ("这个订单已经付过款了。", "This order is already paid."),
-    "unpayable.expired": ("这个订单已过期，请重新下单。", "This order has expired; please order again."),
-    "unpayable.cancelled": ("这个订单已取消，请重新下单。", "This order was cancelled; please order again."),
+    "unpayable.expired": (
+        "这个订单已过期，请重新下单。",
+        "This order has expired; please order again.",
+    ),
+    "unpayable.cancelled": (
+        "这个订单已取消，请重新下单。",
+        "This order was cancelled; please order again.",
+    ),
     "unpayable.refunded": ("这个订单已退款。", "This order was refunded."),
     "delivery.show": ("🔑 查看卡密", "🔑 Show keys"),
     "keys.message": (
@@ -723,7 +732,10 @@ SUPPORT_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "agent.refund_yes": ("✅ 确认退款", "✅ Refund"),
     "agent.refund_no": ("✖️ 不退款", "✖️ Don't refund"),
-    "agent.refund_kept": ("未退款：订单 #{id} 保持不变。", "Not refunded: order #{id} stays as it is."),
+    "agent.refund_kept": (
+        "未退款：订单 #{id} 保持不变。",
+        "Not refunded: order #{id} stays as it is.",
+    ),
     "agent.refund_done": ("✅ 订单 #{id} 已退款：{amount}", "✅ Order #{id} refunded: {amount}"),
     "agent.refund_pending": (
         "⏳ 订单 #{id} 正在退款：暂时联系不上 Telegram，稍后会自动完成并通知买家。",

@@ -30,6 +30,8 @@ class AwaitingScreenshot:
     order_id: int
     key_id: int
     reason: CaseReason
+    prompt_message_id: int | None = None
+    """The message asking for it (its Skip button goes once the screenshot arrives)."""
 
 
 FlowState = DecliningCase | AwaitingScreenshot
@@ -40,8 +42,12 @@ def flow_record(state: FlowState) -> tuple[str, str]:
     match state:
         case DecliningCase(case_id=case_id):
             return DECLINING_CASE, json.dumps({"case": case_id})
-        case AwaitingScreenshot(order_id=order_id, key_id=key_id, reason=reason):
-            data = {"order": order_id, "key": key_id, "reason": reason.value}
+        case AwaitingScreenshot(
+            order_id=order_id, key_id=key_id, reason=reason, prompt_message_id=prompt
+        ):
+            data: dict[str, object] = {"order": order_id, "key": key_id, "reason": reason.value}
+            if prompt is not None:
+                data["prompt"] = prompt
             return AWAITING_SCREENSHOT, json.dumps(data)
 
 
@@ -57,12 +63,16 @@ def parse_flow(name: str, stored: str) -> FlowState:
         _only(name, data, {"case"})
         return DecliningCase(_id(name, data, "case"))
     if name == AWAITING_SCREENSHOT:
-        _only(name, data, {"order", "key", "reason"})
+        if "prompt" in data:
+            _only(name, data, {"order", "key", "reason", "prompt"})
+        else:  # written before the prompt was remembered
+            _only(name, data, {"order", "key", "reason"})
         reason = data.get("reason")
         if reason not in {r.value for r in CaseReason}:
             raise BadPayload(f"flow {name}: unknown reason {str(reason)[:16]!r}")
+        prompt = _id(name, data, "prompt") if "prompt" in data else None
         return AwaitingScreenshot(
-            _id(name, data, "order"), _id(name, data, "key"), CaseReason(reason)
+            _id(name, data, "order"), _id(name, data, "key"), CaseReason(reason), prompt
         )
     raise BadPayload(f"unknown flow {name[:32]!r}")
 

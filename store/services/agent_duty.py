@@ -44,13 +44,22 @@ async def set_duty(
     return agent, made
 
 
-async def set_alias(uow: UnitOfWork, *, agent_id: int, alias: str) -> Agent:
+async def set_alias(
+    uow: UnitOfWork,
+    *,
+    agent_id: int,
+    alias: str,
+    register_as: tuple[str, int, datetime] | None = None,
+) -> Agent:
     """The name buyers know this agent by from now on (`/alias 小美`); their Telegram name
-    never reaches a buyer. Refused with `AliasRefused` (see `chosen_alias`)."""
+    never reaches a buyer. Refused with `AliasRefused` (see `chosen_alias`). With
+    `register_as` (display name, capacity, now), an agent never on duty yet is recorded first."""
     chosen = chosen_alias(alias)
     if chosen is None:
         raise AliasRefused(alias[: ALIAS_LENGTH * 2])
     async with uow:
+        if register_as is not None:
+            await uow.agents.ensure(agent_id, *register_as)
         if not await uow.agents.set_alias(agent_id, chosen):
             raise NotAnAgent(agent_id)
         agent = await uow.agents.get(agent_id)

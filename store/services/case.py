@@ -92,13 +92,21 @@ async def check_reportable(uow: UnitOfWork, *, user_id: int, order_id: int, key_
 
 
 async def ask_for_screenshot(
-    uow: UnitOfWork, *, user_id: int, order_id: int, key_id: int, reason: CaseReason, now: datetime
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    order_id: int,
+    key_id: int,
+    reason: CaseReason,
+    now: datetime,
+    prompt_message_id: int | None = None,
 ) -> None:
     """The report's last step: the buyer's next photo is its screenshot (or they skip it)."""
+    step = AwaitingScreenshot(order_id, key_id, reason, prompt_message_id)
     async with uow:
         order = await owned_order(uow, order_id, user_id)
         await _reportable(uow, order, key_id)
-        await uow.states.put(user_id, AwaitingScreenshot(order_id, key_id, reason), now)
+        await uow.states.put(user_id, step, now)
         await uow.commit()
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from faq.knowledge import KnowledgeBase
 from faq.matcher import FaqMatcher
-from handlers.action import Action, AnswerButton, CopyMessage, EditText, SendText
+from handlers.action import Action, AnswerButton, CopyMessage, EditKeyboard, EditText, SendText
 from handlers.context import ShopContext
 from handlers.event import DocumentMessage, Person
 from handlers.router import dispatch
@@ -352,3 +352,24 @@ async def test_cancel_during_a_bad_key_report_leaves_the_report_not_the_conversa
     assert ticket is not None and ticket.status is TicketStatus.ASSIGNED
     left = await dispatch(text("/cancel"), ctx)  # with no step left, the second one leaves
     assert "ended the conversation" in seen_by(left, BUYER)
+
+
+async def test_an_agent_may_choose_an_alias_before_ever_coming_on_duty(ctx: ShopContext) -> None:
+    chosen = await dispatch(agent_says("/alias 小美"), ctx)
+    assert "“Agent 小美”" in seen_by(chosen, AGENT)
+    await dispatch(agent_says("/duty on"), ctx)
+    told = [*await dispatch(text("人工"), ctx), *await sent_later(ctx)]
+    assert "Agent 小美 is with you" in buyer_saw(told)
+
+
+async def test_the_screenshot_takes_away_the_skip_button_it_made_unneeded(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    await dispatch(press(f"keys:{order_id}"), ctx)
+    reasons = await dispatch(press(f"bad:{order_id}"), ctx)
+    [region] = [b.data for b in buttons(reasons) if b.data and b.data.endswith(":region")]
+    await dispatch(press(region, message_id=41), ctx)  # this message becomes the prompt
+    replied = await dispatch(document(BUYER, "shot.png", "image/png"), ctx)
+    assert EditKeyboard(BUYER, 41, None) in replied

@@ -44,3 +44,12 @@ async def test_an_agent_sets_an_alias_and_someone_never_met_cannot(clock: FakeCl
     with pytest.raises(NotAnAgent):
         await set_alias(FakeUnitOfWork(db), agent_id=12345, alias="Bo")
     assert db.tables.agents[ANN].alias == "小美"
+
+
+async def test_an_agent_never_on_duty_yet_can_choose_an_alias_first(clock: FakeClock) -> None:
+    db = FakeDatabase()
+    agent = await set_alias(
+        FakeUnitOfWork(db), agent_id=901, alias="小美", register_as=("Mei", 3, clock.now())
+    )
+    assert agent.alias == "小美" and not agent.on_duty
+    assert db.tables.agents[901].display_name == "Mei"

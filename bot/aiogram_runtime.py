@@ -165,6 +165,7 @@ class AiogramPort:
                 action.chat_id,
                 BufferedInputFile(action.content, filename=action.file_name),
                 caption=action.caption_html or None,
+                reply_markup=_markup(action.keyboard),
             )
 
     async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
@@ -188,9 +189,7 @@ class AiogramPort:
         self, description: str, short_description: str, language_code: str | None
     ) -> None:
         async with _translated_errors():
-            await self.bot.set_my_description(
-                description=description, language_code=language_code
-            )
+            await self.bot.set_my_description(description=description, language_code=language_code)
             await self.bot.set_my_short_description(
                 short_description=short_description, language_code=language_code
             )

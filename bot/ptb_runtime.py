@@ -168,6 +168,7 @@ class PtbPort:
                 filename=action.file_name,
                 caption=action.caption_html or None,
                 parse_mode=ParseMode.HTML,
+                reply_markup=_markup(action.keyboard),
             )
 
     async def refund_star_payment(self, user_id: int, charge_id: str) -> None:
@@ -190,9 +191,7 @@ class PtbPort:
     ) -> None:
         async with _translated_errors():
             await self.bot.set_my_description(description, language_code=language_code)
-            await self.bot.set_my_short_description(
-                short_description, language_code=language_code
-            )
+            await self.bot.set_my_short_description(short_description, language_code=language_code)
 
     async def delete_webhook(self) -> None:
         """Long polling needs no webhook set; pending updates are kept (they are ours)."""

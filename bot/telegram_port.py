@@ -43,10 +43,12 @@ class TelegramPort(Protocol):
         self, commands: list[tuple[str, str]], language_code: str | None, chat_id: int | None = None
     ) -> None:
         """setMyCommands; with `chat_id`, for that chat only (BotCommandScopeChat)."""
+
     async def set_description(
         self, description: str, short_description: str, language_code: str | None
     ) -> None:
         """setMyDescription and setMyShortDescription: what an empty chat shows."""
+
     async def delete_webhook(self) -> None: ...
     async def star_transactions(self, offset: int, limit: int) -> Sequence[StarTransaction]: ...
 

@@ -130,6 +130,7 @@ class SendDocument:
     file_name: str
     content: bytes
     caption_html: Markup = field(default_factory=Markup)
+    keyboard: Keyboard | None = None
 
     def __post_init__(self) -> None:
         _html(self.caption_html, "a document's caption")

@@ -96,6 +96,13 @@ async def on_keys_pressed(
         return refuse(event, say_plain(lang, "error.no_keys", status=status))
     order = revealed.order
     chat = event.person.chat_id
+    after = (
+        (Button(say_plain(lang, "faq.action.report_bad_key"), encode("bad", order.id)),),
+        (
+            Button(say_plain(lang, "menu.orders"), encode("orders", 0)),
+            Button(say_plain(lang, "keys.continue"), encode("shop")),
+        ),
+    )
     if len(revealed.keys) > KEYS_IN_MESSAGE:
         content = ("\n".join(revealed.keys) + "\n").encode()
         caption = fitted(
@@ -107,7 +114,7 @@ async def on_keys_pressed(
         )
         return [
             AnswerButton(event.callback_id),
-            SendDocument(chat, f"order-{order.id}-keys.txt", content, caption),
+            SendDocument(chat, f"order-{order.id}-keys.txt", content, caption, after),
         ]
     keys = Markup("\n").join(Markup("<code>{}</code>").format(key) for key in revealed.keys)
     text = say(
@@ -117,12 +124,5 @@ async def on_keys_pressed(
         name=order.product_name(lang),
         keys=keys,
         redeem=revealed.redeem(lang),
-    )
-    after = (
-        (Button(say_plain(lang, "faq.action.report_bad_key"), encode("bad", order.id)),),
-        (
-            Button(say_plain(lang, "menu.orders"), encode("orders", 0)),
-            Button(say_plain(lang, "keys.continue"), encode("shop")),
-        ),
     )
     return [AnswerButton(event.callback_id), SendText(chat, text, after, sensitive=True)]

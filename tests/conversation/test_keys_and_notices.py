@@ -154,3 +154,15 @@ async def test_a_payment_found_by_reconciliation_is_delivered_into_the_same_summ
     [item] = [i for i in claimed if i.kind is OutboxKind.DELIVERY]
     [edit] = (await render_outbox(item, ctx)).actions
     assert isinstance(edit, EditText) and edit.message_id == 654
+
+
+async def test_a_keys_file_offers_the_same_next_steps_as_a_keys_message(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=12, order_limit=20)
+    order_id = await buy_and_pay(ctx, quantity=11)
+    shown = await dispatch(press(f"keys:{order_id}"), ctx)
+    [document] = [a for a in shown if isinstance(a, SendDocument)]
+    assert document.keyboard is not None
+    offered = [b.data for row in document.keyboard for b in row]
+    assert offered == [f"bad:{order_id}", "orders:0", "shop"]

@@ -58,9 +58,7 @@ async def test_a_person_buys_a_demo_key_with_simulated_stars_and_sees_it(
     await page.get_by_test_id("pay-button").last.click()
     await expect(page.get_by_test_id("invoice-sheet-amount")).to_have_text("⭐ 480")
     await page.get_by_test_id("invoice-sheet-pay").click()
-    await expect(
-        page.get_by_test_id("message").filter(has_text="ready for order")
-    ).to_be_visible()
+    await expect(page.get_by_test_id("message").filter(has_text="ready for order")).to_be_visible()
     await click(page, "Show keys")
     key = page.get_by_test_id("message").filter(has_text="Order #").locator("code").first
     await expect(key).to_contain_text("STEAM-")

@@ -50,7 +50,7 @@ async def test_a_person_buys_a_demo_key_with_simulated_stars_and_sees_it(
     await click(page, "Game cards")
     await click(page, "Steam Wallet card ¥50 · ¥48.00")
     await expect(page.get_by_test_id("message").filter(has_text="How to redeem")).to_be_visible()
-    await click(page, "Buy ×1")
+    await click(page, "Buy ×1 · ¥48.00")
     await expect(
         page.get_by_test_id("message").filter(has_text="Your keys are held")
     ).to_be_visible()

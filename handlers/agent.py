@@ -12,6 +12,7 @@ from handlers.context import ShopContext
 from handlers.event import ButtonPress, OtherMessage, TextMessage
 from handlers.refund import refund_refused, refund_reply
 from handlers.screen import acknowledged, refuse
+from handlers.summary import summary_edit
 from handlers.text import Markup, say, say_plain, shorten
 from handlers.ticket import (
     NOT_RELAYED,
@@ -359,6 +360,9 @@ async def on_agent_refund_confirmed(
     if outcome.order is not None:
         told = refund_reply(outcome.buyer_language, outcome, order_id, ctx.currency)
         actions.append(SendText(outcome.order.user_id, told))
+        # the buyer's order message follows the order: Show keys goes, "refunded" shows
+        summary = summary_edit(outcome.buyer_language, outcome.order, ctx.currency, fallback=False)
+        actions.extend([summary] if summary is not None else [])
     return actions
 
 

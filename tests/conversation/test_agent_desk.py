@@ -234,3 +234,24 @@ async def test_a_case_reported_in_time_with_no_stock_left_says_so(
     await dispatch(agent_says("/duty on"), ctx)
     card = seen_by(await sent_later(ctx), AGENT)
     assert "not replaced automatically: no stock to replace it with" in card
+
+
+async def test_an_agents_refund_brings_the_buyers_order_message_up_to_date(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    await open_ticket_with_agent(ctx)
+    async with uow().reading() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None and order.notice_message_id is not None
+    done = await dispatch(press(f"agrefok:{order_id}:300", AGENT, message_id=301), ctx)
+    [summary] = [
+        a
+        for a in done
+        if isinstance(a, EditText)
+        and a.chat_id == BUYER
+        and a.message_id == order.notice_message_id
+    ]
+    assert "refunded" in summary.html
+    assert f"keys:{order_id}" not in [b.data for row in summary.keyboard or () for b in row]

@@ -198,15 +198,27 @@ async def free_text(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
     situation = await _situation(event, ctx, words=True)
     if isinstance(situation.flow, DecliningCase):
         return await agent.on_decline_reason(event, lang, ctx, situation.flow)
-    if situation.agent_in_conversation:
-        return await agent.relay_from_agent(event, lang, ctx)
-    if situation.buyer_in_conversation:
-        relayed = await support.relay_from_buyer(event, lang, ctx)
-        if relayed is not None:  # else the ticket closed just now: the words are a question
-            return relayed
+    relayed = await _relayed(event, situation, lang, ctx)
+    if relayed is not None:
+        return relayed
     if ctx.faq is None or ctx.knowledge is None:
         return await start.cmd_help(event, lang, ctx)
     return await ask.on_question(event, lang, ctx)
+
+
+async def _relayed(
+    event: TextMessage | PhotoMessage | DocumentMessage | OtherMessage,
+    situation: Situation,
+    lang: Language,
+    ctx: ShopContext,
+) -> list[Action] | None:
+    """Within a ticket, what was sent goes to the other side; None outside one (or when the
+    buyer's ticket closed just now, so their words are taken as a question)."""
+    if situation.agent_in_conversation:
+        return await agent.relay_from_agent(event, lang, ctx)
+    if situation.buyer_in_conversation:
+        return await support.relay_from_buyer(event, lang, ctx)
+    return None
 
 
 async def _situation(event: Event, ctx: ShopContext, *, words: bool = False) -> Situation:
@@ -230,12 +242,9 @@ async def _on_media(
     situation = await _situation(event, ctx)
     if _is_picture(event) and isinstance(situation.flow, AwaitingScreenshot):
         return await after_sales.on_screenshot(event, lang, ctx, situation.flow)
-    if situation.agent_in_conversation:
-        return await agent.relay_from_agent(event, lang, ctx)
-    if situation.buyer_in_conversation:
-        relayed = await support.relay_from_buyer(event, lang, ctx)
-        if relayed is not None:
-            return relayed
+    relayed = await _relayed(event, situation, lang, ctx)
+    if relayed is not None:
+        return relayed
     if isinstance(event, DocumentMessage):
         if ctx.is_admin(event.person.user_id) or admin.import_sku(event.caption) is not None:
             return await admin.on_document(event, lang, ctx)

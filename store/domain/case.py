@@ -96,6 +96,14 @@ def replaces_automatically(
     )
 
 
+def key_label(card_key: str, position: int) -> str:
+    """How the buyer's "which key?" picker names a key: enough to tell an order's keys apart,
+    never one given away: its place in the order, and for a long key its last two characters
+    (a short key, a PIN, shows none)."""
+    tail = f" …{card_key[-2:]}" if len(card_key) >= 12 else ""
+    return f"#{position}{tail}"
+
+
 SHORT_KEY = 8
 """A key shorter than this (a PIN, say) shows none of itself."""
 

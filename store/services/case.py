@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from store.domain.case import (
     ReplacementRules,
     bad_key_refund_due,
+    key_label,
     not_reportable,
     refunds_through_telegram,
     replaces_automatically,
@@ -51,13 +52,6 @@ class CaseOutcome:
     handoff: Handoff | None = None
 
 
-def mask(card_key: str, position: int) -> str:
-    """A label that tells an order's keys apart and never gives one away: its place in the
-    order, and for a long key its last two characters (a short key, a PIN, shows none)."""
-    tail = f" …{card_key[-2:]}" if len(card_key) >= 12 else ""
-    return f"#{position}{tail}"
-
-
 async def _reportable(uow: UnitOfWork, order: Order, key_id: int | None) -> None:
     refusal = not_reportable(order)
     if (
@@ -79,7 +73,7 @@ async def keys_to_report(
         await _reportable(uow, order, None)
         keys = await uow.card_keys.sold_keys(order_id)
     return [
-        ReportedKey(key_id, mask(cipher.decrypt(token), position))
+        ReportedKey(key_id, key_label(cipher.decrypt(token), position))
         for position, (key_id, token) in enumerate(keys, 1)
     ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.domain.case import ReplacementRules
+from store.domain.case import ReplacementRules, key_label
 from store.domain.errors import KeysNotAvailable, NotYourOrder, OutOfStock
 from store.domain.flow import AwaitingScreenshot
 from store.domain.model import (
@@ -29,7 +29,6 @@ from store.services.case import (
     decide_case,
     decline_case,
     keys_to_report,
-    mask,
     report_bad_key,
 )
 from store.services.reveal import reveal_keys
@@ -110,7 +109,7 @@ async def decide(
 
 
 def test_a_key_s_label_tells_keys_apart_and_never_gives_a_short_one_away() -> None:
-    assert mask("ABCD-EFGH-IJKL", 2) == "#2 …KL" and mask("1234", 1) == "#1"
+    assert key_label("ABCD-EFGH-IJKL", 2) == "#2 …KL" and key_label("1234", 1) == "#1"
 
 
 async def test_only_keys_the_buyer_has_seen_can_be_reported(clock: FakeClock) -> None:

@@ -223,21 +223,26 @@ class AiogramUpdates:
         if parsed.pre_checkout_query is not None:
             return incoming.event_from_pre_checkout(parsed.pre_checkout_query)
         if parsed.callback_query is not None:
-            return incoming.event_from_callback(parsed.callback_query)
+            return incoming.event_from_callback(parsed.callback_query, downloader(self.bot))
         if parsed.message is not None:
             return event_from_message(parsed.message, self.bot)
         return None
 
 
-def event_from_message(message: Message, bot: Bot) -> Event | None:
-    """The one place aiogram messages become Kamibot events."""
+def downloader(bot: Bot) -> incoming.Download:
+    """A file the bot can read, by its file_id."""
 
     async def download(file_id: str) -> bytes:
         buffer = io.BytesIO()
         await bot.download(file_id, destination=buffer)
         return buffer.getvalue()
 
-    return incoming.event_from_message(message, download)
+    return download
+
+
+def event_from_message(message: Message, bot: Bot) -> Event | None:
+    """The one place aiogram messages become Kamibot events."""
+    return incoming.event_from_message(message, downloader(bot))
 
 
 def build_bot(token: str, api_base: str) -> Bot:

@@ -175,7 +175,8 @@ class KamibotApp:
         )
         await self.port.delete_webhook()
         for language in Language:
-            await self.port.set_commands(command_list(language), language.value)
+            if language.telegram_code:
+                await self.port.set_commands(command_list(language), language.telegram_code)
         await self.port.set_commands(command_list(Language.EN), None)
         await self._describe_bot()
         await self.executor.perform(await staff_commands(self.ctx))  # agents' and admins' menus
@@ -201,7 +202,8 @@ class KamibotApp:
 
         Not worth failing start-up over: a server without these methods gets one log line.
         """
-        profiles = [(language.value, language) for language in Language] + [(None, Language.EN)]
+        profiles = [(language.telegram_code, language) for language in Language]
+        profiles = [(code, language) for code, language in profiles if code] + [(None, Language.EN)]
         for code, language in profiles:
             description, short = bot_profile(language, self.settings.SHOP_NAME)
             try:

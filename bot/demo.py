@@ -26,6 +26,7 @@ DEMO_ADMIN = 42
 DEMO_AGENT = 77
 DEMO_USERS = (
     UserProfile(user_id=1001, first_name="小李", language_code="zh-hans"),
+    UserProfile(user_id=1002, first_name="阿明", language_code="zh-hant"),
     UserProfile(user_id=1003, first_name="Alex", language_code="en"),
     UserProfile(user_id=DEMO_AGENT, first_name="Mei", language_code="en"),
     UserProfile(user_id=DEMO_ADMIN, first_name="Admin", language_code="en"),

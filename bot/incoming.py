@@ -183,11 +183,11 @@ def event_from_message(message: MessageLike, download: Download) -> Event | None
     return None
 
 
-def event_from_callback(query: CallbackLike) -> Event | None:
+def event_from_callback(query: CallbackLike, download: Download | None = None) -> Event | None:
     if query.message is None or query.data is None:
         return None
     person = _person(query.from_user, query.message.chat.id)
-    return ButtonPress(person, query.data, query.message.message_id, query.id)
+    return ButtonPress(person, query.data, query.message.message_id, query.id, download)
 
 
 def event_from_pre_checkout(query: PreCheckoutLike) -> Event:

@@ -233,7 +233,7 @@ def event_from_update(update: Update, bot: Bot) -> Event | None:
     if update.pre_checkout_query is not None:
         return incoming.event_from_pre_checkout(update.pre_checkout_query)
     if update.callback_query is not None:
-        return incoming.event_from_callback(update.callback_query)
+        return incoming.event_from_callback(update.callback_query, download)
     if update.message is None:
         return None
     return incoming.event_from_message(update.message, download)

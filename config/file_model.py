@@ -71,7 +71,12 @@ class FileModel(BaseModel):
     @classmethod
     def unknown_field(cls, name: str, data: dict[str, Any]) -> str:
         """The refusal of a field the model does not declare; a format words its own."""
-        return f"unknown field (known: {', '.join(sorted(cls.model_fields))})"
+        return f"unknown field (known: {', '.join(sorted(cls.field_names()))})"
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        """The fields as a file writes them: a field's alias (``zh-Hant``) where it has one."""
+        return [field.alias or name for name, field in cls.model_fields.items()]
 
     @model_validator(mode="before")
     @classmethod
@@ -79,8 +84,9 @@ class FileModel(BaseModel):
         # Checked before the fields, so a misspelt field is named rather than a missing one.
         if not isinstance(data, dict):
             raise refused(cls.not_a_mapping)
+        known = cls.field_names()
         for name in data:
-            if name not in cls.model_fields:
+            if name not in known:
                 raise refused(cls.unknown_field(str(name), data), at=(str(name),), key=True)
         return data
 

@@ -70,6 +70,7 @@ from config.file_model import (
     shown,
 )
 from config.strict_yaml import StrictYamlError
+from faq.normalise import traditional
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "knowledge"
 
@@ -286,8 +287,34 @@ class _Questions(_PerLanguage):
 
 
 class _Answer(_PerLanguage):
+    not_a_mapping: ClassVar[str] = "must be a mapping with zh, zh-Hant and en"
+
     zh: _AnswerText
+    zh_hant: Annotated[_AnswerText | None, Field(alias="zh-Hant")] = None
     en: _AnswerText
+
+    @classmethod
+    def unknown_field(cls, name: str, data: dict[str, Any]) -> str:
+        return "unknown language (use zh, zh-Hant and en)"
+
+    @model_validator(mode="after")
+    def _same_placeholders(self) -> _Answer:
+        expected = sorted(set(placeholders(self.zh)))
+        for at, text in (("zh-Hant", self.zh_hant), ("en", self.en)):
+            found = sorted(set(placeholders(text or self.zh)))
+            if found != expected:
+                raise refused(
+                    f"uses {found or 'no placeholder'} where zh uses {expected}", at=(at,)
+                )
+        return self
+
+    def texts(self) -> dict[str, str]:
+        """Each language's answer; Traditional Chinese not written is zh in its characters."""
+        return {
+            "zh": self.zh,
+            "zh-hant": self.zh_hant or traditional(self.zh),
+            "en": self.en,
+        }
 
 
 class _Entry(FileModel):
@@ -313,7 +340,7 @@ class _Entry(FileModel):
         return self
 
     def entry(self) -> Entry:
-        answer = {} if self.answer is None else {"zh": self.answer.zh, "en": self.answer.en}
+        answer = {} if self.answer is None else self.answer.texts()
         return Entry(
             id=self.id,
             questions={"zh": tuple(self.questions.zh), "en": tuple(self.questions.en)},

@@ -230,6 +230,16 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+def traditional(simplified: str) -> str:
+    """Simplified Chinese in Traditional characters: an answer nobody wrote in Traditional."""
+    return str(_to_traditional().convert(simplified))
+
+
+@lru_cache(maxsize=1)
+def _to_traditional() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
 def _variant_pattern(variant: str) -> str:
     escaped = re.escape(variant)
     return f"(?<![a-z0-9]){escaped}(?![a-z0-9])" if variant.isascii() else escaped

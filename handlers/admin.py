@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from handlers.action import Action, Button, EditText, SendText
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.event import ButtonPress, DocumentMessage, TextMessage
 from handlers.pending_import import PendingImport
 from handlers.screen import acknowledged, refuse
-from handlers.text import Markup, say, say_plain, shorten
+from handlers.text import N_, Markup, say, say_plain, shorten
 from store.domain.errors import ImportRefused, NotFound, UnknownSku
+from store.domain.import_offer import ImportOfferRefused, OfferRefusal
 from store.domain.model import Language, StockLevel
 from store.domain.stock import StockState
 from store.formats.key_file import KeyFileError, parse_key_file
+from store.services.import_offer import offer_good_lines, take_import_offer
 from store.services.stock import ImportSummary, import_card_keys, stock_status
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -68,23 +68,45 @@ async def on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) 
         return [SendText(chat, say(lang, "admin.import_usage"))]
     if event.file_size > MAX_IMPORT_BYTES:
         return [SendText(chat, say(lang, "admin.import_bad_file", reason="over 20 MB"))]
-    pending = PendingImport(event.person.user_id, sku, event.file_name, event.download)
+    pending = PendingImport(
+        event.person.user_id, sku, event.file_name, event.download, event.file_id
+    )
     return [*await _import(pending, lang, ctx, all_or_nothing=True)]
 
 
 async def on_import_good_lines_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, offer: int
 ) -> list[Action]:
-    """The refused file again, its good lines imported and the rest skipped, as `--partial`."""
+    """The refused file again, its good lines imported and the rest skipped, as `--partial`;
+    once, by the admin who sent it, before the offer expires."""
     if not ctx.is_admin(event.person.user_id):
         return refuse(event, say_plain(lang, "admin.only"))
-    pending = ctx.pending_imports.take(offer, event.person.user_id)
-    if pending is None:
+    download = event.download
+    if download is None:  # no adapter of ours sends a press without one
         return refuse(event, say_plain(lang, "admin.import_offer_gone"))
+    try:
+        taken = await take_import_offer(
+            ctx.uow(), offer_id=offer, admin_id=event.person.user_id, now=ctx.clock.now()
+        )
+    except ImportOfferRefused as refusal:
+        return refuse(event, say_plain(lang, _OFFER_REFUSALS[refusal.reason]))
+
+    async def again() -> bytes:
+        return await download(taken.file_id)
+
+    pending = PendingImport(taken.admin_id, taken.sku, taken.file_name, again, taken.file_id)
     [reply] = await _import(pending, lang, ctx, all_or_nothing=False)
     # The refusal becomes the result: its button is spent, and the skipped lines stay listed.
     edit = EditText(reply.chat_id, event.message_id, reply.html, fallback=reply)
     return acknowledged(event, [edit])
+
+
+_OFFER_REFUSALS = {
+    OfferRefusal.UNKNOWN: N_("admin.import_offer_unknown"),
+    OfferRefusal.NOT_YOURS: N_("admin.import_offer_not_yours"),
+    OfferRefusal.TAKEN: N_("admin.import_offer_taken"),
+    OfferRefusal.EXPIRED: N_("admin.import_offer_gone"),
+}
 
 
 async def _import(
@@ -118,7 +140,17 @@ async def _import(
         refusing = say(lang, "admin.import_refused", sku=refused.sku, lines=lines)
         if not refused.acceptable:
             return [SendText(chat, refusing)]
-        offer = ctx.pending_imports.offer(replace(pending, sku=refused.sku))
+        if not pending.file_id:  # nothing to read it again by: no offer
+            return [SendText(chat, refusing)]
+        offer = await offer_good_lines(
+            ctx.uow(),
+            admin_id=pending.admin_id,
+            sku=refused.sku,
+            file_id=pending.file_id,
+            file_name=pending.file_name,
+            acceptable=refused.acceptable,
+            now=ctx.clock.now(),
+        )
         label = say_plain(lang, "admin.import_good_button", n=refused.acceptable)
         return [SendText(chat, refusing, ((Button(label, encode("importgood", offer)),),))]
     skipped = say(lang, "admin.import_skipped", n=len(summary.refused)) if summary.refused else ""
@@ -153,7 +185,7 @@ async def cmd_stock(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
 
 
 _STOCK_MARK = {StockState.IN_STOCK: "•", StockState.LOW: "⚠️", StockState.OUT: "⛔"}
-_STOCK_STATE = {StockState.LOW: "admin.stock_low", StockState.OUT: "admin.stock_out"}
+_STOCK_STATE = {StockState.LOW: N_("admin.stock_low"), StockState.OUT: N_("admin.stock_out")}
 NAME_LENGTH = 40
 
 

@@ -9,7 +9,7 @@ from handlers.event import ButtonPress, DocumentMessage, PhotoMessage
 from handlers.handoff import handoff_reply
 from handlers.keyboard import home_row, rows
 from handlers.screen import acknowledged, refuse, show, spent
-from handlers.text import escape, say, say_plain
+from handlers.text import N_, escape, say, say_plain
 from handlers.ticket import media_of
 from store.domain.case import not_reportable
 from store.domain.errors import KeysNotAvailable
@@ -25,7 +25,13 @@ from store.services.case import (
 )
 from store.services.order import list_orders
 
-REASONS = ("redeemed", "invalid", "region", "other")
+REASONS: dict[str, str] = {
+    "redeemed": N_("bad.reason.redeemed"),
+    "invalid": N_("bad.reason.invalid"),
+    "region": N_("bad.reason.region"),
+    "other": N_("bad.reason.other"),
+}
+"""Why a key does not work, as the buyer picks it, and each reason's text key."""
 
 
 async def on_refunds_pressed(event: ButtonPress, lang: Language, ctx: ShopContext) -> list[Action]:
@@ -41,7 +47,9 @@ async def on_refunds_pressed(event: ButtonPress, lang: Language, ctx: ShopContex
         )
     buttons = [
         Button(
-            f"{say_plain(lang, 'refund.confirm_button', id=o.id)} · {o.product_name(lang)}"[:60],
+            f"{say_plain(lang, 'refund.confirm_button', ref=o.reference)} · {o.product_name(lang)}"[
+                :60
+            ],
             encode("refund", o.id),
         )
         for o in eligible
@@ -62,9 +70,12 @@ async def on_bad_key_pressed(
         with_keys = [o for o in recent.items if not_reportable(o) is None]
         if not with_keys:
             unseen = any(not_reportable(o) == "unrevealed" for o in recent.items)
-            return refuse(event, say_plain(lang, "bad.unrevealed" if unseen else "bad.none"))
+            return refuse(
+                event, say_plain(lang, N_("bad.unrevealed") if unseen else N_("bad.none"))
+            )
         buttons = [
-            Button(f"#{o.id} · {o.product_name(lang)}"[:60], encode("bad", o.id)) for o in with_keys
+            Button(f"{o.reference} · {o.product_name(lang)}"[:60], encode("bad", o.id))
+            for o in with_keys
         ]
         return show(event, say(lang, "bad.choose_order"), (*rows(buttons, 1), home_row(lang)))
     try:
@@ -83,7 +94,7 @@ async def on_bad_key_pressed(
 
 
 def _not_reportable(lang: Language, reason: str) -> str:
-    return say_plain(lang, "bad.unrevealed" if reason == "unrevealed" else "bad.none")
+    return say_plain(lang, N_("bad.unrevealed") if reason == "unrevealed" else N_("bad.none"))
 
 
 async def on_bad_key_chosen(
@@ -101,8 +112,8 @@ async def on_bad_key_chosen(
 
 def _reason_screen(event: ButtonPress, lang: Language, order_id: int, key_id: int) -> list[Action]:
     buttons = [
-        Button(say_plain(lang, f"bad.reason.{r}"), encode("badr", order_id, key_id, r))
-        for r in REASONS
+        Button(say_plain(lang, label), encode("badr", order_id, key_id, r))
+        for r, label in REASONS.items()
     ]
     return show(event, say(lang, "bad.choose_reason"), tuple(rows(buttons, 2)))
 
@@ -191,9 +202,9 @@ def _case_reply(
     if outcome.replaced:
         show_keys = say_plain(lang, "delivery.show")
         keys = ((Button(show_keys, encode("keys", outcome.case.order_id)),),)
-        text = SendText(chat, say(lang, "bad.replaced", case=outcome.case.id), keys)
+        text = SendText(chat, say(lang, "bad.replaced", ref=outcome.case.order_reference), keys)
         return acknowledged(event, [text])
-    opened = SendText(chat, say(lang, "bad.queued", case=outcome.case.id))
+    opened = SendText(chat, say(lang, "bad.queued", ref=outcome.case.order_reference))
     handoff = outcome.handoff
     assert handoff is not None
     if handoff.agent is not None and not handoff.new:

@@ -13,7 +13,7 @@ from handlers.event import ButtonPress, OtherMessage, TextMessage
 from handlers.refund import refund_refused, refund_reply
 from handlers.screen import acknowledged, refuse
 from handlers.summary import summary_edit
-from handlers.text import Markup, say, say_plain, shorten
+from handlers.text import N_, Markup, say, say_plain, shorten
 from handlers.ticket import (
     NOT_RELAYED,
     Media,
@@ -290,11 +290,11 @@ async def on_agent_refund_pressed(
     confirm = say(
         lang,
         "agent.refund_confirm",
-        id=order.id,
+        ref=order.reference,
         item=say(lang, "agent.refund_item", name=order.product_name(lang), n=order.quantity),
         amount=_refund_amount(lang, ctx, preview.wallet_minor, order.total_stars),
         revealed=say(
-            lang, "agent.refund_revealed" if preview.revealed else "agent.refund_unrevealed"
+            lang, N_("agent.refund_revealed") if preview.revealed else N_("agent.refund_unrevealed")
         ),
     )
     keyboard = (
@@ -303,7 +303,7 @@ async def on_agent_refund_pressed(
                 say_plain(lang, "agent.refund_yes"),
                 encode("agrefok", order.id, event.message_id),
             ),
-            Button(say_plain(lang, "agent.refund_no"), encode("agrefno", order.id)),
+            Button(say_plain(lang, "agent.refund_no"), encode("agrefno", order.reference)),
         ),
     )
     return _reply_with(event, confirm, keyboard)
@@ -341,13 +341,14 @@ async def on_agent_refund_confirmed(
     except RefundFailed:
         return refuse(event, say_plain(lang, "refund.failed"))
     outcome, chat = done.outcome, event.person.chat_id
+    ref = outcome.order.reference if outcome.order else "?"
     if outcome.status is RefundStatus.DONE:
         stars = outcome.order.total_stars if outcome.order else 0
         amount = _refund_amount(lang, ctx, outcome.wallet_minor, stars)
-        result = say(lang, "agent.refund_done", id=order_id, amount=amount)
+        result = say(lang, "agent.refund_done", ref=ref, amount=amount)
     else:
-        result = say(lang, "agent.refund_pending", id=order_id)
-    answer = AnswerButton(event.callback_id, say_plain(lang, "agent.refunded_order", id=order_id))
+        result = say(lang, "agent.refund_pending", ref=ref)
+    answer = AnswerButton(event.callback_id, say_plain(lang, "agent.refunded_order", ref=ref))
     actions: list[Action] = [
         answer,
         EditText(chat, event.message_id, result, fallback=SendText(chat, result)),
@@ -358,7 +359,7 @@ async def on_agent_refund_confirmed(
         if isinstance(card, SendText):
             actions.append(EditText(chat, card_message_id, card.html, card.keyboard))
     if outcome.order is not None:
-        told = refund_reply(outcome.buyer_language, outcome, order_id, ctx.currency)
+        told = refund_reply(outcome.buyer_language, outcome, ref, ctx.currency)
         actions.append(SendText(outcome.order.user_id, told))
         # the buyer's order message follows the order: Show keys goes, "refunded" shows
         summary = summary_edit(outcome.buyer_language, outcome.order, ctx.currency, fallback=False)
@@ -367,10 +368,10 @@ async def on_agent_refund_confirmed(
 
 
 async def on_agent_refund_kept(
-    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+    event: ButtonPress, lang: Language, ctx: ShopContext, reference: str
 ) -> list[Action]:
     """Not refunded after all: the confirmation says so, and its buttons go."""
-    kept = say(lang, "agent.refund_kept", id=order_id)
+    kept = say(lang, "agent.refund_kept", ref=reference)
     chat = event.person.chat_id
     return acknowledged(
         event, [EditText(chat, event.message_id, kept, fallback=SendText(chat, kept))]
@@ -401,8 +402,9 @@ async def on_case_decided(
             cipher=ctx.cipher,
         )
     except (CaseClosed, OutOfStock, RefundFailed) as error:
-        return refuse(event, _not_decided(lang, case_id, error))
-    return _reply(event, say(lang, "agent.case_done", case=case.id, status=case.status.value))
+        return refuse(event, _not_decided(lang, error))
+    done = say(lang, "agent.case_done", ref=case.order_reference, status=case.status.value)
+    return _reply(event, done)
 
 
 async def on_decline_reason(
@@ -419,14 +421,15 @@ async def on_decline_reason(
             cipher=ctx.cipher,
         )
     except (CaseClosed, OutOfStock, RefundFailed) as error:
-        return refuse(event, _not_decided(lang, flow.case_id, error))
-    return _reply(event, say(lang, "agent.case_done", case=case.id, status=case.status.value))
+        return refuse(event, _not_decided(lang, error))
+    done = say(lang, "agent.case_done", ref=case.order_reference, status=case.status.value)
+    return _reply(event, done)
 
 
-def _not_decided(lang: Language, case_id: int, error: Exception) -> str:
+def _not_decided(lang: Language, error: Exception) -> str:
     match error:
         case CaseClosed():
-            return say_plain(lang, "agent.case_done", case=case_id, status=str(error))
+            return say_plain(lang, "agent.case_closed", status=str(error))
         case OutOfStock():
             return say_plain(lang, "error.out_of_stock", n=0)
     return say_plain(lang, "refund.failed")
@@ -471,14 +474,14 @@ def stats_text(lang: Language, stats: SupportStats, since: str | None = None) ->
     containment = "-" if stats.containment_percent is None else f"{stats.containment_percent:.0f}%"
     csat = "-" if stats.csat_percent is None else f"{stats.csat_percent:.0f}%"
     average = "-" if stats.average_rating is None else f"{stats.average_rating:.1f}"
+    if since:
+        heading = say(lang, "stats.support_since", since=since)
+    else:
+        heading = say(lang, "stats.support_today")
     return say(
         lang,
         "stats.report",
-        heading=(
-            say(lang, "stats.support_since", since=since)
-            if since
-            else say(lang, "stats.support_today")
-        ),
+        heading=heading,
         tickets=stats.tickets_today,
         questions=stats.questions_today,
         containment=containment,

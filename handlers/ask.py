@@ -11,7 +11,7 @@ from handlers.event import ButtonPress, TextMessage
 from handlers.handoff import handoff_reply
 from handlers.keyboard import home_row, rows
 from handlers.screen import acknowledged, notify, show, spent
-from handlers.text import Markup, escape, say, say_plain, shorten
+from handlers.text import N_, Markup, escape, say, say_plain, shorten
 from store.domain.model import Language
 from store.services.question import (
     choose_suggestion,
@@ -24,9 +24,21 @@ from store.services.queue import ask_for_human
 MAX_QUESTION = 500
 
 
+ACTION_TEXTS: dict[str, str] = {
+    "request_refund": N_("faq.action.request_refund"),
+    "report_bad_key": N_("faq.action.report_bad_key"),
+    "my_orders": N_("faq.action.my_orders"),
+    "refund_status": N_("faq.action.refund_status"),
+    "shop": N_("faq.action.shop"),
+    "wallet": N_("faq.action.wallet"),
+    "human_agent": N_("faq.action.human_agent"),
+}
+"""The label of each button an answer may carry (faq.knowledge.ACTIONS)."""
+
+
 def action_button(lang: Language, action: str, question_id: int) -> Button:
     """The button for one of the actions an answer may carry (faq.knowledge.ACTIONS)."""
-    label = say_plain(lang, f"faq.action.{action}")
+    label = say_plain(lang, ACTION_TEXTS[action])
     match action:
         case "request_refund":
             return Button(label, encode("refunds"))

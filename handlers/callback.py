@@ -15,6 +15,7 @@ from handlers.action import CALLBACK_DATA_LIMIT
 _INT = r"[0-9]{1,9}"
 _SKU = r"[A-Za-z0-9_-]{1,32}"
 _CATEGORY = r"[a-z0-9_-]{1,32}"
+_REFERENCE = r"[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}"  # store.domain.reference, written
 
 GRAMMAR: dict[str, tuple[str, ...]] = {
     "menu": (),
@@ -30,7 +31,7 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
     "keys": (_INT,),
     "wallet": (),
     "topup": (_INT,),
-    "lang": ("zh|en",),
+    "lang": ("zh|zh-hant|en",),
     "help": (),
     "refund": (_INT,),
     "wait": (_INT,),
@@ -49,7 +50,7 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
     "agt": (_INT,),
     "agref": (_INT,),
     "agrefok": (_INT, _INT),
-    "agrefno": (_INT,),
+    "agrefno": (_REFERENCE,),
     "agcase": (_INT, "replaced|refunded|declined"),
 }
 _PATTERNS = {

@@ -5,36 +5,33 @@ from __future__ import annotations
 
 from handlers.action import Action, SetCommands
 from handlers.context import ShopContext
+from handlers.text import N_, say_plain
 from store.domain.model import Language
 from store.services.user import find_user
 
 COMMANDS = ("start", "shop", "orders", "wallet", "help", "language", "paysupport", "terms")
-COMMAND_DESCRIPTIONS: dict[str, tuple[str, str]] = {
-    "start": ("主菜单", "Main menu"),
-    "shop": ("浏览商城", "Browse the shop"),
-    "orders": ("我的订单", "My orders"),
-    "wallet": ("余额与充值", "Wallet and top-up"),
-    "help": ("帮助", "Help"),
-    "language": ("切换语言", "Change language"),
-    "paysupport": ("付款支持", "Payment support"),
-    "terms": ("服务条款", "Terms of service"),
-    # agents (and admins, who may act as agents)
-    "duty": ("上线/下线：/duty on|off", "Go on or off duty: /duty on|off"),
-    "next": ("接入下一位买家", "Take the next buyer"),
-    "tickets": ("我的会话", "Your open tickets"),
-    "reply": ("快捷回复：/reply FAQ编号", "Canned answer: /reply FAQ_ID"),
-    "note": ("私人备注（买家看不到）", "Private note (the buyer never sees it)"),
-    "transfer": ("转接：/transfer 客服ID|queue", "Transfer: /transfer AGENT_ID|queue"),
-    "close": ("结束当前会话", "Close the current ticket"),
-    "alias": ("设置对买家显示的客服名", "Set the name buyers see for you"),
-    # admins
-    "stock": ("库存", "Stock levels"),
-    "stats": ("今日数据", "Today's figures"),
-    "import": (
-        "导入卡密：发送文件并附说明 /import SKU",
-        "Import keys: send a file captioned /import SKU",
-    ),
+COMMAND_DESCRIPTIONS: dict[str, str] = {
+    "start": N_("command.start"),
+    "shop": N_("command.shop"),
+    "orders": N_("command.orders"),
+    "wallet": N_("command.wallet"),
+    "help": N_("command.help"),
+    "language": N_("command.language"),
+    "paysupport": N_("command.paysupport"),
+    "terms": N_("command.terms"),
+    "duty": N_("command.duty"),
+    "next": N_("command.next"),
+    "tickets": N_("command.tickets"),
+    "reply": N_("command.reply"),
+    "note": N_("command.note"),
+    "transfer": N_("command.transfer"),
+    "close": N_("command.close"),
+    "alias": N_("command.alias"),
+    "stock": N_("command.stock"),
+    "stats": N_("command.stats"),
+    "import": N_("command.import"),
 }
+"""Each command's text key: its description in the menu, in the reader's language."""
 AGENT_COMMANDS = ("duty", "next", "tickets", "reply", "note", "transfer", "close", "alias")
 ADMIN_COMMANDS = ("stock", "stats", "import")
 
@@ -43,10 +40,9 @@ def command_list(
     language: Language, *, agent: bool = False, admin: bool = False
 ) -> list[tuple[str, str]]:
     """What setMyCommands registers, per language: a buyer's, plus an agent's and an admin's."""
-    index = 0 if language is Language.ZH else 1
     names = COMMANDS + (AGENT_COMMANDS if agent or admin else ())
     names += ADMIN_COMMANDS if admin else ()
-    return [(name, COMMAND_DESCRIPTIONS[name][index]) for name in names]
+    return [(name, say_plain(language, COMMAND_DESCRIPTIONS[name])) for name in names]
 
 
 def role_commands(ctx: ShopContext, user_id: int, language: Language) -> list[Action]:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from faq.knowledge import KnowledgeBase
 from faq.matcher import FaqMatcher
 from handlers.language import LanguageMemory
-from handlers.pending_import import PendingImports
 from handlers.shop_time import hours_text
 from store.domain.case import ReplacementRules
 from store.domain.clock import Clock
@@ -41,7 +40,6 @@ class ShopContext:
     shop_time: ShopTime = field(default_factory=ShopTime)
     knowledge: KnowledgeBase | None = None
     faq: FaqMatcher | None = None
-    pending_imports: PendingImports = field(default_factory=PendingImports)
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids

@@ -27,6 +27,8 @@ class ButtonPress:
     data: str
     message_id: int
     callback_id: str
+    download: Callable[[str], Awaitable[bytes]] | None = None
+    """A file the chat holds, by its file_id (a button that acts on a file sent earlier)."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from handlers.action import Action, EditText, SendText
 from handlers.event import ButtonPress, DocumentMessage, PhotoMessage, TextMessage
 from handlers.shop_time import hours_text
-from handlers.text import Markup, say
+from handlers.text import N_, Markup, say
 from store.domain.model import Language, QueueStanding
 from store.domain.shop_time import ShopTime
 from store.services.queue import Handoff
@@ -22,9 +22,9 @@ def standing_text(
     position = standing.position or 1
     if standing.expected_wait_seconds is None:
         key = (
-            "support.queued_unstaffed"
+            N_("support.queued_unstaffed")
             if shop_time.within_support_hours(now)
-            else "support.queued_offline"
+            else N_("support.queued_offline")
         )
         return say(lang, key, hours=hours_text(lang, shop_time), position=position)
     minutes = max(1, round(standing.expected_wait_seconds / 60))
@@ -60,7 +60,7 @@ def left_reply(event: TextMessage | ButtonPress, lang: Language, left: LeftTicke
     shown = ticket.queue_message_id
     if shown is not None and not (isinstance(event, ButtonPress) and event.message_id == shown):
         actions.append(EditText(chat, shown, say(lang, "support.queue_left")))
-    told = "support.left_agent" if left.agent_id is not None else "support.left_queue"
+    told = N_("support.left_agent") if left.agent_id is not None else N_("support.left_queue")
     actions.append(SendText(chat, say(lang, told)))
     if left.agent_id is not None:
         gone = say(left.agent_language, "agent.buyer_left", id=ticket.id)

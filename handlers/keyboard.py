@@ -57,7 +57,14 @@ def rows(buttons: Sequence[Button], width: int) -> list[tuple[Button, ...]]:
 
 
 def language_choice() -> Keyboard:
-    return ((Button("简体中文", encode("lang", "zh")), Button("English", encode("lang", "en"))),)
+    """Each language named in itself, as Telegram's own language list does."""
+    return (
+        (
+            Button("简体中文", encode("lang", Language.ZH.value)),
+            Button("繁體中文", encode("lang", Language.ZH_HANT.value)),
+            Button("English", encode("lang", Language.EN.value)),
+        ),
+    )
 
 
 def order_actions(lang: Language, order: Order) -> list[tuple[Button, ...]]:

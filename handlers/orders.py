@@ -9,6 +9,7 @@ from handlers.event import ButtonPress, TextMessage
 from handlers.keyboard import home_row, order_actions, page_note, pager, rows
 from handlers.screen import refuse, show
 from handlers.shop_time import shop_clock
+from handlers.status import status_text
 from handlers.summary import order_item
 from handlers.text import Markup, fitted, say, say_plain
 from store.domain.errors import KeysNotAvailable
@@ -34,9 +35,9 @@ async def cmd_orders(
             say_plain(
                 lang,
                 "orders.line",
-                id=o.id,
+                ref=o.reference,
                 item=order_item(lang, o),
-                status=say_plain(lang, f"status.{o.status.value}"),
+                status=status_text(lang, o.status),
             ),
             encode("order", o.id),
         )
@@ -55,11 +56,11 @@ async def on_order_pressed(
     text = say(
         lang,
         "order.detail",
-        id=order.id,
+        ref=order.reference,
         item=order_item(lang, order),
         total=format_money(order.total_minor, ctx.currency),
         stars=order.total_stars,
-        status=say(lang, f"status.{order.status.value}"),
+        status=status_text(lang, order.status),
         created=shop_clock(lang, ctx.shop_time, order.created_at, "%Y-%m-%d %H:%M"),
     )
     actions = order_actions(lang, order)
@@ -67,7 +68,8 @@ async def on_order_pressed(
     after_sales: list[Button] = []
     refund = encode("refund", order.id)
     if refund not in drawn and refund_refusal(order, ctx.clock.now(), ctx.refund) is None:
-        after_sales.append(Button(say_plain(lang, "refund.confirm_button", id=order.id), refund))
+        label = say_plain(lang, "refund.confirm_button", ref=order.reference)
+        after_sales.append(Button(label, refund))
     if order.has_keys:
         report = say_plain(lang, "faq.action.report_bad_key")
         after_sales.append(Button(report, encode("bad", order.id)))
@@ -92,7 +94,7 @@ async def on_keys_pressed(
             now=ctx.clock.now(),
         )
     except KeysNotAvailable as error:
-        status = say_plain(lang, f"status.{error}")
+        status = status_text(lang, str(error))
         return refuse(event, say_plain(lang, "error.no_keys", status=status))
     order = revealed.order
     chat = event.person.chat_id
@@ -108,19 +110,19 @@ async def on_keys_pressed(
         caption = fitted(
             CAPTION_LIMIT,
             lambda redeem: say(
-                lang, "keys.document", id=order.id, n=len(revealed.keys), redeem=redeem
+                lang, "keys.document", ref=order.reference, n=len(revealed.keys), redeem=redeem
             ),
             revealed.redeem(lang),
         )
         return [
             AnswerButton(event.callback_id),
-            SendDocument(chat, f"order-{order.id}-keys.txt", content, caption, after),
+            SendDocument(chat, f"order-{order.reference}-keys.txt", content, caption, after),
         ]
     keys = Markup("\n").join(Markup("<code>{}</code>").format(key) for key in revealed.keys)
     text = say(
         lang,
         "keys.message",
-        id=order.id,
+        ref=order.reference,
         name=order.product_name(lang),
         keys=keys,
         redeem=revealed.redeem(lang),

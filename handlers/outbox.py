@@ -41,7 +41,7 @@ async def render_outbox(item: OutboxItem, ctx: ShopContext) -> Rendered:
             )
         case Refunded(stars=stars, order_id=int(order_id)):
             order = await get_order(ctx.uow(), user_id=item.chat_id, order_id=order_id)
-            refunded = say(lang, "refund.later", id=order.id, stars=stars)
+            refunded = say(lang, "refund.later", ref=order.reference, stars=stars)
             return Rendered((SendText(item.chat_id, refunded),))
         case Delivery(order_id=order_id) | AwaitingStock(order_id=order_id):
             return await _notice(item, order_id, lang, ctx)

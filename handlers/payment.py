@@ -23,7 +23,7 @@ from handlers.keyboard import home_row
 from handlers.refund import refund_refused, refund_reply
 from handlers.screen import notify, refuse, show
 from handlers.summary import order_summary, summary_edit, unpayable
-from handlers.text import fitted, say, say_plain, shorten
+from handlers.text import N_, fitted, say, say_plain, shorten
 from handlers.wallet_screen import wallet_screen
 from store.domain.errors import (
     InsufficientBalance,
@@ -75,7 +75,7 @@ async def on_pay_stars_pressed(
 
     invoice = SendInvoice(
         chat_id=event.person.chat_id,
-        title=shorten(say_plain(lang, "invoice.title", id=order.id), INVOICE_TITLE_LIMIT),
+        title=shorten(say_plain(lang, "invoice.title", ref=order.reference), INVOICE_TITLE_LIMIT),
         description=fitted(INVOICE_DESCRIPTION_LIMIT, item, name),
         payload=InvoicePayload(order_id=order.id).encode(),
         stars=order.total_stars,
@@ -133,8 +133,18 @@ async def on_pre_checkout(event: PreCheckout, lang: Language, ctx: ShopContext) 
         return [AnswerPreCheckout(event.query_id, False, say_plain(lang, "error.busy"))]
     if verdict.ok:
         return [AnswerPreCheckout(event.query_id, True)]
-    refusal = say_plain(lang, f"precheckout.{verdict.reason}")
+    refusal = say_plain(lang, PRECHECKOUT_REFUSALS[verdict.reason or "not_found"])
     return [AnswerPreCheckout(event.query_id, False, refusal)]
+
+
+PRECHECKOUT_REFUSALS: dict[str, str] = {
+    "not_found": N_("precheckout.not_found"),
+    "not_yours": N_("precheckout.not_yours"),
+    "not_payable": N_("precheckout.not_payable"),
+    "out_of_stock": N_("precheckout.out_of_stock"),
+    "mismatch": N_("precheckout.mismatch"),
+}
+"""What Telegram shows a buyer whose payment is refused before it is made, by reason code."""
 
 
 def _late_check_done(check: asyncio.Future[PreCheckoutVerdict]) -> None:
@@ -163,9 +173,13 @@ async def on_payment_received(
     if outcome.duplicate:
         return []  # Telegram repeated the update; the first one already answered
     if outcome.refused is not None:
-        order_id = outcome.order.id if outcome.order else "?"
-        key = "paid.refunded" if outcome.refund is RefundStatus.DONE else "paid.refund_pending"
-        return [SendText(chat, say(lang, key, id=order_id, stars=event.total_amount))]
+        ref = outcome.order.reference if outcome.order else "?"
+        key = (
+            N_("paid.refunded")
+            if outcome.refund is RefundStatus.DONE
+            else N_("paid.refund_pending")
+        )
+        return [SendText(chat, say(lang, key, ref=ref, stars=event.total_amount))]
     if outcome.topup_minor:
         wallet = await show_wallet(ctx.uow(), user_id=event.person.user_id)
         text = say(
@@ -238,8 +252,9 @@ async def on_refund_pressed(
         return refuse(event, refund_refused(lang, str(error)))
     except RefundFailed:
         return refuse(event, say_plain(lang, "refund.failed"))
-    replies = show(event, refund_reply(lang, outcome, order_id, ctx.currency), (home_row(lang),))
     order = outcome.order
+    ref = order.reference if order is not None else "?"
+    replies = show(event, refund_reply(lang, outcome, ref, ctx.currency), (home_row(lang),))
     if order is not None and order.notice_message_id not in (None, event.message_id):
         summary = summary_edit(lang, order, ctx.currency, fallback=False)  # Show keys goes
         replies.extend([summary] if summary is not None else [])

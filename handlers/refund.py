@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.status import status_text
 from handlers.text import Markup, say, say_plain
 from store.domain.model import Language, RefundStatus
 from store.domain.money import format_money
@@ -10,24 +11,24 @@ from store.services.refund import RefundOutcome
 
 def refund_refused(lang: Language, reason: str) -> str:
     """Why a refund was refused (an order status, or `revealed` / `window`), as plain words."""
-    return say_plain(lang, "error.refund", status=say_plain(lang, f"status.{reason}"))
+    return say_plain(lang, "error.refund", status=status_text(lang, reason))
 
 
 def refund_reply(
-    lang: Language, outcome: RefundOutcome, order_id: int, currency: str = "CNY"
+    lang: Language, outcome: RefundOutcome, reference: str, currency: str = "CNY"
 ) -> Markup:
     """Done, saying where the money went (the wallet, and its balance now; or the Telegram
     balance), or on its way (Telegram out of reach: the job finishes it and tells the buyer)."""
     if outcome.status is not RefundStatus.DONE:
-        return say(lang, "refund.pending", id=order_id)
+        return say(lang, "refund.pending", ref=reference)
     if outcome.wallet_minor is not None and outcome.balance_minor is not None:
         return say(
             lang,
             "refund.done_wallet",
-            id=order_id,
+            ref=reference,
             amount=format_money(outcome.wallet_minor, currency),
             balance=format_money(outcome.balance_minor, currency),
         )
     if outcome.order is not None:
-        return say(lang, "refund.done_stars", id=order_id, stars=outcome.order.total_stars)
-    return say(lang, "refund.done", id=order_id)
+        return say(lang, "refund.done_stars", ref=reference, stars=outcome.order.total_stars)
+    return say(lang, "refund.done", ref=reference)

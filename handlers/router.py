@@ -33,7 +33,7 @@ from handlers.event import (
 )
 from handlers.keyboard import main_menu
 from handlers.screen import refuse
-from handlers.text import escape, say, say_plain
+from handlers.text import N_, escape, say, say_plain
 from handlers.ticket import kind_name
 from store.domain.errors import NoOpenTicket, NotAnAgent, NotFound, NotYourOrder, StoreBusy
 from store.domain.flow import AwaitingScreenshot, DecliningCase
@@ -116,7 +116,7 @@ def _refusal_key(error: Exception) -> str | None:
         case ForgedCallback():
             return "error.forged"
         case NotYourOrder():
-            return "error.not_yours"
+            return N_("error.not_yours")
         case NotFound():
             return "error.not_found"
         case NotAnAgent():
@@ -353,7 +353,7 @@ async def _on_support_button(
                 event, lang, ctx, button.number(), button.number(1)
             )
         case "agrefno":
-            return await agent.on_agent_refund_kept(event, lang, ctx, button.number())
+            return await agent.on_agent_refund_kept(event, lang, ctx, button.args[0])
         case "agcase":
             return await agent.on_case_decided(event, lang, ctx, button.number(), button.args[1])
     raise ForgedCallback(button.verb)

@@ -143,7 +143,7 @@ async def on_buy_pressed(
     text = say(
         lang,
         "order.summary",
-        id=order.id,
+        ref=order.reference,
         item=order_item(lang, order),
         total=format_money(order.total_minor, ctx.currency),
         stars=order.total_stars,
@@ -152,7 +152,7 @@ async def on_buy_pressed(
         balance=format_money(reservation.balance_minor, ctx.currency),
     )
     if reservation.existing:  # pressed Buy again (its first answer may have been lost)
-        text = say(lang, "order.existing", id=order.id) + Markup("\n\n") + text
+        text = say(lang, "order.existing", ref=order.reference) + Markup("\n\n") + text
     keyboard = order_actions(lang, order)
     if wallet_covers(reservation.balance_minor, order):
         wallet = Button(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from handlers.action import Button, EditText, Keyboard, SendText
 from handlers.callback import encode
 from handlers.keyboard import home_row, order_actions
-from handlers.text import Markup, say, say_plain
+from handlers.text import N_, Markup, say, say_plain
 from store.domain.model import Language, Order, OrderStatus, PaymentMethod
 from store.domain.money import format_money
 
@@ -40,26 +40,27 @@ def order_summary(lang: Language, order: Order, currency: str) -> tuple[Markup, 
             paid = say(lang, "summary.paid_wallet", total=format_money(order.total_minor, currency))
         else:
             paid = say(lang, "summary.paid_stars", stars=order.total_stars)
-        key = "delivery.ready" if order.quantity == 1 else "delivery.ready_many"
-        text = say(lang, key, id=order.id, item=item) + Markup("\n") + paid
+        key = N_("delivery.ready") if order.quantity == 1 else N_("delivery.ready_many")
+        text = say(lang, key, ref=order.reference, item=item) + Markup("\n") + paid
         return text, tuple(order_actions(lang, order))
     if status is OrderStatus.AWAITING_STOCK:
-        return say(lang, "waiting.notice", id=order.id), tuple(order_actions(lang, order))
+        return say(lang, "waiting.notice", ref=order.reference), tuple(order_actions(lang, order))
     if status is OrderStatus.EXPIRED:
-        return say(lang, "summary.expired", id=order.id, item=item), (
+        return say(lang, "summary.expired", ref=order.reference, item=item), (
             _again(lang, order),
             home_row(lang),
         )
     if status is OrderStatus.CANCELLED:
-        return say(lang, "order.cancelled", id=order.id, item=item), (
+        return say(lang, "order.cancelled", ref=order.reference, item=item), (
             _again(lang, order),
             home_row(lang),
         )
     if status is OrderStatus.REFUNDING:
-        return say(lang, "summary.refunding", id=order.id, item=item), (home_row(lang),)
+        return say(lang, "summary.refunding", ref=order.reference, item=item), (home_row(lang),)
     if status is OrderStatus.REFUNDED:
-        return say(lang, "summary.refunded", id=order.id, item=item), (home_row(lang),)
-    return say(lang, "summary.held", id=order.id, item=item), tuple(order_actions(lang, order))
+        return say(lang, "summary.refunded", ref=order.reference, item=item), (home_row(lang),)
+    held = say(lang, "summary.held", ref=order.reference, item=item)
+    return held, tuple(order_actions(lang, order))
 
 
 def summary_edit(

@@ -6,7 +6,8 @@ from handlers.action import Action, Button, EditText, Rendered, SendText
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.handoff import standing_text
-from handlers.text import Markup, say, say_plain
+from handlers.summary import summary_edit
+from handlers.text import N_, Markup, say, say_plain
 from handlers.ticket import render_card
 from store.domain.model import CaseStatus
 from store.domain.outbox import (
@@ -17,6 +18,7 @@ from store.domain.outbox import (
     ResponseBreach,
     TicketAssigned,
 )
+from store.services.order import get_order
 from store.services.queue import queue_place
 from store.services.response_target import alert_recipients
 from store.services.ticket import assignment_card, case_notice
@@ -30,6 +32,8 @@ SUPPORT_KINDS = frozenset(
     }
 )
 BREACHES_SHOWN = 20
+TARGET_TEXTS = {"first": N_("agent.target.first"), "next": N_("agent.target.next")}
+"""The response target a ticket missed: the first answer, or the next one."""
 
 
 async def render_support_item(item: OutboxItem, ctx: ShopContext) -> Rendered:
@@ -56,7 +60,7 @@ async def render_support_item(item: OutboxItem, ctx: ShopContext) -> Rendered:
                         lang,
                         "agent.breach",
                         id=b.ticket_id,
-                        target=say(lang, f"agent.target.{b.target}"),
+                        target=say(lang, TARGET_TEXTS[b.target]),
                     )
                     for b in breaches[:BREACHES_SHOWN]
                 ]
@@ -93,8 +97,14 @@ async def _case_decided(case_id: int, ctx: ShopContext) -> list[Action]:
     case, lang = notice.case, notice.language
     if case.status is CaseStatus.REPLACED:
         keys = ((Button(say_plain(lang, "delivery.show"), encode("keys", case.order_id)),),)
-        return [SendText(case.user_id, say(lang, "case.replaced", case=case.id), keys)]
+        return [SendText(case.user_id, say(lang, "case.replaced", ref=case.order_reference), keys)]
     if case.status is CaseStatus.REFUNDED:
-        return [SendText(case.user_id, say(lang, "case.refunded", case=case.id))]
+        told = SendText(case.user_id, say(lang, "case.refunded", ref=case.order_reference))
+        # the order message follows the order: once none of it is left, "refunded", no Show keys
+        order = await get_order(ctx.uow(), user_id=case.user_id, order_id=case.order_id)
+        if order.has_keys:  # another key of it stands: the message reads the same
+            return [told]
+        summary = summary_edit(lang, order, ctx.currency, fallback=False)
+        return [told, *([summary] if summary is not None else [])]
     note = case.decision_note or "-"
-    return [SendText(case.user_id, say(lang, "case.declined", case=case.id, note=note))]
+    return [SendText(case.user_id, say(lang, "case.declined", ref=case.order_reference, note=note))]

@@ -21,8 +21,9 @@ from handlers.event import (
     PhotoMessage,
     TextMessage,
 )
-from handlers.text import Markup, escape, say, say_plain, shorten
-from store.domain.case import ReplacementRules
+from handlers.status import status_text
+from handlers.text import N_, Markup, escape, say, say_plain, shorten
+from store.domain.case import NotReplaced, ReplacementRules
 from store.domain.model import Language
 from store.domain.money import format_money
 from store.domain.refund import refundable
@@ -63,8 +64,37 @@ def takes_caption(media: str) -> bool:
     return media not in OTHER_KINDS or media in CAPTIONED_KINDS
 
 
+KIND_TEXTS: dict[str, str] = {
+    "sticker": N_("kind.sticker"),
+    "voice": N_("kind.voice"),
+    "video": N_("kind.video"),
+    "video_note": N_("kind.video_note"),
+    "audio": N_("kind.audio"),
+    "animation": N_("kind.animation"),
+    "venue": N_("kind.venue"),
+    "location": N_("kind.location"),
+    "contact": N_("kind.contact"),
+    "dice": N_("kind.dice"),
+    "poll": N_("kind.poll"),
+}
+"""What a message that is neither text, a photo nor a file is called, by its kind."""
+NOT_REPLACED_TEXTS: dict[NotReplaced, str] = {
+    NotReplaced.DISABLED: N_("case.not_replaced.disabled"),
+    NotReplaced.REPEAT: N_("case.not_replaced.repeat"),
+    NotReplaced.LATE: N_("case.not_replaced.late"),
+    NotReplaced.COOLDOWN: N_("case.not_replaced.cooldown"),
+    NotReplaced.LARGE: N_("case.not_replaced.large"),
+    NotReplaced.NO_STOCK: N_("case.not_replaced.no_stock"),
+}
+_CASE_DECISIONS = (
+    (N_("agent.case_replace"), "replaced"),
+    (N_("agent.case_refund"), "refunded"),
+    (N_("agent.case_decline"), "declined"),
+)
+
+
 def kind_name(lang: Language, media: str) -> str:
-    return say(lang, f"kind.{media}")
+    return say(lang, KIND_TEXTS[media])
 
 
 def focus_keyboard(lang: Language, ticket_id: int) -> Keyboard:
@@ -139,7 +169,7 @@ def _case_detail(
         return Markup(shown)
     why = say(
         lang,
-        f"case.not_replaced.{detail.not_replaced.value}",
+        NOT_REPLACED_TEXTS[detail.not_replaced],
         hours=rules.within_hours,
         days=rules.cooldown_days,
         amount=format_money(rules.max_order_minor, currency),
@@ -161,9 +191,9 @@ def render_card(
     none = say(lang, "agent.none")
     orders = (
         "\n".join(
-            f"#{o.id} {escape(o.product_name(lang))} ×{o.quantity} · "
+            f"{o.reference} {escape(o.product_name(lang))} ×{o.quantity} · "
             f"{format_money(o.total_minor, currency)} · "
-            f"{say(lang, f'status.{o.status.value}')}{' · 👁' if o.revealed_at else ''}"
+            f"{escape(status_text(lang, o.status))}{' · 👁' if o.revealed_at else ''}"
             for o in context.orders
         )
         or none
@@ -174,16 +204,18 @@ def render_card(
     )
     cases = (
         "\n".join(
-            f"#{c.id} order #{c.order_id} {c.reason.value} → {c.status.value}"
+            f"{c.order_reference} {c.reason.value} → {c.status.value}"
             + _case_detail(lang, context.details.get(c.id), currency, rules or ReplacementRules())
             for c in context.cases
         )
         or none
     )
+    case = next((c for c in context.cases if c.id == ticket.case_id), None)
     card = say(
         lang,
         "agent.ticket_card",
         id=ticket.id,
+        order=say(lang, "agent.card_order", ref=case.order_reference) if case else "",
         name=context.first_name or "#",
         user=ticket.user_id,
         kind=say(lang, "agent.bad_key_kind") if ticket.kind == "bad_key" else "",
@@ -194,22 +226,19 @@ def render_card(
     )
     rows: list[tuple[Button, ...]] = []
     if ticket.case_id is not None:
+        ref = case.order_reference if case else ""
         rows.append(
             tuple(
                 Button(
-                    say_plain(lang, f"agent.case_{verb}", case=ticket.case_id),
+                    say_plain(lang, label, ref=ref),
                     encode("agcase", ticket.case_id, decision),
                 )
-                for verb, decision in (
-                    ("replace", "replaced"),
-                    ("refund", "refunded"),
-                    ("decline", "declined"),
-                )
+                for label, decision in _CASE_DECISIONS
             )
         )
     refundable_orders = [o for o in context.orders if refundable(o)]
     rows.extend(
-        (Button(say_plain(lang, "agent.refund_button", id=o.id), encode("agref", o.id)),)
+        (Button(say_plain(lang, "agent.refund_button", ref=o.reference), encode("agref", o.id)),)
         for o in refundable_orders[:3]
     )
     focus = say_plain(lang, "agent.focus", id=ticket.id)

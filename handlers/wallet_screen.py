@@ -7,9 +7,19 @@ from handlers.action import Button, Keyboard
 from handlers.callback import encode
 from handlers.context import ShopContext
 from handlers.keyboard import home_row, rows
-from handlers.text import Markup, say, say_plain
-from store.domain.model import Language, LedgerEntry, Wallet
+from handlers.text import N_, Markup, say, say_plain
+from store.domain.model import Language, LedgerEntry, LedgerReason, Wallet
 from store.domain.money import format_money
+
+LEDGER_TEXTS: dict[LedgerReason, str] = {
+    LedgerReason.TOPUP: N_("ledger.topup"),
+    LedgerReason.PURCHASE: N_("ledger.purchase"),
+    LedgerReason.REFUND: N_("ledger.refund"),
+    LedgerReason.BAD_KEY_REFUND: N_("ledger.bad_key_refund"),
+    LedgerReason.ADMIN_CREDIT: N_("ledger.admin_credit"),
+    LedgerReason.LEGACY: N_("ledger.legacy"),
+}
+"""Why a wallet entry was written, in words, by its reason code."""
 
 
 def wallet_screen(lang: Language, wallet: Wallet, ctx: ShopContext) -> tuple[Markup, Keyboard]:
@@ -50,8 +60,8 @@ def _reason(lang: Language, entry: LedgerEntry) -> Markup:
     """Why the entry was written, in the buyer's language (a legacy entry keeps its words)."""
     return say(
         lang,
-        f"ledger.{entry.reason.value}",
-        id=entry.order_id,
+        LEDGER_TEXTS[entry.reason],
+        ref=entry.order_reference or "",
         stars=entry.stars,
         note=entry.note or "",
     )

@@ -4,7 +4,7 @@ every test."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -121,9 +121,15 @@ def text(body: str, user_id: int = 1001, language_code: str | None = "en") -> Te
 
 
 def press(
-    data: str, user_id: int = 1001, language_code: str | None = "en", message_id: int = 7
+    data: str,
+    user_id: int = 1001,
+    language_code: str | None = "en",
+    message_id: int = 7,
+    download: Callable[[str], Awaitable[bytes]] | None = None,
 ) -> ButtonPress:
-    return ButtonPress(person(user_id, language_code), data, message_id, f"cb{next(_ids)}")
+    """A button pressed; `download` reads the chat's files by file_id, as the adapters do."""
+    callback_id = f"cb{next(_ids)}"
+    return ButtonPress(person(user_id, language_code), data, message_id, callback_id, download)
 
 
 def pre_checkout(payload: str, amount: int, user_id: int = 1001) -> PreCheckout:

@@ -20,6 +20,7 @@ from typing import Any, Self
 
 from store.domain.errors import BadPayload, DuplicateRecord, ReadOnlyError, UnreadableToken
 from store.domain.flow import FlowState, flow_record, parse_flow
+from store.domain.import_offer import ImportOffer
 from store.domain.model import (
     Agent,
     BatchStatus,
@@ -49,6 +50,7 @@ from store.domain.model import (
     User,
 )
 from store.domain.outbox import OutboxItem, OutboxPayload, parse_payload, payload_body
+from store.domain.reference import new_reference
 from store.domain.support import ResponseTarget, default_alias
 
 SEALED = "gAAAAA"  # what store.services.sealing takes for a token
@@ -285,6 +287,7 @@ class Tables:
     inbox: dict[int, InboxRow] = field(default_factory=dict)
     refunds: dict[str, RefundRow] = field(default_factory=dict)
     checkpoints: dict[str, int] = field(default_factory=dict)
+    import_offers: dict[int, ImportOffer] = field(default_factory=dict)
 
 
 def _next_id(rows: Iterable[int]) -> int:
@@ -601,6 +604,10 @@ class FakeOrderRepository(_Repository):
         if sku not in tables.products:
             raise DuplicateRecord(f"no product {sku}")
         order_id = _next_id(tables.orders)
+        taken = {o.reference for o in tables.orders.values()}
+        reference = new_reference()
+        while reference in taken:  # what the unique index makes the SQL repository do
+            reference = new_reference()
         tables.orders[order_id] = Order(
             id=order_id,
             user_id=user_id,
@@ -614,12 +621,17 @@ class FakeOrderRepository(_Repository):
             created_at=created_at,
             expires_at=expires_at,
             notice_message_id=notice_message_id,
+            reference=reference,
         )
         return order_id
 
     async def get(self, order_id: int) -> Order | None:
         order = self._t.orders.get(order_id)
         return self._shown(order) if order else None
+
+    async def by_reference(self, reference: str) -> Order | None:
+        found = [o for o in self._t.orders.values() if o.reference == reference]
+        return self._shown(found[0]) if found else None
 
     async def lock(self, order_id: int, *, skip_locked: bool = False) -> Order | None:
         self._w()  # FOR UPDATE: refused in a read-only transaction
@@ -838,8 +850,18 @@ class FakeLedgerRepository(_Repository):
         mine = sorted(
             (e for e in self._t.ledger.values() if e.user_id == user_id), key=lambda e: -e.id
         )
+        orders = self._t.orders
         return [
-            LedgerEntry(e.id, e.amount_minor, e.reason, e.created_at, e.order_id, e.stars, e.note)
+            LedgerEntry(
+                e.id,
+                e.amount_minor,
+                e.reason,
+                e.created_at,
+                e.order_id,
+                e.stars,
+                e.note,
+                orders[e.order_id].reference if e.order_id in orders else None,
+            )
             for e in mine[:limit]
         ]
 
@@ -1257,6 +1279,7 @@ class FakeCaseRepository(_Repository):
                 decision_note=None,
                 replacement_key_id=None,
                 created_at=created_at,
+                order_reference=tables.orders[order_id].reference,
             )
         )
         return case_id
@@ -1543,6 +1566,36 @@ class FakeCheckpointRepository(_Repository):
         self._w().checkpoints[name] = value
 
 
+class FakeImportOfferRepository(_Repository):
+    async def add(
+        self,
+        *,
+        admin_id: int,
+        sku: str,
+        file_id: str,
+        file_name: str,
+        acceptable: int,
+        offered_at: datetime,
+        expires_at: datetime,
+    ) -> int:
+        offers = self._w().import_offers
+        offer_id = _next_id(offers)
+        offers[offer_id] = ImportOffer(
+            offer_id, admin_id, sku, file_id, file_name, acceptable, offered_at, expires_at
+        )
+        return offer_id
+
+    async def get(self, offer_id: int) -> ImportOffer | None:
+        return self._t.import_offers.get(offer_id)
+
+    async def take(self, offer_id: int, now: datetime) -> bool:
+        offer = self._t.import_offers.get(offer_id)
+        if offer is None or offer.taken_at is not None:
+            return False
+        self._w().import_offers[offer_id] = replace(offer, taken_at=now)
+        return True
+
+
 class _SealedColumn:
     """How to read and write one sealed column among the rows."""
 
@@ -1656,6 +1709,7 @@ class FakeUnitOfWork:
         self.inbox = FakeInboxRepository(session)
         self.checkpoints = FakeCheckpointRepository(session)
         self.sealed = FakeSealedTextRepository(session)
+        self.import_offers = FakeImportOfferRepository(session)
 
     def reading(self) -> Self:
         if self._session.open is not None:
@@ -1687,3 +1741,20 @@ class FakeUnitOfWork:
         self._session.open = copy.deepcopy(self.database.tables)  # what follows is a new one
         self.committed = True
         self.commits += 1
+
+
+class FakeTelegramFiles:
+    """The files Telegram keeps for the bot, by file_id: what a press reads a document again by."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.downloads = 0
+
+    def keep(self, content: bytes) -> str:
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = content
+        return file_id
+
+    async def download(self, file_id: str) -> bytes:
+        self.downloads += 1
+        return self.files[file_id]

@@ -45,6 +45,7 @@ categories = Table(
     Column("name_zh", String(64), nullable=False),
     Column("name_en", String(64), nullable=False),
     Column("position", Integer, nullable=False, default=0),
+    Column("name_zh_hant", String(64), nullable=False, default="", server_default=""),
 )
 
 products = Table(
@@ -58,6 +59,9 @@ products = Table(
     Column("description_en", Text, nullable=False, default=""),
     Column("redeem_zh", Text, nullable=False, default=""),
     Column("redeem_en", Text, nullable=False, default=""),
+    Column("name_zh_hant", String(64), nullable=False, default="", server_default=""),
+    Column("description_zh_hant", Text, nullable=False, default="", server_default=""),
+    Column("redeem_zh_hant", Text, nullable=False, default="", server_default=""),
     Column("price_minor", BigInteger, nullable=False),
     Column("price_stars", Integer, nullable=False),
     Column("order_limit", Integer, nullable=False),
@@ -104,8 +108,12 @@ orders = Table(
     Column("notice_message_id", Integer, nullable=True),
     # the buyer's message that shows this order's progress: delivery edits it, so a repeat is an
     # edit of the same message rather than a second one
+    Column("reference", String(9), nullable=False),
+    # what buyers and agents call the order (store.domain.reference): random, so it tells
+    # nothing of the shop's volume the way the id would
     Index("ix_orders_user_created", "user_id", "id"),
     Index("ix_orders_status_expires", "status", "expires_at"),
+    Index("ix_orders_reference", "reference", unique=True),
 )
 
 card_keys = Table(
@@ -341,4 +349,18 @@ checkpoints = Table(
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+)
+
+import_offers = Table(
+    "import_offers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("admin_id", BigInteger, nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("file_id", String(255), nullable=False),  # Telegram's name for the file, not its keys
+    Column("file_name", String(255), nullable=False),
+    Column("acceptable", Integer, nullable=False),
+    Column("offered_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Column("taken_at", Timestamp, nullable=True),
 )

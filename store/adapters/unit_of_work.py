@@ -17,6 +17,7 @@ from store.adapters.repositories.case import SqlCaseRepository
 from store.adapters.repositories.catalog import SqlCatalogRepository
 from store.adapters.repositories.checkpoint import SqlCheckpointRepository
 from store.adapters.repositories.conversation_state import SqlConversationStateRepository
+from store.adapters.repositories.import_offer import SqlImportOfferRepository
 from store.adapters.repositories.inbox import SqlInboxRepository
 from store.adapters.repositories.ledger import SqlLedgerRepository
 from store.adapters.repositories.order import SqlOrderRepository
@@ -112,7 +113,7 @@ class SqlUnitOfWork:
         dialect = self._engine.dialect.name
         self.catalog = SqlCatalogRepository(connection)
         self.card_keys = SqlCardKeyRepository(connection, dialect)
-        self.orders = SqlOrderRepository(connection)
+        self.orders = SqlOrderRepository(connection, dialect)
         self.payments = SqlPaymentRepository(connection, dialect)
         self.ledger = SqlLedgerRepository(connection, dialect)
         self.outbox = SqlOutboxRepository(connection, dialect)
@@ -126,6 +127,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInboxRepository(connection, dialect)
         self.checkpoints = SqlCheckpointRepository(connection, dialect)
         self.sealed = SqlSealedTextRepository(connection)
+        self.import_offers = SqlImportOfferRepository(connection)
         return self
 
     async def __aexit__(

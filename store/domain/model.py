@@ -7,19 +7,11 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Generic, TypeVar
 
+from store.domain.language import Language as Language  # re-exported: the model speaks it
+from store.domain.language import localized
 from store.domain.stock import StockState, low_stock, stock_state
 
 T = TypeVar("T")
-
-
-class Language(StrEnum):
-    ZH = "zh"
-    EN = "en"
-
-    @classmethod
-    def from_telegram(cls, language_code: str | None) -> Language:
-        """Telegram's language_code starting with zh means Simplified Chinese; all else English."""
-        return cls.ZH if (language_code or "").lower().startswith("zh") else cls.EN
 
 
 class OrderStatus(StrEnum):
@@ -78,9 +70,10 @@ class Category:
     name_en: str
     position: int = 0
     product_count: int = 0
+    name_zh_hant: str = ""
 
     def name(self, language: Language) -> str:
-        return self.name_zh if language is Language.ZH else self.name_en
+        return localized(language, self.name_zh, self.name_en, self.name_zh_hant)
 
 
 @dataclass(frozen=True)
@@ -100,15 +93,20 @@ class Product:
     active: bool = True
     position: int = 0
     in_stock: int = 0
+    name_zh_hant: str = ""
+    description_zh_hant: str = ""
+    redeem_zh_hant: str = ""
 
     def name(self, language: Language) -> str:
-        return self.name_zh if language is Language.ZH else self.name_en
+        return localized(language, self.name_zh, self.name_en, self.name_zh_hant)
 
     def description(self, language: Language) -> str:
-        return self.description_zh if language is Language.ZH else self.description_en
+        return localized(
+            language, self.description_zh, self.description_en, self.description_zh_hant
+        )
 
     def redeem(self, language: Language) -> str:
-        return self.redeem_zh if language is Language.ZH else self.redeem_en
+        return localized(language, self.redeem_zh, self.redeem_en, self.redeem_zh_hant)
 
     def quantity_choices(self) -> list[int]:
         """1, 2, 5, 10, never more than stock or the per-order limit."""
@@ -151,9 +149,15 @@ class Order:
     product_name_zh: str = ""
     product_name_en: str = ""
     notice_message_id: int | None = None
+    product_name_zh_hant: str = ""
+    reference: str = ""
+    """What the buyer and agents call the order (`store.domain.reference`); the id stays
+    internal, as it would tell how many orders the shop takes."""
 
     def product_name(self, language: Language) -> str:
-        return self.product_name_zh if language is Language.ZH else self.product_name_en
+        return localized(
+            language, self.product_name_zh, self.product_name_en, self.product_name_zh_hant
+        )
 
     @property
     def has_keys(self) -> bool:
@@ -205,9 +209,10 @@ class RevealedKeys:
     redeem_zh: str
     redeem_en: str
     first_reveal: bool
+    redeem_zh_hant: str = ""
 
     def redeem(self, language: Language) -> str:
-        return self.redeem_zh if language is Language.ZH else self.redeem_en
+        return localized(language, self.redeem_zh, self.redeem_en, self.redeem_zh_hant)
 
 
 class LedgerReason(StrEnum):
@@ -236,6 +241,8 @@ class LedgerEntry:
     order_id: int | None = None
     stars: int | None = None
     note: str | None = None
+    order_reference: str | None = None
+    """What the buyer calls `order_id`'s order, when it names one."""
 
 
 @dataclass(frozen=True)
@@ -448,6 +455,8 @@ class Case:
     replacement_key_id: int | None
     created_at: datetime
     decided_at: datetime | None = None
+    order_reference: str = ""
+    """Its order's reference: with the ticket number, the one handle people use for a case."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from store.domain.language import localized
 from store.domain.model import Language, Order, PaymentMethod
 from store.domain.shop_time import ShopTime
 
@@ -19,9 +20,10 @@ class ProductSales:
     name_en: str
     quantity: int
     orders: int
+    name_zh_hant: str = ""
 
     def name(self, language: Language) -> str:
-        return self.name_zh if language is Language.ZH else self.name_en
+        return localized(language, self.name_zh, self.name_en, self.name_zh_hant)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ def sales_since(orders: Iterable[Order], since: datetime, top: int = TOP_PRODUCT
             order.product_name_en,
             (was.quantity if was else 0) + order.quantity,
             (was.orders if was else 0) + 1,
+            order.product_name_zh_hant,
         )
     ranked = sorted(by_sku.values(), key=lambda p: (-p.quantity, -p.orders, p.sku))
     revenue_minor, revenue_stars = _amounts(paid)

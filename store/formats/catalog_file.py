@@ -24,16 +24,18 @@ be a whole number ...``). The format::
         position: 1         # optional whole number >= 0, default = order in file (1, 2, ...)
 
 ``name``, ``description`` and ``redeem`` may also be one plain string, meaning the same text in
-both languages. ``name`` needs both ``zh`` and ``en``; a language left out of ``description`` or
-``redeem`` is empty. Text is stripped of surrounding whitespace and taken as written (``sku:
-0123`` is the text ``0123``); numbers must be numbers (``19.99``, ``"9500"`` and ``true`` are
-not prices). Values are typed by the YAML 1.2 core schema (`config.strict_yaml`): a whole number
-is plain decimal digits and a boolean is ``true`` or ``false``, so YAML 1.1's ``1:40``, ``0x64``,
-``1_000`` and ``yes`` are text and refused where a number or a boolean belongs. An optional field
-left empty (``stars:``) takes its default. Unknown fields are refused, with a suggestion when one
-is close (``prce`` -> ``price``). Only plain YAML is read: tags such as ``!!python/object`` are
-refused, never evaluated. A file over `MAX_FILE_BYTES` (1 MB), or using more than
-`strict_yaml.MAX_ALIASES` aliases (``*name``), is refused before it is read further.
+every language. ``name`` needs both ``zh`` and ``en``; a language left out of ``description`` or
+``redeem`` is empty. Each may add ``zh-Hant``, the Traditional Chinese text; without it, Traditional
+Chinese readers see the ``zh`` text in Traditional characters. Text is stripped of surrounding
+whitespace and taken as written (``sku: 0123`` is the text ``0123``); numbers must be numbers
+(``19.99``, ``"9500"`` and ``true`` are not prices). Values are typed by the YAML 1.2 core schema
+(`config.strict_yaml`): a whole number is plain decimal digits and a boolean is ``true`` or
+``false``, so YAML 1.1's ``1:40``, ``0x64``, ``1_000`` and ``yes`` are text and refused where a
+number or a boolean belongs. An optional field left empty (``stars:``) takes its default. Unknown
+fields are refused, with a suggestion when one is close (``prce`` -> ``price``). Only plain YAML is
+read: tags such as ``!!python/object`` are refused, never evaluated. A file over `MAX_FILE_BYTES` (1
+MB), or using more than `strict_yaml.MAX_ALIASES` aliases (``*name``), is refused before it is read
+further.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ class CategorySpec:
     name_zh: str
     name_en: str
     position: int
+    name_zh_hant: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,9 @@ class ProductSpec:
     low_stock_threshold: int
     active: bool
     position: int
+    name_zh_hant: str = ""
+    description_zh_hant: str = ""
+    redeem_zh_hant: str = ""
 
 
 @dataclass(frozen=True)
@@ -348,7 +354,7 @@ def _one_text_or_both(text: Any) -> WrapValidator:
 class _CatalogModel(FileModel):
     @classmethod
     def unknown_field(cls, name: str, data: dict[str, Any]) -> str:
-        fields = list(cls.model_fields)
+        fields = cls.field_names()
         close = difflib.get_close_matches(name, fields, n=1)
         if close:
             return f"unknown field (did you mean {close[0]}?)"
@@ -364,11 +370,13 @@ class _CatalogModel(FileModel):
 class _Name(_CatalogModel):
     zh: _NameText
     en: _NameText
+    zh_hant: Annotated[_NameText | None, Field(alias="zh-Hant")] = None
 
 
 class _Texts(_CatalogModel):
     zh: _LongText = ""
     en: _LongText = ""
+    zh_hant: Annotated[_LongText, Field(alias="zh-Hant")] = ""
 
 
 _NameField = Annotated[_Name, _one_text_or_both(_NameText)]
@@ -447,6 +455,7 @@ def _spec(catalog: _CatalogFile) -> CatalogSpec:
             name_zh=category.name.zh,
             name_en=category.name.en,
             position=_default(category.position, index + 1),
+            name_zh_hant=category.name.zh_hant or "",
         )
         for index, category in enumerate(catalog.categories)
     )
@@ -466,6 +475,9 @@ def _spec(catalog: _CatalogFile) -> CatalogSpec:
             low_stock_threshold=_default(product.low_stock_threshold, DEFAULT_LOW_STOCK_THRESHOLD),
             active=_default(product.active, True),
             position=_default(product.position, index + 1),
+            name_zh_hant=product.name.zh_hant or "",
+            description_zh_hant=product.description.zh_hant,
+            redeem_zh_hant=product.redeem.zh_hant,
         )
         for index, product in enumerate(catalog.products)
     )

@@ -25,7 +25,7 @@ from store.domain.model import (
     TicketPriority,
 )
 from store.domain.outbox import CaseDecided
-from store.services.order import locked_order, owned_order
+from store.services.order import locked_order, move_order, owned_order
 from store.services.ports import KeyCipher, NewUnitOfWork, UnitOfWork
 from store.services.queue import Handoff, ask_for_human
 from store.services.refund import StarRefunder, carry_out_refund, request_case_refund
@@ -152,7 +152,7 @@ async def report_bad_key(
             assert case is not None
             return CaseOutcome(case, replaced=True)
         await uow.commit()
-    summary = f"Bad key, order #{order_id}, reason: {reason.value}"
+    summary = f"Bad key, order {order.reference}, reason: {reason.value}"
     handoff = await ask_for_human(
         uow,
         user_id=user_id,
@@ -309,4 +309,6 @@ async def _decide_here(
             now,
             order_id=order.id,
         )
+        if credited + due >= order.total_minor:  # every key's price is back: the order is over
+            await move_order(uow, order, OrderStatus.REFUNDED, refunded_at=now)
     await uow.outbox.add(CaseDecided(case.id), order.user_id, f"case:{case.id}", now)

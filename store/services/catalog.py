@@ -55,7 +55,7 @@ async def load_catalog(
     created = updated = unchanged = 0
     async with uow:
         for c in spec.categories:
-            category = Category(c.id, c.name_zh, c.name_en, c.position)
+            category = Category(c.id, c.name_zh, c.name_en, c.position, 0, c.name_zh_hant)
             existing_category = await uow.catalog.category(c.id)
             if existing_category is None:
                 await uow.catalog.add_category(category)
@@ -75,6 +75,9 @@ async def load_catalog(
                 description_en=p.description_en,
                 redeem_zh=p.redeem_zh,
                 redeem_en=p.redeem_en,
+                name_zh_hant=p.name_zh_hant,
+                description_zh_hant=p.description_zh_hant,
+                redeem_zh_hant=p.redeem_zh_hant,
                 price_minor=p.price_minor,
                 price_stars=p.price_stars or stars_for(p.price_minor, star_value_minor),
                 order_limit=p.order_limit or default_order_limit,

@@ -132,7 +132,7 @@ async def _fulfil_or_wait(
         uow, order, OrderStatus.AWAITING_STOCK, paid_at=now, payment_method=method
     )
     await uow.outbox.add(AwaitingStock(order.id), order.user_id, f"waiting:{order.id}", now)
-    alert = f"Order #{order.id} was paid but {order.sku} has no stock for it: awaiting stock."
+    alert = f"Order {order.reference} was paid but {order.sku} has no stock for it: awaiting stock."
     await uow.outbox.add(AdminAlert(alert, order.id), ADMINS_CHAT, f"alert:waiting:{order.id}", now)
     return waiting
 
@@ -226,7 +226,7 @@ async def _refuse_charge(
     await uow.outbox.add(
         AdminAlert(
             f"A payment of {amount} {currency[:8]} by user {user_id} could not be applied "
-            f"({refusal}; order {'#' + str(order.id) if order else 'unknown'}, "
+            f"({refusal}; order {order.reference if order else 'unknown'}, "
             f"{order.status.value if order else 'missing'}): it is being refunded.",
             order.id if order else None,
         ),

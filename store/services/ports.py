@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from store.domain.flow import FlowState
+from store.domain.import_offer import ImportOffer
 from store.domain.model import (
     Agent,
     BatchStatus,
@@ -107,6 +108,7 @@ class OrderRepository(Protocol):
         notice_message_id: int | None = None,
     ) -> int: ...
     async def get(self, order_id: int) -> Order | None: ...
+    async def by_reference(self, reference: str) -> Order | None: ...
     async def lock(self, order_id: int, *, skip_locked: bool = False) -> Order | None: ...
     async def set_notice_message(self, order_id: int, message_id: int) -> None: ...
     async def open_hold(self, user_id: int, sku: str, now: datetime) -> int | None: ...
@@ -363,6 +365,22 @@ class CheckpointRepository(Protocol):
     async def set(self, name: str, value: int, now: datetime) -> None: ...
 
 
+class ImportOfferRepository(Protocol):
+    async def add(
+        self,
+        *,
+        admin_id: int,
+        sku: str,
+        file_id: str,
+        file_name: str,
+        acceptable: int,
+        offered_at: datetime,
+        expires_at: datetime,
+    ) -> int: ...
+    async def get(self, offer_id: int) -> ImportOffer | None: ...
+    async def take(self, offer_id: int, now: datetime) -> bool: ...
+
+
 class SealedTextRepository(Protocol):
     """Everything stored under the key cipher, walked in id order (a passphrase rotation).
 
@@ -415,6 +433,8 @@ class UnitOfWork(Protocol):
     def checkpoints(self) -> CheckpointRepository: ...
     @property
     def sealed(self) -> SealedTextRepository: ...
+    @property
+    def import_offers(self) -> ImportOfferRepository: ...
 
     def reading(self) -> Self: ...
 

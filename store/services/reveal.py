@@ -31,4 +31,5 @@ async def reveal_keys(
         redeem_zh=product.redeem_zh,
         redeem_en=product.redeem_en,
         first_reveal=first,
+        redeem_zh_hant=product.redeem_zh_hant,
     )

@@ -6,15 +6,18 @@ admin hears nothing at all; so whatever a file holds, the reply is bounded and w
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import random
+from dataclasses import replace
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.action import AnswerButton, EditText, SendText
 from handlers.context import ShopContext
-from handlers.event import DocumentMessage
+from handlers.event import ButtonPress, DocumentMessage
 from handlers.router import dispatch
 from sandbox.html_entities import parse_html, utf16_len
 from store.adapters.card_key_cipher import CardKeyCipher
@@ -23,6 +26,7 @@ from store.services.stock import stock_status
 from tests.conftest import FakeClock
 from tests.conversation.conftest import ADMIN
 from tests.factories import person, press, stocked_shop
+from tests.fakes import FakeTelegramFiles
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -99,11 +103,26 @@ async def test_any_hostile_file_gets_a_reply_that_telegram_accepts(
     await import_reply(shop, "keys.csv", b'key,"' + hostile_text(rng, 9000).encode())
 
 
-def key_document(content: bytes, caption: str = "/import STEAM-50") -> DocumentMessage:
-    async def download() -> bytes:
-        return content
+FILES = FakeTelegramFiles()
+"""What Telegram keeps of the files sent in these tests: a press reads one again by file_id."""
 
-    return DocumentMessage(person(ADMIN), "keys.txt", len(content), caption, download)
+
+def key_document(
+    content: bytes, caption: str = "/import STEAM-50", sender: int = ADMIN
+) -> DocumentMessage:
+    file_id = FILES.keep(content)
+
+    async def download() -> bytes:
+        return await FILES.download(file_id)
+
+    return DocumentMessage(
+        person(sender), "keys.txt", len(content), caption, download, file_id=file_id
+    )
+
+
+def press_offer(data: str | None, user_id: int = ADMIN, message_id: int = 7) -> ButtonPress:
+    assert data
+    return press(data, user_id, message_id=message_id, download=FILES.download)
 
 
 async def in_stock(ctx: ShopContext) -> int:
@@ -120,7 +139,7 @@ async def test_a_refused_file_offers_to_import_its_good_lines_and_does_so_when_p
     [[offer]] = refusal.keyboard or ()
     assert offer.text == "📥 Import the 3 good lines" and offer.data
     assert await in_stock(shop) == 3
-    answer, edit = await dispatch(press(offer.data, ADMIN, message_id=77), shop)
+    answer, edit = await dispatch(press_offer(offer.data, message_id=77), shop)
     assert isinstance(answer, AnswerButton)
     assert isinstance(edit, EditText) and edit.message_id == 77 and edit.keyboard is None
     assert "Imported 3 keys into STEAM-50. 2 lines were skipped." in edit.html
@@ -135,11 +154,11 @@ async def test_the_good_lines_offer_is_taken_once_and_only_by_the_admin_who_sent
     assert isinstance(refusal, SendText)
     [[offer]] = refusal.keyboard or ()
     assert offer.data
-    [forged] = await dispatch(press(offer.data, 1001), shop)
+    [forged] = await dispatch(press_offer(offer.data, 1001), shop)
     assert isinstance(forged, AnswerButton) and forged.text == "This command is for admins only."
-    await dispatch(press(offer.data, ADMIN), shop)
-    [again] = await dispatch(press(offer.data, ADMIN), shop)
-    assert isinstance(again, AnswerButton) and "offer has expired" in (again.text or "")
+    await dispatch(press_offer(offer.data), shop)
+    [again] = await dispatch(press_offer(offer.data), shop)
+    assert isinstance(again, AnswerButton) and "imported already" in (again.text or "")
     assert await in_stock(shop) == 5
 
 
@@ -165,3 +184,96 @@ async def test_an_unknown_sku_is_named_with_the_nearest_skus(shop: ShopContext) 
 async def test_blank_lines_at_the_end_of_a_key_file_are_ignored_in_chat(shop: ShopContext) -> None:
     [done] = await dispatch(key_document(b"NEW-1\nNEW-2\n\n\n  \n"), shop)
     assert isinstance(done, SendText) and done.html == "✅ Imported 2 keys into STEAM-50."
+
+
+OTHER_ADMIN = 43
+
+
+async def refused_with_offer(ctx: ShopContext, content: bytes) -> str:
+    """The file refused, and the data of its "import the good lines" button."""
+    [refusal] = await dispatch(key_document(content), ctx)
+    assert isinstance(refusal, SendText)
+    [[offer]] = refusal.keyboard or ()
+    assert offer.data
+    return offer.data
+
+
+def restarted(ctx: ShopContext, engine: AsyncEngine) -> ShopContext:
+    """The shop as a new process (or another worker) builds it: nothing shared but the database."""
+    return ShopContext(
+        uow=UnitOfWorkFactory(engine),
+        clock=ctx.clock,
+        cipher=ctx.cipher,
+        refunder=ctx.refunder,
+        hold=ctx.hold,
+        topup=ctx.topup,
+        admin_ids=ctx.admin_ids,
+    )
+
+
+async def test_the_good_lines_button_still_works_after_a_restart(
+    shop: ShopContext, engine: AsyncEngine
+) -> None:
+    data = await refused_with_offer(shop, b"NEW-1\n\nNEW-2\n")
+    assert len(data.encode()) <= 64 and data.startswith("importgood:")
+    again = restarted(shop, engine)
+    answer, edit = await dispatch(press_offer(data, message_id=77), again)
+    assert isinstance(answer, AnswerButton) and isinstance(edit, EditText)
+    assert "Imported 2 keys into STEAM-50. 1 lines were skipped." in edit.html
+    assert await in_stock(again) == 5
+
+
+async def test_the_offer_keeps_the_file_by_its_id_and_never_its_keys(
+    shop: ShopContext, uow: UnitOfWorkFactory
+) -> None:
+    data = await refused_with_offer(shop, b"SECRET-KEY-1\n\nSECRET-KEY-2\n")
+    async with uow().reading() as tx:
+        offer = await tx.import_offers.get(int(data.split(":")[1]))
+    assert offer is not None and offer.admin_id == ADMIN and offer.sku == "STEAM-50"
+    assert offer.acceptable == 2 and offer.file_id.startswith("file-")
+    assert "SECRET" not in repr(offer)
+
+
+async def test_the_good_lines_pressed_twice_are_imported_once(shop: ShopContext) -> None:
+    data = await refused_with_offer(shop, b"NEW-1\n\nNEW-2\n")
+    first, second = await asyncio.gather(
+        dispatch(press_offer(data), shop), dispatch(press_offer(data), shop)
+    )
+    refusals = [a for a in [*first, *second] if isinstance(a, AnswerButton) and a.alert]
+    assert [a.text for a in refusals] == [
+        "These good lines were imported already; they are not imported twice."
+    ]
+    assert await in_stock(shop) == 5
+
+
+async def test_another_admins_press_imports_nothing_and_says_whose_offer_it_is(
+    shop: ShopContext,
+) -> None:
+    admins = replace(shop, admin_ids=frozenset({ADMIN, OTHER_ADMIN}))
+    data = await refused_with_offer(admins, b"NEW-1\n\nNEW-2\n")
+    [refusal] = await dispatch(press_offer(data, OTHER_ADMIN), admins)
+    assert isinstance(refusal, AnswerButton) and refusal.text == (
+        "This offer is for the admin who sent the file; nothing was imported."
+    )
+    assert await in_stock(admins) == 3
+    _, edit = await dispatch(press_offer(data), admins)  # still the sender's to take
+    assert isinstance(edit, EditText) and "Imported 2 keys" in edit.html
+
+
+async def test_a_forged_offer_id_imports_nothing_and_says_there_is_no_such_offer(
+    shop: ShopContext,
+) -> None:
+    await refused_with_offer(shop, b"NEW-1\n\nNEW-2\n")
+    [refusal] = await dispatch(press_offer("importgood:999"), shop)
+    assert isinstance(refusal, AnswerButton) and "no such offer" in (refusal.text or "")
+    assert await in_stock(shop) == 3
+
+
+async def test_an_expired_offer_says_so_and_imports_nothing(
+    shop: ShopContext, clock: FakeClock
+) -> None:
+    data = await refused_with_offer(shop, b"NEW-1\n\nNEW-2\n")
+    clock.advance(hours=1)
+    [refusal] = await dispatch(press_offer(data), shop)
+    assert isinstance(refusal, AnswerButton) and "offer has expired" in (refusal.text or "")
+    assert await in_stock(shop) == 3

@@ -9,14 +9,16 @@ import pytest
 
 from faq.knowledge import KnowledgeBase
 from faq.matcher import FaqMatcher
-from handlers.action import EditText
+from handlers.action import Action, EditText
 from handlers.context import ShopContext
 from handlers.router import dispatch
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.model import Order, OrderStatus
+from store.services.wallet import credit_wallet, show_wallet
 from tests.conftest import FakeClock
 from tests.conversation.conftest import AGENT, OTHER_AGENT, RecordingRefunder
-from tests.conversation.test_shop_flow import button, buttons
+from tests.conversation.test_shop_flow import button, buttons, buy_and_pay
 from tests.conversation.test_support_flow import (
     BUYER,
     OTHER_BUYER,
@@ -255,3 +257,96 @@ async def test_an_agents_refund_brings_the_buyers_order_message_up_to_date(
     ]
     assert "refunded" in summary.html
     assert f"keys:{order_id}" not in [b.data for row in summary.keyboard or () for b in row]
+
+
+def _summary_edits(actions: list[Action], order: Order) -> list[EditText]:
+    """The edits of the buyer's order message among these actions."""
+    return [
+        a
+        for a in actions
+        if isinstance(a, EditText)
+        and a.chat_id == order.user_id
+        and a.message_id == order.notice_message_id
+    ]
+
+
+async def _decided_by_agent(ctx: ShopContext, order_id: int, decision: str) -> list[Action]:
+    """The bad key reported after the automatic window, decided on its card; what the outbox
+    then sends (the buyer hears the decision from it)."""
+    case_id = await report_bad_key_by_buttons(ctx, order_id)
+    await dispatch(agent_says("/duty on"), ctx)
+    await sent_later(ctx)
+    await dispatch(press(f"agcase:{case_id}:{decision}", AGENT), ctx)
+    return await sent_later(ctx)
+
+
+async def test_a_bad_key_refunded_through_telegram_brings_the_buyers_order_message_up_to_date(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    clock.advance(hours=30)
+    told = await _decided_by_agent(ctx, order_id, "refunded")
+    async with uow().reading() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None and order.notice_message_id is not None
+    [summary] = _summary_edits(told, order)
+    assert "refunded" in summary.html
+    assert f"keys:{order_id}" not in [b.data for row in summary.keyboard or () for b in row]
+
+
+async def test_a_bad_key_refunded_to_the_wallet_for_the_whole_order_shows_it_refunded(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    await credit_wallet(
+        uow(),
+        user_id=BUYER,
+        amount_minor=10000,
+        reason="gift",
+        idempotency_key="g",
+        now=clock.now(),
+    )
+    bought = await dispatch(press("buy:STEAM-50:1", BUYER), ctx)
+    order_id = int(button(bought, "paywallet:").split(":")[1])
+    await dispatch(press(f"paywallet:{order_id}", BUYER), ctx)
+    await sent_later(ctx)
+    clock.advance(hours=30)
+    told = await _decided_by_agent(ctx, order_id, "refunded")
+    async with uow().reading() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None and order.status is OrderStatus.REFUNDED
+    [summary] = _summary_edits(told, order)
+    assert "refunded" in summary.html
+    assert f"keys:{order_id}" not in [b.data for row in summary.keyboard or () for b in row]
+    assert (await show_wallet(uow(), user_id=BUYER)).balance_minor == 10000
+
+
+async def test_one_bad_key_of_two_refunded_leaves_the_order_message_showing_the_other_key(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    stocked = await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await buy_and_pay(ctx, quantity=2)
+    await sent_later(ctx)
+    clock.advance(hours=30)
+    told = await _decided_by_agent(ctx, order_id, "refunded")
+    async with uow().reading() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None and not _summary_edits(told, order)  # it still reads the same
+    shown = await dispatch(press(f"keys:{order_id}", BUYER), ctx)
+    assert stocked[1] in seen_by(shown, BUYER) and stocked[0] not in seen_by(shown, BUYER)
+
+
+async def test_a_replaced_key_is_what_the_order_messages_show_keys_shows(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    stocked = await stocked_shop(uow, cipher, clock, stock=3)
+    order_id = await delivered_order(ctx)
+    clock.advance(hours=30)
+    told = await _decided_by_agent(ctx, order_id, "replaced")
+    async with uow().reading() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None and order.status is OrderStatus.DELIVERED
+    assert not _summary_edits(told, order)  # its text and Show keys button still hold
+    shown = await dispatch(press(f"keys:{order_id}", BUYER), ctx)
+    assert stocked[1] in seen_by(shown, BUYER) and stocked[0] not in seen_by(shown, BUYER)

@@ -170,13 +170,13 @@ def test_a_refusal_is_an_alert_as_written_for_a_press_and_escaped_once_for_a_com
     from handlers.text import say_plain
     from store.domain.model import Language
 
-    said = say_plain(Language.EN, "error.not_payable", status=NAME)
+    said = say_plain(Language.EN, "error.refund", status=NAME)
     [alert] = refuse(press("order:1"), said)
     assert isinstance(alert, AnswerButton) and alert.alert
-    assert alert.text == f"This order is {NAME} and can't be paid."
+    assert alert.text == f"This order can't be refunded ({NAME})."
     [message] = refuse(text("/orders"), said)
     assert isinstance(message, SendText)
-    assert parse_html(message.html).text == f"This order is {NAME} and can't be paid."
+    assert parse_html(message.html).text == f"This order can't be refunded ({NAME})."
 
 
 async def pay(ctx: ShopContext, invoice: SendInvoice) -> None:

@@ -283,11 +283,32 @@ async def test_a_buyer_sees_orders_newest_first_with_status(
     await dispatch(press("buy:STEAM-50:1"), ctx)
     listing = await dispatch(text("/orders"), ctx)
     lines = [b.text for b in buttons(listing) if b.data and b.data.startswith("order:")]
+    async with uow() as tx:
+        reference = (await tx.orders.get(first)).reference  # type: ignore[union-attr]
     assert (
-        re.match(r"#\d+ .* awaiting payment", lines[0])
-        and f"#{first}" in lines[1]
+        re.match(REFERENCE + r" .* awaiting payment", lines[0])
+        and lines[1].startswith(reference)
         and "paid" in lines[1]
     )
+
+
+REFERENCE = r"[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}"
+
+
+async def test_a_buyer_reads_orders_by_their_reference_and_never_by_their_id(
+    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=3)
+    bought = await dispatch(press("buy:STEAM-50:1"), ctx)
+    order_id = await buy_and_pay(ctx)
+    async with uow() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None and re.fullmatch(REFERENCE, order.reference)
+    listing = await dispatch(text("/orders"), ctx)
+    detail = await dispatch(press(f"order:{order_id}"), ctx)
+    seen = "\n".join([html(bought), html(detail), *(b.text for b in buttons(listing))])
+    assert re.search(r"(订单|Order) " + REFERENCE, seen) and order.reference in html(detail)
+    assert f"#{order_id}" not in seen and "#1" not in seen
 
 
 async def test_only_admins_may_import_stock(ctx: ShopContext) -> None:

@@ -143,6 +143,14 @@ async def report_bad_key_by_buttons(
     return case.id
 
 
+async def reference_of(ctx: ShopContext, order_id: int) -> str:
+    """What the buyer and the agents call this order, as the database holds it."""
+    async with ctx.uow().reading() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None
+    return order.reference
+
+
 # --- 1. the FAQ answers at once ---------------------------------------------------------------
 
 
@@ -251,7 +259,9 @@ async def test_asking_for_a_person_queues_offline_and_the_first_agent_on_duty_ge
     assert "On duty" in seen_by(on_duty, AGENT) and "#1" in seen_by(on_duty, AGENT)
     later = await sent_later(ctx)
     card = seen_by(later, AGENT)
-    assert "Ticket #1" in card and f"#{order_id} Steam Wallet ¥50 ×1" in card
+    reference = await reference_of(ctx, order_id)
+    assert "Ticket #1" in card and f"{reference} Steam Wallet ¥50 ×1" in card
+    assert f"#{order_id} " not in card
     assert "delivered" in card and f"user {BUYER}" in card
     assert escape(asking) in card  # the first words are the ticket's subject, shown once
     assert f"🎫 #1 · Li: {escape(asking)}" not in card
@@ -506,7 +516,7 @@ async def test_next_pulls_a_bad_key_case_before_an_older_general_question(
     assert await dispatch(agent_says("/next"), ctx) == []  # the card comes through the outbox
     pulled = await sent_later(ctx)
     card = seen_by(pulled, AGENT)
-    assert "bad-key case" in card and f"order #{order_id}" in card
+    assert "bad-key case" in card and f"order {await reference_of(ctx, order_id)}" in card
     assert {f"agcase:{case_id}:replaced", f"agcase:{case_id}:refunded"} <= {
         b.data for b in buttons(pulled)
     }
@@ -612,10 +622,11 @@ async def test_an_unrevealed_stars_order_refunds_itself_once_from_its_order_scre
     screen = await dispatch(press(f"order:{order_id}"), ctx)
     assert "Status: delivered" in html(screen)
     refund = next(b for b in buttons(screen) if b.data == f"refund:{order_id}")
-    assert refund.text == f"↩️ Refund #{order_id}"
+    reference = await reference_of(ctx, order_id)
+    assert refund.text == f"↩️ Refund {reference}"
     assert button(screen, "bad:") == f"bad:{order_id}"
     done = await dispatch(press(refund.data or ""), ctx)
-    assert f"Order #{order_id} refunded:" in html(done)
+    assert f"Order {reference} refunded:" in html(done)
     again = await dispatch(press(f"refund:{order_id}"), ctx)
     assert "can't be refunded (refunded)" in refused(again)
     async with uow() as tx:
@@ -751,7 +762,8 @@ async def test_a_bad_key_outside_the_rules_opens_a_case_ahead_of_general_questio
     assert isinstance(reported[0], AnswerButton)
     moved = await sent_later(ctx)  # places in the queue come through the outbox
     said = seen_by([*reported, *moved], BUYER)
-    assert "Case #1 is open" in said and "number 1" in said  # ahead of the older question
+    reported_on = f"Your report on order {await reference_of(ctx, order_id)} is in"
+    assert reported_on in said and "number 1" in said  # ahead of the older question
     async with uow() as tx:
         queue = await tx.tickets.queued()
     assert [(t.user_id, t.priority) for t in queue] == [
@@ -775,9 +787,10 @@ async def test_an_agent_replaces_a_reported_key_from_the_context_card(
     assert decisions == [f"agcase:{case_id}:{d}" for d in ("replaced", "refunded", "declined")]
     assert f"agref:{order_id}" in [b.data for b in buttons(card)]
     done = await dispatch(press(decisions[0], AGENT), ctx)
-    assert f"Case #{case_id}: replaced" in seen_by(done, AGENT)
+    reference = await reference_of(ctx, order_id)
+    assert f"Order {reference}, bad key: replaced" in seen_by(done, AGENT)
     told = await sent_later(ctx)
-    assert "the agent replaced your key" in seen_by(told, BUYER)
+    assert f"Order {reference}: the agent replaced your key" in seen_by(told, BUYER)
     shown = await dispatch(press(button(told, "keys:")), ctx)
     assert stocked[1] in html(shown) and stocked[0] not in html(shown)
     twice = await dispatch(press(decisions[1], AGENT), ctx)
@@ -800,8 +813,10 @@ async def test_an_agent_refunds_one_bad_key_of_a_two_key_order_to_the_wallet(
     await dispatch(agent_says("/duty on"), ctx)
     await sent_later(ctx)
     done = await dispatch(press(f"agcase:{case_id}:refunded", AGENT), ctx)
-    assert f"Case #{case_id}: refunded" in seen_by(done, AGENT)
-    assert f"Case #{case_id}: refunded" in seen_by(await sent_later(ctx), BUYER)
+    reference = await reference_of(ctx, order_id)
+    assert f"Order {reference}, bad key: refunded" in seen_by(done, AGENT)
+    told = seen_by(await sent_later(ctx), BUYER)
+    assert f"Order {reference}: the bad key was refunded." in told
     assert (
         refunder.refunded == []
     )  # a Stars refund cannot be partial: the key's price, to the wallet
@@ -823,11 +838,13 @@ async def test_an_agent_declines_a_case_with_a_reason_the_buyer_reads(
     asked = await dispatch(press(f"agcase:{case_id}:declined", AGENT), ctx)
     assert "Type the reason" in seen_by(asked, AGENT) and BUYER not in chats(asked)
     reason = await dispatch(agent_says("The key was redeemed on your account <yesterday>"), ctx)
-    assert f"Case #{case_id}: declined" in seen_by(reason, AGENT)
+    reference = await reference_of(ctx, order_id)
+    assert f"Order {reference}, bad key: declined" in seen_by(reason, AGENT)
     assert BUYER not in chats(reason)  # the reason reaches the buyer as the case's outcome
     told = await sent_later(ctx)
     assert seen_by(told, BUYER) == (
-        f"Case #{case_id} was declined: The key was redeemed on your account &lt;yesterday&gt;"
+        f"Order {reference}: your report was declined: "
+        "The key was redeemed on your account &lt;yesterday&gt;"
     )
     async with uow() as tx:
         case = await tx.cases.get(case_id)
@@ -940,8 +957,9 @@ async def test_an_agent_may_refund_only_the_buyer_whose_ticket_they_hold(
     assert refusal == "That order is not yours."
     await dispatch(press(f"agref:{mine}", AGENT), ctx)  # asks to confirm
     done = await dispatch(press(f"agrefok:{mine}:7", AGENT), ctx)
-    assert isinstance(done[0], AnswerButton) and f"Order #{mine} refunded" in (done[0].text or "")
-    assert f"Order #{mine} refunded:" in seen_by(done, BUYER)
+    reference = await reference_of(ctx, mine)
+    assert isinstance(done[0], AnswerButton) and done[0].text == f"Order {reference} refunded."
+    assert f"Order {reference} refunded:" in seen_by(done, BUYER)
     async with uow() as tx:
         untouched = await tx.orders.get(theirs)
     assert untouched is not None and untouched.status is OrderStatus.DELIVERED
@@ -973,9 +991,21 @@ async def test_a_buyer_cannot_report_a_key_of_someone_elses_order(
 
 async def test_english_is_offered_and_chosen_in_the_language_menu(ctx: ShopContext) -> None:
     menu = await dispatch(text("/language", language_code="zh-hans"), ctx)
-    assert [b.data for b in buttons(menu)] == ["lang:zh", "lang:en"]
+    assert [b.data for b in buttons(menu)] == ["lang:zh", "lang:zh-hant", "lang:en"]
+    assert [b.text for b in buttons(menu)] == ["简体中文", "繁體中文", "English"]
     await dispatch(press("lang:en", language_code="zh-hans"), ctx)
     assert "welcome" in html(await dispatch(text("/start", language_code="zh-hans"), ctx))
+
+
+async def test_traditional_chinese_is_chosen_in_the_language_menu_and_kept(ctx: ShopContext) -> None:
+    chosen = await dispatch(press("lang:zh-hant", language_code="en"), ctx)
+    assert "已切換為繁體中文" in html(chosen)
+    assert "歡迎來到" in html(await dispatch(text("/start", language_code="en"), ctx))
+
+
+async def test_a_forged_language_is_refused_and_changes_nothing(ctx: ShopContext) -> None:
+    assert refused(await dispatch(press("lang:zh-tw", language_code="en"), ctx))
+    assert "welcome" in html(await dispatch(text("/start", language_code="en"), ctx))
 
 
 # --- found while testing --------------------------------------------------------------------
@@ -1002,11 +1032,12 @@ async def test_a_bad_key_report_while_talking_to_an_agent_reaches_that_agent(
     reasons = keys  # its only key: "which key?" is skipped
     asked = await dispatch(press(button(reasons, "badr:")), ctx)
     reported = await dispatch(press(button(asked, "bads:")), ctx)
-    assert "Case #1 is open" in seen_by(reported, BUYER)
+    reference = await reference_of(ctx, order_id)
+    assert f"Your report on order {reference} is in" in seen_by(reported, BUYER)
     fresh = await sent_later(ctx)  # the agent's fresh card comes through the outbox
     card = seen_by(fresh, AGENT)
-    assert f"Ticket #{ticket_id}" in card and "bad-key case" in card
-    assert f"Bad key, order #{order_id}" in card
+    assert f"Ticket #{ticket_id} · order {reference}" in card and "bad-key case" in card
+    assert f"Bad key, order {reference}" in card
     assert "agcase:1:replaced" in [b.data for b in buttons(fresh)]
 
 
@@ -1194,7 +1225,8 @@ async def test_keys_and_e_mails_typed_into_support_are_stored_only_sealed_yet_re
     await dispatch(agent_says(f"{PASTED_KEY} was redeemed by {PASTED_EMAIL}"), ctx)
     told = await sent_later(ctx)
     assert seen_by(told, BUYER) == (
-        f"Case #{case_id} was declined: {PASTED_KEY} was redeemed by {PASTED_EMAIL}"
+        f"Order {await reference_of(ctx, order_id)}: your report was declined: "
+        f"{PASTED_KEY} was redeemed by {PASTED_EMAIL}"
     )
 
     assert await rows_holding(uow, PASTED_KEY, PASTED_EMAIL) == []

@@ -18,6 +18,7 @@ from store.domain.errors import (
 from store.domain.model import KeyStatus, OrderStatus, Reservation
 from store.domain.order import HoldRules
 from store.domain.outbox import ADMINS_CHAT, LowStock
+from store.domain.reference import parse_reference
 from store.services.order import (
     cancel_order,
     expire_reservations,
@@ -178,3 +179,13 @@ async def test_an_order_moves_only_as_the_rules_allow(clock: FakeClock) -> None:
             await move_order(uow, order, OrderStatus.PAID)
     assert expired.status is OrderStatus.EXPIRED
     assert db.tables.orders[order.id].status is OrderStatus.AWAITING_PAYMENT  # not committed
+
+
+async def test_each_order_gets_its_own_reference_and_is_found_by_it(clock: FakeClock) -> None:
+    db = await shop(clock)
+    first = (await reserve(db, clock)).order
+    second = (await reserve(db, clock, user_id=BUYER + 1)).order
+    assert parse_reference(first.reference) == first.reference != second.reference
+    async with FakeUnitOfWork(db).reading() as tx:
+        assert (await tx.orders.by_reference(first.reference)) == first
+        assert await tx.orders.by_reference("ZZZZ-ZZZZ") is None

@@ -1,15 +1,15 @@
-"""Texts exist in both languages and escape every value they are given."""
+"""Texts escape every value they are given, and fit Telegram's limits (test_text_catalogs says
+that every text exists in every language)."""
 
 from __future__ import annotations
 
 import html
-import re
 
 import pytest
 
 from handlers.text import (
-    TEXTS,
     Markup,
+    MissingText,
     escape,
     fitted,
     say,
@@ -20,9 +20,9 @@ from handlers.text import (
 from store.domain.model import Language
 
 
-def test_every_text_has_the_same_placeholders_in_both_languages() -> None:
-    for key, (zh, en) in TEXTS.items():
-        assert set(re.findall(r"{(\w+)}", zh)) == set(re.findall(r"{(\w+)}", en)), key
+def test_a_text_key_no_catalog_holds_raises_rather_than_showing_the_key_to_a_buyer() -> None:
+    with pytest.raises(MissingText):
+        say(Language.ZH_HANT, "no.such.text")
 
 
 def test_values_are_html_escaped_but_markup_is_kept() -> None:
@@ -31,11 +31,19 @@ def test_values_are_html_escaped_but_markup_is_kept() -> None:
     assert say(Language.EN, "admin.alert", body=Markup("<b>x</b>")) == "🚨 <b>x</b>"
 
 
-def test_telegram_language_codes_starting_with_zh_mean_chinese() -> None:
-    assert Language.from_telegram("zh-hans") is Language.ZH
-    assert Language.from_telegram("zh-TW") is Language.ZH
-    assert Language.from_telegram("en") is Language.EN
-    assert Language.from_telegram(None) is Language.EN
+def test_telegram_language_codes_for_taiwan_hong_kong_and_traditional_mean_traditional() -> None:
+    for code in ("zh-hant", "zh-TW", "zh-hk", "zh_Hant_HK", "zh-mo"):
+        assert Language.from_telegram(code) is Language.ZH_HANT, code
+    for code in ("zh-hans", "zh", "zh-CN", "zh-sg"):
+        assert Language.from_telegram(code) is Language.ZH, code
+    for other in ("en", "de", None, ""):
+        assert Language.from_telegram(other) is Language.EN, other
+
+
+def test_the_same_text_reads_in_each_language() -> None:
+    assert say(Language.ZH, "menu.orders") == "📦 我的订单"
+    assert say(Language.ZH_HANT, "menu.orders") == "📦 我的訂單"
+    assert say(Language.EN, "menu.orders") == "📦 My orders"
 
 
 def test_shorten_keeps_text_that_fits_and_marks_a_cut_with_an_ellipsis() -> None:

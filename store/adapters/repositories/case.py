@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store.adapters.tables import cases
+from store.adapters.tables import cases, orders
 from store.domain.clock import as_utc, as_utc_or_none
 from store.domain.model import Case, CaseReason, CaseStatus
 
@@ -26,7 +26,14 @@ def _case(row: Any) -> Case:
         replacement_key_id=row.replacement_key_id,
         created_at=as_utc(row.created_at),
         decided_at=as_utc_or_none(row.decided_at),
+        order_reference=row.reference,
     )
+
+
+# a case with its order's reference
+_shown = select(cases, orders.c.reference).select_from(
+    cases.join(orders, orders.c.id == cases.c.order_id)
+)
 
 
 class SqlCaseRepository:
@@ -60,12 +67,12 @@ class SqlCaseRepository:
         return int(result.scalar_one())
 
     async def get(self, case_id: int) -> Case | None:
-        row = (await self._c.execute(select(cases).where(cases.c.id == case_id))).first()
+        row = (await self._c.execute(_shown.where(cases.c.id == case_id))).first()
         return _case(row) if row else None
 
     async def for_user(self, user_id: int, limit: int) -> list[Case]:
         rows = await self._c.execute(
-            select(cases).where(cases.c.user_id == user_id).order_by(cases.c.id.desc()).limit(limit)
+            _shown.where(cases.c.user_id == user_id).order_by(cases.c.id.desc()).limit(limit)
         )
         return [_case(r) for r in rows]
 

@@ -28,6 +28,9 @@ def _product(row: Any) -> Product:
         description_en=row.description_en,
         redeem_zh=row.redeem_zh,
         redeem_en=row.redeem_en,
+        name_zh_hant=row.name_zh_hant,
+        description_zh_hant=row.description_zh_hant,
+        redeem_zh_hant=row.redeem_zh_hant,
         price_minor=row.price_minor,
         price_stars=row.price_stars,
         order_limit=row.order_limit,
@@ -43,6 +46,7 @@ def _category_values(category: Category) -> dict[str, object]:
         "id": category.id,
         "name_zh": category.name_zh,
         "name_en": category.name_en,
+        "name_zh_hant": category.name_zh_hant,
         "position": category.position,
     }
 
@@ -57,6 +61,9 @@ def _product_values(product: Product) -> dict[str, object]:
         "description_en": product.description_en,
         "redeem_zh": product.redeem_zh,
         "redeem_en": product.redeem_en,
+        "name_zh_hant": product.name_zh_hant,
+        "description_zh_hant": product.description_zh_hant,
+        "redeem_zh_hant": product.redeem_zh_hant,
         "price_minor": product.price_minor,
         "price_stars": product.price_stars,
         "order_limit": product.order_limit,
@@ -80,13 +87,21 @@ class SqlCatalogRepository:
         rows = await self._c.execute(
             select(categories, count.label("n")).order_by(categories.c.position, categories.c.id)
         )
-        return [Category(r.id, r.name_zh, r.name_en, r.position, r.n) for r in rows if r.n > 0]
+        return [
+            Category(r.id, r.name_zh, r.name_en, r.position, r.n, r.name_zh_hant)
+            for r in rows
+            if r.n > 0
+        ]
 
     async def category(self, category_id: str) -> Category | None:
         row = (
             await self._c.execute(select(categories).where(categories.c.id == category_id))
         ).first()
-        return Category(row.id, row.name_zh, row.name_en, row.position) if row else None
+        return (
+            Category(row.id, row.name_zh, row.name_en, row.position, 0, row.name_zh_hant)
+            if row
+            else None
+        )
 
     async def products_in(
         self, category_id: str, offset: int, limit: int

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.adapters.repositories.upsert import insert_ignoring_conflict
-from store.adapters.tables import ledger_entries
+from store.adapters.tables import ledger_entries, orders
 from store.domain.clock import as_utc
 from store.domain.model import LedgerEntry, LedgerReason
 
@@ -70,7 +70,10 @@ class SqlLedgerRepository:
 
     async def recent(self, user_id: int, limit: int) -> list[LedgerEntry]:
         rows = await self._c.execute(
-            select(ledger_entries)
+            select(ledger_entries, orders.c.reference)
+            .select_from(
+                ledger_entries.outerjoin(orders, orders.c.id == ledger_entries.c.order_id)
+            )
             .where(ledger_entries.c.user_id == user_id)
             .order_by(ledger_entries.c.id.desc())
             .limit(limit)
@@ -84,6 +87,7 @@ class SqlLedgerRepository:
                 order_id=r.order_id,
                 stars=r.stars,
                 note=r.note,
+                order_reference=r.reference,
             )
             for r in rows
         ]

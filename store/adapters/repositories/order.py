@@ -6,14 +6,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from store.adapters.repositories.upsert import insert_ignoring_conflict
 from store.adapters.tables import orders, products
 from store.domain.clock import as_utc, as_utc_or_none
 from store.domain.model import Order, OrderStatus, PaymentMethod
+from store.domain.reference import new_reference
 
-_columns = [*orders.c, products.c.name_zh, products.c.name_en]
+_columns = [*orders.c, products.c.name_zh, products.c.name_en, products.c.name_zh_hant]
 
 
 def _order(row: Any) -> Order:
@@ -36,12 +38,15 @@ def _order(row: Any) -> Order:
         product_name_zh=row.name_zh,
         product_name_en=row.name_en,
         notice_message_id=row.notice_message_id,
+        reference=row.reference,
+        product_name_zh_hant=row.name_zh_hant,
     )
 
 
 class SqlOrderRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, dialect: str) -> None:
         self._c = connection
+        self._dialect = dialect
 
     async def add(
         self,
@@ -56,24 +61,43 @@ class SqlOrderRepository:
         expires_at: datetime,
         notice_message_id: int | None = None,
     ) -> int:
-        """A new order, awaiting payment until `expires_at`."""
-        result = await self._c.execute(
-            insert(orders)
-            .values(
-                user_id=user_id,
-                sku=sku,
-                quantity=quantity,
-                unit_price_minor=unit_price_minor,
-                total_minor=total_minor,
-                total_stars=total_stars,
-                status=OrderStatus.AWAITING_PAYMENT.value,
-                created_at=created_at,
-                expires_at=expires_at,
-                notice_message_id=notice_message_id,
+        """A new order, awaiting payment until `expires_at`, under a fresh reference.
+
+        A reference another order holds already (a chance in billions) is skipped for another
+        one: ON CONFLICT DO NOTHING, as a failed insert would end a PostgreSQL transaction.
+        """
+        while True:
+            result = await self._c.execute(
+                insert_ignoring_conflict(
+                    self._dialect,
+                    orders,
+                    user_id=user_id,
+                    sku=sku,
+                    quantity=quantity,
+                    unit_price_minor=unit_price_minor,
+                    total_minor=total_minor,
+                    total_stars=total_stars,
+                    status=OrderStatus.AWAITING_PAYMENT.value,
+                    created_at=created_at,
+                    expires_at=expires_at,
+                    notice_message_id=notice_message_id,
+                    reference=new_reference(),
+                ).returning(orders.c.id)
             )
-            .returning(orders.c.id)
-        )
-        return int(result.scalar_one())
+            order_id = result.scalar_one_or_none()
+            if order_id is not None:
+                return int(order_id)
+
+    async def by_reference(self, reference: str) -> Order | None:
+        """The order this reference names (as `parse_reference` writes it), if any."""
+        row = (
+            await self._c.execute(
+                select(*_columns)
+                .select_from(orders.join(products, products.c.sku == orders.c.sku))
+                .where(orders.c.reference == reference)
+            )
+        ).first()
+        return _order(row) if row else None
 
     async def get(self, order_id: int) -> Order | None:
         row = (

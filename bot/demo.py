@@ -103,7 +103,8 @@ async def run_demo(settings: Settings, *, host: str, port: int, runtime: str) ->
     await app.start()
     sys.stdout.write(
         f"\nKamibot demo is running.\n  Open {url}/ in a browser to chat with the bot "
-        f"(buyers 小李 = 1001 and Alex = 1003, agent Mei = {DEMO_AGENT}, admin = {DEMO_ADMIN}).\n"
+        "(buyers 小李 = 1001, 阿明 = 1002 and Alex = 1003, "
+        f"agent Mei = {DEMO_AGENT}, admin = {DEMO_ADMIN}).\n"
         "  This is a local Telegram sandbox: nothing leaves this machine. Ctrl+C stops.\n\n"
     )
     sys.stdout.flush()

@@ -14,6 +14,7 @@ The format::
           en: ["can i get a refund", ...]
         answer:                    # plain text, no HTML tags; may use the placeholders below
           zh: "未查看的卡密在 {refund_window_days} 天内可直接退款……"
+          zh-Hant: "未檢視的卡密在……"  # optional: else zh in Traditional characters
           en: "Keys you have not revealed can be refunded within {refund_window_days} days ..."
         actions: [request_refund]  # optional, from ACTIONS
 

@@ -230,6 +230,11 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+def written_in_traditional(text: str) -> bool:
+    """Whether the text holds Traditional characters that Simplified writes otherwise."""
+    return bool(_converter().convert(text) != text)
+
+
 def traditional(simplified: str) -> str:
     """Simplified Chinese in Traditional characters: an answer nobody wrote in Traditional."""
     return str(_to_traditional().convert(simplified))

@@ -50,7 +50,7 @@ async def on_refunds_pressed(event: ButtonPress, lang: Language, ctx: ShopContex
             f"{say_plain(lang, 'refund.confirm_button', ref=o.reference)} · {o.product_name(lang)}"[
                 :60
             ],
-            encode("refund", o.id),
+            encode("refund", o.reference),
         )
         for o in eligible
     ]
@@ -62,9 +62,12 @@ async def on_refunds_pressed(event: ButtonPress, lang: Language, ctx: ShopContex
 
 
 async def on_bad_key_pressed(
-    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
+    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, named: str
 ) -> list[Action]:
-    """Step 1: which order (when not given), then which key."""
+    """Step 1: which order (when not given), then which key.
+
+    `named` is the order as the pressed button named it (its reference; an old button's id),
+    carried on by the next steps' buttons so they do not show the id either."""
     if order_id == 0:
         recent = await list_orders(ctx.uow(), user_id=event.person.user_id, page=0, page_size=10)
         with_keys = [o for o in recent.items if not_reportable(o) is None]
@@ -74,7 +77,7 @@ async def on_bad_key_pressed(
                 event, say_plain(lang, N_("bad.unrevealed") if unseen else N_("bad.none"))
             )
         buttons = [
-            Button(f"{o.reference} · {o.product_name(lang)}"[:60], encode("bad", o.id))
+            Button(f"{o.reference} · {o.product_name(lang)}"[:60], encode("bad", o.reference))
             for o in with_keys
         ]
         return show(event, say(lang, "bad.choose_order"), (*rows(buttons, 1), home_row(lang)))
@@ -88,8 +91,8 @@ async def on_bad_key_pressed(
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
     if len(keys) == 1:  # nothing to choose between: straight to what went wrong
-        return _reason_screen(event, lang, order_id, keys[0].key_id)
-    buttons = [Button(key.masked, encode("badk", order_id, key.key_id)) for key in keys]
+        return _reason_screen(event, lang, named, keys[0].key_id)
+    buttons = [Button(key.masked, encode("badk", named, key.key_id)) for key in keys]
     return show(event, say(lang, "bad.choose_key"), (*rows(buttons, 2), home_row(lang)))
 
 
@@ -98,7 +101,12 @@ def _not_reportable(lang: Language, reason: str) -> str:
 
 
 async def on_bad_key_chosen(
-    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, key_id: int
+    event: ButtonPress,
+    lang: Language,
+    ctx: ShopContext,
+    order_id: int,
+    key_id: int,
+    named: str,
 ) -> list[Action]:
     """Step 2: what went wrong (for the buyer's own revealed key only)."""
     try:
@@ -107,19 +115,25 @@ async def on_bad_key_chosen(
         )
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
-    return _reason_screen(event, lang, order_id, key_id)
+    return _reason_screen(event, lang, named, key_id)
 
 
-def _reason_screen(event: ButtonPress, lang: Language, order_id: int, key_id: int) -> list[Action]:
+def _reason_screen(event: ButtonPress, lang: Language, named: str, key_id: int) -> list[Action]:
     buttons = [
-        Button(say_plain(lang, label), encode("badr", order_id, key_id, r))
+        Button(say_plain(lang, label), encode("badr", named, key_id, r))
         for r, label in REASONS.items()
     ]
     return show(event, say(lang, "bad.choose_reason"), tuple(rows(buttons, 2)))
 
 
 async def on_bad_reason_chosen(
-    event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int, key_id: int, reason: str
+    event: ButtonPress,
+    lang: Language,
+    ctx: ShopContext,
+    order_id: int,
+    key_id: int,
+    reason: str,
+    named: str,
 ) -> list[Action]:
     """Step 3: a screenshot may follow, or Skip."""
     try:
@@ -134,7 +148,7 @@ async def on_bad_reason_chosen(
         )
     except KeysNotAvailable as error:
         return refuse(event, _not_reportable(lang, str(error)))
-    skip = ((Button(say_plain(lang, "bad.skip"), encode("bads", order_id, key_id, reason)),),)
+    skip = ((Button(say_plain(lang, "bad.skip"), encode("bads", named, key_id, reason)),),)
     return show(event, say(lang, "bad.screenshot"), skip)
 
 
@@ -201,7 +215,7 @@ def _case_reply(
     chat = event.person.chat_id
     if outcome.replaced:
         show_keys = say_plain(lang, "delivery.show")
-        keys = ((Button(show_keys, encode("keys", outcome.case.order_id)),),)
+        keys = ((Button(show_keys, encode("keys", outcome.case.order_reference)),),)
         text = SendText(chat, say(lang, "bad.replaced", ref=outcome.case.order_reference), keys)
         return acknowledged(event, [text])
     opened = SendText(chat, say(lang, "bad.queued", ref=outcome.case.order_reference))

@@ -301,7 +301,7 @@ async def on_agent_refund_pressed(
         (
             Button(
                 say_plain(lang, "agent.refund_yes"),
-                encode("agrefok", order.id, event.message_id),
+                encode("agrefok", order.reference, event.message_id),
             ),
             Button(say_plain(lang, "agent.refund_no"), encode("agrefno", order.reference)),
         ),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from faq.answer import render_answer
+from faq.knowledge import Entry
 from faq.matcher import HUMAN_AGENT
+from faq.normalise import traditional, written_in_traditional
 from handlers.action import TEXT_LIMIT, Action, AnswerButton, Button, Keyboard
 from handlers.callback import ForgedCallback, encode
 from handlers.context import ShopContext
@@ -71,12 +73,30 @@ def _answer(
     return escape(shorten(text, TEXT_LIMIT)), (first, *rows(extra, 2))
 
 
+def answer_language(reader: Language, asked_in: str, question: str) -> Language:
+    """The language to answer in: the question's (the matcher tells Chinese from English), in
+    the reader's own script when they read Chinese, else in the script the question was typed in."""
+    if asked_in == Language.EN.value:
+        return Language.EN
+    if reader.chinese:
+        return reader
+    return Language.ZH_HANT if written_in_traditional(question) else Language.ZH
+
+
+def suggestion(entry: Entry, lang: Language) -> str:
+    """An entry's first question, as a "did you mean" button shows it to this reader."""
+    if lang is Language.EN:
+        return entry.questions["en"][0]
+    first = entry.questions["zh"][0]
+    return traditional(first) if lang is Language.ZH_HANT else first
+
+
 async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> list[Action]:
     """The matcher answers, suggests three entries, offers a person, or fetches one at once."""
     assert ctx.faq is not None and ctx.knowledge is not None, "the router asks only with an FAQ"
     text = event.text[:MAX_QUESTION]
     match = ctx.faq.match(text)
-    answer_lang = Language(match.language)
+    answer_lang = answer_language(lang, match.language, text)
     if match.action == "escalate":
         handoff = await escalate_question(
             ctx.uow(),
@@ -107,7 +127,7 @@ async def on_question(event: TextMessage, lang: Language, ctx: ShopContext) -> l
         choices = [
             (
                 Button(
-                    ctx.knowledge.entry(entry_id).questions[answer_lang.value][0][:60],
+                    suggestion(ctx.knowledge.entry(entry_id), answer_lang)[:60],
                     encode("faq", entry_id, question_id),
                 ),
             )

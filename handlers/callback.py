@@ -7,7 +7,8 @@ button) is refused before a service is called. Ownership is checked by the servi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from handlers.action import CALLBACK_DATA_LIMIT
 
@@ -16,6 +17,10 @@ _INT = r"[0-9]{1,9}"
 _SKU = r"[A-Za-z0-9_-]{1,32}"
 _CATEGORY = r"[a-z0-9_-]{1,32}"
 _REFERENCE = r"[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}"  # store.domain.reference, written
+# An order, by its reference: its id is internal (it would tell how many orders the shop takes).
+# The id is still accepted because buttons sent before references are still in chats; for its
+# owner such a button works as before, and the services check ownership either way.
+_ORDER = f"{_REFERENCE}|{_INT}"
 
 GRAMMAR: dict[str, tuple[str, ...]] = {
     "menu": (),
@@ -23,18 +28,18 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
     "cat": (_CATEGORY, _INT),
     "prod": (_SKU,),
     "buy": (_SKU, _INT),
-    "paystars": (_INT,),
-    "paywallet": (_INT,),
-    "cancel": (_INT,),
+    "paystars": (_ORDER,),
+    "paywallet": (_ORDER,),
+    "cancel": (_ORDER,),
     "orders": (_INT,),
-    "order": (_INT,),
-    "keys": (_INT,),
+    "order": (_ORDER,),
+    "keys": (_ORDER,),
     "wallet": (),
     "topup": (_INT,),
     "lang": ("zh|zh-hant|en",),
     "help": (),
-    "refund": (_INT,),
-    "wait": (_INT,),
+    "refund": (_ORDER,),
+    "wait": (_ORDER,),
     # after-sales and support
     "faq": (r"[a-z0-9_]{1,40}", _INT),
     "faqok": (_INT,),
@@ -42,17 +47,24 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
     "rate": (_INT, "[1-5]"),
     "leave": (_INT,),
     "refunds": (),
-    "bad": (_INT,),
-    "badk": (_INT, _INT),
-    "badr": (_INT, _INT, "redeemed|invalid|region|other"),
-    "bads": (_INT, _INT, "redeemed|invalid|region|other"),
+    "bad": (_ORDER,),
+    "badk": (_ORDER, _INT),
+    "badr": (_ORDER, _INT, "redeemed|invalid|region|other"),
+    "bads": (_ORDER, _INT, "redeemed|invalid|region|other"),
     "importgood": (_INT,),
     "agt": (_INT,),
-    "agref": (_INT,),
-    "agrefok": (_INT, _INT),
+    "agref": (_ORDER,),
+    "agrefok": (_ORDER, _INT),
     "agrefno": (_REFERENCE,),
     "agcase": (_INT, "replaced|refunded|declined"),
 }
+ORDER_FIELDS: dict[str, tuple[int, ...]] = {
+    verb: fields
+    for verb, parts in GRAMMAR.items()
+    if (fields := tuple(i for i, part in enumerate(parts) if part == _ORDER))
+}
+"""Which fields of which buttons name an order (by reference, or by id on an old button)."""
+_REFERENCE_PATTERN = re.compile(_REFERENCE)
 _PATTERNS = {
     # Each part is grouped, so an alternation ("zh|en") stays inside its own field.
     verb: re.compile(":".join((verb, *(f"(?:{part})" for part in parts))))
@@ -68,9 +80,19 @@ class ForgedCallback(ValueError):
 class Callback:
     verb: str
     args: tuple[str, ...]
+    order_ids: Mapping[int, int] = field(default_factory=dict)
+    """The id of each order named by reference, by field: filled in by the router."""
 
     def number(self, index: int = 0) -> int:
+        """A field as a number; an order named by reference, as the id it was resolved to."""
+        if index in self.order_ids:
+            return self.order_ids[index]
         return int(self.args[index])
+
+    def references(self) -> dict[int, str]:
+        """The fields that name an order by reference (not by id, as older buttons do)."""
+        fields = ORDER_FIELDS.get(self.verb, ())
+        return {i: self.args[i] for i in fields if _REFERENCE_PATTERN.fullmatch(self.args[i])}
 
 
 def encode(verb: str, *args: object) -> str:

@@ -69,17 +69,17 @@ def language_choice() -> Keyboard:
 
 def order_actions(lang: Language, order: Order) -> list[tuple[Button, ...]]:
     if order.has_keys:
-        return [(Button(say_plain(lang, "delivery.show"), encode("keys", order.id)),)]
+        return [(Button(say_plain(lang, "delivery.show"), encode("keys", order.reference)),)]
     if order.status is OrderStatus.AWAITING_STOCK:
         return [
             (
-                Button(say_plain(lang, "waiting.refund"), encode("refund", order.id)),
-                Button(say_plain(lang, "waiting.wait"), encode("wait", order.id)),
+                Button(say_plain(lang, "waiting.refund"), encode("refund", order.reference)),
+                Button(say_plain(lang, "waiting.wait"), encode("wait", order.reference)),
             )
         ]
     if order.status is OrderStatus.AWAITING_PAYMENT:
         label = say_plain(lang, "pay.stars", stars=order.total_stars)
-        stars = Button(label, encode("paystars", order.id))
-        cancel = Button(say_plain(lang, "pay.cancel"), encode("cancel", order.id))
+        stars = Button(label, encode("paystars", order.reference))
+        cancel = Button(say_plain(lang, "pay.cancel"), encode("cancel", order.reference))
         return [(stars,), (cancel,)] if invoice_refusal(order) is None else [(cancel,)]
     return []

@@ -39,7 +39,7 @@ async def cmd_orders(
                 item=order_item(lang, o),
                 status=status_text(lang, o.status),
             ),
-            encode("order", o.id),
+            encode("order", o.reference),
         )
         for o in orders.items
     ]
@@ -66,13 +66,13 @@ async def on_order_pressed(
     actions = order_actions(lang, order)
     drawn = {b.data for row in actions for b in row}
     after_sales: list[Button] = []
-    refund = encode("refund", order.id)
+    refund = encode("refund", order.reference)
     if refund not in drawn and refund_refusal(order, ctx.clock.now(), ctx.refund) is None:
         label = say_plain(lang, "refund.confirm_button", ref=order.reference)
         after_sales.append(Button(label, refund))
     if order.has_keys:
         report = say_plain(lang, "faq.action.report_bad_key")
-        after_sales.append(Button(report, encode("bad", order.id)))
+        after_sales.append(Button(report, encode("bad", order.reference)))
     keyboard = (
         *actions,
         *rows(after_sales, 1),
@@ -99,7 +99,7 @@ async def on_keys_pressed(
     order = revealed.order
     chat = event.person.chat_id
     after = (
-        (Button(say_plain(lang, "faq.action.report_bad_key"), encode("bad", order.id)),),
+        (Button(say_plain(lang, "faq.action.report_bad_key"), encode("bad", order.reference)),),
         (
             Button(say_plain(lang, "menu.orders"), encode("orders", 0)),
             Button(say_plain(lang, "keys.continue"), encode("shop")),

@@ -265,9 +265,9 @@ async def on_wait_pressed(
     event: ButtonPress, lang: Language, ctx: ShopContext, order_id: int
 ) -> list[Action]:
     """The buyer chooses to wait; keys are sent when stock is imported."""
-    await get_order(ctx.uow(), user_id=event.person.user_id, order_id=order_id)
+    order = await get_order(ctx.uow(), user_id=event.person.user_id, order_id=order_id)
     return notify(
         event,
         say(lang, "waiting.ok"),
-        ((Button(say_plain(lang, "menu.orders"), encode("order", order_id)),),),
+        ((Button(say_plain(lang, "menu.orders"), encode("order", order.reference)),),),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TypeGuard
 
 from handlers import (
@@ -39,6 +40,7 @@ from store.domain.errors import NoOpenTicket, NotAnAgent, NotFound, NotYourOrder
 from store.domain.flow import AwaitingScreenshot, DecliningCase
 from store.domain.model import Language
 from store.services.conversation_state import Situation, situation_of
+from store.services.order import order_id_of
 from store.services.user import meet_user
 
 log = logging.getLogger(__name__)
@@ -130,7 +132,7 @@ async def _route(event: Event, lang: Language, ctx: ShopContext) -> list[Action]
     if isinstance(event, TextMessage):
         return await _on_text(event, lang, ctx)
     if isinstance(event, ButtonPress):
-        return await _on_button(event, decode(event.data), lang, ctx)
+        return await _on_button(event, await _resolved(decode(event.data), ctx), lang, ctx)
     if isinstance(event, PreCheckout):
         return await payment.on_pre_checkout(event, lang, ctx)
     if isinstance(event, PaymentReceived):
@@ -264,6 +266,17 @@ def _is_picture(
     )
 
 
+async def _resolved(button: Callback, ctx: ShopContext) -> Callback:
+    """The button, with each order it names by reference resolved to the id the handlers and
+    services take: the one place a reference becomes an id, so whose order it is is checked by
+    the services as before (another buyer's is refused, an unknown one is not found)."""
+    references = button.references()
+    if not references:
+        return button  # no order, or an old button naming it by id
+    ids = {i: await order_id_of(ctx.uow(), reference=ref) for i, ref in references.items()}
+    return replace(button, order_ids=ids)
+
+
 async def _on_button(
     event: ButtonPress, button: Callback, lang: Language, ctx: ShopContext
 ) -> list[Action]:
@@ -328,14 +341,16 @@ async def _on_support_button(
         case "refunds":
             return await after_sales.on_refunds_pressed(event, lang, ctx)
         case "bad":
-            return await after_sales.on_bad_key_pressed(event, lang, ctx, button.number())
+            return await after_sales.on_bad_key_pressed(
+                event, lang, ctx, button.number(), button.args[0]
+            )
         case "badk":
             return await after_sales.on_bad_key_chosen(
-                event, lang, ctx, button.number(), button.number(1)
+                event, lang, ctx, button.number(), button.number(1), button.args[0]
             )
         case "badr":
             return await after_sales.on_bad_reason_chosen(
-                event, lang, ctx, button.number(), button.number(1), button.args[2]
+                event, lang, ctx, button.number(), button.number(1), button.args[2], button.args[0]
             )
         case "bads":
             return await after_sales.on_screenshot_skipped(

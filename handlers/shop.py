@@ -157,7 +157,7 @@ async def on_buy_pressed(
     if wallet_covers(reservation.balance_minor, order):
         wallet = Button(
             say_plain(lang, "pay.wallet", total=format_money(order.total_minor, ctx.currency)),
-            encode("paywallet", order.id),
+            encode("paywallet", order.reference),
         )
         keyboard.insert(1, (wallet,))
     return show(event, text, tuple(keyboard))

@@ -96,7 +96,7 @@ async def _case_decided(case_id: int, ctx: ShopContext) -> list[Action]:
         return []
     case, lang = notice.case, notice.language
     if case.status is CaseStatus.REPLACED:
-        keys = ((Button(say_plain(lang, "delivery.show"), encode("keys", case.order_id)),),)
+        keys = ((Button(say_plain(lang, "delivery.show"), encode("keys", case.order_reference)),),)
         return [SendText(case.user_id, say(lang, "case.replaced", ref=case.order_reference), keys)]
     if case.status is CaseStatus.REFUNDED:
         told = SendText(case.user_id, say(lang, "case.refunded", ref=case.order_reference))

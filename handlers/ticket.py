@@ -238,7 +238,12 @@ def render_card(
         )
     refundable_orders = [o for o in context.orders if refundable(o)]
     rows.extend(
-        (Button(say_plain(lang, "agent.refund_button", ref=o.reference), encode("agref", o.id)),)
+        (
+            Button(
+                say_plain(lang, "agent.refund_button", ref=o.reference),
+                encode("agref", o.reference),
+            ),
+        )
         for o in refundable_orders[:3]
     )
     focus = say_plain(lang, "agent.focus", id=ticket.id)

@@ -132,6 +132,18 @@ def press(
     return ButtonPress(person(user_id, language_code), data, message_id, callback_id, download)
 
 
+async def order_id_on(data: str, uow: NewUnitOfWork) -> int:
+    """The internal id of the order a button names (by reference; an old button, by id), for
+    tests that read rows or press an old button: the buyer's chat never shows it."""
+    named = data.split(":")[1]
+    if named.isdigit():
+        return int(named)
+    async with uow().reading() as tx:
+        order = await tx.orders.by_reference(named)
+    assert order is not None, f"no order {named!r}"
+    return order.id
+
+
 def pre_checkout(payload: str, amount: int, user_id: int = 1001) -> PreCheckout:
     return PreCheckout(person(user_id), f"pcq{next(_ids)}", payload, "XTR", amount)
 

@@ -183,6 +183,16 @@ async def owned_order(uow: UnitOfWork, order_id: int, user_id: int, *, lock: boo
     return order
 
 
+async def order_id_of(uow: UnitOfWork, *, reference: str) -> int:
+    """The id of the order this reference names (as `parse_reference` writes it), for a
+    service that takes an id and checks whose order it is; an unknown one is not found."""
+    async with uow.reading():
+        order = await uow.orders.by_reference(reference)
+    if order is None:
+        raise OrderNotFound(reference)
+    return order.id
+
+
 async def get_order(uow: UnitOfWork, *, user_id: int, order_id: int) -> Order:
     """The order, only for its owner; anyone else is told it is not theirs."""
     async with uow.reading():

@@ -13,7 +13,7 @@ from handlers.action import Action, AnswerButton, AnswerPreCheckout, EditText, S
 from handlers.context import ShopContext
 from handlers.router import dispatch
 from tests.bench.latency import TimedRun
-from tests.factories import paid, pre_checkout, press
+from tests.factories import order_id_on, paid, pre_checkout, press
 
 STEPS = ("buy", "pre-checkout", "payment", "show keys")
 _CODE = re.compile(r"<code>(.*?)</code>", re.DOTALL)
@@ -52,14 +52,14 @@ class Purchase:
     seconds: float
 
 
-def _order_id(actions: Sequence[Action]) -> int | None:
-    """The order the summary screen offers to pay, read from its `paystars:<id>` button."""
+def _pay_button(actions: Sequence[Action]) -> str | None:
+    """The summary screen's `paystars:<reference>` button."""
     for action in actions:
         if isinstance(action, EditText) and action.keyboard:
             for row in action.keyboard:
                 for button in row:
                     if button.data and button.data.startswith("paystars:"):
-                        return int(button.data.partition(":")[2])
+                        return button.data
     return None
 
 
@@ -79,9 +79,11 @@ async def purchase(ctx: ShopContext, *, user_id: int, sku: str, stars: int) -> P
         return PurchaseFailed(step, user_id, actions, time.perf_counter() - started)
 
     bought = await dispatch(press(f"buy:{sku}:1", user_id=user_id), ctx)
-    order_id = _order_id(bought)
-    if order_id is None:
+    pay = _pay_button(bought)
+    if pay is None:
         raise failed("buy", bought)
+    # The invoice a client gets on pressing Pay names the order by id: read it instead.
+    order_id = await order_id_on(pay, ctx.uow)
     payload = f"order:{order_id}"
     answered = await dispatch(pre_checkout(payload, stars, user_id=user_id), ctx)
     if not (len(answered) == 1 and isinstance(answered[0], AnswerPreCheckout) and answered[0].ok):

@@ -15,7 +15,7 @@ from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay
-from tests.conversation.test_support_flow import agent_says, open_ticket_with_agent
+from tests.conversation.test_support_flow import agent_says, open_ticket_with_agent, reference_of
 from tests.factories import paid, press, stocked_shop, text
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
@@ -44,7 +44,8 @@ async def test_the_key_message_offers_a_report_my_orders_and_more_shopping_and_s
     shown = await dispatch(press(f"keys:{order_id}"), ctx)
     [message] = [a for a in shown if isinstance(a, SendText)]
     assert "<code>" in message.html and "Tap a key to copy it." in message.html
-    assert [b.data for b in buttons([message])] == [f"bad:{order_id}", "orders:0", "shop"]
+    reference = await reference_of(ctx, order_id)
+    assert [b.data for b in buttons([message])] == [f"bad:{reference}", "orders:0", "shop"]
     assert [b.text for b in buttons([message])] == [
         "⚠️ My key doesn't work",
         "📦 My orders",

@@ -25,11 +25,12 @@ from tests.conversation.test_support_flow import (
     agent_says,
     delivered_order,
     open_ticket_with_agent,
+    reference_of,
     report_bad_key_by_buttons,
     seen_by,
     sent_later,
 )
-from tests.factories import press, stocked_shop, text
+from tests.factories import order_id_on, press, stocked_shop, text
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -150,10 +151,11 @@ async def test_a_refund_from_the_card_is_confirmed_first_naming_amount_and_unrev
     await open_ticket_with_agent(ctx)
     asked = await dispatch(press(f"agref:{order_id}", AGENT, message_id=300), ctx)
     confirm = seen_by(asked, AGENT)
-    assert f"Refund order #{order_id} (Steam Wallet ¥50 ×1)?" in confirm
+    reference = await reference_of(ctx, order_id)
+    assert f"Refund order {reference} (Steam Wallet ¥50 ×1)?" in confirm
     assert "480 ⭐ go back to the buyer's Telegram balance." in confirm
     assert "has not seen the key: it goes back into stock" in confirm
-    assert [b.data for b in buttons(asked)] == [f"agrefok:{order_id}:300", f"agrefno:{order_id}"]
+    assert [b.data for b in buttons(asked)] == [f"agrefok:{reference}:300", f"agrefno:{reference}"]
     assert refunder.refunded == [] and not seen_by(asked, BUYER)
 
 
@@ -181,14 +183,15 @@ async def test_a_confirmed_refund_stays_in_the_agents_chat_and_refreshes_the_car
     done = await dispatch(press(f"agrefok:{order_id}:300", AGENT, message_id=301), ctx)
     edits = {a.message_id: a for a in done if isinstance(a, EditText)}
     result, card = edits[301], edits[300]
+    reference = await reference_of(ctx, order_id)
     assert (
         result.html
-        == f"✅ Order #{order_id} refunded: 480 ⭐ go back to the buyer's Telegram balance."
+        == f"✅ Order {reference} refunded: 480 ⭐ go back to the buyer's Telegram balance."
     )
     assert result.keyboard is None and result.chat_id == AGENT
     assert "refunded" in card.html and "Ticket #" in card.html
-    assert f"agref:{order_id}" not in [b.data for row in card.keyboard or () for b in row]
-    assert f"Order #{order_id}" in seen_by(done, BUYER) and "⭐" in seen_by(done, BUYER)
+    assert f"agref:{reference}" not in [b.data for row in card.keyboard or () for b in row]
+    assert f"Order {reference}" in seen_by(done, BUYER) and "⭐" in seen_by(done, BUYER)
     assert [user for user, _ in refunder.refunded] == [BUYER]
     assert "is with you" not in seen_by(done, BUYER)
 
@@ -203,10 +206,11 @@ async def test_declining_the_refund_changes_nothing_and_says_so(
     await stocked_shop(uow, cipher, clock, stock=3)
     order_id = await delivered_order(ctx)
     await open_ticket_with_agent(ctx)
-    kept = await dispatch(press(f"agrefno:{order_id}", AGENT, message_id=301), ctx)
+    reference = await reference_of(ctx, order_id)
+    kept = await dispatch(press(f"agrefno:{reference}", AGENT, message_id=301), ctx)
     [edit] = [a for a in kept if isinstance(a, EditText)]
     assert (
-        edit.message_id == 301 and edit.html == f"Not refunded: order #{order_id} stays as it is."
+        edit.message_id == 301 and edit.html == f"Not refunded: order {reference} stays as it is."
     )
     assert refunder.refunded == []
 
@@ -220,8 +224,11 @@ async def test_a_case_card_shows_the_reported_key_masked_and_why_it_was_not_repl
     clock.advance(hours=30)  # automatic replacement is for 24 h after payment
     case_id = await report_bad_key_by_buttons(ctx, order_id)
     await dispatch(agent_says("/duty on"), ctx)
-    card = seen_by(await sent_later(ctx), AGENT)
-    assert f"#{case_id} order #{order_id} invalid → open · key …000" in card
+    sent = await sent_later(ctx)
+    card = seen_by(sent, AGENT)
+    reference = await reference_of(ctx, order_id)
+    assert f"agcase:{case_id}:replaced" in [b.data for b in buttons(sent)]
+    assert f"\n{reference} invalid → open · key …000" in card  # the case, by its order
     assert "not replaced automatically: replacement within 24 h of payment only" in card
     assert stocked[0] not in card
 
@@ -256,7 +263,8 @@ async def test_an_agents_refund_brings_the_buyers_order_message_up_to_date(
         and a.message_id == order.notice_message_id
     ]
     assert "refunded" in summary.html
-    assert f"keys:{order_id}" not in [b.data for row in summary.keyboard or () for b in row]
+    shown_keys = f"keys:{await reference_of(ctx, order_id)}"
+    assert shown_keys not in [b.data for row in summary.keyboard or () for b in row]
 
 
 def _summary_edits(actions: list[Action], order: Order) -> list[EditText]:
@@ -292,7 +300,8 @@ async def test_a_bad_key_refunded_through_telegram_brings_the_buyers_order_messa
     assert order is not None and order.notice_message_id is not None
     [summary] = _summary_edits(told, order)
     assert "refunded" in summary.html
-    assert f"keys:{order_id}" not in [b.data for row in summary.keyboard or () for b in row]
+    shown_keys = f"keys:{await reference_of(ctx, order_id)}"
+    assert shown_keys not in [b.data for row in summary.keyboard or () for b in row]
 
 
 async def test_a_bad_key_refunded_to_the_wallet_for_the_whole_order_shows_it_refunded(
@@ -308,7 +317,7 @@ async def test_a_bad_key_refunded_to_the_wallet_for_the_whole_order_shows_it_ref
         now=clock.now(),
     )
     bought = await dispatch(press("buy:STEAM-50:1", BUYER), ctx)
-    order_id = int(button(bought, "paywallet:").split(":")[1])
+    order_id = await order_id_on(button(bought, "paywallet:"), ctx.uow)
     await dispatch(press(f"paywallet:{order_id}", BUYER), ctx)
     await sent_later(ctx)
     clock.advance(hours=30)
@@ -318,7 +327,8 @@ async def test_a_bad_key_refunded_to_the_wallet_for_the_whole_order_shows_it_ref
     assert order is not None and order.status is OrderStatus.REFUNDED
     [summary] = _summary_edits(told, order)
     assert "refunded" in summary.html
-    assert f"keys:{order_id}" not in [b.data for row in summary.keyboard or () for b in row]
+    shown_keys = f"keys:{await reference_of(ctx, order_id)}"
+    assert shown_keys not in [b.data for row in summary.keyboard or () for b in row]
     assert (await show_wallet(uow(), user_id=BUYER)).balance_minor == 10000
 
 

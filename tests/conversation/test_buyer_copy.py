@@ -25,7 +25,7 @@ from store.domain.shop_time import ShopTime
 from store.services.outbox import claim_outbox
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
-from tests.factories import paid, press, stocked_shop, text
+from tests.factories import order_id_on, paid, press, stocked_shop, text
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -60,10 +60,10 @@ async def test_one_key_is_ready_in_the_singular_and_two_keys_in_the_plural(
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=3)
     one = await dispatch(press("buy:STEAM-50:1"), ctx)
-    one_id = int(button(one, "paystars:").split(":")[1])
+    one_id = await order_id_on(button(one, "paystars:"), ctx.uow)
     await dispatch(paid(f"order:{one_id}", 480), ctx)
     two = await dispatch(press("buy:STEAM-50:2", user_id=3003), ctx)
-    two_id = int(button(two, "paystars:").split(":")[1])
+    two_id = await order_id_on(button(two, "paystars:"), ctx.uow)
     await dispatch(paid(f"order:{two_id}", 960, user_id=3003), ctx)
     told = {
         item.chat_id: html(list((await render_outbox(item, ctx)).actions))

@@ -29,8 +29,8 @@ from store.adapters.unit_of_work import UnitOfWorkFactory
 from tests.conftest import FakeClock
 from tests.conversation.conftest import AGENT
 from tests.conversation.test_shop_flow import button
-from tests.conversation.test_support_flow import agent_says, sent_later
-from tests.factories import paid, pre_checkout, press, stocked_shop, text
+from tests.conversation.test_support_flow import agent_says, reference_of, sent_later
+from tests.factories import order_id_on, paid, pre_checkout, press, stocked_shop, text
 
 on_sqlite = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -112,39 +112,40 @@ async def test_a_name_with_html_characters_is_escaped_once_in_messages_and_never
     assert f"{NAME}\nChina region" in shown(card)
     summary = await step(press(f"buy:{SKU}:1"))
     assert f"\n{NAME}\nTotal" in shown(summary)  # one key: no "×1" after the name
-    order_id = int(button(summary, "paystars:").split(":")[1])
+    order_id = await order_id_on(button(summary, "paystars:"), ctx.uow)
+    reference = await reference_of(ctx, order_id)
 
     invoiced = await step(press(f"paystars:{order_id}"))
     [invoice] = [a for a in invoiced if isinstance(a, SendInvoice)]
     assert invoice.description == NAME and invoice.label == NAME
-    assert invoice.title == f"Order #{order_id}"
+    assert invoice.title == f"Order {reference}"
     [answer] = [a for a in invoiced if isinstance(a, AnswerButton)]
     assert answer.text == "Complete the payment in the invoice below."
 
     orders = await step(text("/orders"))
-    assert f"#{order_id} · {NAME} · awaiting payment" in labels(orders)
+    assert f"{reference} · {NAME} · awaiting payment" in labels(orders)
 
     await pay(ctx, invoice)
     delivered = await sent_later(ctx)
     seen.extend(delivered)
-    assert f"order #{order_id}: {NAME}\n" in shown(delivered)
+    assert f"order {reference}: {NAME}\n" in shown(delivered)
 
     refunds = await step(press("refunds"))
-    assert f"↩️ Refund #{order_id} · {NAME}" in labels(refunds)
+    assert f"↩️ Refund {reference} · {NAME}" in labels(refunds)
     detail = await step(press(f"order:{order_id}"))
     assert f"\n{NAME}\nAmount" in shown(detail)
     keys = await step(press(f"keys:{order_id}"))
     assert f"· {NAME}" in shown(keys)
     reportable = await step(press("bad:0"))
-    assert f"#{order_id} · {NAME}" in labels(reportable)
+    assert f"{reference} · {NAME}" in labels(reportable)
     orders = await step(text("/orders"))
-    assert f"#{order_id} · {NAME} · delivered" in labels(orders)
+    assert f"{reference} · {NAME} · delivered" in labels(orders)
 
     await step(agent_says("/duty on"))
     await step(text("/human"))
     card_for_agent = [*await sent_later(ctx)]
     seen.extend(card_for_agent)
-    assert f"#{order_id} {NAME} ×1" in shown(card_for_agent)
+    assert f"{reference} {NAME} ×1" in shown(card_for_agent)
     assert any(isinstance(a, SendText) and a.chat_id == AGENT for a in card_for_agent)
 
     assert_escaped_once_and_plain_never(seen)

@@ -18,7 +18,8 @@ from store.domain.outbox import OutboxKind
 from store.services.outbox import claim_outbox
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
-from tests.factories import press, stocked_shop
+from tests.conversation.test_support_flow import reference_of
+from tests.factories import order_id_on, press, stocked_shop
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -114,7 +115,7 @@ async def test_the_delivery_edits_the_order_summary_so_a_repeat_is_the_same_edit
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=2)
     bought = await dispatch(press("buy:STEAM-50:1", message_id=321), ctx)  # the summary is 321
-    order_id = int(button(bought, "paystars:").split(":")[1])
+    order_id = await order_id_on(button(bought, "paystars:"), ctx.uow)
     from tests.factories import paid
 
     replies = await dispatch(paid(f"order:{order_id}", 480), ctx)
@@ -126,7 +127,8 @@ async def test_the_delivery_edits_the_order_summary_so_a_repeat_is_the_same_edit
     [edit] = first.actions
     assert isinstance(edit, EditText) and edit.message_id == 321
     assert "Your key is ready" in edit.html and "Paid 480 ⭐" in edit.html
-    assert [b.data for b in buttons([edit])] == [f"keys:{order_id}"]  # Pay and Cancel are gone
+    shown_keys = f"keys:{await reference_of(ctx, order_id)}"
+    assert [b.data for b in buttons([edit])] == [shown_keys]  # Pay and Cancel are gone
     assert edit.fallback is not None  # a summary the buyer deleted gets a new message instead
 
 
@@ -137,7 +139,7 @@ async def test_a_payment_found_by_reconciliation_is_delivered_into_the_same_summ
 
     await stocked_shop(uow, cipher, clock, stock=2)
     bought = await dispatch(press("buy:STEAM-50:1", message_id=654), ctx)
-    order_id = int(button(bought, "paystars:").split(":")[1])
+    order_id = await order_id_on(button(bought, "paystars:"), ctx.uow)
     await confirm_payment(  # no update, no reply: the charge was read from Telegram's record
         ctx.uow,
         user_id=1001,
@@ -165,4 +167,4 @@ async def test_a_keys_file_offers_the_same_next_steps_as_a_keys_message(
     [document] = [a for a in shown if isinstance(a, SendDocument)]
     assert document.keyboard is not None
     offered = [b.data for row in document.keyboard for b in row]
-    assert offered == [f"bad:{order_id}", "orders:0", "shop"]
+    assert offered == [f"bad:{await reference_of(ctx, order_id)}", "orders:0", "shop"]

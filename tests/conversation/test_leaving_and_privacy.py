@@ -27,6 +27,7 @@ from tests.conversation.test_support_flow import (
     chats,
     delivered_order,
     open_ticket_with_agent,
+    reference_of,
     seen_by,
     sent_later,
 )
@@ -328,7 +329,8 @@ async def test_a_screenshot_of_a_case_for_an_agent_is_copied_to_them_with_the_ca
     await dispatch(agent_says("/duty on"), ctx)
     sent = document(BUYER, "error.png", "image/png")
     reported = await dispatch(sent, ctx)
-    assert "Case #1 is open" in seen_by(reported, BUYER)
+    reference = await reference_of(ctx, order_id)
+    assert f"Your report on order {reference} is in" in seen_by(reported, BUYER)
     card = await sent_later(ctx)
     [copy] = [a for a in card if isinstance(a, CopyMessage) and a.chat_id == AGENT]
     assert copy.from_chat_id == BUYER and copy.message_id == sent.message_id

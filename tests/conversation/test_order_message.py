@@ -15,7 +15,8 @@ from store.domain.outbox import OutboxKind
 from store.services.outbox import claim_outbox
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
-from tests.factories import paid, press, stocked_shop
+from tests.conversation.test_support_flow import reference_of
+from tests.factories import order_id_on, paid, press, stocked_shop
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -35,7 +36,7 @@ def only_edit(actions: list[Action]) -> EditText:
 
 async def hold(ctx: ShopContext, quantity: int = 1) -> int:
     bought = await dispatch(press(f"buy:STEAM-50:{quantity}", message_id=SUMMARY), ctx)
-    return int(button(bought, "paystars:").split(":")[1])
+    return await order_id_on(button(bought, "paystars:"), ctx.uow)
 
 
 async def test_a_stars_payment_is_one_edit_of_the_summary_to_paid_with_show_keys_only(
@@ -95,7 +96,7 @@ async def test_the_expiry_job_edits_the_summary_into_expired_with_order_again_un
     assert item.kind is OutboxKind.ORDER_EXPIRED
     [edit] = (await render_outbox(item, ctx)).actions
     assert isinstance(edit, EditText) and edit.message_id == SUMMARY
-    assert f"Order #{order_id} has expired" in edit.html
+    assert f"Order {await reference_of(ctx, order_id)} has expired" in edit.html
     assert next([b.text for b in row] for row in edit.keyboard or ()) == ["🔁 Order again"]
     assert verbs([edit]) == {"buy", "menu"}
 
@@ -111,7 +112,7 @@ async def test_order_again_turns_the_expired_summary_into_a_new_held_order(
     await release_lapsed_reservations(ctx)
     again = await dispatch(press("buy:STEAM-50:1", message_id=SUMMARY), ctx)
     edit = only_edit(again)
-    second = int(button([edit], "paystars:").split(":")[1])
+    second = await order_id_on(button([edit], "paystars:"), ctx.uow)
     assert edit.message_id == SUMMARY and second != first
     async with uow().reading() as tx:
         order = await tx.orders.get(second)
@@ -153,9 +154,9 @@ async def test_a_refund_from_the_order_screen_edits_the_summary_to_refunded_with
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=2)
     bought = await dispatch(press("buy:STEAM-50:1", message_id=SUMMARY), ctx)
-    order_id = int(button(bought, "paystars:").split(":")[1])
+    order_id = await order_id_on(button(bought, "paystars:"), ctx.uow)
     await dispatch(paid(f"order:{order_id}", 480), ctx)
     refunded = await dispatch(press(f"refund:{order_id}", message_id=SUMMARY + 1), ctx)
     [summary] = [a for a in refunded if isinstance(a, EditText) and a.message_id == SUMMARY]
-    assert f"Order #{order_id} was refunded" in summary.html
+    assert f"Order {await reference_of(ctx, order_id)} was refunded" in summary.html
     assert "keys" not in verbs([summary])

@@ -11,7 +11,8 @@ from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button, buttons, buy_and_pay, html
-from tests.factories import press, stocked_shop
+from tests.conversation.test_support_flow import reference_of
+from tests.factories import order_id_on, press, stocked_shop
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -29,11 +30,10 @@ async def test_a_wallet_refund_names_the_amount_back_in_the_wallet_and_the_balan
     bought = await dispatch(press("buy:STEAM-50:1"), ctx)
     pay = button(bought, "paywallet:")
     await dispatch(press(pay), ctx)
-    order_id = int(pay.split(":")[1])
+    order_id = await order_id_on(pay, ctx.uow)
     refunded = await dispatch(press(f"refund:{order_id}"), ctx)
-    assert f"Order #{order_id} refunded: ¥48.00 back to your wallet (balance ¥60.30)." in html(
-        refunded
-    )
+    said = f"Order {await reference_of(ctx, order_id)} refunded: ¥48.00 back to your wallet"
+    assert f"{said} (balance ¥60.30)." in html(refunded)
 
 
 async def test_a_stars_refund_names_the_stars_back_in_the_telegram_balance(
@@ -56,7 +56,7 @@ async def test_a_chinese_wallet_refund_says_it_went_back_to_the_balance(
     bought = await dispatch(press("buy:STEAM-50:1"), ctx)
     pay = button(bought, "paywallet:")
     await dispatch(press(pay), ctx)
-    order_id = int(pay.split(":")[1])
+    order_id = await order_id_on(pay, ctx.uow)
     refunded = await dispatch(press(f"refund:{order_id}"), ctx)
     assert "¥48.00 已退回您的余额（当前余额 ¥48.00）" in html(refunded)
 

@@ -25,7 +25,7 @@ from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.model import OrderStatus
 from store.services.outbox import claim_outbox
 from tests.conftest import FakeClock
-from tests.factories import paid, pre_checkout, press, stocked_shop, text
+from tests.factories import order_id_on, paid, pre_checkout, press, stocked_shop, text
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -51,7 +51,7 @@ def html(actions: list[Action]) -> str:
 
 async def buy_and_pay(ctx: ShopContext, quantity: int = 1, user_id: int = 1001) -> int:
     bought = await dispatch(press(f"buy:STEAM-50:{quantity}", user_id), ctx)
-    order_id = int(button(bought, "paystars:").split(":")[1])
+    order_id = await order_id_on(button(bought, "paystars:"), ctx.uow)
     invoice = await dispatch(press(f"paystars:{order_id}", user_id), ctx)
     sent = next(a for a in invoice if isinstance(a, SendInvoice))
     answer = await dispatch(pre_checkout(sent.payload, sent.stars, user_id), ctx)
@@ -115,7 +115,7 @@ async def test_a_buyer_pays_with_stars_and_reveals_the_key_once_delivered(
     order_id = await buy_and_pay(ctx)
     [item] = [i for i in await claim_outbox(uow(), now=clock.now()) if i.chat_id == 1001]
     ready = list((await render_outbox(item, ctx)).actions)
-    assert "ready" in html(ready) and button(ready, "keys:") == f"keys:{order_id}"
+    assert "ready" in html(ready) and await order_id_on(button(ready, "keys:"), ctx.uow) == order_id
     shown = await dispatch(press(f"keys:{order_id}"), ctx)
     assert f"<code>{stocked[0]}</code>" in html(shown)
     assert "Redeem in Steam" in html(shown)
@@ -356,7 +356,7 @@ async def test_a_lapsed_hold_is_released_by_the_scheduled_job_and_the_order_says
 
     await stocked_shop(uow, cipher, clock, stock=1)
     bought = await dispatch(press("buy:STEAM-50:1"), ctx)
-    order_id = int(button(bought, "paystars:").split(":")[1])
+    order_id = await order_id_on(button(bought, "paystars:"), ctx.uow)
     clock.advance(minutes=16)
     assert await release_lapsed_reservations(ctx) == 1
     late = await dispatch(press(f"paystars:{order_id}"), ctx)
@@ -391,7 +391,7 @@ async def test_a_payment_that_found_no_stock_offers_a_refund_that_happens_once(
 
     await stocked_shop(uow, cipher, clock, stock=1)
     bought = await dispatch(press("buy:STEAM-50:1", user_id=1001), ctx)
-    order_id = int(button(bought, "paystars:").split(":")[1])
+    order_id = await order_id_on(button(bought, "paystars:"), ctx.uow)
     invoice = next(
         a for a in await dispatch(press(f"paystars:{order_id}"), ctx) if isinstance(a, SendInvoice)
     )
@@ -497,7 +497,7 @@ async def test_an_order_over_what_one_stars_invoice_carries_is_offered_the_walle
     assert button(small, "paystars:")
     big = await dispatch(press("buy:STEAM-50:10", user_id=2002), ctx)  # 20,000 Stars
     assert not [b for b in buttons(big) if b.data and b.data.startswith("paystars:")]
-    order_id = int(button(big, "cancel:").split(":")[1])
+    order_id = await order_id_on(button(big, "cancel:"), ctx.uow)
     forged = await dispatch(press(f"paystars:{order_id}", user_id=2002), ctx)
     assert isinstance(forged[0], AnswerButton) and "at most 10000" in (forged[0].text or "")
     assert not [a for a in forged if isinstance(a, SendInvoice)]

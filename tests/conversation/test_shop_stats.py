@@ -25,7 +25,7 @@ async def test_stats_show_todays_orders_revenue_refunds_and_top_products_before_
     await dispatch(press(f"refund:{refunded}", 2002), ctx)  # keys never shown: refunded at once
     stats = html(await dispatch(text("/stats", user_id=ADMIN), ctx))
     assert "🛒 <b>Sales today</b>\nOrders: 2\nRevenue: 1440 ⭐\nRefunds: 1 (480 ⭐)" in stats
-    assert "Top products:\n  Steam Wallet ¥50 ×3 (2 orders)" in stats
+    assert "Top products:\n  Steam Wallet ¥50 ×3 (orders: 2)" in stats
     assert stats.index("Sales today") < stats.index("📊 <b>Support today</b>")
 
 

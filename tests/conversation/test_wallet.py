@@ -13,7 +13,8 @@ from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
 from tests.conversation.test_shop_flow import button
-from tests.factories import paid, pre_checkout, press, stocked_shop, text
+from tests.conversation.test_support_flow import reference_of
+from tests.factories import order_id_on, paid, pre_checkout, press, stocked_shop, text
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -39,20 +40,21 @@ async def test_a_chinese_buyer_reads_every_wallet_entry_in_chinese(
     await dispatch(paid(invoice.payload, invoice.stars), ctx)
     bought = await dispatch(press("buy:STEAM-50:1", language_code=ZH), ctx)
     pay = button(bought, "paywallet:")
-    order_id = int(pay.split(":")[1])
+    order_id = await order_id_on(pay, ctx.uow)
     await dispatch(press(pay, language_code=ZH), ctx)
     await dispatch(press(f"refund:{order_id}", language_code=ZH), ctx)
+    reference = await reference_of(ctx, order_id)
 
     screen = await wallet_screen(ctx, ZH)
 
     for said in (
         "管理员调整：补偿",
         "充值 100 ⭐",
-        f"订单 #{order_id} 付款",
-        f"订单 #{order_id} 退款",
+        f"订单 {reference} 付款",
+        f"订单 {reference} 退款",
     ):
         assert said in screen, screen
-    for english in ("Admin", "Top-up", "Order #", "Refund"):
+    for english in ("Admin", "Top-up", "Order ", "Refund"):
         assert english not in screen, screen
 
 

@@ -18,7 +18,7 @@ from store.domain.model import OrderStatus
 from store.domain.order import HoldRules
 from store.domain.payment import TopupRules
 from tests.conftest import FakeClock
-from tests.factories import FakeRefunder, paid, pre_checkout, press, stocked_shop
+from tests.factories import FakeRefunder, order_id_on, paid, pre_checkout, press, stocked_shop
 
 
 async def test_a_payment_meeting_a_locked_database_is_retried_not_answered_and_then_applied(
@@ -38,12 +38,15 @@ async def test_a_payment_meeting_a_locked_database_is_retried_not_answered_and_t
         topup=TopupRules(star_value_minor=10, allowed_stars=(50,)),
     )
     bought = await dispatch(press("buy:STEAM-50:1"), ctx)
-    order_id = next(
-        int(b.data.split(":")[1])
-        for a in bought
-        for row in getattr(a, "keyboard", None) or ()
-        for b in row
-        if b.data and b.data.startswith("paystars:")
+    order_id = await order_id_on(
+        next(
+            b.data
+            for a in bought
+            for row in getattr(a, "keyboard", None) or ()
+            for b in row
+            if b.data and b.data.startswith("paystars:")
+        ),
+        uow,
     )
     other_process = sqlite3.connect(path, isolation_level=None)  # an import, say, mid-write
     other_process.execute("BEGIN IMMEDIATE")

@@ -34,7 +34,15 @@ from store.services.outbox import claim_outbox, finish_outbox
 from store.services.stock import import_card_keys
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
-from tests.factories import FakeRefunder, key_file, paid, person, pre_checkout, stocked_shop
+from tests.factories import (
+    FakeRefunder,
+    key_file,
+    order_id_on,
+    paid,
+    person,
+    pre_checkout,
+    stocked_shop,
+)
 from tests.invariants import read_books
 
 BUYERS = (1001, 1002, 1003)
@@ -157,7 +165,8 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
             for row in getattr(action, "keyboard", None) or ():
                 for button in row:
                     if button.data and button.data.startswith("paystars:"):
-                        shop.orders.setdefault(user_id, []).append(int(button.data.split(":")[1]))
+                        named = await order_id_on(button.data, shop.ctx.uow)
+                        shop.orders.setdefault(user_id, []).append(named)
     elif kind == "stars":
         user_id, how = int(move[1]), str(move[2])  # type: ignore[call-overload]
         order_id = _latest(shop, user_id)

@@ -10,6 +10,7 @@ from store.services.catalog import load_catalog
 from store.services.stock import import_card_keys
 from tests.conftest import FakeClock
 from tests.e2e.conftest import SECRET
+from tests.e2e.test_storefront import shop_order_reference
 from tests.factories import catalog, key_file, keys, product
 
 NAME = "A&B <X> \"Q\" 'q'"
@@ -41,17 +42,18 @@ async def test_a_name_with_html_characters_reads_as_written_in_messages_labels_a
     await buyer.wait_for_text(f"{NAME}\nChina region")
     await buyer.press("buy:HTML-1:1")
     await buyer.wait_for_text(f"{NAME}\nTotal")
+    reference = shop_order_reference(buyer.messages)
     await buyer.send_text("/orders")
     orders = await buyer.wait_for_text("My orders")
-    await buyer.press(f"#1 · {NAME} · awaiting payment", orders)
+    await buyer.press(f"{reference} · {NAME} · awaiting payment", orders)
     detail = await buyer.wait_for_text("Status: awaiting payment")
     await buyer.press("⭐ Pay 480 Stars", detail)
     [invoice] = await buyer.wait_for(
         lambda messages: [m["invoice"] for m in messages if m.get("invoice")]
     )
-    assert invoice["title"] == "Order #1" and invoice["description"] == NAME
+    assert invoice["title"] == f"Order {reference}" and invoice["description"] == NAME
     assert (await buyer.pay()).ok
-    ready = await buyer.wait_for_text(f"Your key is ready for order #1: {NAME}\n")
+    ready = await buyer.wait_for_text(f"Your key is ready for order {reference}: {NAME}\n")
     await buyer.press("🔑 Show keys", ready)
-    await buyer.wait_for_text(f"Order #1 · {NAME}")
+    await buyer.wait_for_text(f"Order {reference} · {NAME}")
     assert not sandbox.refused, sandbox.refused

@@ -1,11 +1,13 @@
 """The journeys issue 8 fixed, checked in Chromium on the demo page: one order message through
-its states, a bad-key screenshot sent as a photo, leaving the queue, and the agent's alias."""
+its states, a bad-key screenshot sent as a photo, leaving the queue, the agent's alias, and a
+Traditional Chinese buyer from /start to the keys."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
 
+import opencc  # type: ignore[import-untyped, unused-ignore]  # ships no type hints
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
@@ -16,7 +18,10 @@ from tests.sandbox.test_page_in_browser import png
 
 pytestmark = pytest.mark.browser
 CHINESE_BUYER = 1001  # 小李, zh-hans
+TRADITIONAL_BUYER = 1002  # 阿明, zh-hant
 ENGLISH_BUYER = 1003  # Alex, en
+REFERENCE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")
+"""An order's short reference, as buyers read it out to support."""
 
 
 @pytest.fixture
@@ -35,6 +40,14 @@ async def pages(browser: Browser, demo: Sandbox) -> AsyncIterator[tuple[Page, Pa
 async def alex(browser: Browser, demo: Sandbox) -> AsyncIterator[Page]:  # noqa: F811
     page = await browser.new_page(viewport={"width": 900, "height": 1100})
     await page.goto(demo.base_url + f"/#user={ENGLISH_BUYER}")
+    yield page
+    await page.close()
+
+
+@pytest.fixture
+async def ming(browser: Browser, demo: Sandbox) -> AsyncIterator[Page]:  # noqa: F811
+    page = await browser.new_page(viewport={"width": 900, "height": 1100})
+    await page.goto(demo.base_url + f"/#user={TRADITIONAL_BUYER}")
     yield page
     await page.close()
 
@@ -143,7 +156,9 @@ async def test_a_buyer_reports_a_bad_key_with_a_photo_and_the_case_opens(
     await alex.get_by_test_id("photo-send").click()
     photo = alex.get_by_test_id("message").filter(has=alex.get_by_test_id("photo"))
     await expect(photo).to_contain_text("the store says invalid code")
-    await expect(message(alex, "ase #")).to_have_count(1)  # "Case #…" or "replaced (case #…)"
+    # Either replaced at once or queued for an agent, depending on the replacement rules.
+    outcome = re.compile(rf"(report on order|replaced at once \(order) {REFERENCE.pattern}")
+    await expect(alex.get_by_test_id("message").filter(has_text=outcome)).to_have_count(1)
     await expect(alex.get_by_test_id("message-list")).not_to_contain_text("admins only")
     await expect(alex.get_by_test_id("message-list")).not_to_contain_text("nothing is waiting")
     [sent] = [m for m in demo.state.chats[ENGLISH_BUYER].messages.values() if m.photo]
@@ -199,3 +214,117 @@ async def test_the_buyer_sees_the_agents_alias_and_never_their_telegram_name(
     await expect(history).not_to_contain_text(str(DEMO_AGENT))
     await screenshot(buyer, "journey-alias-buyer.png")
     await screenshot(agent, "journey-alias-agent.png")
+
+
+def simplified_only(text: str) -> set[str]:
+    """The characters of `text` that only Simplified Chinese writes (这, 订, 单…): ones a
+    Simplified-to-Traditional conversion changes and the reverse conversion leaves alone."""
+    to_traditional, to_simplified = opencc.OpenCC("s2t"), opencc.OpenCC("t2s")
+    return {
+        c
+        for c in text
+        if "\u4e00" <= c <= "\u9fff"
+        and to_traditional.convert(c) != c
+        and to_simplified.convert(c) == c
+    }
+
+
+async def expect_traditional(page: Page) -> None:
+    """Everything the chat shows is in Traditional characters, the sandbox's chrome included."""
+    for part in ("sandbox-banner", "message-list", "start-button", "invoice-sheet"):
+        text = await page.get_by_test_id(part).text_content() or ""
+        assert not simplified_only(text), (part, sorted(simplified_only(text)), text)
+
+
+async def test_a_traditional_chinese_buyer_buys_and_asks_in_traditional_characters(
+    ming: Page,
+) -> None:
+    # The sandbox plays Telegram in 阿明's language before the bot has said anything.
+    await expect(ming.locator("html")).to_have_attribute("lang", "zh-Hant")
+    await expect(ming.get_by_test_id("sandbox-banner")).to_contain_text("本機 Telegram 沙盒")
+    await expect(ming.get_by_test_id("start-button")).to_have_text("開始")
+    await expect(ming.get_by_test_id("composer-send")).to_have_text("傳送")
+    await expect(ming.get_by_test_id("composer-input")).to_have_attribute(
+        "placeholder", "傳送訊息…"
+    )
+    await expect(ming.get_by_test_id("file-name")).to_have_text("選擇檔案或圖片")
+    await expect(ming.get_by_test_id("user-switch-caption")).to_contain_text("本頁面一次扮演")
+    await expect(ming.get_by_test_id("bot-description")).to_contain_text("這個機器人能做什麼？")
+    await screenshot(ming, "journey-traditional-0-before-start.png")
+
+    await ming.get_by_test_id("start-button").click()
+    welcome = message(ming, "歡迎來到")
+    await expect(welcome).to_contain_text("你好，阿明！")
+    for label in ("🛒 商城", "📦 我的訂單", "💰 餘額", "🙋 聯絡客服"):
+        await expect(buttons(welcome, label)).to_have_count(1)
+    await expect_traditional(ming)
+    await screenshot(ming, "journey-traditional-1-welcome.png")
+
+    await click(ming, "🛒 商城")
+    await expect(message(ming, "請選擇分類")).to_be_visible()
+    await click(ming, "遊戲點數卡")
+    products = message(ming, "🛒 遊戲點數卡")
+    await expect(products).to_contain_text("原神 創世結晶 ×60 — ¥5.80 · 庫存 30")
+    await expect(products).to_contain_text("Steam 錢包儲值卡 ¥50")
+    await click(ming, "原神 創世結晶 ×60 · ¥5.80")
+    card = message(ming, "使用方法").last
+    await expect(card).to_contain_text("原神 創世結晶 ×60")
+    await expect(card).to_contain_text("官服兌換碼。")  # the zh text, in Traditional characters
+    await expect(card).to_contain_text("價格：¥5.80（⭐ 58）")
+    await expect(card).to_contain_text("登入遊戲 → 設定 → 帳戶 → 兌換碼。")
+    await expect_traditional(ming)
+    await screenshot(ming, "journey-traditional-2-product.png")
+
+    await click(ming, "購買 ×1 · ¥5.80")
+    held = message(ming, "卡密已為您保留至")
+    await expect(held).to_have_count(1)
+    await expect(held).to_contain_text(re.compile(rf"訂單 {REFERENCE.pattern}\s*原神 創世結晶 ×60"))
+    await expect(held).to_contain_text("合計：¥5.80（⭐ 58）")
+    summary_text = await held.text_content() or ""
+    found = REFERENCE.search(summary_text)
+    assert found, summary_text
+    reference = found.group()
+    message_id = await held.get_attribute("data-message-id")
+    summary = ming.locator(f'[data-testid="message"][data-message-id="{message_id}"]')
+    await expect(buttons(summary, "⭐ 用 58 Stars 支付")).to_have_count(1)
+    await expect(buttons(summary, "✖️ 取消訂單")).to_have_count(1)
+    await expect_traditional(ming)
+    await screenshot(ming, "journey-traditional-3-order.png")
+
+    await click(ming, "⭐ 用 58 Stars 支付")
+    invoice = ming.get_by_test_id("message").filter(has=ming.get_by_test_id("invoice"))
+    await expect(invoice).to_contain_text(f"訂單 {reference}")
+    await invoice.get_by_test_id("pay-button").click()
+    sheet = ming.get_by_test_id("invoice-sheet")
+    await expect(sheet).to_contain_text("確認購買")
+    await expect(sheet).to_contain_text("模擬的 Telegram 星星，不會真的扣款。")
+    await expect(ming.get_by_test_id("invoice-sheet-amount")).to_have_text("⭐ 58")
+    await expect(ming.get_by_test_id("invoice-sheet-pay")).to_have_text("確認並付款 ⭐58")
+    await expect(ming.get_by_test_id("invoice-sheet-cancel")).to_have_text("取消")
+    await expect_traditional(ming)
+    await screenshot(ming, "journey-traditional-4-invoice-sheet.png")
+    await ming.get_by_test_id("invoice-sheet-pay").click()
+
+    await expect(summary).to_contain_text(f"🎉 訂單 {reference} 的卡密已就緒：原神 創世結晶 ×60")
+    await expect(summary).to_contain_text("✅ 已付款 58 ⭐")
+    await expect(summary.get_by_test_id("message-edited")).to_have_text("已編輯 ")
+    await expect(ming.get_by_test_id("payment-notice")).to_have_text("你已付款 ⭐58")
+    await expect(invoice.get_by_test_id("invoice-paid")).to_have_text("收據 ✓")
+    await expect(invoice.get_by_test_id("invoice-paid-label")).to_have_text("✓ 已付款")
+    await buttons(summary, "🔑 檢視卡密").click()
+    keys = message(ming, "點選卡密即可複製。")
+    await expect(keys).to_contain_text(f"🔑 訂單 {reference} · 原神 創世結晶 ×60")
+    await expect(keys.locator("code").first).to_contain_text("GENSHIN-")
+    await expect(keys).to_contain_text("登入遊戲 → 設定 → 帳戶 → 兌換碼。")
+    await expect(buttons(keys, "⚠️ 卡密無法使用")).to_have_count(1)
+    await expect(buttons(keys, "🛒 繼續購物")).to_have_count(1)
+    await expect_traditional(ming)
+    await screenshot(ming, "journey-traditional-5-keys.png")
+
+    await say(ming, "怎麼退款")
+    answer = message(ming, "申請退款").last
+    await expect(answer).to_contain_text("在「📦 我的訂單」裡選中訂單，點「申請退款」")
+    await expect(buttons(answer, "↩️ 申請退款")).to_have_count(1)
+    await expect(buttons(answer, "👍 已解決")).to_have_count(1)
+    await expect_traditional(ming)
+    await screenshot(ming, "journey-traditional-6-faq.png")

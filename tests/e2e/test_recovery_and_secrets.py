@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.app import KamibotApp
 from sandbox import Sandbox
 from store.services.payment import confirm_payment
-from tests.e2e.test_storefront import open_order, shop_order_id
+from tests.e2e.test_storefront import open_order, shop_order_reference
 
 
 async def test_a_delivery_decided_before_a_crash_is_sent_once_after_restart(
@@ -13,7 +13,10 @@ async def test_a_delivery_decided_before_a_crash_is_sent_once_after_restart(
 ) -> None:
     buyer = sandbox.user(1003)
     await open_order(buyer)
-    order_id = shop_order_id(buyer.messages)
+    async with shop.ctx.uow().reading() as tx:  # the invoice payload names the order by id
+        order = await tx.orders.by_reference(shop_order_reference(buyer.messages))
+    assert order is not None
+    order_id = order.id
     await shop.stop()
     # The crash: the payment was confirmed (and its delivery written to the outbox) in the
     # same transaction, and the process died before anything was sent.

@@ -65,21 +65,22 @@ async def test_a_forged_button_for_another_buyers_order_is_refused(
 ) -> None:
     buyer, other = sandbox.user(1003), sandbox.user(1001)
     await open_order(buyer)
-    order_id = shop_order_id(buyer.messages)
+    reference = shop_order_reference(buyer.messages)
     await other.send_text("/start")
     await other.wait_for_text("欢迎")
-    query = await other.press_forged(f"paystars:{order_id}")
+    query = await other.press_forged(f"paystars:{reference}")
     answer = await other.wait_for_callback_answer(query)
     assert answer.text == "这不是您的订单。" and answer.show_alert
     assert not sandbox.calls_to("sendInvoice")
 
 
-def shop_order_id(messages: list[dict[str, object]]) -> int:
+def shop_order_reference(messages: list[dict[str, object]]) -> str:
+    """The reference of the latest order summary in the chat, as its Pay button names it."""
     for message in reversed(messages):
         markup = cast(dict[str, Any], message.get("reply_markup") or {})  # Bot API JSON
         for row in markup.get("inline_keyboard", []):
             for button in row:
                 data = button.get("callback_data") or ""
                 if data.startswith("paystars:"):
-                    return int(data.split(":")[1])
+                    return str(data.split(":")[1])
     raise AssertionError("no order summary in the chat")

@@ -8,7 +8,7 @@ from sandbox import Sandbox
 from sandbox.user import ChatMessage, SandboxUser
 from tests.conftest import FakeClock
 from tests.e2e.conftest import AGENT
-from tests.e2e.test_storefront import open_order, pay_with_stars, shop_order_id
+from tests.e2e.test_storefront import open_order, pay_with_stars, shop_order_reference
 
 
 def buttons(message: ChatMessage) -> list[str]:
@@ -16,13 +16,13 @@ def buttons(message: ChatMessage) -> list[str]:
     return [b.get("callback_data") or "" for row in markup.get("inline_keyboard", []) for b in row]
 
 
-async def paid_order(buyer: SandboxUser) -> int:
-    """A delivered order whose keys were not revealed; returns its id."""
+async def paid_order(buyer: SandboxUser) -> str:
+    """A delivered order whose keys were not revealed; returns its reference."""
     summary = await open_order(buyer)
-    order_id = shop_order_id(buyer.messages)
+    reference = shop_order_reference(buyer.messages)
     await pay_with_stars(buyer, summary)
-    await buyer.wait_for_text("ready for order")
-    return order_id
+    await buyer.wait_for_text(f"ready for order {reference}")
+    return reference
 
 
 async def on_duty(sandbox: Sandbox) -> SandboxUser:
@@ -53,22 +53,22 @@ async def test_a_buyer_reaches_an_agent_who_sees_the_orders_replies_refunds_and_
     sandbox: Sandbox, shop: KamibotApp
 ) -> None:
     buyer = sandbox.user(1003)
-    order_id = await paid_order(buyer)
+    reference = await paid_order(buyer)
     agent = await on_duty(sandbox)
     await buyer.send_text("人工")
     await buyer.wait_for_text("Agent 01 is with you")
     card = await agent.wait_for_text("Ticket #")
-    assert f"#{order_id} Steam Wallet" in card["text"] and "Recent orders" in card["text"]
+    assert f"{reference} Steam Wallet" in card["text"] and "Recent orders" in card["text"]
     assert "1003" in card["text"] and "@" not in card["text"]  # an id, never the buyer's username
 
     await agent.send_text("Hello, this is Mei. How can I help?")
     await buyer.wait_for_text("Agent 01: Hello, this is Mei.")
     await buyer.send_text("please refund my order, i bought the wrong one")
     await agent.wait_for_text("Alex: please refund my order")
-    await agent.press(f"agref:{order_id}", card)
-    confirm = await agent.wait_for_text(f"Refund order #{order_id}")
+    await agent.press(f"agref:{reference}", card)
+    confirm = await agent.wait_for_text(f"Refund order {reference}")
     await agent.press("✅ Refund", confirm)
-    await buyer.wait_for_text(f"Order #{order_id} refunded: 480 ⭐ back to your Telegram balance")
+    await buyer.wait_for_text(f"Order {reference} refunded: 480 ⭐ back to your Telegram balance")
     [refund] = sandbox.calls_to("refundStarPayment")
     assert refund["user_id"] == 1003
 
@@ -83,13 +83,13 @@ async def test_an_unrevealed_order_refunds_itself_from_the_order_screen(
     sandbox: Sandbox, shop: KamibotApp
 ) -> None:
     buyer = sandbox.user(1003)
-    order_id = await paid_order(buyer)
+    reference = await paid_order(buyer)
     await buyer.send_text("/orders")
     await buyer.wait_for_text("My orders")
-    await buyer.press(f"order:{order_id}")
-    await buyer.wait_for_text(f"Order #{order_id}")
-    await buyer.press(f"refund:{order_id}")
-    await buyer.wait_for_text(f"Order #{order_id} refunded: 480 ⭐ back to your Telegram balance")
+    await buyer.press(f"order:{reference}")
+    await buyer.wait_for_text(f"Order {reference}")
+    await buyer.press(f"refund:{reference}")
+    await buyer.wait_for_text(f"Order {reference} refunded: 480 ⭐ back to your Telegram balance")
     assert len(sandbox.calls_to("refundStarPayment")) == 1
 
 
@@ -97,7 +97,7 @@ async def test_a_bad_key_report_outside_the_rules_opens_a_case_for_an_agent(
     sandbox: Sandbox, shop: KamibotApp, clock: FakeClock
 ) -> None:
     buyer = sandbox.user(1003)
-    order_id = await paid_order(buyer)
+    reference = await paid_order(buyer)
     ready = await buyer.wait_for_text("ready for order", new_only=False)
     await buyer.press("🔑 Show keys", ready)
     await buyer.wait_for_text("STEAM-50-")
@@ -105,14 +105,14 @@ async def test_a_bad_key_report_outside_the_rules_opens_a_case_for_an_agent(
     agent = await on_duty(sandbox)
     await buyer.send_text("/orders")
     await buyer.wait_for_text("My orders")
-    await buyer.press(f"order:{order_id}")
-    await buyer.wait_for_text(f"Order #{order_id}")
-    await buyer.press(f"bad:{order_id}")
+    await buyer.press(f"order:{reference}")
+    await buyer.wait_for_text(f"Order {reference}")
+    await buyer.press(f"bad:{reference}")
     await buyer.wait_for_text("What went wrong?")  # its only key: "which key?" is skipped
     await buyer.press("Invalid key")
     await buyer.wait_for_text("Send a screenshot")
     await buyer.press("Skip")
-    await buyer.wait_for_text("Case #1 is open")
+    await buyer.wait_for_text(f"Your report on order {reference} is in")
     card = await agent.wait_for_text("bad-key case")
     assert {"agcase:1:replaced", "agcase:1:refunded", "agcase:1:declined"} <= set(buttons(card))
 

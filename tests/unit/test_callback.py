@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
 
 from handlers.callback import ForgedCallback, decode, encode
+from store.domain.reference import ALPHABET, parse_reference
 
 
 def test_a_button_round_trips() -> None:
@@ -39,3 +42,19 @@ def test_a_number_in_a_button_is_read_as_the_plain_integer_it_spells() -> None:
     assert decode("badk:0012:7").number() == 12
     assert decode("badk:0012:7").number(1) == 7
     assert decode("order:999999999").number() == 999_999_999
+
+
+def test_an_order_is_named_by_a_reference_written_in_the_references_alphabet() -> None:
+    for ch in ALPHABET:
+        reference = f"{ch * 4}-{ch * 4}"
+        assert parse_reference(reference) == reference
+        assert decode(f"keys:{reference}").references() == {0: reference}
+    for ch in sorted(set(string.digits + string.ascii_uppercase) - set(ALPHABET)):
+        with pytest.raises(ForgedCallback):
+            decode(f"keys:{ch * 4}-{ch * 4}")
+
+
+def test_an_old_button_naming_an_order_by_id_still_parses_and_names_no_reference() -> None:
+    assert decode("keys:3").references() == {}
+    assert decode("agrefok:K7F3-2QX9:300").references() == {0: "K7F3-2QX9"}
+    assert decode("badr:K7F3-2QX9:12:invalid").references() == {0: "K7F3-2QX9"}

@@ -457,3 +457,20 @@ def test_a_custom_tag_on_text_is_refused() -> None:
 def test_a_merge_key_is_an_unknown_field() -> None:
     error = refusal(GOOD.replace("    stars: 950\n", "    <<: {stars: 950}\n"))
     assert (error.line, error.field) == (14, "products[0].<<")
+
+
+def test_traditional_chinese_texts_are_optional_and_read_where_written() -> None:
+    spec = parse_catalog(
+        GOOD.replace(
+            "{zh: 游戏点卡, en: Game cards}", "{zh: 游戏点卡, zh-Hant: 遊戲點數卡, en: Game cards}"
+        ).replace("{zh: 国区钱包, en:", "{zh: 国区钱包, zh-Hant: 中國區錢包, en:")
+    )
+    assert spec.categories[0].name_zh_hant == "遊戲點數卡"
+    assert spec.categories[1].name_zh_hant == ""
+    assert spec.products[0].description_zh_hant == "中國區錢包"
+    assert spec.products[0].name_zh_hant == spec.products[0].redeem_zh_hant == ""
+
+
+def test_a_misspelt_traditional_chinese_language_is_refused_naming_the_right_one() -> None:
+    error = refusal(GOOD.replace("en: Game cards", "zh-hant: 遊戲點數卡, en: Game cards"))
+    assert str(error) == "line 3: categories[0].name.zh-hant: unknown field (did you mean zh-Hant?)"

@@ -414,3 +414,30 @@ def test_every_id_is_offered_with_those_most_like_a_mistyped_one_first() -> None
     nearest = knowledge.nearest_ids("refnd")
     assert sorted(nearest) == sorted(knowledge.ids)
     assert set(nearest[:3]) == {"refund_policy", "request_refund", "refund_status"}
+
+
+def test_an_answer_written_in_traditional_chinese_is_kept_and_one_not_written_is_converted(
+    tmp_path: Path,
+) -> None:
+    written = _entry(
+        answer='{zh: "几分钟内到账。", zh-Hant: "幾分鐘內入帳。", en: "Within minutes."}'
+    )
+    (tmp_path / "a.yaml").write_text(written, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(GOOD, encoding="utf-8")
+    kb = load_knowledge_base(tmp_path)
+    assert kb.entry("refund_status").answer["zh-hant"] == "幾分鐘內入帳。"
+    assert (
+        kb.entry("business_hours").answer["zh-hant"] == "{shop_name} 的值班時間：{support_hours}。"
+    )
+
+
+def test_an_answer_whose_languages_use_other_placeholders_is_refused(tmp_path: Path) -> None:
+    answer = (
+        '{zh: "{shop_name} 值班。", zh-Hant: "{support_hours} 值班。", en: "{shop_name} works."}'
+    )
+    (tmp_path / "refunds.yaml").write_text(_entry(answer=answer), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as refused:
+        load_knowledge_base(tmp_path)
+    assert "answer.zh-Hant: uses ['support_hours'] where zh uses ['shop_name']" in str(
+        refused.value
+    )

@@ -33,6 +33,7 @@ from store.adapters.migration import upgrade
 from store.adapters.tables import inbox, orders, outbox, payments, refunds
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.clock import SystemClock
+from store.domain.reference import ALPHABET
 from tests.factories import key_file, keys
 from tests.invariants import read_books
 
@@ -140,15 +141,19 @@ class BotProcess:
         return await self._process.wait()
 
 
+REFERENCE = re.compile(rf"[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}")
+"""An order's reference, as the bot names orders to buyers."""
+
+
 def _newest(
-    messages: list[ChatMessage], *needles: str, order: int | None = None
+    messages: list[ChatMessage], *needles: str, order: str | None = None
 ) -> ChatMessage | None:
-    """The newest bot message holding every needle (and naming `order` as "#N", not "#N0")."""
+    """The newest bot message holding every needle (and naming the order by its reference)."""
     for message in reversed(messages):
         body = message["text"] or ""
         if message["sender"] != "bot" or not all(n in body for n in needles):
             continue
-        if order is None or re.search(rf"#{order}(?![0-9])", body):
+        if order is None or order in body:
             return message
     return None
 
@@ -170,7 +175,7 @@ class Buyer:
         self.user = user
         self.pays_with = pays_with
         self.refunds = refunds
-        self.order_id: int | None = None
+        self.order_ref: str | None = None
         self.done = False
 
     async def _until(self, step: str, act: Any, found: Any, tries: int = 12) -> ChatMessage:
@@ -190,27 +195,27 @@ class Buyer:
         summary = await self._until(
             "buy", lambda: self.user.press_forged(f"buy:{SKU}:1"), lambda m: _newest(m, "held")
         )
-        # "Order #12" (or, pressed again after a kill: "…in order #12; here it is: Order #12")
-        self.order_id = int(re.findall(r"#([0-9]+)", str(summary["text"]))[-1])
+        # "Order K7F3-2QX9" (or, pressed again after a kill: "…in order K7F3-2QX9; here it is: …")
+        self.order_ref = REFERENCE.findall(str(summary["text"]))[-1]
         if self.pays_with == "wallet":
             await self._until(
                 "wallet",
-                lambda: self.user.press_forged(f"paywallet:{self.order_id}", summary),
-                lambda m: _newest(m, "ready for order", order=self.order_id),
+                lambda: self.user.press_forged(f"paywallet:{self.order_ref}", summary),
+                lambda m: _newest(m, "ready for order", order=self.order_ref),
             )
         else:
             await self._pay_with_stars(summary)
         if self.refunds:
             await self._until(
                 "refund",
-                lambda: self.user.press_forged(f"refund:{self.order_id}"),
-                lambda m: _newest(m, "refund", order=self.order_id) or self._refused_as_refunded(),
+                lambda: self.user.press_forged(f"refund:{self.order_ref}"),
+                lambda m: _newest(m, "refund", order=self.order_ref) or self._refused_as_refunded(),
             )
         else:
             await self._until(
                 "reveal",
-                lambda: self.user.press_forged(f"keys:{self.order_id}"),
-                lambda m: _newest(m, "How to redeem", order=self.order_id),
+                lambda: self.user.press_forged(f"keys:{self.order_ref}"),
+                lambda m: _newest(m, "How to redeem", order=self.order_ref),
             )
         self.done = True
 
@@ -221,7 +226,7 @@ class Buyer:
             for m in self.user.messages
             if m["sender"] == "bot"
             and "ready for order" in (m["text"] or "")
-            and re.search(rf"#{self.order_id}(?![0-9])", m["text"] or "")
+            and (self.order_ref or "?") in (m["text"] or "")
         )
 
     def _refused_as_refunded(self) -> bool:
@@ -233,7 +238,7 @@ class Buyer:
             if self._paid():
                 break
             invoices = len([m for m in self.user.messages if m.get("invoice")])
-            await self.user.press_forged(f"paystars:{self.order_id}", summary)
+            await self.user.press_forged(f"paystars:{self.order_ref}", summary)
 
             def invoiced(m: list[ChatMessage], seen: int = invoices) -> bool:
                 return len([x for x in m if x.get("invoice")]) > seen
@@ -247,7 +252,7 @@ class Buyer:
                 break
         try:
             await self.user.wait_for(
-                lambda m: _newest(m, "ready for order", order=self.order_id),
+                lambda m: _newest(m, "ready for order", order=self.order_ref),
                 timeout=QUIET_TIMEOUT,
             )
         except TimeoutError:

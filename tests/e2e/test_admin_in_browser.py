@@ -94,7 +94,7 @@ async def test_the_admin_sees_stock_and_todays_sales_and_imports_keys_from_a_fil
     await expect(sales).to_contain_text("Orders: 1")
     await expect(sales).to_contain_text("Revenue: 480 ⭐")
     await expect(sales).to_contain_text("Refunds: 0")
-    await expect(sales).to_contain_text("Steam Wallet card ¥50 ×1 (1 orders)")
+    await expect(sales).to_contain_text("Steam Wallet card ¥50 ×1 (orders: 1)")
     await screenshot(admin, "admin-stock-and-stats.png")
 
     await admin.get_by_test_id("file-input").set_input_files(str(DEMO_KEYS))

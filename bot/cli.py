@@ -31,12 +31,14 @@ from store.domain.money import format_money
 from store.domain.sales import start_of_day
 from store.domain.shop_time import ShopTime
 from store.domain.stock import StockState
+from store.domain.supplier import HOUSE_SUPPLIER, SupplierRefused
 from store.formats.catalog_file import CatalogFileError, parse_catalog
 from store.formats.key_file import KeyFileError, parse_key_file
 from store.services.catalog import load_catalog
 from store.services.question import faq_feedback, support_stats
 from store.services.rotation import Rotated, rotate_passphrases
 from store.services.stock import ImportSummary, import_card_keys, stock_status
+from store.services.supplier import add_supplier, list_suppliers, supplier_report
 from store.services.wallet import credit_wallet, knows_user
 
 DEMO_PORT = 8080
@@ -83,7 +85,21 @@ def _parser() -> argparse.ArgumentParser:
     importing.add_argument(
         "--partial", action="store_true", help="import the good lines even if some are refused"
     )
+    importing.add_argument(
+        "--supplier", default=HOUSE_SUPPLIER, help="the supplier of the keys (default: house)"
+    )
     stock.add_parser("status", help="stock per product")
+    supplier = commands.add_parser("supplier", help="suppliers").add_subparsers(
+        dest="action", required=True
+    )
+    adding = supplier.add_parser("add", help="add a supplier")
+    adding.add_argument("id", help="1-32 of a-z, 0-9, _ and -")
+    adding.add_argument("--name", required=True, help="the shop's name for it (admins only)")
+    adding.add_argument("--public-name", help="what a buyer tracing a key reads (default: name)")
+    adding.add_argument("--contact", default="")
+    adding.add_argument("--public-key", help="its Ed25519 public key: 64 hex digits or base64")
+    supplier.add_parser("list", help="every supplier and its status")
+    supplier.add_parser("show", help="a supplier's stock and standing").add_argument("id")
     keys = commands.add_parser("keys", help="card-key passphrases").add_subparsers(
         dest="action", required=True
     )
@@ -197,7 +213,13 @@ async def cmd_catalog_load(settings: Settings, path: Path, out: TextIO) -> int:
 
 
 async def cmd_stock_import(
-    settings: Settings, sku: str, path: Path, partial: bool, out: TextIO
+    settings: Settings,
+    sku: str,
+    path: Path,
+    partial: bool,
+    out: TextIO,
+    *,
+    supplier: str = HOUSE_SUPPLIER,
 ) -> int:
     try:
         content = await asyncio.to_thread(path.read_bytes)
@@ -219,7 +241,10 @@ async def cmd_stock_import(
                 now=SystemClock().now(),
                 all_or_nothing=not partial,
                 progress=_progress(sys.stderr),
+                supplier_id=supplier,
             )
+        except SupplierRefused as refusal:
+            raise CommandError(str(refusal)) from None
         except UnknownSku as unknown:
             nearest = f" (nearest: {', '.join(unknown.nearest)})" if unknown.nearest else ""
             raise CommandError(
@@ -230,6 +255,66 @@ async def cmd_stock_import(
             print_import_summary(refusal.summary, out, refused_whole=True)
             return 1
         print_import_summary(summary, out, refused_whole=False)
+        return 0
+
+    return await _with_uow(settings, work)
+
+
+async def cmd_supplier_add(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    async def work(uow: UnitOfWorkFactory) -> int:
+        try:
+            added = await add_supplier(
+                uow,
+                id=args.id,
+                name=args.name,
+                public_name=args.public_name,
+                contact=args.contact,
+                public_key=args.public_key,
+                actor="cli",
+                now=SystemClock().now(),
+            )
+        except SupplierRefused as refusal:
+            raise CommandError(str(refusal)) from None
+        signed = "; its batches must be signed" if added.public_key else ""
+        out.write(f"Added supplier {added.id} ({added.public_name}){signed}.\n")
+        return 0
+
+    return await _with_uow(settings, work)
+
+
+async def cmd_supplier_list(settings: Settings, out: TextIO) -> int:
+    async def work(uow: UnitOfWorkFactory) -> int:
+        for each in await list_suppliers(uow):
+            key = "signed batches" if each.public_key else "unsigned"
+            out.write(f"{each.id:<16} {each.status.value:<10} {key:<15} {each.public_name}\n")
+        return 0
+
+    return await _with_uow(settings, work)
+
+
+async def cmd_supplier_show(settings: Settings, supplier: str, out: TextIO) -> int:
+    async def work(uow: UnitOfWorkFactory) -> int:
+        try:
+            report = await supplier_report(uow, id=supplier)
+        except SupplierRefused as refusal:
+            raise CommandError(str(refusal)) from None
+        shown = report.supplier
+        out.write(f"{shown.id}: {shown.name} (public: {shown.public_name}), {shown.status.value}\n")
+        if shown.contact:
+            out.write(f"  contact: {shown.contact}\n")
+        out.write("Stock by product (available / held / sold / bad):\n")
+        for line in report.stock or []:
+            out.write(
+                f"  {line.sku:<20} {line.available} / {line.held} / {line.sold} / {line.bad}\n"
+            )
+        if not report.stock:
+            out.write("  none imported yet\n")
+        out.write("Standing:\n")
+        for event in report.events:
+            out.write(
+                f"  {event.at:%Y-%m-%d %H:%M} UTC  {event.status.value}  {event.reason}"
+                f"  (by {event.actor})\n"
+            )
         return 0
 
     return await _with_uow(settings, work)
@@ -384,7 +469,15 @@ async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
         case ("catalog", "load"):
             return await cmd_catalog_load(settings, args.file, out)
         case ("stock", "import"):
-            return await cmd_stock_import(settings, args.sku, args.file, args.partial, out)
+            return await cmd_stock_import(
+                settings, args.sku, args.file, args.partial, out, supplier=args.supplier
+            )
+        case ("supplier", "add"):
+            return await cmd_supplier_add(settings, args, out)
+        case ("supplier", "list"):
+            return await cmd_supplier_list(settings, out)
+        case ("supplier", "show"):
+            return await cmd_supplier_show(settings, args.id, out)
         case ("stock", "status"):
             return await cmd_stock_status(settings, out)
         case ("keys", "rotate"):

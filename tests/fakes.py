@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import copy
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -51,6 +52,13 @@ from store.domain.model import (
 )
 from store.domain.outbox import OutboxItem, OutboxPayload, parse_payload, payload_body
 from store.domain.reference import new_reference
+from store.domain.supplier import (
+    HOUSE_SUPPLIER,
+    Supplier,
+    SupplierEvent,
+    SupplierStatus,
+    SupplierStock,
+)
 from store.domain.support import ResponseTarget, default_alias
 
 SEALED = "gAAAAA"  # what store.services.sealing takes for a token
@@ -142,6 +150,21 @@ class BatchRow:
     imported_at: datetime
     status: BatchStatus
     updated_at: datetime | None
+    supplier_id: str = HOUSE_SUPPLIER
+
+
+def _house() -> dict[str, Supplier]:
+    """The supplier a new database starts with, as migration 0011 writes it."""
+    house = Supplier(
+        HOUSE_SUPPLIER,
+        "House stock",
+        "本店自营 / the shop's own stock",
+        "",
+        None,
+        SupplierStatus.ACTIVE,
+        datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    return {HOUSE_SUPPLIER: house}
 
 
 @dataclass
@@ -288,6 +311,8 @@ class Tables:
     refunds: dict[str, RefundRow] = field(default_factory=dict)
     checkpoints: dict[str, int] = field(default_factory=dict)
     import_offers: dict[int, ImportOffer] = field(default_factory=dict)
+    suppliers: dict[str, Supplier] = field(default_factory=_house)
+    supplier_events: list[SupplierEvent] = field(default_factory=list)
 
 
 def _next_id(rows: Iterable[int]) -> int:
@@ -451,12 +476,28 @@ class FakeCardKeyRepository(_Repository):
         return stored.intersection(fingerprints)
 
     async def start_batch(
-        self, sku: str, source: str, key_count: int, imported_by: int | None, now: datetime
+        self,
+        sku: str,
+        source: str,
+        key_count: int,
+        imported_by: int | None,
+        now: datetime,
+        supplier_id: str = HOUSE_SUPPLIER,
     ) -> int:
         tables = self._w()
+        if supplier_id not in tables.suppliers:
+            raise DuplicateRecord("batches.supplier_id (no such supplier)")
         batch_id = _next_id(tables.batches)
         tables.batches[batch_id] = BatchRow(
-            batch_id, sku, source[:255], key_count, imported_by, now, BatchStatus.STAGING, now
+            batch_id,
+            sku,
+            source[:255],
+            key_count,
+            imported_by,
+            now,
+            BatchStatus.STAGING,
+            now,
+            supplier_id,
         )
         return batch_id
 
@@ -1596,6 +1637,42 @@ class FakeImportOfferRepository(_Repository):
         return True
 
 
+class FakeSupplierRepository(_Repository):
+    async def add(self, supplier: Supplier, event: SupplierEvent) -> bool:
+        if supplier.id in self._t.suppliers:
+            return False
+        tables = self._w()
+        tables.suppliers[supplier.id] = supplier
+        tables.supplier_events.append(event)
+        return True
+
+    async def get(self, supplier_id: str) -> Supplier | None:
+        return self._t.suppliers.get(supplier_id)
+
+    async def all(self) -> list[Supplier]:
+        return [self._t.suppliers[key] for key in sorted(self._t.suppliers)]
+
+    async def events(self, supplier_id: str) -> list[SupplierEvent]:
+        return [e for e in self._t.supplier_events if e.supplier_id == supplier_id]
+
+    async def stock(self, supplier_id: str) -> list[SupplierStock]:
+        batches = {b.id for b in self._t.batches.values() if b.supplier_id == supplier_id}
+        by_sku: dict[str, Counter[KeyStatus]] = {}
+        for key in self._t.card_keys.values():
+            if key.batch_id in batches:
+                by_sku.setdefault(key.sku, Counter())[key.status] += 1
+        return [
+            SupplierStock(
+                sku,
+                counts[KeyStatus.AVAILABLE],
+                counts[KeyStatus.RESERVED],
+                counts[KeyStatus.SOLD],
+                counts[KeyStatus.BAD],
+            )
+            for sku, counts in sorted(by_sku.items())
+        ]
+
+
 class _SealedColumn:
     """How to read and write one sealed column among the rows."""
 
@@ -1710,6 +1787,7 @@ class FakeUnitOfWork:
         self.checkpoints = FakeCheckpointRepository(session)
         self.sealed = FakeSealedTextRepository(session)
         self.import_offers = FakeImportOfferRepository(session)
+        self.suppliers = FakeSupplierRepository(session)
 
     def reading(self) -> Self:
         if self._session.open is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -71,6 +72,30 @@ products = Table(
     Column("position", Integer, nullable=False, default=0),
 )
 
+suppliers = Table(
+    "suppliers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("public_name", String(64), nullable=False),
+    Column("contact", String(128), nullable=False, default=""),
+    Column("public_key", LargeBinary, nullable=True),  # raw Ed25519, 32 bytes
+    Column("status", String(10), nullable=False, default="active"),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+supplier_events = Table(
+    "supplier_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("supplier_id", String(32), ForeignKey("suppliers.id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", Timestamp, nullable=False),
+    Index("ix_supplier_events_supplier", "supplier_id", "id"),
+)
+
 batches = Table(
     "batches",
     metadata,
@@ -84,7 +109,15 @@ batches = Table(
     # and makes them sellable in publishing, which resumes after a crash (see service/stock.py)
     Column("status", String(10), nullable=False, server_default="live"),
     Column("updated_at", Timestamp, nullable=True),
+    Column(
+        "supplier_id",
+        String(32),
+        ForeignKey("suppliers.id"),
+        nullable=False,
+        server_default="house",
+    ),
     Index("ix_batches_status", "status"),
+    Index("ix_batches_supplier", "supplier_id"),
 )
 
 orders = Table(

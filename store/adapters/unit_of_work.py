@@ -26,6 +26,7 @@ from store.adapters.repositories.payment import SqlPaymentRepository
 from store.adapters.repositories.question import SqlQuestionRepository
 from store.adapters.repositories.refund import SqlRefundRepository
 from store.adapters.repositories.sealed_text import SqlSealedTextRepository
+from store.adapters.repositories.supplier import SqlSupplierRepository
 from store.adapters.repositories.ticket import SqlTicketRepository
 from store.adapters.repositories.user import SqlUserRepository
 from store.domain.errors import DuplicateRecord, ReadOnlyError, StoreBusy
@@ -128,6 +129,7 @@ class SqlUnitOfWork:
         self.checkpoints = SqlCheckpointRepository(connection, dialect)
         self.sealed = SqlSealedTextRepository(connection)
         self.import_offers = SqlImportOfferRepository(connection)
+        self.suppliers = SqlSupplierRepository(connection)
         return self
 
     async def __aexit__(

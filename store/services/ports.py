@@ -37,6 +37,7 @@ from store.domain.model import (
     User,
 )
 from store.domain.outbox import OutboxItem, OutboxPayload
+from store.domain.supplier import HOUSE_SUPPLIER, Supplier, SupplierEvent, SupplierStock
 from store.domain.support import ResponseTarget
 
 
@@ -71,7 +72,13 @@ class CatalogRepository(Protocol):
 class CardKeyRepository(Protocol):
     async def known_fingerprints(self, fingerprints: Sequence[str]) -> set[str]: ...
     async def start_batch(
-        self, sku: str, source: str, key_count: int, imported_by: int | None, now: datetime
+        self,
+        sku: str,
+        source: str,
+        key_count: int,
+        imported_by: int | None,
+        now: datetime,
+        supplier_id: str = HOUSE_SUPPLIER,
     ) -> int: ...
     async def stage(
         self, batch_id: int, sku: str, keys: Sequence[tuple[str, str]], now: datetime
@@ -381,6 +388,17 @@ class ImportOfferRepository(Protocol):
     async def take(self, offer_id: int, now: datetime) -> bool: ...
 
 
+class SupplierRepository(Protocol):
+    async def add(self, supplier: Supplier, event: SupplierEvent) -> bool:
+        """The supplier and its first event; False (nothing written) if the id is taken."""
+        ...
+
+    async def get(self, supplier_id: str) -> Supplier | None: ...
+    async def all(self) -> list[Supplier]: ...
+    async def events(self, supplier_id: str) -> list[SupplierEvent]: ...
+    async def stock(self, supplier_id: str) -> list[SupplierStock]: ...
+
+
 class SealedTextRepository(Protocol):
     """Everything stored under the key cipher, walked in id order (a passphrase rotation).
 
@@ -435,6 +453,8 @@ class UnitOfWork(Protocol):
     def sealed(self) -> SealedTextRepository: ...
     @property
     def import_offers(self) -> ImportOfferRepository: ...
+    @property
+    def suppliers(self) -> SupplierRepository: ...
 
     def reading(self) -> Self: ...
 

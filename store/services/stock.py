@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from store.domain.errors import DuplicateRecord, ImportRefused, UnknownSku
 from store.domain.model import BatchStatus, StockLevel
 from store.domain.sku import matching_sku, nearest_skus
+from store.domain.supplier import HOUSE_SUPPLIER
 from store.formats.key_file import KeyLine, ParsedKeyFile, RefusedLine
 from store.services.order import note_stock_level
 from store.services.payment import fulfil_paid_order
 from store.services.ports import KeyCipher, NewUnitOfWork, UnitOfWork
+from store.services.supplier import usable_supplier
 
 ALREADY_IN_STOCK = "already in stock"
 
@@ -55,6 +57,7 @@ async def import_card_keys(
     imported_by: int | None = None,
     all_or_nothing: bool = True,
     progress: Progress | None = None,
+    supplier_id: str = HOUSE_SUPPLIER,
 ) -> ImportSummary:
     """Encrypt and store a file's keys as one batch, refusing any key already in the shop.
 
@@ -65,8 +68,9 @@ async def import_card_keys(
     (`publishing`), so the shop keeps taking payments meanwhile. An import killed while staging
     leaves nothing for sale (`recover_imports` deletes it); killed while publishing, it is
     finished by `recover_imports`. Orders paid while the product was out of stock are then
-    fulfilled.
+    fulfilled. The batch is `supplier_id`'s, which must exist and be active (SupplierRefused).
     """
+    await usable_supplier(new_uow, id=supplier_id)
     keys = list(parsed.keys)
     refused = list(parsed.refused)
     report = progress or (lambda _done, _total: None)
@@ -92,7 +96,9 @@ async def import_card_keys(
     if not accepted:
         return ImportSummary(sku, 0, tuple(refused), None)
     async with new_uow() as uow:
-        batch_id = await uow.card_keys.start_batch(sku, source, len(accepted), imported_by, now)
+        batch_id = await uow.card_keys.start_batch(
+            sku, source, len(accepted), imported_by, now, supplier_id
+        )
         await uow.commit()
     try:
         for start in range(0, len(accepted), STAGE_CHUNK):

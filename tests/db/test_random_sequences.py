@@ -257,7 +257,8 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
 async def _fresh_shop(engine: AsyncEngine, cipher: CardKeyCipher, automatic: bool = True) -> Shop:
     async with engine.begin() as connection:  # an empty shop for each sequence
         for table in reversed(metadata.sorted_tables):
-            await connection.execute(sql(f"DELETE FROM {table.name}"))
+            if table.name not in ("suppliers", "supplier_events"):  # the house supplier stays
+                await connection.execute(sql(f"DELETE FROM {table.name}"))
     clock = FakeClock()
     uow = UnitOfWorkFactory(engine)
     await stocked_shop(uow, cipher, clock, stock=4)

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from store.adapters.tables import batches, card_key_events, card_keys, products
 from store.domain.clock import as_utc_or_none
 from store.domain.model import BatchStatus, KeyStatus, StockLevel
+from store.domain.supplier import HOUSE_SUPPLIER
 
 _CHUNK = 500
 
@@ -49,7 +50,13 @@ class SqlCardKeyRepository:
         return found
 
     async def start_batch(
-        self, sku: str, source: str, key_count: int, imported_by: int | None, now: datetime
+        self,
+        sku: str,
+        source: str,
+        key_count: int,
+        imported_by: int | None,
+        now: datetime,
+        supplier_id: str = HOUSE_SUPPLIER,
     ) -> int:
         """A new batch, `staging`: its keys are written but not yet for sale."""
         batch_id = (
@@ -63,6 +70,7 @@ class SqlCardKeyRepository:
                     imported_at=now,
                     status=BatchStatus.STAGING.value,
                     updated_at=now,
+                    supplier_id=supplier_id,
                 )
                 .returning(batches.c.id)
             )

@@ -1,0 +1,112 @@
+"""Suppliers from the command line: added, listed, shown with their stock, and named by every
+batch; stock imported before suppliers were recorded is the house's."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from bot.cli import main
+
+CATALOG = Path(__file__).parents[2] / "bot" / "demo_catalog.yaml"
+
+
+@pytest.fixture
+def environ(tmp_path: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'suppliers.sqlite3'}",
+        "CARD_KEY_SECRET": "a supplier passphrase that is longer than 32 characters",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def run(environ: dict[str, str], *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), environ, out)
+    return code, out.getvalue()
+
+
+def keys_file(tmp_path: Path, name: str, *keys: str) -> str:
+    path = tmp_path / name
+    path.write_text("\n".join(keys) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_a_new_shop_has_the_house_supplier_for_stock_imported_without_one(
+    environ: dict[str, str], tmp_path: Path
+) -> None:
+    run(environ, "catalog", "load", str(CATALOG))
+    assert (
+        run(environ, "stock", "import", "WIN11-PRO", keys_file(tmp_path, "a.txt", "H-1", "H-2"))[0]
+        == 0
+    )
+    code, listed = run(environ, "supplier", "list")
+    assert code == 0 and listed.startswith("house ")
+    code, shown = run(environ, "supplier", "show", "house")
+    assert "WIN11-PRO            2 / 0 / 0 / 0" in shown
+    assert "stock imported before suppliers were recorded" in shown
+
+
+def test_a_supplier_is_added_and_its_batch_is_counted_as_its_stock(
+    environ: dict[str, str], tmp_path: Path
+) -> None:
+    run(environ, "catalog", "load", str(CATALOG))
+    public = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    code, said = run(
+        environ,
+        "supplier",
+        "add",
+        "acme",
+        "--name",
+        "Acme 一级代理",
+        "--public-name",
+        "Acme",
+        "--contact",
+        "@acme",
+        "--public-key",
+        public.hex(),
+    )
+    assert (code, said) == (0, "Added supplier acme (Acme); its batches must be signed.\n")
+    file = keys_file(tmp_path, "acme.txt", "A-1", "A-2", "A-3")
+    assert run(environ, "stock", "import", "STEAM-CN-50", file, "--supplier", "acme")[0] == 0
+    shown = run(environ, "supplier", "show", "acme")[1]
+    assert "acme: Acme 一级代理 (public: Acme), active" in shown
+    assert "STEAM-CN-50          3 / 0 / 0 / 0" in shown
+    assert "added  (by cli)" in shown
+    assert "STEAM-CN-50" not in run(environ, "supplier", "show", "house")[1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (("acme", "--name", "Again"), "there is already a supplier acme"),
+        (("Bad Id", "--name", "X"), "supplier id 'Bad Id': use 1-32 of a-z, 0-9, _ and -"),
+        (
+            ("short", "--name", "X", "--public-key", "abcd"),
+            "an Ed25519 public key is 32 bytes, not 3",
+        ),
+        (("blank", "--name", "  "), "a supplier's name is 1-64 characters"),
+    ],
+)
+def test_a_bad_supplier_is_refused_in_one_line_and_changes_nothing(
+    environ: dict[str, str], capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], words: str
+) -> None:
+    assert run(environ, "supplier", "add", "acme", "--name", "Acme")[0] == 0
+    before = run(environ, "supplier", "list")[1]
+    code, _ = run(environ, "supplier", "add", *argv)
+    assert code == 1 and words in capsys.readouterr().err
+    assert run(environ, "supplier", "list")[1] == before
+
+
+def test_an_import_naming_an_unknown_supplier_imports_nothing(
+    environ: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(environ, "catalog", "load", str(CATALOG))
+    file = keys_file(tmp_path, "x.txt", "X-1")
+    code, _ = run(environ, "stock", "import", "WIN11-PRO", file, "--supplier", "nobody")
+    assert code == 1 and "no supplier nobody" in capsys.readouterr().err
+    assert "WIN11-PRO" not in run(environ, "supplier", "show", "house")[1]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import binascii
 import errno
 import html
 import logging
@@ -11,6 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -24,6 +27,7 @@ from handlers.text import shorten
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.database import DatabaseUnavailable
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.batch_manifest import manifest, signed_message
 from store.domain.clock import SystemClock, as_utc
 from store.domain.errors import ImportRefused, ShopError, UnknownSku
 from store.domain.model import Language
@@ -88,6 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     importing.add_argument(
         "--supplier", default=HOUSE_SUPPLIER, help="the supplier of the keys (default: house)"
     )
+    importing.add_argument(
+        "--cost", type=int, help="the supplier's cost per key in minor units (4200 = ¥42.00)"
+    )
+    importing.add_argument("--proof", type=Path, help="the authorisation document (PDF, image)")
+    importing.add_argument(
+        "--manifest-signature",
+        type=Path,
+        help="the supplier's Ed25519 signature of the manifest (64 bytes, raw or base64)",
+    )
     stock.add_parser("status", help="stock per product")
     supplier = commands.add_parser("supplier", help="suppliers").add_subparsers(
         dest="action", required=True
@@ -100,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     adding.add_argument("--public-key", help="its Ed25519 public key: 64 hex digits or base64")
     supplier.add_parser("list", help="every supplier and its status")
     supplier.add_parser("show", help="a supplier's stock and standing").add_argument("id")
+    supplier.add_parser(
+        "manifest", help="a key file's manifest, which a signing supplier signs"
+    ).add_argument("file", type=Path)
     keys = commands.add_parser("keys", help="card-key passphrases").add_subparsers(
         dest="action", required=True
     )
@@ -220,7 +236,9 @@ async def cmd_stock_import(
     out: TextIO,
     *,
     supplier: str = HOUSE_SUPPLIER,
+    origin: Origin | None = None,
 ) -> int:
+    origin = origin or Origin()
     try:
         content = await asyncio.to_thread(path.read_bytes)
         parsed = parse_key_file(path.name, content)
@@ -242,6 +260,9 @@ async def cmd_stock_import(
                 all_or_nothing=not partial,
                 progress=_progress(sys.stderr),
                 supplier_id=supplier,
+                cost_minor=origin.cost_minor,
+                proof=origin.proof,
+                signature=origin.signature,
             )
         except SupplierRefused as refusal:
             raise CommandError(str(refusal)) from None
@@ -258,6 +279,46 @@ async def cmd_stock_import(
         return 0
 
     return await _with_uow(settings, work)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What an import says of where its keys came from: cost, authorisation, signature."""
+
+    cost_minor: int | None = None
+    proof: bytes | None = None
+    signature: bytes | None = None
+
+
+def read_origin(cost: int | None, proof: Path | None, signature: Path | None) -> Origin:
+    """The import's --cost, --proof and --manifest-signature, read and checked."""
+
+    def read(path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{path}: cannot read: {error}") from None
+
+    signed = read(signature) if signature else None
+    if signed is not None and len(signed) != 64:
+        try:
+            signed = base64.b64decode(signed.strip(), validate=True)
+        except (ValueError, binascii.Error):
+            raise CommandError(f"{signature}: not a signature (64 bytes, raw or base64)") from None
+    return Origin(cost, read(proof) if proof else None, signed)
+
+
+def cmd_supplier_manifest(path: Path, out: TextIO) -> int:
+    try:
+        parsed = parse_key_file(path.name, path.read_bytes())
+    except OSError as error:
+        raise CommandError(f"{path}: cannot read: {error}") from None
+    except KeyFileError as error:
+        raise CommandError(f"{path}: {error}") from None
+    digest = manifest(line.key for line in parsed.keys)
+    out.write(f"manifest {digest.hex()} ({len(parsed.keys)} keys)\n")
+    out.write(f"sign these bytes with Ed25519: {signed_message(digest)!r}\n")
+    return 0
 
 
 async def cmd_supplier_add(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -470,8 +531,16 @@ async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
             return await cmd_catalog_load(settings, args.file, out)
         case ("stock", "import"):
             return await cmd_stock_import(
-                settings, args.sku, args.file, args.partial, out, supplier=args.supplier
+                settings,
+                args.sku,
+                args.file,
+                args.partial,
+                out,
+                supplier=args.supplier,
+                origin=read_origin(args.cost, args.proof, args.manifest_signature),
             )
+        case ("supplier", "manifest"):
+            return cmd_supplier_manifest(args.file, out)
         case ("supplier", "add"):
             return await cmd_supplier_add(settings, args, out)
         case ("supplier", "list"):

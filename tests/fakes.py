@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
+from store.domain.batch_manifest import NO_PROVENANCE, BatchProvenance
 from store.domain.errors import BadPayload, DuplicateRecord, ReadOnlyError, UnreadableToken
 from store.domain.flow import FlowState, flow_record, parse_flow
 from store.domain.import_offer import ImportOffer
@@ -151,6 +152,7 @@ class BatchRow:
     status: BatchStatus
     updated_at: datetime | None
     supplier_id: str = HOUSE_SUPPLIER
+    provenance: BatchProvenance = NO_PROVENANCE
 
 
 def _house() -> dict[str, Supplier]:
@@ -483,6 +485,7 @@ class FakeCardKeyRepository(_Repository):
         imported_by: int | None,
         now: datetime,
         supplier_id: str = HOUSE_SUPPLIER,
+        provenance: BatchProvenance = NO_PROVENANCE,
     ) -> int:
         tables = self._w()
         if supplier_id not in tables.suppliers:
@@ -498,6 +501,7 @@ class FakeCardKeyRepository(_Repository):
             BatchStatus.STAGING,
             now,
             supplier_id,
+            provenance,
         )
         return batch_id
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -116,6 +117,10 @@ batches = Table(
         nullable=False,
         server_default="house",
     ),
+    Column("cost_minor", BigInteger, nullable=True),
+    Column("proof_sha256", String(64), nullable=True),
+    Column("manifest_sha256", String(64), nullable=True),
+    Column("manifest_signed", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_batches_status", "status"),
     Index("ix_batches_supplier", "supplier_id"),
 )

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from store.domain.batch_manifest import NO_PROVENANCE, BatchProvenance
 from store.domain.flow import FlowState
 from store.domain.import_offer import ImportOffer
 from store.domain.model import (
@@ -79,6 +80,7 @@ class CardKeyRepository(Protocol):
         imported_by: int | None,
         now: datetime,
         supplier_id: str = HOUSE_SUPPLIER,
+        provenance: BatchProvenance = NO_PROVENANCE,
     ) -> int: ...
     async def stage(
         self, batch_id: int, sku: str, keys: Sequence[tuple[str, str]], now: datetime

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from store.domain.batch_manifest import BatchProvenance, manifest, signature_holds
 from store.domain.errors import DuplicateRecord, ImportRefused, UnknownSku
 from store.domain.model import BatchStatus, StockLevel
 from store.domain.sku import matching_sku, nearest_skus
-from store.domain.supplier import HOUSE_SUPPLIER
+from store.domain.supplier import HOUSE_SUPPLIER, Supplier, SupplierRefused
 from store.formats.key_file import KeyLine, ParsedKeyFile, RefusedLine
 from store.services.order import note_stock_level
 from store.services.payment import fulfil_paid_order
@@ -46,6 +48,37 @@ ABANDONED_AFTER = timedelta(minutes=2)
 """A staging batch with no progress for this long belongs to an import that died."""
 
 
+def batch_provenance(
+    supplier: Supplier,
+    keys: Sequence[KeyLine],
+    cost_minor: int | None,
+    proof: bytes | None,
+    signature: bytes | None,
+) -> BatchProvenance:
+    """What the batch records of its origin. The manifest covers every key of the file; a
+    supplier with a registered key must have signed it, else the batch is refused whole."""
+    if cost_minor is not None and cost_minor < 0:
+        raise SupplierRefused("a cost per key is a whole number of minor units, 0 or more")
+    digest = manifest(line.key for line in keys)
+    if supplier.public_key is not None:
+        if signature is None:
+            raise SupplierRefused(
+                f"supplier {supplier.id} signs its batches: give --manifest-signature "
+                f"(the manifest is {digest.hex()})"
+            )
+        if not signature_holds(supplier.public_key, digest, signature):
+            raise SupplierRefused(
+                f"the signature is not {supplier.id}'s over this file's manifest "
+                f"({digest.hex()}): the batch is refused whole"
+            )
+    return BatchProvenance(
+        cost_minor=cost_minor,
+        proof_sha256=hashlib.sha256(proof).hexdigest() if proof is not None else None,
+        manifest_sha256=digest.hex(),
+        signed=supplier.public_key is not None,
+    )
+
+
 async def import_card_keys(
     new_uow: NewUnitOfWork,
     *,
@@ -58,6 +91,9 @@ async def import_card_keys(
     all_or_nothing: bool = True,
     progress: Progress | None = None,
     supplier_id: str = HOUSE_SUPPLIER,
+    cost_minor: int | None = None,
+    proof: bytes | None = None,
+    signature: bytes | None = None,
 ) -> ImportSummary:
     """Encrypt and store a file's keys as one batch, refusing any key already in the shop.
 
@@ -70,8 +106,9 @@ async def import_card_keys(
     finished by `recover_imports`. Orders paid while the product was out of stock are then
     fulfilled. The batch is `supplier_id`'s, which must exist and be active (SupplierRefused).
     """
-    await usable_supplier(new_uow, id=supplier_id)
+    supplier = await usable_supplier(new_uow, id=supplier_id)
     keys = list(parsed.keys)
+    provenance = batch_provenance(supplier, keys, cost_minor, proof, signature)
     refused = list(parsed.refused)
     report = progress or (lambda _done, _total: None)
     all_fingerprints = [cipher.fingerprints(k.key) for k in keys]
@@ -97,7 +134,7 @@ async def import_card_keys(
         return ImportSummary(sku, 0, tuple(refused), None)
     async with new_uow() as uow:
         batch_id = await uow.card_keys.start_batch(
-            sku, source, len(accepted), imported_by, now, supplier_id
+            sku, source, len(accepted), imported_by, now, supplier_id, provenance
         )
         await uow.commit()
     try:

@@ -11,6 +11,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.adapters.tables import batches, card_key_events, card_keys, products
+from store.domain.batch_manifest import NO_PROVENANCE, BatchProvenance
 from store.domain.clock import as_utc_or_none
 from store.domain.model import BatchStatus, KeyStatus, StockLevel
 from store.domain.supplier import HOUSE_SUPPLIER
@@ -57,6 +58,7 @@ class SqlCardKeyRepository:
         imported_by: int | None,
         now: datetime,
         supplier_id: str = HOUSE_SUPPLIER,
+        provenance: BatchProvenance = NO_PROVENANCE,
     ) -> int:
         """A new batch, `staging`: its keys are written but not yet for sale."""
         batch_id = (
@@ -71,6 +73,10 @@ class SqlCardKeyRepository:
                     status=BatchStatus.STAGING.value,
                     updated_at=now,
                     supplier_id=supplier_id,
+                    cost_minor=provenance.cost_minor,
+                    proof_sha256=provenance.proof_sha256,
+                    manifest_sha256=provenance.manifest_sha256,
+                    manifest_signed=provenance.signed,
                 )
                 .returning(batches.c.id)
             )

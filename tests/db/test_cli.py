@@ -13,15 +13,6 @@ from bot.cli import main
 CATALOG = Path(__file__).parents[2] / "bot" / "demo_catalog.yaml"
 
 
-@pytest.fixture
-def environ(tmp_path: Path) -> dict[str, str]:
-    return {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
-        "CARD_KEY_SECRET": "a cli passphrase that is longer than 32 characters",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
 def run(environ: dict[str, str], *argv: str) -> tuple[int, str]:
     out = io.StringIO()
     code = main(list(argv), environ, out)

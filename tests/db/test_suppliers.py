@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import sqlite3
 from pathlib import Path
 
@@ -13,25 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from bot.cli import main
 from store.domain.batch_manifest import manifest, signed_message
-
-CATALOG = Path(__file__).parents[2] / "bot" / "demo_catalog.yaml"
-
-
-@pytest.fixture
-def environ(tmp_path: Path) -> dict[str, str]:
-    return {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'suppliers.sqlite3'}",
-        "CARD_KEY_SECRET": "a supplier passphrase that is longer than 32 characters",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def run(environ: dict[str, str], *argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), environ, out)
-    return code, out.getvalue()
+from tests.db.test_cli import CATALOG, run
 
 
 def keys_file(tmp_path: Path, name: str, *keys: str) -> str:

@@ -207,7 +207,9 @@ async def test_the_page_fits_a_phone_without_sideways_scrolling(
 async def test_another_persona_receiving_a_message_shows_a_notice(
     page: Page, sandbox: Sandbox, api: BotApiClient
 ) -> None:
-    await sandbox.user(2002, first_name="Mei", language_code="zh-hans").send_text("/start")
+    mei = sandbox.user(2002, first_name="Mei", language_code="zh-hans")
+    await mei.send_text("/start")
+    await mei.wait_for_text("Hello")  # the bot's reply is there before the page counts it as seen
     await page.reload()
     await page.get_by_test_id("start-button").click()
     await expect(page.get_by_test_id("message").filter(has_text="Hello")).to_be_visible()

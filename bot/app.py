@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,7 @@ from bot.outbox_worker import OutboxWorker
 from bot.scheduler import build_scheduler, keep_books
 from bot.sender import Limits, OutgoingSender, PermanentSendError
 from bot.telegram_port import NO_CHAT, ActionExecutor, TelegramPort
+from bot.trace_cli import optional_signer
 from config.settings import Settings
 from faq.knowledge import DEFAULT_DIRECTORY, KnowledgeBase, load_knowledge_base
 from faq.matcher import FaqMatcher
@@ -31,12 +33,15 @@ from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.case import ReplacementRules
 from store.domain.clock import Clock, SystemClock
 from store.domain.errors import RefundFailed
+from store.domain.ledger import EscrowRules
 from store.domain.model import Language
 from store.domain.order import HoldRules
 from store.domain.payment import TopupRules
 from store.domain.refund import RefundRules
 from store.domain.shop_time import ShopTime, parse_support_hours
+from store.domain.supplier import SellOrder, SupplierRules
 from store.domain.support import SupportRules
+from store.services.provenance import backfill_provenance
 
 log = logging.getLogger(__name__)
 Runtime = Literal["aiogram", "ptb"]
@@ -78,12 +83,29 @@ def load_faq(settings: Settings) -> tuple[KnowledgeBase, FaqMatcher]:
     return knowledge, FaqMatcher.from_knowledge_base(knowledge)
 
 
+def supplier_rules(settings: Settings) -> SupplierRules:
+    """The suppliers' standing rules and sell order, which every unit of work carries."""
+    return SupplierRules(
+        window_days=settings.SUPPLIER_WINDOW_DAYS,
+        max_invalid_rate=settings.SUPPLIER_MAX_INVALID_RATE,
+        min_sample=settings.SUPPLIER_MIN_SAMPLE,
+        min_deposit_minor=settings.SUPPLIER_MIN_DEPOSIT,
+        sell_order=SellOrder(settings.SELL_ORDER),
+    )
+
+
+def escrow_rules(settings: Settings) -> EscrowRules:
+    return EscrowRules(
+        refund_window_days=settings.REFUND_WINDOW_DAYS, margin_days=settings.ESCROW_MARGIN_DAYS
+    )
+
+
 def build_context(
     settings: Settings, engine: AsyncEngine, *, clock: Clock, refunder: PortRefunder
 ) -> ShopContext:
     knowledge, matcher = load_faq(settings)
     return ShopContext(
-        uow=UnitOfWorkFactory(engine),
+        uow=UnitOfWorkFactory(engine, supplier_rules(settings)),
         clock=clock,
         cipher=CardKeyCipher(settings.card_key_secrets()),
         refunder=refunder,
@@ -94,6 +116,7 @@ def build_context(
             star_value_minor=settings.STAR_VALUE_MINOR, allowed_stars=settings.TOPUP_STARS
         ),
         refund=RefundRules(window_days=settings.REFUND_WINDOW_DAYS),
+        escrow=escrow_rules(settings),
         admin_ids=frozenset(settings.ADMIN_IDS),
         shop_name=settings.SHOP_NAME,
         currency=settings.SHOP_CURRENCY,
@@ -115,11 +138,24 @@ def build_context(
         ),
         knowledge=knowledge,
         faq=matcher,
+        trace_signer=optional_signer(settings),
+        trace_origin=settings.TRACE_ORIGIN,
     )
 
 
 async def open_database(settings: Settings) -> AsyncEngine:
     return await open_migrated(settings.DATABASE_URL)
+
+
+async def with_database(
+    settings: Settings, work: Callable[[UnitOfWorkFactory], Awaitable[int]]
+) -> int:
+    """Run an admin command's work on the migrated database, and close it after."""
+    engine = await open_database(settings)
+    try:
+        return await work(UnitOfWorkFactory(engine, supplier_rules(settings)))
+    finally:
+        await engine.dispose()
 
 
 class KamibotApp:
@@ -184,6 +220,7 @@ class KamibotApp:
         if await self.intake.resume():  # let them settle first: their charges are not lost
             await self.intake.settled(timeout=30.0)
         await keep_books(self.ctx, self.port, self.outbox)
+        await backfill_provenance(self.ctx.uow, self.ctx.cipher, self.clock.now())
         self.outbox.wake()  # deliver whatever a previous run left pending
         self._polling = asyncio.create_task(self.intake.poll(), name="polling")
         if self.with_scheduler:
@@ -193,6 +230,7 @@ class KamibotApp:
                 self.port,
                 self.intake,
                 books_seconds=self.settings.RECONCILE_SECONDS,
+                trace=(self.settings, self.ctx.trace_signer) if self.ctx.trace_signer else None,
             )
             self.scheduler.start()
         log.info("Kamibot is running on %s against %s", self.runtime, base)

@@ -19,7 +19,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import KamibotApp, open_database, until_interrupted
+from bot.app import KamibotApp, open_database, supplier_rules, until_interrupted
+from bot.money_cli import add_book_commands, add_supplier_money_commands, execute_money
+from bot.trace_cli import add_trace_commands, execute_trace
 from config.settings import Settings, SettingsError, load_settings
 from faq.knowledge import DEFAULT_DIRECTORY, KnowledgeBaseError, load_knowledge_base
 from handlers.agent import stats_text
@@ -42,7 +44,14 @@ from store.services.catalog import load_catalog
 from store.services.question import faq_feedback, support_stats
 from store.services.rotation import Rotated, rotate_passphrases
 from store.services.stock import ImportSummary, import_card_keys, stock_status
-from store.services.supplier import add_supplier, list_suppliers, supplier_report
+from store.services.supplier import (
+    FrozenStock,
+    add_supplier,
+    list_suppliers,
+    reinstate_supplier,
+    supplier_report,
+    suspend_supplier,
+)
 from store.services.wallet import credit_wallet, knows_user
 
 DEMO_PORT = 8080
@@ -112,7 +121,20 @@ def _parser() -> argparse.ArgumentParser:
     adding.add_argument("--contact", default="")
     adding.add_argument("--public-key", help="its Ed25519 public key: 64 hex digits or base64")
     supplier.add_parser("list", help="every supplier and its status")
+    suspending = supplier.add_parser("suspend", help="cut a supplier off: its stock is frozen")
+    suspending.add_argument("id")
+    suspending.add_argument("--reason", required=True)
+    reinstating = supplier.add_parser("reinstate", help="lift a supplier's suspension")
+    reinstating.add_argument("id")
+    reinstating.add_argument("--reason", required=True)
+    reinstating.add_argument(
+        "--frozen",
+        required=True,
+        choices=[choice.value for choice in FrozenStock],
+        help="its frozen keys: back on sale (release) or never sold (write-off)",
+    )
     supplier.add_parser("show", help="a supplier's stock and standing").add_argument("id")
+    add_supplier_money_commands(supplier)
     supplier.add_parser(
         "manifest", help="a key file's manifest, which a signing supplier signs"
     ).add_argument("file", type=Path)
@@ -144,6 +166,8 @@ def _parser() -> argparse.ArgumentParser:
         "--since",
         help="ISO date or time (UTC unless it has an offset); default: today in SHOP_TIMEZONE",
     )
+    add_trace_commands(commands)
+    add_book_commands(commands)
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply migrations")
     return parser
@@ -190,16 +214,26 @@ def print_import_summary(summary: ImportSummary, out: TextIO, *, refused_whole: 
     out.write(f"refused: {len(summary.refused)}\n")
     for reason, count in sorted(summary.refused_by_reason.items()):
         out.write(f"  {reason}: {count}\n")
-    if refused_whole:
+    if refused_whole and summary.suspension is None:
         out.write("nothing was imported (all-or-nothing; use --partial to import the good lines)\n")
     if summary.fulfilled_orders:
         out.write(f"orders now delivered from this stock: {len(summary.fulfilled_orders)}\n")
+    if summary.waiting:
+        out.write(
+            f"batch {summary.batch_id} waits, not on sale: the supplier's deposit is below "
+            "SUPPLIER_MIN_DEPOSIT; it goes on sale once topped up\n"
+        )
+    if summary.suspension is not None:
+        out.write(
+            f"supplier {summary.suspension.supplier_id} is suspended for this resale attempt; "
+            f"{summary.suspension.frozen} unsold key(s) frozen\n"
+        )
 
 
 async def _with_uow(settings: Settings, work: Callable[[UnitOfWorkFactory], Awaitable[int]]) -> int:
     engine = await open_database(settings)
     try:
-        return await work(UnitOfWorkFactory(engine))
+        return await work(UnitOfWorkFactory(engine, supplier_rules(settings)))
     finally:
         await engine.dispose()
 
@@ -356,7 +390,7 @@ async def cmd_supplier_list(settings: Settings, out: TextIO) -> int:
 async def cmd_supplier_show(settings: Settings, supplier: str, out: TextIO) -> int:
     async def work(uow: UnitOfWorkFactory) -> int:
         try:
-            report = await supplier_report(uow, id=supplier)
+            report = await supplier_report(uow, id=supplier, now=SystemClock().now())
         except SupplierRefused as refusal:
             raise CommandError(str(refusal)) from None
         shown = report.supplier
@@ -370,12 +404,60 @@ async def cmd_supplier_show(settings: Settings, supplier: str, out: TextIO) -> i
             )
         if not report.stock:
             out.write("  none imported yet\n")
+        if report.frozen:
+            out.write(f"  frozen (not for sale while suspended): {report.frozen}\n")
+        standing = report.standing
+        rate = "n/a" if standing.invalid_rate is None else f"{standing.invalid_rate:.1%}"
+        out.write(
+            f"Last {report.window_days} days: sold {standing.sold}, confirmed bad "
+            f"{standing.bad}, invalid rate {rate}\n"
+        )
+        out.write(
+            f"Money: deposit {report.deposit_minor}, escrow held {report.escrow_minor}, "
+            f"payable {report.payable_minor}, paid out {report.paid_out_minor} (minor units)\n"
+        )
         out.write("Standing:\n")
         for event in report.events:
             out.write(
                 f"  {event.at:%Y-%m-%d %H:%M} UTC  {event.status.value}  {event.reason}"
                 f"  (by {event.actor})\n"
             )
+        return 0
+
+    return await _with_uow(settings, work)
+
+
+async def cmd_supplier_suspend(settings: Settings, supplier: str, reason: str, out: TextIO) -> int:
+    async def work(uow: UnitOfWorkFactory) -> int:
+        try:
+            suspension = await suspend_supplier(
+                uow, id=supplier, reason=reason, actor="cli", now=SystemClock().now()
+            )
+        except SupplierRefused as refusal:
+            raise CommandError(str(refusal)) from None
+        out.write(f"Suspended supplier {supplier}: {suspension.frozen} unsold key(s) frozen.\n")
+        return 0
+
+    return await _with_uow(settings, work)
+
+
+async def cmd_supplier_reinstate(
+    settings: Settings, supplier: str, reason: str, frozen: FrozenStock, out: TextIO
+) -> int:
+    async def work(uow: UnitOfWorkFactory) -> int:
+        try:
+            done = await reinstate_supplier(
+                uow,
+                id=supplier,
+                reason=reason,
+                frozen=frozen,
+                actor="cli",
+                now=SystemClock().now(),
+            )
+        except SupplierRefused as refusal:
+            raise CommandError(str(refusal)) from None
+        settled = "released back on sale" if frozen is FrozenStock.RELEASE else "written off"
+        out.write(f"Reinstated supplier {supplier}: {done.settled} frozen key(s) {settled}.\n")
         return 0
 
     return await _with_uow(settings, work)
@@ -547,6 +629,12 @@ async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
             return await cmd_supplier_list(settings, out)
         case ("supplier", "show"):
             return await cmd_supplier_show(settings, args.id, out)
+        case ("supplier", "suspend"):
+            return await cmd_supplier_suspend(settings, args.id, args.reason, out)
+        case ("supplier", "reinstate"):
+            return await cmd_supplier_reinstate(
+                settings, args.id, args.reason, FrozenStock(args.frozen), out
+            )
         case ("stock", "status"):
             return await cmd_stock_status(settings, out)
         case ("keys", "rotate"):
@@ -559,6 +647,13 @@ async def execute(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
             return await cmd_support_stats(settings, args.since, out)
         case ("db", "upgrade"):
             return await cmd_db_upgrade(settings, out)
+        case ("trace", _):
+            return await execute_trace(args, settings, out)
+        case ("supplier", "deposit" | "withdraw" | "payout" | "statement") | (
+            "ledger" | "escrow",
+            _,
+        ):
+            return await execute_money(args, settings, out)
     raise CommandError("unknown command")
 
 

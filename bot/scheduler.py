@@ -9,9 +9,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.intake import Intake
 from bot.outbox_worker import OutboxWorker
+from bot.trace_cli import publish_checkpoint
+from config.settings import Settings
 from handlers.context import ShopContext
+from store.domain.signed_note import Signer
+from store.services.books import settle_escrow
 from store.services.inbox import forget_handled_updates
 from store.services.order import expire_reservations
+from store.services.provenance import LogInconsistent
 from store.services.reconciliation import ReconciliationReport, StarLedger, reconcile_payments
 from store.services.response_target import check_response_targets
 from store.services.stock import recover_imports
@@ -65,8 +70,32 @@ async def keep_books(
     return report
 
 
+async def settle_escrow_job(ctx: ShopContext) -> int:
+    """Release the escrow of keys whose after-sales window is over (once each, however often)."""
+    settled = await settle_escrow(ctx.uow, now=ctx.clock.now(), rules=ctx.escrow)
+    if settled:
+        log.info("settled the escrow of %d sold keys", settled)
+    return settled
+
+
 async def forget_old_updates(ctx: ShopContext) -> int:
     return await forget_handled_updates(ctx.uow, now=ctx.clock.now())
+
+
+async def publish_checkpoints(
+    ctx: ShopContext, settings: Settings, signer: Signer, outbox: OutboxWorker
+) -> int:
+    """After new key events, a signed checkpoint: appended to the file, posted to the channel.
+    The log's size."""
+    try:
+        signed = await publish_checkpoint(settings, ctx.uow, signer, ctx.clock.now())
+    except LogInconsistent as error:  # never signed over: an auditor must look first
+        log.error("the transparency log was not signed: %s", error)
+        return 0
+    if signed.fresh:
+        log.info("signed a checkpoint of %d log entries", signed.size)
+        outbox.wake()
+    return signed.size
 
 
 def build_scheduler(
@@ -77,6 +106,7 @@ def build_scheduler(
     *,
     books_seconds: int = 60,
     expiry_seconds: int = 20,
+    trace: tuple[Settings, Signer] | None = None,
 ) -> AsyncIOScheduler:
     """`books_seconds`: how often payments are reconciled and interrupted imports settled."""
     scheduler = AsyncIOScheduler(timezone="UTC")
@@ -87,7 +117,14 @@ def build_scheduler(
         ("books", keep_books, [ctx, ledger, outbox], books_seconds),
         ("inbox_sweep", intake.resume, [], 60),
         ("inbox_forget", forget_old_updates, [ctx], 3600),
+        ("escrow_settlement", settle_escrow_job, [ctx], 600),
     ]
+    if trace is not None:  # TRACE_SIGNING_KEY set: sign the log every TRACE_CHECKPOINT_SECONDS
+        settings, signer = trace
+        every = settings.TRACE_CHECKPOINT_SECONDS
+        jobs.append(
+            ("trace_checkpoint", publish_checkpoints, [ctx, settings, signer, outbox], every)
+        )
     for job_id, job, args, seconds in jobs:
         scheduler.add_job(
             job,

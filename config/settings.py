@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic_settings
@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     DEFAULT_ORDER_LIMIT: int = Field(default=10, ge=1)
     SUPPORT_CONTACT: str = "@kamibot_support"
     REFUND_WINDOW_DAYS: int = Field(default=7, ge=0, le=365)
+    ESCROW_MARGIN_DAYS: int = Field(default=2, ge=0, le=365)
+    """A sold key's supplier cost waits in escrow REFUND_WINDOW_DAYS plus this, then settles."""
     AGENT_IDS: tuple[int, ...] = ()
     """Telegram ids of support agents (admins may act as agents too)."""
     AGENT_CAPACITY: int = Field(default=3, ge=1, le=50)
@@ -128,6 +130,38 @@ class Settings(BaseSettings):
     RECONCILE_SECONDS: int = Field(default=60, ge=5, le=3600)
     """How often payments are reconciled with Telegram's record and stuck refunds resumed."""
     LOG_LEVEL: str = "INFO"
+
+    # --- the transparency log (溯源): checkpoints are signed with a key kept apart from the
+    # database, so that the database alone cannot forge a key's history ---
+    TRACE_SIGNING_KEY: SecretStr | None = None
+    """The log's Ed25519 key: a C2SP `PRIVATE+KEY+name+id+key` string, or a base64 32-byte
+    seed (then named TRACE_ORIGIN). Only signing needs it (`python -m bot trace pubkey`)."""
+    TRACE_ORIGIN: str = "kamibot.example/log"
+    """The first line of every checkpoint: names the shop's log (no spaces, no plus sign)."""
+    TRACE_CHECKPOINT_FILE: str = ""
+    """A file each new checkpoint is appended to, for others to copy; empty: none."""
+    TRACE_CHANNEL: int | None = None
+    """A Telegram chat id each new checkpoint is posted to; unset: none."""
+    TRACE_CHECKPOINT_SECONDS: int = Field(default=300, ge=10, le=86_400)
+    """How often a checkpoint is signed when new events came."""
+
+    @field_validator("TRACE_ORIGIN")
+    @classmethod
+    def _origin_is_a_key_name(cls, value: str) -> str:
+        if not value or any(ch.isspace() or ch == "+" or ch < " " for ch in value):
+            raise ValueError("is one word without spaces or plus signs, e.g. shop.example/log")
+        return value
+
+    # Suppliers' standing (issue 9 §2): store.domain.supplier.SupplierRules
+    SELL_ORDER: Literal["oldest_batch", "cheapest_cost"] = "oldest_batch"
+    """Which supplier's keys of a product sell first: the oldest batch, or the cheapest."""
+    SUPPLIER_WINDOW_DAYS: int = Field(default=30, ge=1, le=365)
+    """The rolling window of a supplier's invalid rate (confirmed bad over keys sold)."""
+    SUPPLIER_MAX_INVALID_RATE: float = Field(default=0.05, ge=0, le=1)
+    """A rate above this, over at least SUPPLIER_MIN_SAMPLE sales, suspends the supplier."""
+    SUPPLIER_MIN_SAMPLE: int = Field(default=20, ge=1)
+    SUPPLIER_MIN_DEPOSIT: int = Field(default=0, ge=0)
+    """Minor units of deposit below which a supplier's new batches wait, not on sale."""
 
     @field_validator("ADMIN_IDS", "AGENT_IDS", mode="before")
     @classmethod

@@ -13,6 +13,12 @@ from store.domain.errors import ImportRefused, NotFound, UnknownSku
 from store.domain.import_offer import ImportOfferRefused, OfferRefusal
 from store.domain.model import Language, StockLevel
 from store.domain.stock import StockState
+from store.domain.supplier import (
+    HOUSE_SUPPLIER,
+    SupplierRefused,
+    SupplierSuspended,
+    UnknownSupplier,
+)
 from store.formats.key_file import KeyFileError, parse_key_file
 from store.services.import_offer import offer_good_lines, take_import_offer
 from store.services.stock import ImportSummary, import_card_keys, stock_status
@@ -28,12 +34,18 @@ SKU_LENGTH = 64
 """What is shown of why a file can't be read (its CSV header's columns can run to thousands)."""
 
 
-def import_sku(caption: str) -> str | None:
-    """`/import SKU` → SKU; anything else → None."""
+def import_caption(caption: str) -> tuple[str, str] | None:
+    """`/import SKU [SUPPLIER]` → (SKU, supplier id, the house's by default); else None."""
     parts = caption.split()
-    if len(parts) == 2 and parts[0].split("@")[0] == "/import":
-        return parts[1]
+    if len(parts) in (2, 3) and parts[0].split("@")[0] == "/import":
+        return parts[1], parts[2] if len(parts) == 3 else HOUSE_SUPPLIER
     return None
+
+
+def import_sku(caption: str) -> str | None:
+    """`/import SKU [SUPPLIER]` → SKU; anything else → None."""
+    parsed = import_caption(caption)
+    return parsed[0] if parsed else None
 
 
 def _refusal_lines(summary: ImportSummary) -> Markup:
@@ -63,13 +75,14 @@ async def on_document(event: DocumentMessage, lang: Language, ctx: ShopContext) 
     chat = event.person.chat_id
     if not ctx.is_admin(event.person.user_id):
         return [SendText(chat, say(lang, "admin.only"))]
-    sku = import_sku(event.caption)
-    if sku is None:
+    caption = import_caption(event.caption)
+    if caption is None:
         return [SendText(chat, say(lang, "admin.import_usage"))]
     if event.file_size > MAX_IMPORT_BYTES:
         return [SendText(chat, say(lang, "admin.import_bad_file", reason="over 20 MB"))]
+    sku, supplier = caption
     pending = PendingImport(
-        event.person.user_id, sku, event.file_name, event.download, event.file_id
+        event.person.user_id, sku, event.file_name, event.download, event.file_id, supplier
     )
     return [*await _import(pending, lang, ctx, all_or_nothing=True)]
 
@@ -94,7 +107,9 @@ async def on_import_good_lines_pressed(
     async def again() -> bytes:
         return await download(taken.file_id)
 
-    pending = PendingImport(taken.admin_id, taken.sku, taken.file_name, again, taken.file_id)
+    pending = PendingImport(
+        taken.admin_id, taken.sku, taken.file_name, again, taken.file_id, taken.supplier_id
+    )
     [reply] = await _import(pending, lang, ctx, all_or_nothing=False)
     # The refusal becomes the result: its button is spent, and the skipped lines stay listed.
     edit = EditText(reply.chat_id, event.message_id, reply.html, fallback=reply)
@@ -128,9 +143,19 @@ async def _import(
             now=ctx.clock.now(),
             imported_by=pending.admin_id,
             all_or_nothing=all_or_nothing,
+            supplier_id=pending.supplier_id,
         )
     except UnknownSku as unknown:
         return [SendText(chat, _unknown_sku(lang, unknown))]
+    except UnknownSupplier:
+        shown = shorten(pending.supplier_id, SKU_LENGTH)
+        return [SendText(chat, say(lang, "admin.import_unknown_supplier", supplier=shown))]
+    except SupplierSuspended:
+        shown = shorten(pending.supplier_id, SKU_LENGTH)
+        return [SendText(chat, say(lang, "admin.import_supplier_suspended", supplier=shown))]
+    except SupplierRefused as refusal:  # a batch without its supplier's good signature
+        reason = shorten(str(refusal), PROBLEM_LENGTH)
+        return [SendText(chat, say(lang, "admin.import_supplier_refused", reason=reason))]
     except NotFound:
         return [SendText(chat, say(lang, "error.not_found"))]
     except ImportRefused as refusal:
@@ -138,6 +163,15 @@ async def _import(
         assert isinstance(refused, ImportSummary)
         lines = _refusal_lines(refused)
         refusing = say(lang, "admin.import_refused", sku=refused.sku, lines=lines)
+        if refused.suspension is not None:
+            suspended = refused.suspension
+            refusing += Markup("\n") + say(
+                lang,
+                "admin.import_resale_suspended",
+                supplier=suspended.supplier_id,
+                frozen=suspended.frozen,
+            )
+            return [SendText(chat, refusing)]
         if not refused.acceptable:
             return [SendText(chat, refusing)]
         if not pending.file_id:  # nothing to read it again by: no offer
@@ -150,6 +184,7 @@ async def _import(
             file_name=pending.file_name,
             acceptable=refused.acceptable,
             now=ctx.clock.now(),
+            supplier_id=pending.supplier_id,
         )
         label = say_plain(lang, "admin.import_good_button", n=refused.acceptable)
         return [SendText(chat, refusing, ((Button(label, encode("importgood", offer)),),))]
@@ -159,6 +194,8 @@ async def _import(
     )
     if summary.refused:
         done += Markup("\n") + _refusal_lines(summary)
+    if summary.waiting:
+        done += Markup("\n") + say(lang, "admin.import_waiting", supplier=pending.supplier_id)
     return [SendText(chat, done)]
 
 

@@ -21,6 +21,8 @@ _REFERENCE = r"[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}"  # store.domain.refe
 # The id is still accepted because buttons sent before references are still in chats; for its
 # owner such a button works as before, and the services check ownership either way.
 _ORDER = f"{_REFERENCE}|{_INT}"
+_TRACE_CODE = r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"
+"""A key's trace code as store.domain.provenance writes it (Crockford's base32, 12 characters)."""
 
 GRAMMAR: dict[str, tuple[str, ...]] = {
     "menu": (),
@@ -40,6 +42,7 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
     "help": (),
     "refund": (_ORDER,),
     "wait": (_ORDER,),
+    "receipt": (_TRACE_CODE,),
     # after-sales and support
     "faq": (r"[a-z0-9_]{1,40}", _INT),
     "faqok": (_INT,),

@@ -9,12 +9,23 @@ from handlers.text import N_, say_plain
 from store.domain.model import Language
 from store.services.user import find_user
 
-COMMANDS = ("start", "shop", "orders", "wallet", "help", "language", "paysupport", "terms")
+COMMANDS = (
+    "start",
+    "shop",
+    "orders",
+    "wallet",
+    "trace",
+    "help",
+    "language",
+    "paysupport",
+    "terms",
+)
 COMMAND_DESCRIPTIONS: dict[str, str] = {
     "start": N_("command.start"),
     "shop": N_("command.shop"),
     "orders": N_("command.orders"),
     "wallet": N_("command.wallet"),
+    "trace": N_("command.trace"),
     "help": N_("command.help"),
     "language": N_("command.language"),
     "paysupport": N_("command.paysupport"),

@@ -10,11 +10,13 @@ from handlers.language import LanguageMemory
 from handlers.shop_time import hours_text
 from store.domain.case import ReplacementRules
 from store.domain.clock import Clock
+from store.domain.ledger import EscrowRules
 from store.domain.model import Language
 from store.domain.order import HoldRules
 from store.domain.payment import TopupRules
 from store.domain.refund import RefundRules
 from store.domain.shop_time import ShopTime
+from store.domain.signed_note import Signer
 from store.domain.support import SupportRules
 from store.services.ports import KeyCipher, NewUnitOfWork
 from store.services.refund import StarRefunder
@@ -29,6 +31,7 @@ class ShopContext:
     hold: HoldRules
     topup: TopupRules
     refund: RefundRules = field(default_factory=RefundRules)
+    escrow: EscrowRules = field(default_factory=EscrowRules)
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     shop_name: str = "Kamibot"
     currency: str = "CNY"
@@ -40,6 +43,10 @@ class ShopContext:
     shop_time: ShopTime = field(default_factory=ShopTime)
     knowledge: KnowledgeBase | None = None
     faq: FaqMatcher | None = None
+    trace_signer: Signer | None = None
+    """Signs the transparency log's checkpoints (TRACE_SIGNING_KEY); without it, no receipts."""
+    trace_origin: str = ""
+    """The log's origin line, naming the shop (TRACE_ORIGIN)."""
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids

@@ -17,10 +17,13 @@ from store.domain.model import Language
 from store.domain.money import format_money
 from store.domain.refund import refund_refusal
 from store.services.order import get_order, list_orders
-from store.services.reveal import reveal_keys
+from store.services.reveal import reveal_keys, trace_codes_of
 
 KEYS_IN_MESSAGE = 10
 """More keys than this arrive as a .txt document instead of a message."""
+TRACE_CODES_SHOWN = 100
+"""An order's screen lists this many trace codes at most: every key of the largest order
+(order_limit is at most 100), in the order of its keys, well within a message's 4096."""
 
 
 async def cmd_orders(
@@ -63,6 +66,9 @@ async def on_order_pressed(
         status=status_text(lang, order.status),
         created=shop_clock(lang, ctx.shop_time, order.created_at, "%Y-%m-%d %H:%M"),
     )
+    codes = await trace_codes_of(ctx.uow(), user_id=event.person.user_id, order_id=order_id)
+    if codes:
+        text += Markup("\n\n") + trace_codes_text(lang, codes)
     actions = order_actions(lang, order)
     drawn = {b.data for row in actions for b in row}
     after_sales: list[Button] = []
@@ -107,10 +113,14 @@ async def on_keys_pressed(
     )
     if len(revealed.keys) > KEYS_IN_MESSAGE:
         content = ("\n".join(revealed.keys) + "\n").encode()
+        traced = Markup()
+        if any(revealed.trace_codes):
+            traced = Markup("\n\n") + say(lang, "keys.document_trace")
         caption = fitted(
             CAPTION_LIMIT,
-            lambda redeem: say(
-                lang, "keys.document", ref=order.reference, n=len(revealed.keys), redeem=redeem
+            lambda redeem: (
+                say(lang, "keys.document", ref=order.reference, n=len(revealed.keys), redeem=redeem)
+                + traced
             ),
             revealed.redeem(lang),
         )
@@ -118,7 +128,10 @@ async def on_keys_pressed(
             AnswerButton(event.callback_id),
             SendDocument(chat, f"order-{order.reference}-keys.txt", content, caption, after),
         ]
-    keys = Markup("\n").join(Markup("<code>{}</code>").format(key) for key in revealed.keys)
+    codes = revealed.trace_codes or [""] * len(revealed.keys)
+    keys = Markup("\n").join(
+        _key_line(lang, key, code) for key, code in zip(revealed.keys, codes, strict=True)
+    )
     text = say(
         lang,
         "keys.message",
@@ -127,4 +140,22 @@ async def on_keys_pressed(
         keys=keys,
         redeem=revealed.redeem(lang),
     )
+    if any(codes):
+        text += Markup("\n\n") + say(lang, "keys.trace_hint")
     return [AnswerButton(event.callback_id), SendText(chat, text, after, sensitive=True)]
+
+
+def _key_line(lang: Language, key: str, code: str) -> Markup:
+    """A key in <code> (tap to copy), its trace code under it when it has one."""
+    line = Markup("<code>{}</code>").format(key)
+    return line + Markup("\n") + say(lang, "keys.trace_code", code=code) if code else line
+
+
+def trace_codes_text(lang: Language, codes: list[str]) -> Markup:
+    """An order's trace codes (at most TRACE_CODES_SHOWN), and how to look one up."""
+    shown = Markup("\n").join(
+        Markup("<code>{}</code>").format(c) for c in codes[:TRACE_CODES_SHOWN]
+    )
+    if len(codes) > TRACE_CODES_SHOWN:
+        shown += Markup("\n") + say(lang, "order.trace_more", n=len(codes) - TRACE_CODES_SHOWN)
+    return say(lang, "order.trace_codes", codes=shown)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from markupsafe import Markup
+
 from handlers.action import Action, Button, Rendered, SendText
 from handlers.callback import encode
 from handlers.context import ShopContext
@@ -14,6 +16,7 @@ from store.domain.outbox import (
     ADMINS_CHAT,
     AdminAlert,
     AwaitingStock,
+    CheckpointSigned,
     Delivery,
     LowStock,
     OrderExpired,
@@ -35,6 +38,8 @@ async def render_outbox(item: OutboxItem, ctx: ShopContext) -> Rendered:
     user = await find_user(ctx.uow(), user_id=item.chat_id)
     lang = user.language if user and user.language else Language.EN
     match item.payload:
+        case CheckpointSigned(note=note):  # a channel's copy of the log's head, verbatim
+            return Rendered((SendText(item.chat_id, Markup("<pre>{}</pre>").format(note)),))
         case Refunded(stars=stars, order_id=None):
             return Rendered(
                 (SendText(item.chat_id, say(lang, "refund.later_payment", stars=stars)),)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from store.domain.supplier import HOUSE_SUPPLIER
+
 
 @dataclass(frozen=True)
 class PendingImport:
@@ -19,3 +21,5 @@ class PendingImport:
     download: Callable[[], Awaitable[bytes]]
     """The same file again: Telegram keeps it, so nothing of it is held here."""
     file_id: str = ""
+    supplier_id: str = HOUSE_SUPPLIER
+    """The caption's second word: whose keys these are."""

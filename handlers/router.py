@@ -17,6 +17,7 @@ from handlers import (
     shop,
     start,
     support,
+    trace,
     wallet,
 )
 from handlers.action import Action, AnswerPreCheckout, SendText
@@ -182,6 +183,8 @@ async def _on_text(event: TextMessage, lang: Language, ctx: ShopContext) -> list
             return await orders.cmd_orders(event, lang, ctx)
         case "wallet":
             return await wallet.cmd_wallet(event, lang, ctx)
+        case "trace":
+            return await trace.cmd_trace(event, lang, ctx)
         case "stock":
             return await admin.cmd_stock(event, lang, ctx)
         case "stats":
@@ -317,6 +320,8 @@ async def _on_button(
             return await orders.on_keys_pressed(event, lang, ctx, button.number())
         case "wallet":
             return await wallet.cmd_wallet(event, lang, ctx)
+        case "receipt":
+            return await trace.on_receipt_pressed(event, lang, ctx, button.args[0])
         case "importgood":
             return await admin.on_import_good_lines_pressed(event, lang, ctx, button.number())
     return await _on_support_button(event, button, lang, ctx)

@@ -23,6 +23,17 @@ from store.domain.batch_manifest import NO_PROVENANCE, BatchProvenance
 from store.domain.errors import BadPayload, DuplicateRecord, ReadOnlyError, UnreadableToken
 from store.domain.flow import FlowState, flow_record, parse_flow
 from store.domain.import_offer import ImportOffer
+from store.domain.ledger import (
+    CLEARING,
+    EXTERNAL_CASH,
+    EXTERNAL_STARS,
+    Hold,
+    SoldKey,
+    Transaction,
+    transaction,
+    wallet,
+    wallet_owner,
+)
 from store.domain.model import (
     Agent,
     BatchStatus,
@@ -52,11 +63,22 @@ from store.domain.model import (
     User,
 )
 from store.domain.outbox import OutboxItem, OutboxPayload, parse_payload, payload_body
+from store.domain.provenance import (
+    AuditRow,
+    KeyProvenance,
+    KeyTrace,
+    StagedKey,
+    StoredCheckpoint,
+    TraceEvent,
+)
 from store.domain.reference import new_reference
 from store.domain.supplier import (
     HOUSE_SUPPLIER,
+    SellOrder,
     Supplier,
     SupplierEvent,
+    SupplierRules,
+    SupplierStanding,
     SupplierStatus,
     SupplierStock,
 )
@@ -180,6 +202,7 @@ class KeyRow:
     created_at: datetime
     order_id: int | None = None
     sold_at: datetime | None = None
+    trace_code: str | None = None
 
 
 @dataclass
@@ -199,8 +222,10 @@ class PaymentRow:
 
 @dataclass
 class LedgerRow:
+    """One posting; a wallet's carry its user_id."""
+
     id: int
-    user_id: int
+    user_id: int | None
     amount_minor: int
     reason: LedgerReason
     idempotency_key: str
@@ -208,6 +233,8 @@ class LedgerRow:
     created_at: datetime
     stars: int | None = None
     note: str | None = None
+    account: str = ""
+    case_id: int | None = None
 
 
 @dataclass
@@ -301,6 +328,7 @@ class Tables:
     orders: dict[int, Order] = field(default_factory=dict)
     payments: dict[str, PaymentRow] = field(default_factory=dict)
     ledger: dict[int, LedgerRow] = field(default_factory=dict)
+    escrow: dict[int, Hold] = field(default_factory=dict)
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
     agents: dict[int, AgentRow] = field(default_factory=dict)
     tickets: dict[int, Ticket] = field(default_factory=dict)
@@ -317,6 +345,11 @@ class Tables:
     supplier_events: list[SupplierEvent] = field(default_factory=list)
 
 
+def wallet_postings(tables: Tables) -> list[LedgerRow]:
+    """The ledger's postings to buyers' wallets, oldest first (each transaction has others)."""
+    return [e for e in sorted(tables.ledger.values(), key=lambda e: e.id) if e.user_id is not None]
+
+
 def _next_id(rows: Iterable[int]) -> int:
     return max(rows, default=0) + 1
 
@@ -327,6 +360,8 @@ class FakeDatabase:
     def __init__(self) -> None:
         self.tables = Tables()
         self.units: list[FakeUnitOfWork] = []
+        self.supplier_rules = SupplierRules()
+        """What its units of work carry (the composition root builds them from settings)."""
 
     @property
     def opened(self) -> list[str]:
@@ -458,6 +493,10 @@ class FakeCatalogRepository(_Repository):
 
 
 class FakeCardKeyRepository(_Repository):
+    def __init__(self, session: _Session, sell_order: SellOrder = SellOrder.OLDEST_BATCH) -> None:
+        super().__init__(session)
+        self._sell_order = sell_order
+
     def _keys(self, **match: object) -> list[KeyRow]:
         return sorted(
             (
@@ -476,6 +515,37 @@ class FakeCardKeyRepository(_Repository):
     async def known_fingerprints(self, fingerprints: Sequence[str]) -> set[str]:
         stored = {k.fingerprint for k in self._t.card_keys.values()}
         return stored.intersection(fingerprints)
+
+    async def sold_fingerprints(self, fingerprints: Sequence[str]) -> set[str]:
+        ever_sold = {key_id for key_id, event, _, _ in self._t.key_events if event == "sold"}
+        stored = {
+            k.fingerprint
+            for k in self._t.card_keys.values()
+            if k.status in (KeyStatus.SOLD, KeyStatus.BAD) or k.id in ever_sold
+        }
+        return stored.intersection(fingerprints)
+
+    def _of_supplier(self, supplier_id: str, *statuses: KeyStatus) -> list[KeyRow]:
+        batches = {b.id for b in self._t.batches.values() if b.supplier_id == supplier_id}
+        return [k for k in self._keys() if k.batch_id in batches and k.status in statuses]
+
+    async def freeze_supplier(self, supplier_id: str, now: datetime) -> int:
+        unsold = self._of_supplier(supplier_id, KeyStatus.AVAILABLE, KeyStatus.RESERVED)
+        self._record(unsold, "frozen", None, now)
+        for key in unsold:
+            key.status, key.order_id = KeyStatus.FROZEN, None
+        return len(unsold)
+
+    async def settle_frozen(self, supplier_id: str, release: bool, now: datetime) -> int:
+        frozen = self._of_supplier(supplier_id, KeyStatus.FROZEN)
+        self._record(frozen, "unfrozen" if release else "written_off", None, now)
+        for key in frozen:
+            key.status = KeyStatus.AVAILABLE if release else KeyStatus.WRITTEN_OFF
+        return len(frozen)
+
+    async def supplier_of(self, card_key_id: int) -> str | None:
+        key = self._t.card_keys.get(card_key_id)
+        return None if key is None else self._t.batches[key.batch_id].supplier_id
 
     async def start_batch(
         self,
@@ -506,15 +576,22 @@ class FakeCardKeyRepository(_Repository):
         return batch_id
 
     async def stage(
-        self, batch_id: int, sku: str, keys: Sequence[tuple[str, str]], now: datetime
+        self, batch_id: int, sku: str, keys: Sequence[StagedKey], now: datetime
     ) -> None:
         tables = self._w()
-        for ciphertext, fingerprint in keys:
-            if any(k.fingerprint == fingerprint for k in tables.card_keys.values()):
+        for key in keys:
+            if any(k.fingerprint == key.fingerprint for k in tables.card_keys.values()):
                 raise DuplicateRecord("card_keys.fingerprint")
             key_id = _next_id(tables.card_keys)
             tables.card_keys[key_id] = KeyRow(
-                key_id, sku, batch_id, ciphertext, fingerprint, KeyStatus.STAGED, now
+                key_id,
+                sku,
+                batch_id,
+                key.ciphertext,
+                key.fingerprint,
+                KeyStatus.STAGED,
+                now,
+                trace_code=key.provenance.trace_code,
             )
         tables.batches[batch_id].updated_at = now
 
@@ -545,7 +622,15 @@ class FakeCardKeyRepository(_Repository):
         ]
 
     async def claim(self, sku: str, order_id: int, quantity: int, now: datetime) -> list[int]:
-        taken = self._keys(sku=sku, status=KeyStatus.AVAILABLE)[:quantity]
+        batches = self._t.batches
+
+        def sell_order(key: KeyRow) -> tuple[int, int, int]:
+            cost = batches[key.batch_id].provenance.cost_minor or 0
+            cheapest = self._sell_order is SellOrder.CHEAPEST_COST
+            return (cost if cheapest else 0, key.batch_id, key.id)
+
+        available = self._keys(sku=sku, status=KeyStatus.AVAILABLE)
+        taken = sorted(available, key=sell_order)[:quantity]
         self._record(taken, "reserved", order_id, now)
         for key in taken:
             key.status, key.order_id = KeyStatus.RESERVED, order_id
@@ -594,6 +679,9 @@ class FakeCardKeyRepository(_Repository):
             self._keys(order_id=order_id, status=KeyStatus.SOLD), "revealed", order_id, now
         )
 
+    async def trace_codes(self, order_id: int) -> list[str | None]:
+        return [k.trace_code for k in self._keys(order_id=order_id, status=KeyStatus.SOLD)]
+
     async def count_available(self, sku: str, *, up_to: int | None = None) -> int:
         count = len(self._keys(sku=sku, status=KeyStatus.AVAILABLE))
         return count if up_to is None else min(count, up_to)
@@ -611,6 +699,7 @@ class FakeCardKeyRepository(_Repository):
                 counted(sku, KeyStatus.SOLD),
                 row.product.low_stock_threshold,
                 bad=counted(sku, KeyStatus.BAD),
+                frozen=counted(sku, KeyStatus.FROZEN),
                 returned=len(
                     [
                         k
@@ -850,8 +939,52 @@ class FakePaymentRepository(_Repository):
 
 
 class FakeLedgerRepository(_Repository):
-    async def balance(self, user_id: int) -> int:
-        return sum(e.amount_minor for e in self._t.ledger.values() if e.user_id == user_id)
+    async def post_many(self, entries: Sequence[Transaction], now: datetime) -> None:
+        for entry in entries:
+            if not await self.post(entry, now):
+                raise DuplicateRecord(entry.idempotency_key)
+
+    async def clearing_by_order(self) -> dict[int, tuple[int, str, int]]:
+        sums: Counter[int] = Counter()
+        for e in self._t.ledger.values():
+            if e.account == CLEARING:
+                sums[e.order_id or 0] += e.amount_minor
+        found = {}
+        for order_id, held in sums.items():
+            if held:
+                order = self._t.orders.get(order_id)
+                found[order_id] = (
+                    held,
+                    order.status.value if order else "None",
+                    order.total_minor if order else 0,
+                )
+        return found
+
+    async def post(self, entry: Transaction, now: datetime) -> bool:
+        tables = self._w()
+        if not entry.postings:
+            return True
+        if any(e.idempotency_key == entry.idempotency_key for e in tables.ledger.values()):
+            return False
+        for posting in entry.postings:
+            owner = wallet_owner(posting.account)
+            if owner is not None:
+                self._user_must_exist(owner)
+            entry_id = _next_id(tables.ledger)
+            tables.ledger[entry_id] = LedgerRow(
+                entry_id,
+                owner,
+                posting.amount_minor,
+                entry.reason,
+                entry.idempotency_key,
+                entry.order_id,
+                now,
+                entry.stars if owner is not None else None,
+                entry.note,
+                posting.account,
+                entry.case_id,
+            )
+        return True
 
     async def append(
         self,
@@ -865,50 +998,166 @@ class FakeLedgerRepository(_Repository):
         stars: int | None = None,
         note: str | None = None,
     ) -> bool:
-        tables = self._w()
-        key = idempotency_key[:128]
-        if any(e.idempotency_key == key for e in tables.ledger.values()):
-            return False
-        self._user_must_exist(user_id)
-        entry_id = _next_id(tables.ledger)
-        tables.ledger[entry_id] = LedgerRow(
-            entry_id,
-            user_id,
-            amount_minor,
-            reason,
-            key,
-            order_id,
+        source = EXTERNAL_STARS if reason is LedgerReason.TOPUP else EXTERNAL_CASH
+        return await self.post(
+            transaction(
+                reason,
+                idempotency_key,
+                [(wallet(user_id), amount_minor), (source, -amount_minor)],
+                order_id=order_id,
+                stars=stars,
+                note=None if note is None else note[:255],
+            ),
             now,
-            stars,
-            None if note is None else note[:255],
         )
-        return True
+
+    async def balance(self, user_id: int) -> int:
+        return sum(e.amount_minor for e in self._t.ledger.values() if e.user_id == user_id)
+
+    async def account_balance(self, account: str) -> int:
+        return sum(e.amount_minor for e in self._t.ledger.values() if e.account == account)
+
+    async def written(self, idempotency_key: str) -> bool:
+        return any(e.idempotency_key == idempotency_key for e in self._t.ledger.values())
 
     async def credited_for_order(self, order_id: int) -> int:
         return sum(
             e.amount_minor
             for e in self._t.ledger.values()
-            if e.order_id == order_id and e.amount_minor > 0
+            if e.order_id == order_id and e.user_id is not None and e.amount_minor > 0
+        )
+
+    def _entry(self, e: LedgerRow) -> LedgerEntry:
+        orders = self._t.orders
+        return LedgerEntry(
+            e.id,
+            e.amount_minor,
+            e.reason,
+            e.created_at,
+            e.order_id,
+            e.stars,
+            e.note,
+            orders[e.order_id].reference if e.order_id in orders else None,
+            e.case_id,
         )
 
     async def recent(self, user_id: int, limit: int) -> list[LedgerEntry]:
         mine = sorted(
             (e for e in self._t.ledger.values() if e.user_id == user_id), key=lambda e: -e.id
         )
-        orders = self._t.orders
+        return [self._entry(e) for e in mine[:limit]]
+
+    async def postings_of(
+        self, accounts: list[str], since: datetime | None
+    ) -> list[tuple[LedgerEntry, str]]:
         return [
-            LedgerEntry(
-                e.id,
-                e.amount_minor,
-                e.reason,
-                e.created_at,
-                e.order_id,
-                e.stars,
-                e.note,
-                orders[e.order_id].reference if e.order_id in orders else None,
-            )
-            for e in mine[:limit]
+            (self._entry(e), e.account)
+            for e in sorted(self._t.ledger.values(), key=lambda e: e.id)
+            if e.account in accounts and (since is None or e.created_at >= since)
         ]
+
+    async def unbalanced(self) -> dict[str, int]:
+        sums: Counter[str] = Counter()
+        for e in self._t.ledger.values():
+            sums[e.idempotency_key] += e.amount_minor
+        return {key: total for key, total in sums.items() if total != 0}
+
+    async def balances(self) -> dict[str, int]:
+        sums: Counter[str] = Counter()
+        for e in self._t.ledger.values():
+            sums[e.account] += e.amount_minor
+        return dict(sums)
+
+    async def held_by_supplier(self) -> dict[str, int]:
+        sums: Counter[str] = Counter()
+        for h in self._t.escrow.values():
+            if h.status == "held":
+                sums[h.supplier_id] += h.cost_minor
+        return dict(sums)
+
+
+class FakeEscrowRepository(_Repository):
+    async def supplier_of(self, card_key_id: int) -> tuple[str, int]:
+        batch = self._t.batches.get(self._t.card_keys[card_key_id].batch_id)
+        if batch is None:
+            return HOUSE_SUPPLIER, 0
+        return batch.supplier_id, batch.provenance.cost_minor or 0
+
+    async def sold_keys(self, order_id: int, key_ids: Sequence[int] | None = None) -> list[SoldKey]:
+        keys = sorted(
+            (
+                k
+                for k in self._t.card_keys.values()
+                if k.order_id == order_id
+                and k.status is KeyStatus.SOLD
+                and (key_ids is None or k.id in key_ids)
+            ),
+            key=lambda k: k.id,
+        )
+        sold = []
+        for k in keys:
+            batch = self._t.batches.get(k.batch_id)
+            supplier = batch.supplier_id if batch else HOUSE_SUPPLIER
+            cost = batch.provenance.cost_minor if batch else None
+            sold.append(SoldKey(k.id, supplier, cost or 0, 0))
+        return sold
+
+    async def hold(self, order_id: int, keys: Sequence[SoldKey], now: datetime) -> None:
+        tables = self._w()
+        for k in keys:
+            hold_id = _next_id(tables.escrow)
+            tables.escrow[hold_id] = Hold(
+                hold_id, k.card_key_id, order_id, k.supplier_id, k.cost_minor, k.price_minor, now
+            )
+
+    async def cancel(
+        self,
+        order_id: int,
+        now: datetime,
+        *,
+        key_ids: Sequence[int] | None = None,
+        case_id: int | None = None,
+    ) -> list[Hold]:
+        tables = self._w()
+        cancelled = []
+        for hold in sorted(tables.escrow.values(), key=lambda h: h.id):
+            if (
+                hold.order_id == order_id
+                and hold.status == "held"
+                and (key_ids is None or hold.card_key_id in key_ids)
+            ):
+                tables.escrow[hold.id] = replace(hold, status="cancelled", case_id=case_id)
+                cancelled.append(tables.escrow[hold.id])
+        return cancelled
+
+    async def latest_for_key(self, order_id: int, card_key_id: int) -> Hold | None:
+        mine = [
+            h
+            for h in self._t.escrow.values()
+            if h.order_id == order_id and h.card_key_id == card_key_id
+        ]
+        return max(mine, key=lambda h: h.id, default=None)
+
+    async def due(self, sold_before: datetime, limit: int) -> list[Hold]:
+        due = [h for h in self._t.escrow.values() if h.status == "held" and h.held_at < sold_before]
+        return sorted(due, key=lambda h: h.id)[:limit]
+
+    async def release(self, hold_ids: Sequence[int], now: datetime) -> list[int]:
+        tables = self._w()
+        released = []
+        for hold_id in hold_ids:
+            hold = tables.escrow.get(hold_id)
+            if hold is not None and hold.status == "held":
+                tables.escrow[hold_id] = replace(hold, status="released")
+                released.append(hold_id)
+        return sorted(released)
+
+    async def held_for_supplier(self, supplier_id: str) -> int:
+        return sum(
+            h.cost_minor
+            for h in self._t.escrow.values()
+            if h.supplier_id == supplier_id and h.status == "held"
+        )
 
 
 class FakeOutboxRepository(_Repository):
@@ -1611,6 +1860,79 @@ class FakeCheckpointRepository(_Repository):
         self._w().checkpoints[name] = value
 
 
+class FakeTransparencyLogRepository(_Repository):
+    """The log as the fakes keep it: traces from the fake tables, and no entries (the log's
+    hashing and signing are tested on the real repositories, in tests/db)."""
+
+    async def lock(self, now: datetime) -> None:
+        self._w()
+
+    async def size(self) -> int:
+        return 0
+
+    async def sequence(self, now: datetime) -> int:
+        return 0
+
+    async def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        return []
+
+    async def latest_checkpoint(self) -> StoredCheckpoint | None:
+        return None
+
+    async def checkpoints(self) -> list[StoredCheckpoint]:
+        return []
+
+    async def add_checkpoint(self, size: int, root_hash: str, note: str, now: datetime) -> None:
+        raise DuplicateRecord("the fake log keeps no checkpoints")
+
+    async def audit_rows(self, start: int, end: int) -> list[AuditRow]:
+        return []
+
+    async def pending_rows(self) -> list[AuditRow]:
+        return []
+
+    async def unlogged_count(self) -> int:
+        return 0
+
+    async def head_entry(self, trace_code: str) -> tuple[int, str, str] | None:
+        return None
+
+    async def index_of(self, event_id: int) -> int | None:
+        return None
+
+    async def trace(self, trace_code: str, viewer_id: int | None) -> KeyTrace | None:
+        key = next((k for k in self._t.card_keys.values() if k.trace_code == trace_code), None)
+        if key is None:
+            return None
+        product = self._t.products[key.sku].product
+        batch = self._t.batches[key.batch_id]
+        events = [TraceEvent(e, at) for k, e, _, at in self._t.key_events if k == key.id]
+        order = self._t.orders.get(key.order_id) if key.order_id is not None else None
+        return KeyTrace(
+            trace_code=trace_code,
+            sku=key.sku,
+            name_zh=product.name_zh,
+            name_zh_hant=product.name_zh_hant,
+            name_en=product.name_en,
+            supplier_public_name=self._t.suppliers[batch.supplier_id].public_name,
+            batch_id=batch.id,
+            batch_imported_at=batch.imported_at,
+            has_proof=batch.provenance.proof_sha256 is not None,
+            signed=batch.provenance.signed,
+            events=events,
+            sold_times=sum(1 for e in events if e.event == "sold"),
+            own_order_reference=(
+                order.reference if order is not None and order.user_id == viewer_id else None
+            ),
+        )
+
+    async def keys_without_provenance(self, limit: int) -> list[tuple[int, str]]:
+        return []
+
+    async def give_provenance(self, key_id: int, provenance: KeyProvenance) -> int:
+        return 0
+
+
 class FakeImportOfferRepository(_Repository):
     async def add(
         self,
@@ -1622,11 +1944,20 @@ class FakeImportOfferRepository(_Repository):
         acceptable: int,
         offered_at: datetime,
         expires_at: datetime,
+        supplier_id: str = HOUSE_SUPPLIER,
     ) -> int:
         offers = self._w().import_offers
         offer_id = _next_id(offers)
         offers[offer_id] = ImportOffer(
-            offer_id, admin_id, sku, file_id, file_name, acceptable, offered_at, expires_at
+            offer_id,
+            admin_id,
+            sku,
+            file_id,
+            file_name,
+            acceptable,
+            offered_at,
+            expires_at,
+            supplier_id=supplier_id,
         )
         return offer_id
 
@@ -1653,6 +1984,9 @@ class FakeSupplierRepository(_Repository):
     async def get(self, supplier_id: str) -> Supplier | None:
         return self._t.suppliers.get(supplier_id)
 
+    async def lock(self, supplier_id: str) -> bool:
+        return supplier_id in self._w().suppliers
+
     async def all(self) -> list[Supplier]:
         return [self._t.suppliers[key] for key in sorted(self._t.suppliers)]
 
@@ -1672,8 +2006,37 @@ class FakeSupplierRepository(_Repository):
                 counts[KeyStatus.RESERVED],
                 counts[KeyStatus.SOLD],
                 counts[KeyStatus.BAD],
+                counts[KeyStatus.FROZEN],
             )
             for sku, counts in sorted(by_sku.items())
+        ]
+
+    async def change_status(self, event: SupplierEvent) -> bool:
+        supplier = self._t.suppliers.get(event.supplier_id)
+        if supplier is None or supplier.status is event.status:
+            return False
+        tables = self._w()
+        tables.suppliers[supplier.id] = replace(supplier, status=event.status)
+        tables.supplier_events.append(event)
+        return True
+
+    async def standing(self, supplier_id: str, since: datetime) -> SupplierStanding:
+        batches = {b.id for b in self._t.batches.values() if b.supplier_id == supplier_id}
+        sold = [
+            k
+            for k in self._t.card_keys.values()
+            if k.batch_id in batches
+            and k.status in (KeyStatus.SOLD, KeyStatus.BAD)
+            and k.sold_at is not None
+            and k.sold_at >= since
+        ]
+        return SupplierStanding(len(sold), sum(1 for k in sold if k.status is KeyStatus.BAD))
+
+    async def waiting_batches(self, supplier_id: str) -> list[tuple[int, str]]:
+        return [
+            (b.id, b.sku)
+            for b in sorted(self._t.batches.values(), key=lambda b: b.id)
+            if b.supplier_id == supplier_id and b.status is BatchStatus.WAITING
         ]
 
 
@@ -1775,10 +2138,12 @@ class FakeUnitOfWork:
         self._reading = False
         session = self._session
         self.catalog = FakeCatalogRepository(session)
-        self.card_keys = FakeCardKeyRepository(session)
+        self.supplier_rules = self.database.supplier_rules
+        self.card_keys = FakeCardKeyRepository(session, self.supplier_rules.sell_order)
         self.orders = FakeOrderRepository(session)
         self.payments = FakePaymentRepository(session)
         self.ledger = FakeLedgerRepository(session)
+        self.escrow = FakeEscrowRepository(session)
         self.outbox = FakeOutboxRepository(session)
         self.users = FakeUserRepository(session)
         self.tickets = FakeTicketRepository(session)
@@ -1789,6 +2154,7 @@ class FakeUnitOfWork:
         self.refunds = FakeRefundRepository(session)
         self.inbox = FakeInboxRepository(session)
         self.checkpoints = FakeCheckpointRepository(session)
+        self.transparency_log = FakeTransparencyLogRepository(session)
         self.sealed = FakeSealedTextRepository(session)
         self.import_offers = FakeImportOfferRepository(session)
         self.suppliers = FakeSupplierRepository(session)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from store.adapters.tables import (
     card_key_events,
     card_keys,
+    escrow_holds,
     ledger_entries,
     orders,
     payments,
@@ -36,6 +37,8 @@ class Books:
     refunds_stuck: list[str] = field(default_factory=list)
     keys_sold_after_refund: list[int] = field(default_factory=list)
     orders_refunded_more_than_paid: list[int] = field(default_factory=list)
+    unbalanced_transactions: list[str] = field(default_factory=list)
+    escrow_not_its_holds: list[str] = field(default_factory=list)
 
     def breaches(self) -> dict[str, list[object]]:
         return {name: list(found) for name, found in vars(self).items() if found}
@@ -66,6 +69,15 @@ async def read_books(uow: UnitOfWorkFactory, *, settled: bool = True) -> Books:
                     ledger_entries.c.user_id,
                     ledger_entries.c.amount_minor,
                     ledger_entries.c.order_id,
+                    ledger_entries.c.idempotency_key,
+                    ledger_entries.c.account,
+                )
+            )
+        ).all()
+        hold_rows = (
+            await c.execute(
+                select(escrow_holds.c.supplier_id, escrow_holds.c.cost_minor).where(
+                    escrow_holds.c.status == "held"
                 )
             )
         ).all()
@@ -102,11 +114,25 @@ async def read_books(uow: UnitOfWorkFactory, *, settled: bool = True) -> Books:
 
     balance: Counter[int] = Counter()
     credited: Counter[int] = Counter()
-    for user_id, amount, order_id in ledger:
+    per_transaction: Counter[str] = Counter()
+    per_account: Counter[str] = Counter()
+    for user_id, amount, order_id, key, account in ledger:
+        per_transaction[key] += amount
+        per_account[account] += amount
+        if user_id is None:  # the shop's side of a wallet movement
+            continue
         balance[user_id] += amount
         if order_id is not None and amount > 0:
             credited[order_id] += amount
     books.negative_wallets = sorted(u for u, total in balance.items() if total < 0)
+    books.unbalanced_transactions = sorted(k for k, total in per_transaction.items() if total)
+    held: Counter[str] = Counter()
+    for supplier_id, cost in hold_rows:
+        held[supplier_id] += cost
+    escrows = {a.removeprefix("escrow:") for a in per_account if a.startswith("escrow:")}
+    books.escrow_not_its_holds = sorted(
+        s for s in escrows | set(held) if per_account[f"escrow:{s}"] != held[s]
+    )
 
     refund_by_charge = {r.charge_id: r for r in refund_rows}
     applied_per_order: Counter[int] = Counter()

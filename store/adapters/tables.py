@@ -166,9 +166,19 @@ card_keys = Table(
     Column("order_id", Integer, ForeignKey("orders.id"), nullable=True),
     Column("created_at", Timestamp, nullable=False),
     Column("sold_at", Timestamp, nullable=True),
+    # provenance (store.domain.provenance): NULL only for keys imported before it, until
+    # `backfill_provenance` gives them theirs; log_head is the leaf hash of the key's latest
+    # log entry, which the next entry links to
+    Column("trace_code", String(14), nullable=True),
+    Column("trace_salt", String(32), nullable=True),
+    Column("key_commitment", String(64), nullable=True),
+    Column("log_head", String(64), nullable=True),
     UniqueConstraint("fingerprint"),
     Index("ix_card_keys_sku_status", "sku", "status", "id"),
+    # the sell order, oldest batch first (store.domain.supplier.SellOrder): claiming walks it
+    Index("ix_card_keys_sku_status_batch", "sku", "status", "batch_id", "id"),
     Index("ix_card_keys_order", "order_id"),
+    Index("ix_card_keys_trace_code", "trace_code", unique=True),
 )
 
 card_key_events = Table(
@@ -179,7 +189,22 @@ card_key_events = Table(
     Column("event", String(16), nullable=False),
     Column("order_id", Integer, nullable=True),
     Column("at", Timestamp, nullable=False),
+    # the event's transparency-log entry, written in the event's own transaction; `seq` (its
+    # leaf index) is given later, by the sequencer, so no counter row is hot
+    Column("entry", Text, nullable=True),
+    Column("leaf_hash", String(64), nullable=True),
+    Column("seq", BigInteger, nullable=True),
     Index("ix_card_key_events_key", "card_key_id"),
+    Index("ix_card_key_events_seq", "seq", unique=True),
+)
+
+tlog_checkpoints = Table(
+    "tlog_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("note", Text, nullable=False),  # the signed checkpoint, as published
+    Column("signed_at", Timestamp, nullable=False),
 )
 
 payments = Table(
@@ -201,10 +226,12 @@ payments = Table(
 )
 
 ledger_entries = Table(
+    # the postings of the double-entry ledger (store.domain.ledger): the rows sharing an
+    # idempotency key are one transaction and sum to zero; a wallet's rows carry its user_id
     "ledger_entries",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=True),
     Column("amount_minor", BigInteger, nullable=False),
     Column("reason", String(16), nullable=False),  # LedgerReason, with the parameters below
     Column("idempotency_key", String(128), nullable=False),
@@ -212,8 +239,30 @@ ledger_entries = Table(
     Column("stars", Integer, nullable=True),
     Column("note", String(255), nullable=True),
     Column("created_at", Timestamp, nullable=False),
-    UniqueConstraint("idempotency_key"),
+    Column("account", String(48), nullable=False),
+    Column("case_id", Integer, nullable=True),
+    UniqueConstraint("idempotency_key", "account", name="uq_ledger_entries_posting"),
     Index("ix_ledger_entries_user", "user_id", "id"),
+    Index("ix_ledger_entries_account", "account", "id"),
+)
+
+escrow_holds = Table(
+    # one sold key's supplier cost, held until the after-sales window ends (担保)
+    "escrow_holds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("card_key_id", Integer, ForeignKey("card_keys.id"), nullable=False),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("supplier_id", String(32), ForeignKey("suppliers.id"), nullable=False),
+    Column("cost_minor", BigInteger, nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("held_at", Timestamp, nullable=False),
+    Column("status", String(10), nullable=False),  # held | released | cancelled
+    Column("case_id", Integer, nullable=True),
+    Column("closed_at", Timestamp, nullable=True),
+    Index("ix_escrow_holds_due", "status", "held_at"),
+    Index("ix_escrow_holds_order", "order_id"),
+    Index("ix_escrow_holds_supplier", "supplier_id", "id"),
 )
 
 outbox = Table(
@@ -401,4 +450,5 @@ import_offers = Table(
     Column("offered_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),
     Column("taken_at", Timestamp, nullable=True),
+    Column("supplier_id", String(32), nullable=False, default="house", server_default="house"),
 )

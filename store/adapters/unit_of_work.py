@@ -19,6 +19,7 @@ from store.adapters.repositories.checkpoint import SqlCheckpointRepository
 from store.adapters.repositories.conversation_state import SqlConversationStateRepository
 from store.adapters.repositories.import_offer import SqlImportOfferRepository
 from store.adapters.repositories.inbox import SqlInboxRepository
+from store.adapters.repositories.escrow import SqlEscrowRepository
 from store.adapters.repositories.ledger import SqlLedgerRepository
 from store.adapters.repositories.order import SqlOrderRepository
 from store.adapters.repositories.outbox import SqlOutboxRepository
@@ -28,8 +29,10 @@ from store.adapters.repositories.refund import SqlRefundRepository
 from store.adapters.repositories.sealed_text import SqlSealedTextRepository
 from store.adapters.repositories.supplier import SqlSupplierRepository
 from store.adapters.repositories.ticket import SqlTicketRepository
+from store.adapters.repositories.transparency_log import SqlTransparencyLogRepository
 from store.adapters.repositories.user import SqlUserRepository
 from store.domain.errors import DuplicateRecord, ReadOnlyError, StoreBusy
+from store.domain.supplier import SupplierRules
 
 _sqlite_writers: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
 
@@ -60,8 +63,9 @@ class SqlUnitOfWork:
     (nothing was changed; the caller may retry), never as a driver error.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, supplier_rules: SupplierRules | None = None) -> None:
         self._engine = engine
+        self.supplier_rules = supplier_rules or SupplierRules()
         self._read_only = False
         self._connection: AsyncConnection | None = None
         self._writers = _sqlite_write_lock(engine)
@@ -113,10 +117,11 @@ class SqlUnitOfWork:
         self._connection = connection
         dialect = self._engine.dialect.name
         self.catalog = SqlCatalogRepository(connection)
-        self.card_keys = SqlCardKeyRepository(connection, dialect)
+        self.card_keys = SqlCardKeyRepository(connection, dialect, self.supplier_rules.sell_order)
         self.orders = SqlOrderRepository(connection, dialect)
         self.payments = SqlPaymentRepository(connection, dialect)
         self.ledger = SqlLedgerRepository(connection, dialect)
+        self.escrow = SqlEscrowRepository(connection, dialect)
         self.outbox = SqlOutboxRepository(connection, dialect)
         self.users = SqlUserRepository(connection, dialect)
         self.tickets = SqlTicketRepository(connection, dialect)
@@ -127,6 +132,7 @@ class SqlUnitOfWork:
         self.refunds = SqlRefundRepository(connection, dialect)
         self.inbox = SqlInboxRepository(connection, dialect)
         self.checkpoints = SqlCheckpointRepository(connection, dialect)
+        self.transparency_log = SqlTransparencyLogRepository(connection, dialect)
         self.sealed = SqlSealedTextRepository(connection)
         self.import_offers = SqlImportOfferRepository(connection)
         self.suppliers = SqlSupplierRepository(connection)
@@ -178,8 +184,9 @@ def _is_read_only_refusal(error: BaseException | None) -> TypeGuard[DBAPIError]:
 class UnitOfWorkFactory:
     """Hands out units of work on one engine; services and handlers receive this."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, supplier_rules: SupplierRules | None = None) -> None:
         self.engine = engine
+        self.supplier_rules = supplier_rules or SupplierRules()
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self.supplier_rules)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from store.domain.errors import ShopError
+from store.domain.supplier import HOUSE_SUPPLIER
 
 IMPORT_OFFER_LIFETIME = timedelta(hours=1)
 """How long an offer stands: the admin decides soon after reading the refusal."""
@@ -42,6 +43,8 @@ class ImportOffer:
     offered_at: datetime
     expires_at: datetime
     taken_at: datetime | None = None
+    supplier_id: str = HOUSE_SUPPLIER
+    """Whose keys the file holds, as its caption named it."""
 
 
 def offer_refusal(offer: ImportOffer | None, admin_id: int, now: datetime) -> OfferRefusal | None:

@@ -39,6 +39,11 @@ class KeyStatus(StrEnum):
     SOLD = "sold"
     BAD = "bad"
     """Reported and confirmed (or replaced) as not working: never sold again."""
+    FROZEN = "frozen"
+    """Its supplier is suspended: not sellable, not counted as stock, until an admin releases
+    it (back to available) or writes it off."""
+    WRITTEN_OFF = "written_off"
+    """Frozen stock an admin wrote off on reinstating its supplier: never sold."""
 
 
 class BatchStatus(StrEnum):
@@ -47,6 +52,8 @@ class BatchStatus(StrEnum):
     PUBLISHING = "publishing"
     """Every key is written: they go on sale chunk by chunk, resumed after a crash."""
     LIVE = "live"
+    WAITING = "waiting"
+    """Written whole, but its supplier's deposit is short: not on sale until topped up."""
     ABANDONED = "abandoned"
     """The import died while staging; its keys were deleted."""
 
@@ -210,6 +217,8 @@ class RevealedKeys:
     redeem_en: str
     first_reveal: bool
     redeem_zh_hant: str = ""
+    trace_codes: list[str] = field(default_factory=list)
+    """Each key's trace code (溯源码), in the order of `keys`; empty for a key without one."""
 
     def redeem(self, language: Language) -> str:
         return localized(language, self.redeem_zh, self.redeem_en, self.redeem_zh_hant)
@@ -230,6 +239,23 @@ class LedgerReason(StrEnum):
     """An admin's credit or correction; `note` holds the admin's own words."""
     LEGACY = "legacy"
     """Written before reasons were codes, in words migration 0005 did not recognise: `note`."""
+    # the shop's side of the books (store.domain.ledger): never on a wallet
+    STARS_PAYMENT = "stars_payment"
+    """An order's Stars came in while it had no stock: they wait in clearing."""
+    SALE = "sale"
+    """An order's keys sold: suppliers' costs to escrow, the margin unearned."""
+    SETTLEMENT = "settlement"
+    """A key's after-sales window ended: its escrow is the supplier's, its margin the shop's."""
+    REPLACEMENT = "replacement"
+    """A bad key replaced: its escrow cancelled, the new key's supplier held its cost."""
+    SUPPLIER_CHARGE = "supplier_charge"
+    """A confirmed bad key charged to its supplier's deposit."""
+    DEPOSIT = "deposit"
+    """A supplier's quality deposit (质量保证金) paid in."""
+    WITHDRAWAL = "withdrawal"
+    """A supplier's deposit paid back."""
+    PAYOUT = "payout"
+    """A supplier paid what the shop owed (made outside the bot)."""
 
 
 @dataclass(frozen=True)
@@ -243,6 +269,7 @@ class LedgerEntry:
     note: str | None = None
     order_reference: str | None = None
     """What the buyer calls `order_id`'s order, when it names one."""
+    case_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +291,8 @@ class StockLevel:
     """Sold, then found not working: kept with its order, never sold again."""
     returned: int = 0
     """Of the available keys, those back on sale after their order was refunded."""
+    frozen: int = 0
+    """Held back because their supplier is suspended: not stock until released."""
 
     @property
     def low(self) -> bool:

@@ -32,6 +32,7 @@ class OutboxKind(StrEnum):
     CASE_DECIDED = "case_decided"
     REFUNDED = "refunded"
     WALLET_CREDITED = "wallet_credited"
+    CHECKPOINT_SIGNED = "checkpoint_signed"
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,14 @@ class WalletCredited:
     balance_minor: int
 
 
+@dataclass(frozen=True)
+class CheckpointSigned:
+    """A new signed checkpoint of the transparency log, posted to TRACE_CHANNEL as it is."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.CHECKPOINT_SIGNED
+    note: str
+
+
 OutboxPayload = (
     Delivery
     | AwaitingStock
@@ -135,6 +144,7 @@ OutboxPayload = (
     | CaseDecided
     | Refunded
     | WalletCredited
+    | CheckpointSigned
 )
 
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from store.domain.errors import ShopError
@@ -58,10 +58,100 @@ class SupplierStock:
     held: int
     sold: int
     bad: int
+    frozen: int = 0
+
+
+class SellOrder(StrEnum):
+    """Which supplier's keys of a product go first (setting SELL_ORDER)."""
+
+    OLDEST_BATCH = "oldest_batch"
+    """The batch imported first sells first, whoever supplied it (a refunded key keeps its
+    batch, so it goes back to the front)."""
+    CHEAPEST_COST = "cheapest_cost"
+    """The batch with the lowest cost per key first (no cost recorded counts as 0), then the
+    oldest."""
+
+
+@dataclass(frozen=True)
+class SupplierRules:
+    """The standing rules of issue 9 §2, from the SUPPLIER_* and SELL_ORDER settings."""
+
+    window_days: int = 30
+    """The rolling window the invalid rate is taken over."""
+    max_invalid_rate: float = 0.05
+    """Confirmed bad keys over keys sold in the window above which a supplier is suspended."""
+    min_sample: int = 20
+    """Keys sold in the window before the rate counts at all."""
+    min_deposit_minor: int = 0
+    """A supplier's deposit below this puts no new batch on sale (the house is exempt)."""
+    sell_order: SellOrder = SellOrder.OLDEST_BATCH
+
+    def window_start(self, now: datetime) -> datetime:
+        return now - timedelta(days=self.window_days)
+
+
+@dataclass(frozen=True)
+class SupplierStanding:
+    """A supplier's record in the window: keys sold, and of them those confirmed bad."""
+
+    sold: int
+    bad: int
+
+    @property
+    def invalid_rate(self) -> float | None:
+        """Bad over sold, or None before anything was sold."""
+        return self.bad / self.sold if self.sold else None
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """A supplier just suspended: why, and how many of its keys were frozen."""
+
+    supplier_id: str
+    reason: str
+    frozen: int
+
+
+def invalid_rate_crossed(standing: SupplierStanding, rules: SupplierRules) -> bool:
+    """Whether the record suspends the supplier: enough sales, and a rate above the ceiling."""
+    rate = standing.invalid_rate
+    return standing.sold >= rules.min_sample and rate is not None and rate > rules.max_invalid_rate
+
+
+def invalid_rate_reason(standing: SupplierStanding, rules: SupplierRules) -> str:
+    return (
+        f"invalid rate {standing.bad}/{standing.sold} ({standing.invalid_rate or 0:.1%}) over "
+        f"{rules.window_days} days passed {rules.max_invalid_rate:.1%}"
+    )
+
+
+def resale_reason(batch: str, lines: int) -> str:
+    """一票否决: why a supplier re-importing keys this shop already sold is suspended."""
+    return f"resale attempt: {lines} key(s) of {batch} were already sold in this shop"
+
+
+def answers_automatically(supplier_id: str) -> bool:
+    """Whether the rules suspend the supplier on their own. The house is the shop itself: a
+    slip of its own (a sold key imported again) is refused, not punished by freezing the
+    shop's whole stock; an admin may still suspend it by hand."""
+    return supplier_id != HOUSE_SUPPLIER
+
+
+def deposit_sufficient(supplier_id: str, deposit_minor: int, rules: SupplierRules) -> bool:
+    """Whether a supplier's deposit lets its new batches go on sale (the house needs none)."""
+    return supplier_id == HOUSE_SUPPLIER or deposit_minor >= rules.min_deposit_minor
 
 
 class SupplierRefused(ShopError):
     """A supplier that cannot be added or used as asked, with the reason in words."""
+
+
+class UnknownSupplier(SupplierRefused):
+    """An import names a supplier the shop does not know."""
+
+
+class SupplierSuspended(SupplierRefused):
+    """An import names a suspended supplier: it puts nothing on sale."""
 
 
 def supplier_id(text: str) -> str:

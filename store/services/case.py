@@ -15,21 +15,23 @@ from store.domain.case import (
 )
 from store.domain.errors import KeysNotAvailable, NotFound, NotYourOrder, OutOfStock, ShopError
 from store.domain.flow import AwaitingScreenshot
+from store.domain.ledger import wallet
 from store.domain.model import (
     Case,
     CaseReason,
     CaseStatus,
-    LedgerReason,
     Order,
     OrderStatus,
     TicketPriority,
 )
 from store.domain.outbox import CaseDecided
+from store.services.books import book_bad_key_refund, book_replacement
 from store.services.order import locked_order, move_order, owned_order
 from store.services.ports import KeyCipher, NewUnitOfWork, UnitOfWork
 from store.services.queue import Handoff, ask_for_human
 from store.services.refund import StarRefunder, carry_out_refund, request_case_refund
 from store.services.sealing import opened_case, seal_text
+from store.services.supplier import note_bad_key
 
 MAX_NOTE = 1000
 """Characters of an agent's decision note kept (the buyer reads it in one message)."""
@@ -184,7 +186,13 @@ async def _replace(
     if len(claimed) != 1:
         return False
     await uow.card_keys.sell(order_id, now)
+    order = await uow.orders.get(order_id)
+    assert order is not None
+    await book_replacement(
+        uow, order, bad_key_id=key_id, new_key_id=claimed[0], case_id=case_id, now=now
+    )
     await uow.card_keys.mark_bad(key_id, order_id, now)
+    await note_bad_key(uow, card_key_id=key_id, now=now, rules=uow.supplier_rules)
     return await uow.cases.decide(
         case_id, CaseStatus.REPLACED, now, replacement_key_id=claimed[0], decided_by=decided_by
     )
@@ -301,13 +309,15 @@ async def _decide_here(
             case.id, CaseStatus.REFUNDED, now, decision_note=sealed_note, decided_by=agent_id
         )
         await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
-        await uow.ledger.append(
-            order.user_id,
-            due,
-            LedgerReason.BAD_KEY_REFUND,
-            f"case:{case.id}",
-            now,
-            order_id=order.id,
+        await note_bad_key(uow, card_key_id=case.card_key_id, now=now, rules=uow.supplier_rules)
+        await book_bad_key_refund(
+            uow,
+            order,
+            card_key_id=case.card_key_id,
+            case_id=case.id,
+            amount_minor=due,
+            destination=wallet(order.user_id),
+            now=now,
         )
         if credited + due >= order.total_minor:  # every key's price is back: the order is over
             await move_order(uow, order, OrderStatus.REFUNDED, refunded_at=now)

@@ -11,6 +11,7 @@ from store.domain.import_offer import (
     OfferRefusal,
     offer_refusal,
 )
+from store.domain.supplier import HOUSE_SUPPLIER
 from store.services.ports import UnitOfWork
 
 
@@ -23,6 +24,7 @@ async def offer_good_lines(
     file_name: str,
     acceptable: int,
     now: datetime,
+    supplier_id: str = HOUSE_SUPPLIER,
 ) -> int:
     """Keep the offer (the file by its file_id, not its keys); the id its button carries."""
     async with uow:
@@ -34,6 +36,7 @@ async def offer_good_lines(
             acceptable=acceptable,
             offered_at=now,
             expires_at=now + IMPORT_OFFER_LIFETIME,
+            supplier_id=supplier_id,
         )
         await uow.commit()
     return offer_id

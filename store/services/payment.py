@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from store.domain.errors import InsufficientBalance, OrderChanged, OrderNotPayable
+from store.domain.ledger import EXTERNAL_STARS, wallet
 from store.domain.model import (
     LedgerReason,
     Order,
@@ -31,6 +32,7 @@ from store.domain.payment import (
     pre_checkout_refusal,
     wallet_covers,
 )
+from store.services.books import book_payment, book_sale
 from store.services.order import locked_order, move_order
 from store.services.ports import NewUnitOfWork, UnitOfWork
 from store.services.refund import StarRefunder, carry_out_refund
@@ -93,11 +95,18 @@ async def check_pre_checkout(
     return PreCheckoutVerdict(True)
 
 
+def _source(order: Order, method: PaymentMethod) -> str:
+    """The account an order's money comes from."""
+    return wallet(order.user_id) if method is PaymentMethod.WALLET else EXTERNAL_STARS
+
+
 async def _sell(uow: UnitOfWork, order: Order, method: PaymentMethod, now: datetime) -> Order:
-    """Sell the keys held for a locked order and queue its delivery, in the caller's transaction."""
+    """Sell the keys held for a locked order, book the sale (escrow for each key's supplier) and
+    queue its delivery, in the caller's transaction."""
     sold = await uow.card_keys.sell(order.id, now)
     if sold != order.quantity:  # the hold was checked under the lock: this is a bug
         raise OrderChanged(f"order {order.id}: sold {sold} of {order.quantity} keys")
+    await book_sale(uow, order, _source(order, method), now)
     paid = await move_order(
         uow,
         order,
@@ -131,6 +140,7 @@ async def _fulfil_or_wait(
     waiting = await move_order(
         uow, order, OrderStatus.AWAITING_STOCK, paid_at=now, payment_method=method
     )
+    await book_payment(uow, order, _source(order, method), now, stars=order.total_stars)
     await uow.outbox.add(AwaitingStock(order.id), order.user_id, f"waiting:{order.id}", now)
     alert = f"Order {order.reference} was paid but {order.sku} has no stock for it: awaiting stock."
     await uow.outbox.add(AdminAlert(alert, order.id), ADMINS_CHAT, f"alert:waiting:{order.id}", now)
@@ -260,16 +270,7 @@ async def pay_with_wallet(
         held = await _hold_for_payment(uow, order, now, rules)
         if held is None:
             raise OrderNotPayable(OrderStatus.EXPIRED.value)
-        if not await uow.ledger.append(
-            user_id,
-            -order.total_minor,
-            LedgerReason.PURCHASE,
-            f"order:{order.id}",
-            now,
-            order_id=order.id,
-        ):
-            raise OrderChanged(f"order {order.id} was debited before")
-        paid = await _sell(uow, held, PaymentMethod.WALLET, now)
+        paid = await _sell(uow, held, PaymentMethod.WALLET, now)  # debits the wallet, once
         if notice_message_id is not None:
             await uow.orders.set_notice_message(order.id, notice_message_id)
         await uow.commit()

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from store.domain.errors import NotYourOrder, OrderNotFound, RefundFailed, RefundNotAllowed
+from store.domain.ledger import EXTERNAL_STARS, wallet
 from store.domain.model import (
     CaseStatus,
     Language,
@@ -30,8 +31,10 @@ from store.domain.model import (
 )
 from store.domain.outbox import ADMINS_CHAT, AdminAlert, CaseDecided, Refunded
 from store.domain.refund import RefundRules, refund_refusal, wallet_refund_due
+from store.services.books import book_refund
 from store.services.order import locked_order, move_order
 from store.services.ports import NewUnitOfWork, UnitOfWork
+from store.services.supplier import note_bad_key
 from store.services.user import language_of
 
 __all__ = ["RefundFailed", "RefundOutcome", "StarRefunder"]
@@ -89,16 +92,14 @@ async def refund_order(
             raise RefundNotAllowed(reason)
         due = wallet_refund_due(order, await uow.ledger.credited_for_order(order.id))
         if due is not None:
-            if due:
-                await uow.ledger.append(
-                    user_id,
-                    due,
-                    LedgerReason.REFUND,
-                    f"refund:{order_id}",
-                    now,
-                    order_id=order_id,
-                )
-            refunded = await _retire_order(uow, order, now)
+            refunded = await _retire_order(
+                uow,
+                order,
+                now,
+                amount_minor=due,
+                destination=wallet(user_id),
+                idempotency_key=f"refund:{order_id}",
+            )
             balance = await uow.ledger.balance(user_id)
             await uow.commit()
             return RefundOutcome(
@@ -273,7 +274,17 @@ async def settle_refund(
     order = await uow.orders.lock(refund.order_id) if refund.order_id else None
     if order is not None and refund.reason in _ORDER_REASONS:
         if order.status is OrderStatus.REFUNDING:
-            order = await _retire_order(uow, order, now)
+            case = await uow.cases.get(refund.case_id) if refund.case_id else None
+            order = await _retire_order(
+                uow,
+                order,
+                now,
+                amount_minor=order.total_minor,
+                destination=EXTERNAL_STARS,
+                idempotency_key=f"refund:{refund.charge_id}",
+                case_id=refund.case_id,
+                case_key_id=case.card_key_id if case else None,
+            )
         if refund.case_id is not None:
             await _close_case(uow, refund.case_id, order, now)
     if notify and refund.case_id is None:
@@ -291,6 +302,7 @@ async def _close_case(uow: UnitOfWork, case_id: int, order: Order, now: datetime
     if case is None:
         return
     await uow.card_keys.mark_bad(case.card_key_id, order.id, now)
+    await note_bad_key(uow, card_key_id=case.card_key_id, now=now, rules=uow.supplier_rules)
     await uow.outbox.add(CaseDecided(case_id), order.user_id, f"case:{case_id}", now)
 
 
@@ -319,13 +331,37 @@ async def _give_up(uow: UnitOfWork, refund: Refund, now: datetime, error: str) -
     )
 
 
-async def _retire_order(uow: UnitOfWork, order: Order, now: datetime) -> Order:
+async def _retire_order(
+    uow: UnitOfWork,
+    order: Order,
+    now: datetime,
+    *,
+    amount_minor: int,
+    destination: str,
+    idempotency_key: str,
+    case_id: int | None = None,
+    case_key_id: int | None = None,
+) -> Order:
     """The order is refunded: unrevealed keys go back on sale; revealed or reported ones never
-    do (a key that was shown may have been used); open cases on it are settled by the refund."""
+    do (a key that was shown may have been used); open cases on it are settled by the refund.
+    The books give `amount_minor` back to `destination`, cancelling the escrow still held; a
+    case's key, confirmed bad, is charged to its supplier."""
+    await book_refund(
+        uow,
+        order,
+        amount_minor=amount_minor,
+        destination=destination,
+        reason=LedgerReason.REFUND,
+        idempotency_key=idempotency_key,
+        now=now,
+        case_id=case_id,
+        case_key_id=case_key_id,
+    )
     reported = await uow.cases.keys_reported(order.id)
     for key_id, _ in await uow.card_keys.sold_keys(order.id):
         if order.revealed_at is not None or key_id in reported:
             await uow.card_keys.mark_bad(key_id, order.id, now)
+            await note_bad_key(uow, card_key_id=key_id, now=now, rules=uow.supplier_rules)
     if order.revealed_at is None:
         await uow.card_keys.return_to_stock(order.id, now)
     await uow.cases.settle_open_for_order(order.id, CaseStatus.REFUNDED, now)

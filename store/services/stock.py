@@ -12,15 +12,25 @@ from datetime import datetime, timedelta
 from store.domain.batch_manifest import BatchProvenance, manifest, signature_holds
 from store.domain.errors import DuplicateRecord, ImportRefused, UnknownSku
 from store.domain.model import BatchStatus, StockLevel
+from store.domain.provenance import StagedKey, new_provenance
 from store.domain.sku import matching_sku, nearest_skus
-from store.domain.supplier import HOUSE_SUPPLIER, Supplier, SupplierRefused
+from store.domain.supplier import (
+    HOUSE_SUPPLIER,
+    Supplier,
+    SupplierRefused,
+    Suspension,
+    answers_automatically,
+    resale_reason,
+)
 from store.formats.key_file import KeyLine, ParsedKeyFile, RefusedLine
 from store.services.order import note_stock_level
 from store.services.payment import fulfil_paid_order
 from store.services.ports import KeyCipher, NewUnitOfWork, UnitOfWork
-from store.services.supplier import usable_supplier
+from store.services.supplier import SYSTEM, may_put_on_sale, suspend_in, usable_supplier
 
 ALREADY_IN_STOCK = "already in stock"
+ALREADY_SOLD = "already sold"
+"""A key this shop sold before: its supplier is suspended for the attempt (一票否决)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,11 @@ class ImportSummary:
     fulfilled_orders: tuple[int, ...] = field(default=())
     acceptable: int = 0
     """Of a refused file, the good lines that importing it in part would take."""
+    waiting: bool = False
+    """Written whole but not on sale: the supplier's deposit is short (`release_waiting_batches`
+    publishes it once topped up)."""
+    suspension: Suspension | None = None
+    """The resale attempt that suspended the importing supplier, refusing the file whole."""
 
     @property
     def refused_by_reason(self) -> dict[str, int]:
@@ -120,14 +135,23 @@ async def import_card_keys(
             if matched is None:
                 raise UnknownSku(sku, nearest_skus(sku, skus))
             sku = matched
-        known = await uow.card_keys.known_fingerprints([f for fs in all_fingerprints for f in fs])
+        flat = [f for fs in all_fingerprints for f in fs]
+        known = await uow.card_keys.known_fingerprints(flat)
+        sold = await uow.card_keys.sold_fingerprints(flat) if known else set()
     accepted: list[tuple[KeyLine, str]] = []
+    resold: list[int] = []
     for key_line, fingerprints in zip(keys, all_fingerprints, strict=True):
-        if known.intersection(fingerprints):
+        if sold.intersection(fingerprints):
+            refused.append(RefusedLine(key_line.line, ALREADY_SOLD))
+            resold.append(key_line.line)
+        elif known.intersection(fingerprints):
             refused.append(RefusedLine(key_line.line, ALREADY_IN_STOCK))
         else:
             accepted.append((key_line, fingerprints[0]))
     refused.sort(key=lambda r: r.line)
+    if resold and answers_automatically(supplier.id):  # the house's own slip is only refused
+        suspension = await _resale_attempt(new_uow, supplier, source, resold, now)
+        raise ImportRefused(ImportSummary(sku, 0, tuple(refused), None, suspension=suspension))
     if refused and all_or_nothing:
         raise ImportRefused(ImportSummary(sku, 0, tuple(refused), None, acceptable=len(accepted)))
     if not accepted:
@@ -140,7 +164,10 @@ async def import_card_keys(
     try:
         for start in range(0, len(accepted), STAGE_CHUNK):
             chunk = accepted[start : start + STAGE_CHUNK]
-            rows = [(cipher.encrypt(line.key), fingerprint) for line, fingerprint in chunk]
+            rows = [
+                StagedKey(cipher.encrypt(line.key), fingerprint, new_provenance(line.key))
+                for line, fingerprint in chunk
+            ]
             async with new_uow() as uow:
                 await uow.card_keys.stage(batch_id, sku, rows, now)
                 await uow.commit()
@@ -152,10 +179,27 @@ async def import_card_keys(
             ImportSummary(sku, 0, (RefusedLine(0, "imported by someone else meanwhile"),), None)
         ) from None
     async with new_uow() as uow:
-        await uow.card_keys.set_batch_status(batch_id, BatchStatus.PUBLISHING, now)
+        current = await uow.suppliers.get(supplier.id)
+        on_sale = current is not None and await may_put_on_sale(uow, current, uow.supplier_rules)
+        status = BatchStatus.PUBLISHING if on_sale else BatchStatus.WAITING
+        await uow.card_keys.set_batch_status(batch_id, status, now)
         await uow.commit()
+    if not on_sale:
+        return ImportSummary(sku, len(accepted), tuple(refused), batch_id, waiting=True)
     fulfilled = await _publish(new_uow, batch_id, sku, now)
     return ImportSummary(sku, len(accepted), tuple(refused), batch_id, tuple(fulfilled))
+
+
+async def _resale_attempt(
+    new_uow: NewUnitOfWork, supplier: Supplier, source: str, lines: list[int], now: datetime
+) -> Suspension | None:
+    """Keys already sold, offered again: the supplier is suspended for it, at once."""
+    shown = ", ".join(str(line) for line in lines[:10]) + (", …" if len(lines) > 10 else "")
+    reason = resale_reason(f"file {source[:80]!r} (lines {shown})", len(lines))
+    async with new_uow() as uow:
+        suspension = await suspend_in(uow, supplier.id, reason=reason, actor=SYSTEM, now=now)
+        await uow.commit()
+    return suspension
 
 
 async def _publish(new_uow: NewUnitOfWork, batch_id: int, sku: str, now: datetime) -> list[int]:
@@ -212,6 +256,24 @@ async def _fulfil_waiting_orders(uow: UnitOfWork, sku: str, now: datetime) -> li
         else:
             break
     return fulfilled
+
+
+async def release_waiting_batches(
+    new_uow: NewUnitOfWork, supplier_id: str, now: datetime
+) -> list[int]:
+    """Put a supplier's batches that waited for its deposit on sale, now that it suffices;
+    the batches published (none while it is still short, or the supplier suspended)."""
+    async with new_uow() as uow:
+        supplier = await uow.suppliers.get(supplier_id)
+        if supplier is None or not await may_put_on_sale(uow, supplier, uow.supplier_rules):
+            return []
+        waiting = await uow.suppliers.waiting_batches(supplier_id)
+        for batch_id, _ in waiting:
+            await uow.card_keys.set_batch_status(batch_id, BatchStatus.PUBLISHING, now)
+        await uow.commit()
+    for batch_id, sku in waiting:
+        await _publish(new_uow, batch_id, sku, now)
+    return [batch_id for batch_id, _ in waiting]
 
 
 async def stock_status(uow: UnitOfWork) -> list[StockLevel]:

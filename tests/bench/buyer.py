@@ -68,7 +68,7 @@ def _revealed_key(actions: Sequence[Action]) -> str | None:
     if len(shown) != 1:
         return None
     keys = _CODE.findall(shown[0].html)
-    return html.unescape(keys[0]) if len(keys) == 1 else None
+    return html.unescape(keys[0]) if keys else None  # the key; its trace code follows it
 
 
 async def purchase(ctx: ShopContext, *, user_id: int, sku: str, stars: int) -> Purchase:

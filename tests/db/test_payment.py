@@ -273,10 +273,17 @@ async def test_wallet_pays_only_when_it_covers_the_total_and_the_ledger_balances
     wallet = await show_wallet(uow(), user_id=1)
     assert wallet.balance_minor == 200
     async with uow() as tx:
+        in_wallets = (
+            await tx.connection.execute(
+                select(func.sum(ledger_entries.c.amount_minor)).where(
+                    ledger_entries.c.user_id.is_not(None)
+                )
+            )
+        ).scalar_one()
         total = (
             await tx.connection.execute(select(func.sum(ledger_entries.c.amount_minor)))
         ).scalar_one()
-    assert total == 200
+    assert (in_wallets, total) == (200, 0)
 
 
 async def test_two_wallet_payments_racing_cannot_overdraw(

@@ -13,6 +13,7 @@ from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.errors import ImportRefused
 from store.domain.model import BatchStatus
 from store.domain.order import HoldRules
+from store.domain.provenance import StagedKey, new_provenance
 from store.services import stock
 from store.services.catalog import load_catalog
 from store.services.order import reserve_keys
@@ -198,7 +199,10 @@ async def test_an_import_killed_while_putting_keys_on_sale_is_finished_by_recove
         await tx.card_keys.stage(
             batch,
             "STEAM-50",
-            [(cipher.encrypt(k), cipher.fingerprint(k)) for k in keys("P", 3)],
+            [
+                StagedKey(cipher.encrypt(k), cipher.fingerprint(k), new_provenance(k))
+                for k in keys("P", 3)
+            ],
             clock.now(),
         )
         await tx.card_keys.set_batch_status(batch, BatchStatus.PUBLISHING, clock.now())

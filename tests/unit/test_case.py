@@ -34,7 +34,7 @@ from store.services.case import (
 from store.services.reveal import reveal_keys
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, paid_order
-from tests.fakes import FakeCipher, FakeDatabase, FakeUnitOfWork
+from tests.fakes import FakeCipher, FakeDatabase, FakeUnitOfWork, wallet_postings
 
 CIPHER = FakeCipher()
 BUYER, OTHER, AGENT = 1001, 1002, 900
@@ -288,7 +288,7 @@ async def test_a_bad_key_of_a_larger_order_is_refunded_to_the_wallet_at_its_pric
     case_id = (await report(db, clock, order, sold_key(db, order), BY_HAND)).case.id
     refunder = FakeRefunder()
     assert await decide(db, clock, case_id, CaseStatus.REFUNDED, refunder) is CaseStatus.REFUNDED
-    [entry] = db.tables.ledger.values()
+    [entry] = wallet_postings(db.tables)
     assert (entry.amount_minor, entry.reason) == (
         order.unit_price_minor,
         LedgerReason.BAD_KEY_REFUND,

@@ -26,7 +26,7 @@ from store.services.payment import (
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, stocked_shop
-from tests.fakes import FakeCipher, FakeDatabase, FakeUnitOfWork
+from tests.fakes import FakeCipher, FakeDatabase, FakeUnitOfWork, wallet_postings
 
 CIPHER = FakeCipher()
 BUYER, OTHER = 1001, 1002
@@ -178,7 +178,7 @@ async def test_a_top_up_credits_the_wallet_with_the_stars_value(clock: FakeClock
     db = FakeDatabase()
     outcome = await pay(db, clock, f"topup:{BUYER}:50", 50)
     assert outcome.topup_minor == 500
-    [entry] = db.tables.ledger.values()
+    [entry] = wallet_postings(db.tables)
     assert (entry.amount_minor, entry.reason, entry.stars) == (500, LedgerReason.TOPUP, 50)
 
 
@@ -224,7 +224,7 @@ async def test_the_wallet_pays_an_order_once_and_never_below_zero(clock: FakeClo
         notice_message_id=77,
     )
     assert paid.delivered and paid.order is not None and paid.order.status is OrderStatus.PAID
-    assert sum(e.amount_minor for e in db.tables.ledger.values()) == 0
+    assert sum(e.amount_minor for e in wallet_postings(db.tables)) == 0
     assert db.tables.orders[order.id].notice_message_id == 77
     with pytest.raises(OrderNotPayable):
         await pay_with_wallet(

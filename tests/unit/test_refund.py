@@ -27,7 +27,7 @@ from store.services.user import choose_language
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
 from tests.factories import FakeRefunder, paid_order, stocked_shop
-from tests.fakes import FakeCipher, FakeDatabase, FakeUnitOfWork
+from tests.fakes import FakeCipher, FakeDatabase, FakeUnitOfWork, wallet_postings
 
 CIPHER = FakeCipher()
 BUYER, AGENT = 1001, 900
@@ -165,9 +165,9 @@ async def test_an_order_paid_from_the_wallet_is_refunded_to_the_wallet(clock: Fa
     refunder = FakeRefunder()
     assert await refund(db, clock, order, refunder) is RefundStatus.DONE
     assert refunder.calls == 0
-    last = max(db.tables.ledger.values(), key=lambda e: e.id)
+    last = wallet_postings(db.tables)[-1]
     assert (last.reason, last.amount_minor) == (LedgerReason.REFUND, order.total_minor)
-    assert sum(e.amount_minor for e in db.tables.ledger.values()) == order.total_minor
+    assert sum(e.amount_minor for e in wallet_postings(db.tables)) == order.total_minor
 
 
 async def test_a_refunded_order_is_not_refunded_twice(clock: FakeClock) -> None:

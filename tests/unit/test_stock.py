@@ -9,6 +9,7 @@ from store.domain.model import BatchStatus, KeyStatus, OrderStatus
 from store.domain.order import HoldRules
 from store.domain.outbox import Delivery
 from store.domain.payment import TopupRules
+from store.domain.provenance import StagedKey, new_provenance
 from store.services.order import expire_reservations, reserve_keys
 from store.services.payment import confirm_payment
 from store.services.stock import (
@@ -177,7 +178,7 @@ async def test_recovery_finishes_an_import_that_died_while_publishing(clock: Fak
         await uow.card_keys.stage(
             batch,
             "STEAM-50",
-            [(CIPHER.encrypt(k), CIPHER.fingerprint(k)) for k in ("A", "B")],
+            [StagedKey(CIPHER.encrypt(k), CIPHER.fingerprint(k), new_provenance(k)) for k in "AB"],
             clock.now(),
         )
         await uow.card_keys.set_batch_status(batch, BatchStatus.PUBLISHING, clock.now())
@@ -196,7 +197,10 @@ async def test_recovery_deletes_an_import_that_died_while_staging_once_it_is_sta
     async with uow:
         batch = await uow.card_keys.start_batch("STEAM-50", "keys.txt", 1, None, clock.now())
         await uow.card_keys.stage(
-            batch, "STEAM-50", [(CIPHER.encrypt("A"), CIPHER.fingerprint("A"))], clock.now()
+            batch,
+            "STEAM-50",
+            [StagedKey(CIPHER.encrypt("A"), CIPHER.fingerprint("A"), new_provenance("A"))],
+            clock.now(),
         )
         await uow.commit()
     assert await recover_imports(db.unit_of_work, now=clock.now()) == 0  # it may still be running

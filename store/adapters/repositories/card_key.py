@@ -4,19 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, literal, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from store.adapters.tables import batches, card_key_events, card_keys, products
+from store.adapters.tables import batches, card_key_events, card_keys, orders, products
 from store.domain.batch_manifest import NO_PROVENANCE, BatchProvenance
 from store.domain.clock import as_utc_or_none
 from store.domain.model import BatchStatus, KeyStatus, StockLevel
-from store.domain.supplier import HOUSE_SUPPLIER
+from store.domain.provenance import LoggedKey, StagedKey, entry_leaf, log_entry
+from store.domain.supplier import HOUSE_SUPPLIER, SellOrder
 
 _CHUNK = 500
+_LOGGED = (
+    card_keys.c.id,
+    card_keys.c.trace_code,
+    card_keys.c.trace_salt,
+    card_keys.c.key_commitment,
+    card_keys.c.log_head,
+    card_keys.c.sku,
+    card_keys.c.batch_id,
+)
+"""What a key's next log entry is made from: RETURNING it with the status change that makes the
+event costs no extra statement."""
+_SET_LOG_HEAD = (
+    update(card_keys)
+    .where(card_keys.c.id == bindparam("key_id"))
+    .values(log_head=bindparam("head"))
+)
+
+
+def _logged(result: Result[Any]) -> list[LoggedKey]:
+    keys = (
+        LoggedKey(r.id, r.trace_code, r.trace_salt, r.key_commitment, r.log_head, r.sku, r.batch_id)
+        for r in result
+    )
+    return sorted(keys, key=lambda k: k.id)
 
 
 def _staged(batch_id: int, sku: str, limit: int) -> Select[tuple[int]]:
@@ -36,9 +63,15 @@ def _staged(batch_id: int, sku: str, limit: int) -> Select[tuple[int]]:
 
 
 class SqlCardKeyRepository:
-    def __init__(self, connection: AsyncConnection, dialect: str) -> None:
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        dialect: str,
+        sell_order: SellOrder = SellOrder.OLDEST_BATCH,
+    ) -> None:
         self._c = connection
         self._dialect = dialect
+        self._sell_order = sell_order
 
     async def known_fingerprints(self, fingerprints: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -46,6 +79,33 @@ class SqlCardKeyRepository:
             chunk = fingerprints[start : start + _CHUNK]
             rows = await self._c.execute(
                 select(card_keys.c.fingerprint).where(card_keys.c.fingerprint.in_(chunk))
+            )
+            found.update(rows.scalars())
+        return found
+
+    async def sold_fingerprints(self, fingerprints: Sequence[str]) -> set[str]:
+        """Of these, the fingerprints of keys this shop ever sold: sold or found bad now, or
+        sold once and back on sale (or frozen) after a refund."""
+        ever_sold = (
+            select(card_key_events.c.id)
+            .where(
+                and_(
+                    card_key_events.c.card_key_id == card_keys.c.id,
+                    card_key_events.c.event == "sold",
+                )
+            )
+            .exists()
+        )
+        found: set[str] = set()
+        for start in range(0, len(fingerprints), _CHUNK):
+            chunk = fingerprints[start : start + _CHUNK]
+            rows = await self._c.execute(
+                select(card_keys.c.fingerprint).where(
+                    and_(
+                        card_keys.c.fingerprint.in_(chunk),
+                        card_keys.c.status.in_([KeyStatus.SOLD, KeyStatus.BAD]) | ever_sold,
+                    )
+                )
             )
             found.update(rows.scalars())
         return found
@@ -84,19 +144,23 @@ class SqlCardKeyRepository:
         return int(batch_id)
 
     async def stage(
-        self, batch_id: int, sku: str, keys: Sequence[tuple[str, str]], now: datetime
+        self, batch_id: int, sku: str, keys: Sequence[StagedKey], now: datetime
     ) -> None:
-        """Write (ciphertext, fingerprint) pairs into a staging batch; none is sellable yet."""
+        """Write keys, with their trace codes and commitments, into a staging batch; none is
+        sellable yet."""
         rows = [
             {
                 "sku": sku,
                 "batch_id": batch_id,
-                "ciphertext": ciphertext,
-                "fingerprint": fingerprint,
+                "ciphertext": key.ciphertext,
+                "fingerprint": key.fingerprint,
                 "status": KeyStatus.STAGED.value,
                 "created_at": now,
+                "trace_code": key.provenance.trace_code,
+                "trace_salt": key.provenance.trace_salt,
+                "key_commitment": key.provenance.key_commitment,
             }
-            for ciphertext, fingerprint in keys
+            for key in keys
         ]
         if rows:
             await self._c.execute(insert(card_keys), rows)
@@ -112,28 +176,16 @@ class SqlCardKeyRepository:
     async def publish(self, batch_id: int, sku: str, limit: int, now: datetime) -> int:
         """Put up to `limit` of a batch's staged keys on sale, with their history; how many.
 
-        Set-based (the history rows are written by INSERT … SELECT, then the same keys are
-        updated), and found through the (sku, status, id) index: staged keys are few.
+        Found through the (sku, status, id) index (staged keys are few), and locked on
+        PostgreSQL; their `imported` entries are written in one statement, and one executemany
+        puts them on sale and sets their log heads.
         """
-        staged = _staged(batch_id, sku, limit)
-        chunk = staged.subquery()
-        await self._c.execute(
-            insert(card_key_events).from_select(
-                ["card_key_id", "event", "at"],
-                select(chunk.c.id, literal("imported"), literal(now, card_key_events.c.at.type)),
-            )
-        )
-        result = await self._c.execute(
-            update(card_keys)
-            .where(
-                and_(
-                    card_keys.c.id.in_(staged.scalar_subquery()),
-                    card_keys.c.status == KeyStatus.STAGED,
-                )
-            )
-            .values(status=KeyStatus.AVAILABLE.value)
-        )
-        return int(result.rowcount or 0)
+        staged = _staged(batch_id, sku, limit).with_only_columns(*_LOGGED)
+        if self._dialect == "postgresql":
+            staged = staged.with_for_update()
+        keys = _logged(await self._c.execute(staged))
+        await self._log(keys, "imported", None, now, going_on_sale=True)
+        return len(keys)
 
     async def discard_staged(self, batch_id: int, sku: str, limit: int) -> int:
         """Delete up to `limit` staged keys of an abandoned batch; how many."""
@@ -161,19 +213,14 @@ class SqlCardKeyRepository:
         FOR UPDATE SKIP LOCKED so racing buyers take different keys; on SQLite the write
         transaction began with BEGIN IMMEDIATE, so no other writer runs in between.
         """
-        candidates = (
-            select(card_keys.c.id)
-            .where(and_(card_keys.c.sku == sku, card_keys.c.status == KeyStatus.AVAILABLE))
-            .order_by(card_keys.c.id)
-            .limit(quantity)
-        )
+        candidates = self._candidates(sku, quantity)
         claim = update(card_keys).values(status=KeyStatus.RESERVED.value, order_id=order_id)
         if self._dialect == "postgresql":
             # A materialised CTE runs once. As an IN-subquery PostgreSQL may rescan it per row,
             # and SKIP LOCKED then skips the rows this very statement just updated, claiming
             # more than `quantity` keys.
             picked = (
-                candidates.with_for_update(skip_locked=True)
+                candidates.with_for_update(skip_locked=True, of=card_keys)
                 .cte("picked")
                 .prefix_with("MATERIALIZED")
             )
@@ -187,16 +234,107 @@ class SqlCardKeyRepository:
         await self._record(ids, "reserved", order_id, now)
         return ids
 
+    def _candidates(self, sku: str, quantity: int) -> Select[tuple[int]]:
+        """Available keys of a product in the sell order: by batch then id, through the
+        (sku, status, batch_id, id) index; by cost, joined to the batches."""
+        available = and_(card_keys.c.sku == sku, card_keys.c.status == KeyStatus.AVAILABLE)
+        if self._sell_order is SellOrder.CHEAPEST_COST:
+            return (
+                select(card_keys.c.id)
+                .join(batches, batches.c.id == card_keys.c.batch_id)
+                .where(available)
+                .order_by(
+                    func.coalesce(batches.c.cost_minor, 0), card_keys.c.batch_id, card_keys.c.id
+                )
+                .limit(quantity)
+            )
+        return (
+            select(card_keys.c.id)
+            .where(available)
+            .order_by(card_keys.c.batch_id, card_keys.c.id)
+            .limit(quantity)
+        )
+
+    async def freeze_supplier(self, supplier_id: str, now: datetime) -> int:
+        """The supplier's unsold stock, available or held for an unpaid order, frozen in one
+        statement with its history; how many keys.
+
+        On PostgreSQL the orders holding its keys are locked first: a payment under way
+        finishes (its keys sold) before the freeze, and one that comes after finds its hold
+        short and takes keys from another supplier. Keys that change hands meanwhile are
+        caught by the one UPDATE, which re-checks each row's status as it writes it.
+        """
+        of_supplier = card_keys.c.batch_id.in_(
+            select(batches.c.id).where(batches.c.supplier_id == supplier_id).scalar_subquery()
+        )
+        if self._dialect == "postgresql":
+            holding = select(card_keys.c.order_id).where(
+                and_(of_supplier, card_keys.c.status == KeyStatus.RESERVED)
+            )
+            await self._c.execute(
+                select(orders.c.id)
+                .where(orders.c.id.in_(holding.scalar_subquery()))
+                .order_by(orders.c.id)
+                .with_for_update()
+            )
+        result = await self._c.execute(
+            update(card_keys)
+            .where(
+                and_(
+                    of_supplier,
+                    card_keys.c.status.in_([KeyStatus.AVAILABLE, KeyStatus.RESERVED]),
+                )
+            )
+            .values(status=KeyStatus.FROZEN.value, order_id=None)
+            .returning(card_keys.c.id)
+        )
+        ids = sorted(result.scalars())
+        await self._record(ids, "frozen", None, now)
+        return len(ids)
+
+    async def settle_frozen(self, supplier_id: str, release: bool, now: datetime) -> int:
+        """A reinstated supplier's frozen keys back on sale (`release`) or written off for
+        good, each with its history; how many."""
+        to = KeyStatus.AVAILABLE if release else KeyStatus.WRITTEN_OFF
+        result = await self._c.execute(
+            update(card_keys)
+            .where(
+                and_(
+                    card_keys.c.batch_id.in_(
+                        select(batches.c.id)
+                        .where(batches.c.supplier_id == supplier_id)
+                        .scalar_subquery()
+                    ),
+                    card_keys.c.status == KeyStatus.FROZEN,
+                )
+            )
+            .values(status=to.value)
+            .returning(card_keys.c.id)
+        )
+        ids = sorted(result.scalars())
+        await self._record(ids, "unfrozen" if release else "written_off", None, now)
+        return len(ids)
+
+    async def supplier_of(self, card_key_id: int) -> str | None:
+        """The supplier of the key's batch."""
+        return (
+            await self._c.execute(
+                select(batches.c.supplier_id)
+                .join(card_keys, card_keys.c.batch_id == batches.c.id)
+                .where(card_keys.c.id == card_key_id)
+            )
+        ).scalar_one_or_none()
+
     async def release(self, order_id: int, now: datetime) -> int:
         result = await self._c.execute(
             update(card_keys)
             .where(and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.RESERVED))
             .values(status=KeyStatus.AVAILABLE.value, order_id=None)
-            .returning(card_keys.c.id)
+            .returning(*_LOGGED)
         )
-        ids = list(result.scalars())
-        await self._record(ids, "released", order_id, now)
-        return len(ids)
+        keys = _logged(result)
+        await self._log(keys, "released", order_id, now)
+        return len(keys)
 
     async def held_for(self, order_id: int) -> int:
         return (
@@ -212,11 +350,11 @@ class SqlCardKeyRepository:
             update(card_keys)
             .where(and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.RESERVED))
             .values(status=KeyStatus.SOLD.value, sold_at=now)
-            .returning(card_keys.c.id)
+            .returning(*_LOGGED)
         )
-        ids = list(result.scalars())
-        await self._record(ids, "sold", order_id, now)
-        return len(ids)
+        keys = _logged(result)
+        await self._log(keys, "sold", order_id, now)
+        return len(keys)
 
     async def sold_ciphertexts(self, order_id: int) -> list[str]:
         rows = await self._c.execute(
@@ -241,11 +379,11 @@ class SqlCardKeyRepository:
             update(card_keys)
             .where(and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.SOLD))
             .values(status=KeyStatus.AVAILABLE.value, order_id=None, sold_at=None)
-            .returning(card_keys.c.id)
+            .returning(*_LOGGED)
         )
-        ids = list(result.scalars())
-        await self._record(ids, "refunded", order_id, now)
-        return len(ids)
+        keys = _logged(result)
+        await self._log(keys, "refunded", order_id, now)
+        return len(keys)
 
     async def mark_bad(self, key_id: int, order_id: int, now: datetime) -> bool:
         """A sold key confirmed (or replaced) as not working: kept with its order, never resold."""
@@ -259,20 +397,31 @@ class SqlCardKeyRepository:
                 )
             )
             .values(status=KeyStatus.BAD.value)
+            .returning(*_LOGGED)
         )
-        if result.rowcount == 1:
-            await self._record([key_id], "bad", order_id, now)
-        return result.rowcount == 1
+        keys = _logged(result)
+        await self._log(keys, "bad", order_id, now)
+        return len(keys) == 1
 
     async def record_reveal(self, order_id: int, now: datetime) -> None:
-        ids = (
-            await self._c.execute(
-                select(card_keys.c.id).where(
-                    and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.SOLD)
-                )
-            )
-        ).scalars()
-        await self._record(list(ids), "revealed", order_id, now)
+        """A reveal changes no status, so on PostgreSQL the keys are locked (FOR UPDATE) lest two
+        reveals at once both link to the same log head and fork the key's chain."""
+        sold = select(*_LOGGED).where(
+            and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.SOLD)
+        )
+        if self._dialect == "postgresql":
+            sold = sold.with_for_update()
+        await self._log(_logged(await self._c.execute(sold)), "revealed", order_id, now)
+
+    async def trace_codes(self, order_id: int) -> list[str | None]:
+        """The trace code of each key the order holds, in `sold_keys` order (None for a key
+        imported before trace codes, until it is backfilled)."""
+        rows = await self._c.execute(
+            select(card_keys.c.trace_code)
+            .where(and_(card_keys.c.order_id == order_id, card_keys.c.status == KeyStatus.SOLD))
+            .order_by(card_keys.c.id)
+        )
+        return list(rows.scalars())
 
     async def count_available(self, sku: str, *, up_to: int | None = None) -> int:
         """Available keys of a product; with `up_to`, counting stops there (cheap on big stock)."""
@@ -314,6 +463,7 @@ class SqlCardKeyRepository:
                 counted(KeyStatus.SOLD).label("sold"),
                 counted(KeyStatus.BAD).label("bad"),
                 returned.label("returned"),
+                counted(KeyStatus.FROZEN).label("frozen"),
             )
             .select_from(products.outerjoin(card_keys, card_keys.c.sku == products.c.sku))
             .group_by(products.c.sku, products.c.name_en, products.c.low_stock_threshold)
@@ -329,6 +479,7 @@ class SqlCardKeyRepository:
                 r.low_stock_threshold,
                 bad=int(r.bad),
                 returned=int(r.returned),
+                frozen=int(r.frozen),
             )
             for r in rows
         ]
@@ -344,6 +495,63 @@ class SqlCardKeyRepository:
     async def _record(
         self, ids: Iterable[int], event: str, order_id: int | None, now: datetime
     ) -> None:
-        rows = [{"card_key_id": i, "event": event, "order_id": order_id, "at": now} for i in ids]
-        if rows:
-            await self._c.execute(insert(card_key_events), rows)
+        """Record an event of keys known by id: their log columns are read first (one more
+        statement than `_log` with a RETURNING); the caller has them locked already."""
+        wanted = list(ids)
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            keys = _logged(await self._c.execute(select(*_LOGGED).where(card_keys.c.id.in_(chunk))))
+            await self._log(keys, event, order_id, now)
+
+    async def _log(
+        self,
+        keys: Sequence[LoggedKey],
+        event: str,
+        order_id: int | None,
+        now: datetime,
+        *,
+        going_on_sale: bool = False,
+    ) -> None:
+        """The event's history rows with their transparency-log entries, in one statement, and
+        the keys' new log heads in one executemany: the entry is written in the event's own
+        transaction. A key from before trace codes gets its entry from `backfill_provenance`."""
+        if not keys:
+            return
+        rows, heads = [], []
+        for key in keys:
+            entry = leaf = None
+            if key.trace_code is not None:
+                entry = log_entry(key, event, order_id, now)
+                leaf = entry_leaf(entry)
+                heads.append({"key_id": key.id, "head": leaf})
+            rows.append(
+                {
+                    "card_key_id": key.id,
+                    "event": event,
+                    "order_id": order_id,
+                    "at": now,
+                    "entry": entry,
+                    "leaf_hash": leaf,
+                }
+            )
+        await self._c.execute(insert(card_key_events), rows)
+        if going_on_sale:
+            on_sale = (
+                update(card_keys)
+                .where(
+                    and_(
+                        card_keys.c.id == bindparam("key_id"),
+                        card_keys.c.status == KeyStatus.STAGED,
+                    )
+                )
+                .values(status=KeyStatus.AVAILABLE.value, log_head=bindparam("head"))
+            )
+            heads = [{"key_id": k.id, "head": _head(r)} for k, r in zip(keys, rows, strict=True)]
+            await self._c.execute(on_sale, heads)
+        elif heads:
+            await self._c.execute(_SET_LOG_HEAD, heads)
+
+
+def _head(row: dict[str, Any]) -> str | None:
+    leaf = row["leaf_hash"]
+    return leaf if isinstance(leaf, str) else None

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from store.adapters.tables import import_offers
 from store.domain.clock import as_utc, as_utc_or_none
 from store.domain.import_offer import ImportOffer
+from store.domain.supplier import HOUSE_SUPPLIER
 
 
 def _offer(row: Any) -> ImportOffer:
@@ -24,6 +25,7 @@ def _offer(row: Any) -> ImportOffer:
         offered_at=as_utc(row.offered_at),
         expires_at=as_utc(row.expires_at),
         taken_at=as_utc_or_none(row.taken_at),
+        supplier_id=row.supplier_id,
     )
 
 
@@ -41,6 +43,7 @@ class SqlImportOfferRepository:
         acceptable: int,
         offered_at: datetime,
         expires_at: datetime,
+        supplier_id: str = HOUSE_SUPPLIER,
     ) -> int:
         result = await self._c.execute(
             insert(import_offers)
@@ -52,6 +55,7 @@ class SqlImportOfferRepository:
                 acceptable=acceptable,
                 offered_at=offered_at,
                 expires_at=expires_at,
+                supplier_id=supplier_id,
             )
             .returning(import_offers.c.id)
         )

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.adapters.tables import batches, card_keys, supplier_events, suppliers
 from store.domain.clock import as_utc
-from store.domain.model import KeyStatus
-from store.domain.supplier import Supplier, SupplierEvent, SupplierStatus, SupplierStock
+from store.domain.model import BatchStatus, KeyStatus
+from store.domain.supplier import (
+    Supplier,
+    SupplierEvent,
+    SupplierStanding,
+    SupplierStatus,
+    SupplierStock,
+)
 
 
 def _supplier(row: Any) -> Supplier:
@@ -66,6 +73,14 @@ class SqlSupplierRepository:
         ).first()
         return _supplier(row) if row else None
 
+    async def lock(self, supplier_id: str) -> bool:
+        """Hold the supplier's row for this transaction (its money moves one at a time);
+        False if there is no such supplier. SQLite's writer lock already serialises."""
+        query = select(suppliers.c.id).where(suppliers.c.id == supplier_id)
+        if self._c.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return (await self._c.execute(query)).first() is not None
+
     async def all(self) -> list[Supplier]:
         rows = await self._c.execute(select(suppliers).order_by(suppliers.c.id))
         return [_supplier(row) for row in rows]
@@ -89,6 +104,7 @@ class SqlSupplierRepository:
                 counted(KeyStatus.RESERVED).label("held"),
                 counted(KeyStatus.SOLD).label("sold"),
                 counted(KeyStatus.BAD).label("bad"),
+                counted(KeyStatus.FROZEN).label("frozen"),
             )
             .join(batches, batches.c.id == card_keys.c.batch_id)
             .where(batches.c.supplier_id == supplier_id)
@@ -96,6 +112,61 @@ class SqlSupplierRepository:
             .order_by(card_keys.c.sku)
         )
         return [
-            SupplierStock(r.sku, int(r.available), int(r.held), int(r.sold), int(r.bad))
+            SupplierStock(
+                r.sku, int(r.available), int(r.held), int(r.sold), int(r.bad), int(r.frozen)
+            )
             for r in rows
         ]
+
+    async def change_status(self, event: SupplierEvent) -> bool:
+        """Move the supplier to `event.status` and record why, unless it is there already."""
+        result = await self._c.execute(
+            update(suppliers)
+            .where(and_(suppliers.c.id == event.supplier_id, suppliers.c.status != event.status))
+            .values(status=event.status.value)
+        )
+        if result.rowcount != 1:
+            return False
+        await self._c.execute(
+            insert(supplier_events).values(
+                supplier_id=event.supplier_id,
+                status=event.status.value,
+                reason=event.reason,
+                actor=event.actor,
+                at=event.at,
+            )
+        )
+        return True
+
+    async def standing(self, supplier_id: str, since: datetime) -> SupplierStanding:
+        """Its keys sold since then (still sold, or found bad since), and of them the bad."""
+        row = (
+            await self._c.execute(
+                select(
+                    func.count().label("sold"),
+                    func.coalesce(
+                        func.sum(case((card_keys.c.status == KeyStatus.BAD, 1), else_=0)), 0
+                    ).label("bad"),
+                )
+                .select_from(card_keys.join(batches, batches.c.id == card_keys.c.batch_id))
+                .where(
+                    and_(
+                        batches.c.supplier_id == supplier_id,
+                        card_keys.c.status.in_([KeyStatus.SOLD, KeyStatus.BAD]),
+                        card_keys.c.sold_at >= since,
+                    )
+                )
+            )
+        ).one()
+        return SupplierStanding(int(row.sold), int(row.bad))
+
+    async def waiting_batches(self, supplier_id: str) -> list[tuple[int, str]]:
+        """(batch id, sku) of its batches waiting for a deposit, oldest first."""
+        rows = await self._c.execute(
+            select(batches.c.id, batches.c.sku)
+            .where(
+                and_(batches.c.supplier_id == supplier_id, batches.c.status == BatchStatus.WAITING)
+            )
+            .order_by(batches.c.id)
+        )
+        return [(r.id, r.sku) for r in rows]

@@ -38,7 +38,7 @@ def import_caption(caption: str) -> tuple[str, str] | None:
     """`/import SKU [SUPPLIER]` → (SKU, supplier id, the house's by default); else None."""
     parts = caption.split()
     if len(parts) in (2, 3) and parts[0].split("@")[0] == "/import":
-        return parts[1], parts[2] if len(parts) == 3 else HOUSE_SUPPLIER
+        return parts[1], parts[2].lower() if len(parts) == 3 else HOUSE_SUPPLIER
     return None
 
 

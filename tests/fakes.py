@@ -1020,6 +1020,13 @@ class FakeLedgerRepository(_Repository):
     async def written(self, idempotency_key: str) -> bool:
         return any(e.idempotency_key == idempotency_key for e in self._t.ledger.values())
 
+    async def posted(self, idempotency_key: str) -> dict[str, int]:
+        return {
+            e.account: e.amount_minor
+            for e in self._t.ledger.values()
+            if e.idempotency_key == idempotency_key
+        }
+
     async def credited_for_order(self, order_id: int) -> int:
         return sum(
             e.amount_minor

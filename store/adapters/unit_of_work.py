@@ -17,9 +17,9 @@ from store.adapters.repositories.case import SqlCaseRepository
 from store.adapters.repositories.catalog import SqlCatalogRepository
 from store.adapters.repositories.checkpoint import SqlCheckpointRepository
 from store.adapters.repositories.conversation_state import SqlConversationStateRepository
+from store.adapters.repositories.escrow import SqlEscrowRepository
 from store.adapters.repositories.import_offer import SqlImportOfferRepository
 from store.adapters.repositories.inbox import SqlInboxRepository
-from store.adapters.repositories.escrow import SqlEscrowRepository
 from store.adapters.repositories.ledger import SqlLedgerRepository
 from store.adapters.repositories.order import SqlOrderRepository
 from store.adapters.repositories.outbox import SqlOutboxRepository

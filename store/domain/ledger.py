@@ -41,6 +41,8 @@ MARGIN = "shop:margin"
 """The shop's margin, recognised when a key's escrow settles."""
 RECOVERIES = "shop:recoveries"
 """What suppliers' deposits paid for their bad keys."""
+REFUNDS_DUE = "shop:refunds_due"
+"""Stars charges that could not be applied, until Telegram has given them back."""
 
 
 class LedgerError(ShopError):
@@ -301,6 +303,23 @@ def supplier_charge(
         [(deposit(supplier_id), -rest), (RECOVERIES, rest)],
         order_id=order_id,
         case_id=case_id,
+    )
+
+
+def refused_charge(charge_id: str, value_minor: int) -> Transaction:
+    """A Stars charge the shop will not apply (a second payment, the wrong amount): owed back."""
+    return transaction(
+        LedgerReason.STARS_PAYMENT,
+        f"refused:{charge_id}",
+        [(EXTERNAL_STARS, -value_minor), (REFUNDS_DUE, value_minor)],
+    )
+
+
+def refused_charge_returned(charge_id: str, value_minor: int) -> Transaction:
+    return transaction(
+        LedgerReason.REFUND,
+        f"refund:{charge_id}",
+        [(REFUNDS_DUE, -value_minor), (EXTERNAL_STARS, value_minor)],
     )
 
 

@@ -3,20 +3,27 @@ transaction written in the caller's database transaction (store.domain.ledger sa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from store.domain.errors import OrderChanged
 from store.domain.ledger import (
     CLEARING,
+    REFUNDS_DUE,
     BookFigures,
     BookProblem,
     EscrowRules,
     Hold,
     SoldKey,
     book_problems,
+    deposit,
+    escrow,
     key_prices,
+    payable,
     payment,
     refund,
+    refused_charge,
+    refused_charge_returned,
     replacement,
     sale,
     settlement,
@@ -24,6 +31,32 @@ from store.domain.ledger import (
 )
 from store.domain.model import LedgerReason, Order
 from store.services.ports import NewUnitOfWork, UnitOfWork
+
+
+@dataclass(frozen=True)
+class SupplierMoney:
+    deposit_minor: int
+    escrow_minor: int
+    """Held for keys still in their after-sales window."""
+    payable_minor: int
+    """Settled and not yet paid out: what the shop owes the supplier."""
+    paid_out_minor: int
+
+
+async def supplier_money(uow: UnitOfWork, supplier_id: str) -> SupplierMoney:
+    """In the caller's transaction."""
+    paid_out = sum(
+        -entry.amount_minor
+        for entry, _ in await uow.ledger.postings_of([payable(supplier_id)], None)
+        if entry.reason is LedgerReason.PAYOUT
+    )
+    return SupplierMoney(
+        deposit_minor=await uow.ledger.account_balance(deposit(supplier_id)),
+        escrow_minor=await uow.ledger.account_balance(escrow(supplier_id)),
+        payable_minor=await uow.ledger.account_balance(payable(supplier_id)),
+        paid_out_minor=paid_out,
+    )
+
 
 SETTLE_CHUNK = 500
 """Holds settled per database transaction by the settlement job."""
@@ -149,6 +182,20 @@ async def book_replacement(
     )
     await uow.escrow.hold(order.id, [new], now)
     await _charge_supplier(uow, order, bad_key_id, new.cost_minor, bad, case_id, now)
+
+
+async def book_refused_charge(
+    uow: UnitOfWork, charge_id: str, stars: int, star_value_minor: int, now: datetime
+) -> None:
+    """Stars that came in and will go back (the refund state machine sends them)."""
+    await uow.ledger.post(refused_charge(charge_id, stars * star_value_minor), now)
+
+
+async def book_refused_charge_returned(uow: UnitOfWork, charge_id: str, now: datetime) -> None:
+    """Telegram gave back a charge the shop refused: what was owed for it is settled."""
+    owed = (await uow.ledger.posted(f"refused:{charge_id}")).get(REFUNDS_DUE, 0)
+    if owed:
+        await uow.ledger.post(refused_charge_returned(charge_id, owed), now)
 
 
 async def _charge_supplier(

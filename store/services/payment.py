@@ -32,7 +32,7 @@ from store.domain.payment import (
     pre_checkout_refusal,
     wallet_covers,
 )
-from store.services.books import book_payment, book_sale
+from store.services.books import book_payment, book_refused_charge, book_sale
 from store.services.order import locked_order, move_order
 from store.services.ports import NewUnitOfWork, UnitOfWork
 from store.services.refund import StarRefunder, carry_out_refund
@@ -187,6 +187,8 @@ async def confirm_payment(
         refusal = charge_refusal(parsed, order, payer=user_id, currency=currency, amount=amount)
         if refusal is not None:
             await _refuse_charge(uow, charge_id, user_id, amount, currency, order, refusal, now)
+            if currency == STARS:
+                await book_refused_charge(uow, charge_id, amount, topup.star_value_minor, now)
             await uow.commit()
         elif parsed is not None and parsed.order_id is None:
             credited = amount * topup.star_value_minor

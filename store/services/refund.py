@@ -31,7 +31,7 @@ from store.domain.model import (
 )
 from store.domain.outbox import ADMINS_CHAT, AdminAlert, CaseDecided, Refunded
 from store.domain.refund import RefundRules, refund_refusal, wallet_refund_due
-from store.services.books import book_refund
+from store.services.books import book_refund, book_refused_charge_returned
 from store.services.order import locked_order, move_order
 from store.services.ports import NewUnitOfWork, UnitOfWork
 from store.services.supplier import note_bad_key
@@ -287,6 +287,8 @@ async def settle_refund(
             )
         if refund.case_id is not None:
             await _close_case(uow, refund.case_id, order, now)
+    elif refund.reason not in _ORDER_REASONS:  # a charge the shop refused to apply
+        await book_refused_charge_returned(uow, refund.charge_id, now)
     if notify and refund.case_id is None:
         await uow.outbox.add(
             Refunded(refund.amount, refund.order_id),

@@ -27,6 +27,7 @@ from store.domain.supplier import (
     invalid_rate_reason,
     supplier_id,
 )
+from store.services.books import supplier_money
 from store.services.ports import NewUnitOfWork, UnitOfWork
 
 SYSTEM = "system"
@@ -42,7 +43,7 @@ class SupplierReport:
     """Keys sold in the rules' window, and of them those confirmed bad."""
     window_days: int = 30
     deposit_minor: int = 0
-    """The money side (the lead's ledger) fills these four; 0 until it does."""
+    """From the ledger: the deposit, escrow held, settled payable, and what was paid out."""
     escrow_minor: int = 0
     payable_minor: int = 0
     paid_out_minor: int = 0
@@ -117,12 +118,17 @@ async def supplier_report(new_uow: NewUnitOfWork, *, id: str, now: datetime) -> 
         if supplier is None:
             raise SupplierRefused(f"no supplier {id}")
         rules = uow.supplier_rules
+        money = await supplier_money(uow, id)
         return SupplierReport(
             supplier,
             await uow.suppliers.stock(id),
             await uow.suppliers.events(id),
             await uow.suppliers.standing(id, rules.window_start(now)),
             rules.window_days,
+            deposit_minor=money.deposit_minor,
+            escrow_minor=money.escrow_minor,
+            payable_minor=money.payable_minor,
+            paid_out_minor=money.paid_out_minor,
         )
 
 

@@ -16,22 +16,13 @@ from store.domain.ledger import (
     payable,
 )
 from store.domain.model import LedgerEntry, LedgerReason
-from store.services.ports import NewUnitOfWork, UnitOfWork
+from store.services.books import SupplierMoney, supplier_money
+from store.services.ports import NewUnitOfWork
 from store.services.stock import release_waiting_batches
 
 
 class MoneyRefused(ShopError):
     """A deposit, withdrawal or payout that cannot be made as asked; nothing was written."""
-
-
-@dataclass(frozen=True)
-class SupplierMoney:
-    deposit_minor: int
-    escrow_minor: int
-    """Held for keys still in their after-sales window."""
-    payable_minor: int
-    """Settled and not yet paid out: what the shop owes the supplier."""
-    paid_out_minor: int
 
 
 @dataclass(frozen=True)
@@ -41,21 +32,6 @@ class MoneyMoved:
     money: SupplierMoney
     published_batches: tuple[int, ...] = ()
     """Batches that waited for the deposit and went on sale with it."""
-
-
-async def supplier_money(uow: UnitOfWork, supplier_id: str) -> SupplierMoney:
-    """In the caller's transaction."""
-    paid_out = sum(
-        -entry.amount_minor
-        for entry, _ in await uow.ledger.postings_of([payable(supplier_id)], None)
-        if entry.reason is LedgerReason.PAYOUT
-    )
-    return SupplierMoney(
-        deposit_minor=await uow.ledger.account_balance(deposit(supplier_id)),
-        escrow_minor=await uow.ledger.account_balance(escrow(supplier_id)),
-        payable_minor=await uow.ledger.account_balance(payable(supplier_id)),
-        paid_out_minor=paid_out,
-    )
 
 
 async def _move(

@@ -97,7 +97,8 @@ async def test_a_keys_file_caption_fits_telegram_even_with_long_instructions_ful
     [document] = [a for a in shown if isinstance(a, SendDocument)]
     assert visible_length(document.caption_html) <= 1024
     assert not re.search(r"&[a-z]*$", document.caption_html.rstrip("…"))  # no entity cut in two
-    assert document.caption_html.endswith("…") and "Settings &amp; Privacy" in document.caption_html
+    assert "…\n\n🔎" in document.caption_html  # the instructions cut, then the trace code hint
+    assert "Settings &amp; Privacy" in document.caption_html
 
 
 async def test_buy_pressed_again_shows_the_order_already_held_instead_of_sold_out(

@@ -1,8 +1,12 @@
-"""Random sequences of everything buyers, agents and Telegram do, on SQLite and PostgreSQL.
+"""Random sequences of everything buyers, agents, admins, the jobs and Telegram do, on SQLite
+and PostgreSQL.
 
 After every sequence: each event was answered and none raised; each key sits in at most one
 order; every wallet balance is the sum of its entries and never negative; every charge is
-applied or refunded; no refund is left pending (this refunder always reaches Telegram).
+applied or refunded; no refund is left pending (this refunder always reaches Telegram); and
+the ledger holds: every transaction balances, escrow equals the holds it stands for, and only
+orders awaiting stock wait in clearing (`ledger check`), through sales, refunds, bad keys,
+replacements, settlements, deposits, payouts and wallet top-ups.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -25,13 +30,17 @@ from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.tables import metadata
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.case import ReplacementRules
+from store.domain.ledger import payable
 from store.domain.order import HoldRules
 from store.domain.outbox import OutboxReceipt
 from store.domain.payment import TopupRules
 from store.domain.refund import RefundRules
 from store.domain.support import SupportRules
+from store.services.books import check_books, settle_escrow
 from store.services.outbox import claim_outbox, finish_outbox
 from store.services.stock import import_card_keys
+from store.services.supplier import add_supplier
+from store.services.supplier_money import pay_deposit, record_payout
 from store.services.wallet import credit_wallet
 from tests.conftest import FakeClock
 from tests.factories import (
@@ -46,6 +55,8 @@ from tests.factories import (
 from tests.invariants import read_books
 
 BUYERS = (1001, 1002, 1003)
+COST = 4000
+"""What acme's keys cost the shop (the house's record none)."""
 AGENT = 900
 _charges = itertools.count(1)
 _keys = itertools.count(1)
@@ -94,8 +105,11 @@ step = st.one_of(
     st.tuples(st.just("decide"), st.sampled_from(["replaced", "refunded"])),
     st.tuples(st.just("agent_refund"), buyer),
     st.tuples(st.just("later"), st.sampled_from([1, 16, 60 * 25])),
-    st.tuples(st.just("restock"), st.integers(1, 3)),
+    st.tuples(st.just("restock"), st.integers(1, 3), st.sampled_from(["house", "acme"])),
     st.tuples(st.just("deliver")),
+    st.tuples(st.just("settle"), st.sampled_from([1, 10, 30])),
+    st.tuples(st.just("payout")),
+    st.tuples(st.just("deposit"), st.sampled_from([100, 5000])),
 )
 
 
@@ -239,12 +253,40 @@ async def _act(shop: Shop, move: tuple[object, ...]) -> None:
         await release_lapsed_reservations(ctx)
     elif kind == "restock":
         batch = [f"RESTOCK-{next(_keys):06d}" for _ in range(int(move[1]))]  # type: ignore[call-overload]
+        supplier_id = str(move[2]) if len(move) > 2 else "house"
         await import_card_keys(
             ctx.uow,
             sku="STEAM-50",
             parsed=key_file(*batch),
             source="t",
             cipher=shop.cipher,
+            now=clock.now(),
+            supplier_id=supplier_id,
+            cost_minor=COST if supplier_id == "acme" else None,
+        )
+    elif kind == "settle":  # the settlement job, as if some days had passed
+        later = clock.now() + timedelta(days=int(move[1]))  # type: ignore[call-overload]
+        await settle_escrow(ctx.uow, now=later, rules=ctx.escrow)
+    elif kind == "payout":
+        async with ctx.uow().reading() as tx:
+            owed = await tx.ledger.account_balance(payable("acme"))
+        if owed > 0:
+            await record_payout(
+                ctx.uow,
+                supplier_id="acme",
+                amount_minor=owed,
+                reference=f"tx-{next(_charges)}",
+                actor="test",
+                now=clock.now(),
+            )
+    elif kind == "deposit":
+        await pay_deposit(
+            ctx.uow,
+            supplier_id="acme",
+            amount_minor=int(move[1]),  # type: ignore[call-overload]
+            reason="deposit",
+            idempotency_key=f"d{next(_charges)}",
+            actor="test",
             now=clock.now(),
         )
     elif kind == "deliver":
@@ -262,6 +304,19 @@ async def _fresh_shop(engine: AsyncEngine, cipher: CardKeyCipher, automatic: boo
     clock = FakeClock()
     uow = UnitOfWorkFactory(engine)
     await stocked_shop(uow, cipher, clock, stock=4)
+    async with uow().reading() as tx:
+        known = await tx.suppliers.get("acme")
+    if known is None:
+        await add_supplier(
+            uow,
+            id="acme",
+            name="Acme",
+            public_name=None,
+            contact="",
+            public_key=None,
+            actor="test",
+            now=clock.now(),
+        )
     ctx = ShopContext(
         uow=uow,
         clock=clock,
@@ -321,6 +376,7 @@ async def test_random_sequences_keep_the_books_balanced(
     await _act(shop, ("deliver",))
     books = await read_books(shop.uow)
     assert books.breaches() == {}, moves
+    assert await check_books(shop.uow()) == [], moves  # what `ledger check` reports
     async with shop.uow().reading() as tx:  # what the sequences reached, for the stats
         for name, query in (
             ("orders paid", "SELECT count(*) FROM orders WHERE paid_at IS NOT NULL"),

@@ -127,6 +127,15 @@ class SqlLedgerRepository:
         ).scalar_one()
         return int(total)
 
+    async def posted(self, idempotency_key: str) -> dict[str, int]:
+        """Account → amount, of the transaction written under this key (empty: none was)."""
+        rows = await self._c.execute(
+            select(ledger_entries.c.account, ledger_entries.c.amount_minor).where(
+                ledger_entries.c.idempotency_key == idempotency_key[:128]
+            )
+        )
+        return {account: int(amount) for account, amount in rows}
+
     async def written(self, idempotency_key: str) -> bool:
         found = await self._c.execute(
             select(ledger_entries.c.id)

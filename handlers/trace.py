@@ -47,7 +47,8 @@ async def cmd_trace(event: TextMessage, lang: Language, ctx: ShopContext) -> lis
     if trace is None:
         return refuse(event, say_plain(lang, "trace.unknown"))
     receipt = Button(say_plain(lang, "trace.receipt"), encode("receipt", trace.trace_code))
-    return show(event, trace_text(lang, ctx, trace), ((receipt,), home_row(lang)))
+    offered = ((receipt,),) if ctx.trace_signer is not None else ()  # no log key, no receipts
+    return show(event, trace_text(lang, ctx, trace), (*offered, home_row(lang)))
 
 
 def trace_text(lang: Language, ctx: ShopContext, trace: KeyTrace) -> Markup:

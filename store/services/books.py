@@ -8,7 +8,6 @@ from datetime import datetime
 
 from store.domain.errors import OrderChanged
 from store.domain.ledger import (
-    CLEARING,
     REFUNDS_DUE,
     BookFigures,
     BookProblem,
@@ -77,12 +76,10 @@ async def book_payment(
 
 async def book_sale(uow: UnitOfWork, order: Order, source: str, now: datetime) -> None:
     """The order's keys were just sold: hold each supplier's cost in escrow, and take the money
-    from `source` (the wallet, or Stars) or, if it was paid before, from clearing.
+    from `source`: the wallet, Stars, or clearing for an order paid while out of stock.
 
     A second sale of one order is refused (OrderChanged): its key was written once.
     """
-    if await uow.ledger.written(_paid_key(order.id)):
-        source = CLEARING
     sold = await uow.escrow.sold_keys(order.id)
     prices = key_prices(order.total_minor, len(sold))
     keys = [
@@ -92,6 +89,11 @@ async def book_sale(uow: UnitOfWork, order: Order, source: str, now: datetime) -
     if not await uow.ledger.post(sale(order.id, keys, source), now):
         raise OrderChanged(f"order {order.id} was paid for before")
     await uow.escrow.hold(order.id, keys, now)
+
+
+async def paid_into_clearing(uow: UnitOfWork, order: Order) -> bool:
+    """Whether the order's money waits in clearing (it was paid while out of stock)."""
+    return await uow.ledger.written(_paid_key(order.id))
 
 
 async def book_refund(

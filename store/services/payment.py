@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from store.domain.errors import InsufficientBalance, OrderChanged, OrderNotPayable
-from store.domain.ledger import EXTERNAL_STARS, wallet
+from store.domain.ledger import CLEARING, EXTERNAL_STARS, wallet
 from store.domain.model import (
     LedgerReason,
     Order,
@@ -32,7 +32,12 @@ from store.domain.payment import (
     pre_checkout_refusal,
     wallet_covers,
 )
-from store.services.books import book_payment, book_refused_charge, book_sale
+from store.services.books import (
+    book_payment,
+    book_refused_charge,
+    book_sale,
+    paid_into_clearing,
+)
 from store.services.order import locked_order, move_order
 from store.services.ports import NewUnitOfWork, UnitOfWork
 from store.services.refund import StarRefunder, carry_out_refund
@@ -100,13 +105,16 @@ def _source(order: Order, method: PaymentMethod) -> str:
     return wallet(order.user_id) if method is PaymentMethod.WALLET else EXTERNAL_STARS
 
 
-async def _sell(uow: UnitOfWork, order: Order, method: PaymentMethod, now: datetime) -> Order:
+async def _sell(
+    uow: UnitOfWork, order: Order, method: PaymentMethod, now: datetime, source: str | None = None
+) -> Order:
     """Sell the keys held for a locked order, book the sale (escrow for each key's supplier) and
-    queue its delivery, in the caller's transaction."""
+    queue its delivery, in the caller's transaction. The money comes from `source` (default:
+    the payment's own, the wallet or Stars)."""
     sold = await uow.card_keys.sell(order.id, now)
     if sold != order.quantity:  # the hold was checked under the lock: this is a bug
         raise OrderChanged(f"order {order.id}: sold {sold} of {order.quantity} keys")
-    await book_sale(uow, order, _source(order, method), now)
+    await book_sale(uow, order, source or _source(order, method), now)
     paid = await move_order(
         uow,
         order,
@@ -127,7 +135,10 @@ async def fulfil_paid_order(uow: UnitOfWork, order_id: int, now: datetime) -> bo
     if len(claimed) != order.quantity:
         await uow.card_keys.release(order.id, now)
         return False
-    await _sell(uow, order, order.payment_method or PaymentMethod.STARS, now)
+    method = order.payment_method or PaymentMethod.STARS
+    # paid while out of stock: the money waits in clearing (unless paid before the ledger had it)
+    source = CLEARING if await paid_into_clearing(uow, order) else _source(order, method)
+    await _sell(uow, order, method, now, source)
     return True
 
 

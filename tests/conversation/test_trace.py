@@ -61,11 +61,11 @@ async def test_the_trace_code_is_shown_with_the_key_and_on_its_order(
 
 
 async def test_the_owner_traces_the_key_to_its_history_and_their_own_order(
-    ctx: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
+    signing: ShopContext, uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=2)
-    _, reference, code = await bought_code(ctx)
-    traced = await dispatch(text(f"/trace {code.lower()}"), ctx)
+    _, reference, code = await bought_code(signing)
+    traced = await dispatch(text(f"/trace {code.lower()}"), signing)
     card = html(traced)
     assert f"Trace code {code}" in card
     assert "Steam Wallet ¥50 (STEAM-50)" in card
@@ -138,7 +138,10 @@ async def test_without_a_signing_key_no_receipt_is_made(
 ) -> None:
     await stocked_shop(uow, cipher, clock, stock=1)
     _, _, code = await bought_code(ctx)
-    answer = await dispatch(press(f"receipt:{code}"), ctx)
+    traced = await dispatch(text(f"/trace {code}"), ctx)
+    assert f"Trace code {code}" in html(traced)
+    assert not [b for b in buttons(traced) if b.data and b.data.startswith("receipt:")]
+    answer = await dispatch(press(f"receipt:{code}"), ctx)  # an old button, or a forged one
     assert "receipts" in popup(answer)
 
 

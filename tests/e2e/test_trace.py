@@ -25,9 +25,9 @@ from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.provenance import KeyTrace
 from store.domain.signed_note import Signer
 from store.domain.supplier import HOUSE_SUPPLIER
+from store.services.books import supplier_money
 from store.services.provenance import trace_key
 from store.services.supplier import list_suppliers
-from store.services.supplier_money import supplier_money
 from tests.conftest import FakeClock
 from tests.e2e.conftest import ADMIN, AGENT, SECRET
 from tests.e2e.test_storefront import open_order, pay_with_stars
@@ -71,18 +71,30 @@ async def signing_shop(
     await app.stop()
 
 
-def verify(receipt: Path, vkey: str, key: str) -> subprocess.CompletedProcess[str]:
-    """`python -m bot trace verify`, as a buyer runs it: no database, no settings."""
-    command = [sys.executable, "-m", "bot", "trace", "verify", str(receipt), "--vkey", vkey]
+def bot_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m bot …` in a process of its own, with only the environment given."""
     return subprocess.run(
-        [*command, "--key", key],
+        [sys.executable, "-m", "bot", *args],
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def published_vkey() -> str:
+    """What the shop publishes as its verifier key: `python -m bot trace pubkey`."""
+    shop = {"TRACE_SIGNING_KEY": str(SIGNER), "TRACE_ORIGIN": ORIGIN}
+    printed = bot_cli("trace", "pubkey", env=shop)
+    assert printed.returncode == 0, printed.stderr
+    return printed.stdout.strip()
+
+
+def verify(receipt: Path, vkey: str, key: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot trace verify`, as a buyer runs it: no database, no settings."""
+    return bot_cli("trace", "verify", str(receipt), "--vkey", vkey, "--key", key)
 
 
 async def test_a_buyer_sees_the_trace_code_traces_it_and_verifies_the_receipt_offline(
@@ -109,12 +121,16 @@ async def test_a_buyer_sees_the_trace_code_traces_it_and_verifies_the_receipt_of
     receipt = tmp_path / "receipt.txt"
     receipt.write_bytes(message["document"]["content"])
 
-    vkey = str(SIGNER.verifier)
-    assert vkey in (message["text"] or "")
+    vkey = published_vkey()
+    assert vkey == str(SIGNER.verifier) and vkey in (message["text"] or "")
     good = verify(receipt, vkey, "STEAM-50-000000")
     assert good.returncode == 0, good.stdout + good.stderr
+    assert f"of {code} (STEAM-50)" in good.stdout and "the card key matches" in good.stdout
     other_key = verify(receipt, vkey, "STEAM-50-000001")
-    assert other_key.returncode != 0
+    assert other_key.returncode == 1 and "REFUSED" in other_key.stdout
+    forged = tmp_path / "forged.txt"
+    forged.write_text(receipt.read_text().replace("index ", "index 1", 1))
+    assert verify(forged, vkey, "STEAM-50-000000").returncode == 1
     assert not sandbox.refused, sandbox.refused
 
 

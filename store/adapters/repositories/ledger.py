@@ -30,10 +30,6 @@ _WALLET_SOURCES = {LedgerReason.TOPUP: EXTERNAL_STARS}
 """Where a wallet movement written through `append` comes from; anything else, cash."""
 
 
-_ROWS_PER_INSERT = 500
-"""11 parameters a row: well inside SQLite's limit of 32,766 a statement."""
-
-
 def _rows(entry: Transaction, now: datetime) -> list[dict[str, object]]:
     return [
         {
@@ -63,10 +59,12 @@ class SqlLedgerRepository:
             return True
         rows = _rows(entry, now)
         dialect = postgresql if self._dialect == "postgresql" else sqlite
+        # executemany with RETURNING: one multi-row INSERT, its SQL compiled once and cached
         result = await self._c.execute(
-            dialect.insert(ledger_entries).values(rows).on_conflict_do_nothing()
+            dialect.insert(ledger_entries).on_conflict_do_nothing().returning(ledger_entries.c.id),
+            rows,
         )
-        written = int(result.rowcount or 0)
+        written = len(result.all())
         if written not in (0, len(rows)):  # a key reused for other accounts: a bug, not a retry
             raise DuplicateRecord(f"ledger transaction {entry.idempotency_key} written in part")
         return written == len(rows)
@@ -75,9 +73,8 @@ class SqlLedgerRepository:
         """Write many new transactions at once (the settlement job's); any key used before is
         a bug (DuplicateRecord), since each one's record was claimed in this transaction."""
         rows = [row for entry in entries for row in _rows(entry, now)]
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
-            await self._c.execute(insert(ledger_entries).values(chunk))
+        if rows:
+            await self._c.execute(insert(ledger_entries), rows)
 
     async def append(
         self,

@@ -12,14 +12,14 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import KamibotApp, open_database, supplier_rules, until_interrupted
+from bot.app import KamibotApp, open_database, until_interrupted, with_database
 from bot.money_cli import add_book_commands, add_supplier_money_commands, execute_money
 from bot.trace_cli import add_trace_commands, execute_trace
 from config.settings import Settings, SettingsError, load_settings
@@ -230,14 +230,6 @@ def print_import_summary(summary: ImportSummary, out: TextIO, *, refused_whole: 
         )
 
 
-async def _with_uow(settings: Settings, work: Callable[[UnitOfWorkFactory], Awaitable[int]]) -> int:
-    engine = await open_database(settings)
-    try:
-        return await work(UnitOfWorkFactory(engine, supplier_rules(settings)))
-    finally:
-        await engine.dispose()
-
-
 async def cmd_catalog_load(settings: Settings, path: Path, out: TextIO) -> int:
     try:
         spec = parse_catalog(await asyncio.to_thread(path.read_text, encoding="utf-8"))
@@ -259,7 +251,7 @@ async def cmd_catalog_load(settings: Settings, path: Path, out: TextIO) -> int:
         )
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 async def cmd_stock_import(
@@ -312,7 +304,7 @@ async def cmd_stock_import(
         print_import_summary(summary, out, refused_whole=False)
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 @dataclass(frozen=True)
@@ -374,7 +366,7 @@ async def cmd_supplier_add(settings: Settings, args: argparse.Namespace, out: Te
         out.write(f"Added supplier {added.id} ({added.public_name}){signed}.\n")
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 async def cmd_supplier_list(settings: Settings, out: TextIO) -> int:
@@ -384,7 +376,7 @@ async def cmd_supplier_list(settings: Settings, out: TextIO) -> int:
             out.write(f"{each.id:<16} {each.status.value:<10} {key:<15} {each.public_name}\n")
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 async def cmd_supplier_show(settings: Settings, supplier: str, out: TextIO) -> int:
@@ -424,7 +416,7 @@ async def cmd_supplier_show(settings: Settings, supplier: str, out: TextIO) -> i
             )
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 async def cmd_supplier_suspend(settings: Settings, supplier: str, reason: str, out: TextIO) -> int:
@@ -438,7 +430,7 @@ async def cmd_supplier_suspend(settings: Settings, supplier: str, reason: str, o
         out.write(f"Suspended supplier {supplier}: {suspension.frozen} unsold key(s) frozen.\n")
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 async def cmd_supplier_reinstate(
@@ -460,7 +452,7 @@ async def cmd_supplier_reinstate(
         out.write(f"Reinstated supplier {supplier}: {done.settled} frozen key(s) {settled}.\n")
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 NAME_WIDTH = 40
@@ -489,7 +481,7 @@ async def cmd_stock_status(settings: Settings, out: TextIO) -> int:
             out.write("refunded: of the available, the keys back on sale after a refund\n")
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 async def cmd_keys_rotate(settings: Settings, out: TextIO) -> int:
@@ -512,7 +504,7 @@ async def cmd_keys_rotate(settings: Settings, out: TextIO) -> int:
             return 1
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 async def cmd_wallet_credit(
@@ -544,7 +536,7 @@ async def cmd_wallet_credit(
         )
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 async def cmd_support_stats(settings: Settings, since: str | None, out: TextIO) -> int:
@@ -568,7 +560,7 @@ async def cmd_support_stats(settings: Settings, since: str | None, out: TextIO) 
                 out.write(f"  {entry}: {yes} / {no}\n")
         return 0
 
-    return await _with_uow(settings, work)
+    return await with_database(settings, work)
 
 
 def html_to_plain(text: str) -> str:

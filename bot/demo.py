@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bot.app import KamibotApp, open_database, until_interrupted
+from bot.app import KamibotApp, open_database, supplier_rules, until_interrupted
 from config.settings import Settings
 from sandbox import Sandbox
 from sandbox.sandbox import DEFAULT_TOKEN
@@ -145,7 +145,7 @@ async def stock_demo_shop(settings: Settings) -> None:
     """Load the demo catalog, add the vendor, and top every product up to DEMO_STOCK keys, each
     batch from its supplier (DEMO_SUPPLY) at its cost, the vendor's signed."""
     engine = await open_database(settings)
-    uow = UnitOfWorkFactory(engine)
+    uow = UnitOfWorkFactory(engine, supplier_rules(settings))
     cipher = CardKeyCipher(settings.card_key_secrets())
     try:
         spec = parse_catalog(CATALOG.read_text(encoding="utf-8"))

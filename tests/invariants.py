@@ -126,12 +126,12 @@ async def read_books(uow: UnitOfWorkFactory, *, settled: bool = True) -> Books:
             credited[order_id] += amount
     books.negative_wallets = sorted(u for u, total in balance.items() if total < 0)
     books.unbalanced_transactions = sorted(k for k, total in per_transaction.items() if total)
-    held: Counter[str] = Counter()
+    held_cost: Counter[str] = Counter()
     for supplier_id, cost in hold_rows:
-        held[supplier_id] += cost
+        held_cost[supplier_id] += cost
     escrows = {a.removeprefix("escrow:") for a in per_account if a.startswith("escrow:")}
     books.escrow_not_its_holds = sorted(
-        s for s in escrows | set(held) if per_account[f"escrow:{s}"] != held[s]
+        s for s in escrows | set(held_cost) if per_account[f"escrow:{s}"] != held_cost[s]
     )
 
     refund_by_charge = {r.charge_id: r for r in refund_rows}

@@ -9,7 +9,6 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.database import create_engine
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.order import HoldRules

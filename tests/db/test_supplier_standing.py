@@ -21,7 +21,7 @@ from store.domain.errors import ImportRefused, OutOfStock
 from store.domain.model import CaseReason, KeyStatus
 from store.domain.order import HoldRules
 from store.domain.payment import TopupRules
-from store.domain.supplier import HOUSE_SUPPLIER, SupplierRules, SupplierStatus
+from store.domain.supplier import HOUSE_SUPPLIER, SellOrder, SupplierRules, SupplierStatus
 from store.services.case import report_bad_key
 from store.services.order import reserve_keys
 from store.services.payment import confirm_payment
@@ -315,3 +315,29 @@ def test_an_admin_suspends_and_reinstates_a_supplier_from_the_command_line(
     assert said == (0, "Reinstated supplier acme: 2 frozen key(s) written off.\n")
     shown = run(environ, "supplier", "show", "acme")[1]
     assert "acme: Acme (public: Acme), active" in shown and "frozen (" not in shown
+
+
+@pytest.mark.parametrize(
+    ("sell_order", "first"),
+    [(SellOrder.OLDEST_BATCH, "acme"), (SellOrder.CHEAPEST_COST, "beta")],
+)
+async def test_the_sell_order_picks_whose_keys_go_first(
+    engine: AsyncEngine, cipher: CardKeyCipher, clock: FakeClock, sell_order: SellOrder, first: str
+) -> None:
+    uow = UnitOfWorkFactory(engine, SupplierRules(sell_order=sell_order))
+    await stocked_shop(uow, cipher, clock, stock=0)
+    for supplier, cost in (("acme", 4200), ("beta", 3900)):
+        await add(uow, clock, supplier)
+        await import_card_keys(
+            uow,
+            sku=SKU,
+            parsed=key_file(*keys(supplier.upper(), 3)),
+            source=f"{supplier}.txt",
+            cipher=cipher,
+            now=clock.now(),
+            supplier_id=supplier,
+            cost_minor=cost,
+        )
+    bought = await asyncio.gather(*(buy(uow, clock, 6000 + n) for n in range(3)))
+    assert all(bought)
+    assert await suppliers_of_sold_keys(uow) == Counter({first: 3})

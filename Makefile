@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python -m tests.bench.faq
 	$(BIN)/python -m tests.bench.busy_day
 	$(BIN)/python -m tests.bench.crash
+	$(BIN)/python -m tests.bench.tlog
 	$(BIN)/python -m tests.bench.settlement
 
 # After changing a text key in the code: extract the keys, merge them into each language's .po

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import json
 from pathlib import Path
@@ -19,9 +20,12 @@ from bot.cli import main
 from store.adapters.card_key_cipher import CardKeyCipher
 from store.adapters.tables import card_key_events, card_keys, tlog_checkpoints
 from store.adapters.unit_of_work import UnitOfWorkFactory
+from store.domain.errors import OutOfStock
 from store.domain.model import Order
+from store.domain.order import HoldRules
 from store.domain.provenance import entry_leaf, key_commitment, parse_entry
 from store.domain.signed_note import Signer
+from store.services.order import expire_reservations, reserve_keys
 from store.services.provenance import (
     LogInconsistent,
     backfill_provenance,
@@ -344,3 +348,56 @@ async def test_keys_from_before_trace_codes_are_given_them_with_their_history_in
     ]
     code, report = await cli(environ_for(engine, tmp_path), "trace", "audit")
     assert code == 0, report
+
+
+async def test_racing_buyers_leave_one_unforked_chain_per_key_that_the_audit_passes(
+    uow: UnitOfWorkFactory,
+    cipher: CardKeyCipher,
+    clock: FakeClock,
+    engine: AsyncEngine,
+    tmp_path: Path,
+) -> None:
+    await stocked_shop(uow, cipher, clock, stock=10)
+    rules = HoldRules(minutes=15, max_open=3)
+
+    async def buy(user_id: int) -> None:
+        with contextlib.suppress(OutOfStock):
+            await reserve_keys(
+                uow(),
+                user_id=user_id,
+                first_name="",
+                sku="STEAM-50",
+                quantity=1,
+                now=clock.now(),
+                rules=rules,
+            )
+
+    await asyncio.gather(*(buy(user_id) for user_id in range(1, 21)))
+    await sign_checkpoint(uow, SIGNER, ORIGIN, clock.now())  # half-way: a checkpoint to extend
+    clock.advance(minutes=16)
+    await expire_reservations(uow(), now=clock.now())  # every hold lapses: released, in parallel
+    await asyncio.gather(*(buy(user_id) for user_id in range(21, 41)))
+    code, report = await cli(environ_for(engine, tmp_path), "trace", "checkpoint")
+    assert code == 0 and report.startswith(
+        f"{ORIGIN}\n40\n"
+    )  # 10 x imported, reserved, released, reserved
+    code, report = await cli(environ_for(engine, tmp_path), "trace", "audit")
+    assert code == 0, report
+    assert "entries: 40, checkpoints checked: 2" in report
+
+
+def test_the_verifier_key_is_printed_and_a_missing_signing_key_is_one_line(
+    environ: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = io.StringIO()
+    keyed = {**environ, "TRACE_SIGNING_KEY": str(SIGNER), "TRACE_ORIGIN": ORIGIN}
+    assert main(["trace", "pubkey"], keyed, out) == 0
+    assert out.getvalue() == f"{SIGNER.verifier}\n"
+    seed = base64.b64encode(SIGNER.seed).decode()
+    out = io.StringIO()
+    assert main(["trace", "pubkey"], {**keyed, "TRACE_SIGNING_KEY": seed}, out) == 0
+    assert out.getvalue() == f"{SIGNER.verifier}\n"
+    assert main(["trace", "checkpoint"], environ, io.StringIO()) == 1
+    assert capsys.readouterr().err == "error: Setting TRACE_SIGNING_KEY is not set\n"
+    assert main(["trace", "pubkey"], {**keyed, "TRACE_ORIGIN": "other.example/log"}) == 1
+    assert "TRACE_ORIGIN is other.example/log" in capsys.readouterr().err

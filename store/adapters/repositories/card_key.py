@@ -228,11 +228,11 @@ class SqlCardKeyRepository:
         else:
             claim = claim.where(card_keys.c.id.in_(candidates.scalar_subquery()))
         result = await self._c.execute(
-            claim.where(card_keys.c.status == KeyStatus.AVAILABLE).returning(card_keys.c.id)
+            claim.where(card_keys.c.status == KeyStatus.AVAILABLE).returning(*_LOGGED)
         )
-        ids = list(result.scalars())
-        await self._record(ids, "reserved", order_id, now)
-        return ids
+        keys = _logged(result)
+        await self._log(keys, "reserved", order_id, now)
+        return [k.id for k in keys]
 
     def _candidates(self, sku: str, quantity: int) -> Select[tuple[int]]:
         """Available keys of a product in the sell order: by batch then id, through the

@@ -6,6 +6,7 @@ UPDATE the SQLite repository runs, check one row came back, mark it sold, COMMIT
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -16,8 +17,8 @@ from tests.bench.latency import TimedRun
 
 _ORDER = (
     "INSERT INTO orders (user_id, sku, quantity, unit_price_minor, total_minor, total_stars,"
-    " status, payment_method, created_at, expires_at, paid_at)"
-    " VALUES (?, ?, 1, ?, ?, ?, 'paid', 'stars', ?, ?, ?) RETURNING id"
+    " status, payment_method, created_at, expires_at, paid_at, reference)"
+    " VALUES (?, ?, 1, ?, ?, ?, 'paid', 'stars', ?, ?, ?, ?) RETURNING id"
 )
 _CLAIM = (
     "UPDATE card_keys SET status='reserved', order_id=?"
@@ -26,6 +27,7 @@ _CLAIM = (
 )
 _SELL = "UPDATE card_keys SET status='sold', sold_at=? WHERE id=? AND status='reserved'"
 _HOLD = timedelta(minutes=15)
+_references = itertools.count(1)
 
 
 class AllocationFailed(Exception):
@@ -87,6 +89,7 @@ def allocate(
                     _stamp(now),
                     _stamp(now + _HOLD),
                     _stamp(now),
+                    f"R{next(_references):08d}",  # unique, as the app's references are
                 ),
             ).fetchall()
             claimed = connection.execute(_CLAIM, (order_id, sku)).fetchall()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -404,9 +405,11 @@ async def cmd_supplier_show(settings: Settings, supplier: str, out: TextIO) -> i
             f"Last {report.window_days} days: sold {standing.sold}, confirmed bad "
             f"{standing.bad}, invalid rate {rate}\n"
         )
+        money = partial(format_money, currency=settings.SHOP_CURRENCY)
         out.write(
-            f"Money: deposit {report.deposit_minor}, escrow held {report.escrow_minor}, "
-            f"payable {report.payable_minor}, paid out {report.paid_out_minor} (minor units)\n"
+            f"Money: deposit {money(report.deposit_minor)}, escrow held "
+            f"{money(report.escrow_minor)}, payable {money(report.payable_minor)}, "
+            f"paid out {money(report.paid_out_minor)}\n"
         )
         out.write("Standing:\n")
         for event in report.events:

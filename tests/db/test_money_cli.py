@@ -80,7 +80,8 @@ def test_a_deposit_is_recorded_once_per_key_and_shown_with_the_supplier(
     assert code == 0 and said.startswith("already recorded under this key")
     too_much = ("supplier", "withdraw", "acme", "60000", "--reason", "back", "--key", "w-1")
     assert run(environ, *too_much)[0] == 1
-    assert "Money: deposit ¥500.00, escrow held ¥0.00" in run(environ, "supplier", "show", "acme")[1]
+    shown = run(environ, "supplier", "show", "acme")[1]
+    assert "Money: deposit ¥500.00, escrow held ¥0.00" in shown
     assert run(environ, "ledger", "check") == (0, "the books balance\n")
 
 

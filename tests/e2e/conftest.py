@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,11 +41,16 @@ def clock() -> FakeClock:
     return FakeClock(datetime.now(UTC))
 
 
-@pytest.fixture(params=["aiogram", "ptb"])
-async def shop(
-    request: pytest.FixtureRequest, sandbox: Sandbox, tmp_path: Path, clock: FakeClock
+@asynccontextmanager
+async def running_shop(
+    runtime: str,
+    sandbox: Sandbox,
+    tmp_path: Path,
+    clock: FakeClock,
+    more_settings: dict[str, str] | None = None,
 ) -> AsyncIterator[KamibotApp]:
-    """A running bot with one stocked product, STEAM-50 (3 keys)."""
+    """The bot on `runtime`, with one stocked product, STEAM-50 (3 keys), and these settings
+    on top of the e2e ones."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'e2e.sqlite3'}"
     engine = create_engine(url)
     await upgrade(engine)
@@ -58,6 +64,7 @@ async def shop(
             "ADMIN_IDS": str(ADMIN),
             "AGENT_IDS": str(AGENT),
             "CARD_KEY_SECRET": SECRET,
+            **(more_settings or {}),
         },
         env_file=None,
     )
@@ -65,8 +72,23 @@ async def shop(
     # each conversation from waiting a second between screens.
     limits = Limits(per_chat_per_second=20, per_chat_burst=10)
     app = KamibotApp(
-        settings, runtime=request.param, with_scheduler=False, limits=limits, clock=clock
+        settings,
+        runtime="ptb" if runtime == "ptb" else "aiogram",
+        with_scheduler=False,
+        limits=limits,
+        clock=clock,
     )
     await app.start()
-    yield app
-    await app.stop()
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+async def shop(
+    request: pytest.FixtureRequest, sandbox: Sandbox, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[KamibotApp]:
+    """A running bot with one stocked product, STEAM-50 (3 keys)."""
+    async with running_shop(request.param, sandbox, tmp_path, clock) as app:
+        yield app

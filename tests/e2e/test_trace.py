@@ -13,13 +13,8 @@ from sqlalchemy import select
 
 from bot.app import KamibotApp, open_database
 from bot.demo import DEMO_VENDOR, DEMO_VENDOR_DEPOSIT, demo_environment, stock_demo_shop
-from bot.sender import Limits
 from config.settings import load_settings
 from sandbox import Sandbox
-from sandbox.sandbox import DEFAULT_TOKEN
-from store.adapters.card_key_cipher import CardKeyCipher
-from store.adapters.database import create_engine
-from store.adapters.migration import upgrade
 from store.adapters.tables import card_keys
 from store.adapters.unit_of_work import UnitOfWorkFactory
 from store.domain.provenance import KeyTrace
@@ -29,9 +24,8 @@ from store.services.books import supplier_money
 from store.services.provenance import trace_key
 from store.services.supplier import list_suppliers
 from tests.conftest import FakeClock
-from tests.e2e.conftest import ADMIN, AGENT, SECRET
+from tests.e2e.conftest import running_shop
 from tests.e2e.test_storefront import open_order, pay_with_stars
-from tests.factories import stocked_shop
 
 ROOT = Path(__file__).parents[2]
 ORIGIN = "kamibot.e2e/log"
@@ -44,31 +38,9 @@ async def signing_shop(
     request: pytest.FixtureRequest, sandbox: Sandbox, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[KamibotApp]:
     """The e2e shop (STEAM-50, 3 keys) with a transparency-log signing key."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'e2e.sqlite3'}"
-    engine = create_engine(url)
-    await upgrade(engine)
-    await stocked_shop(UnitOfWorkFactory(engine), CardKeyCipher([SECRET]), clock, stock=3)
-    await engine.dispose()
-    settings = load_settings(
-        {
-            "BOT_TOKEN": DEFAULT_TOKEN,
-            "TELEGRAM_API_BASE": sandbox.base_url,
-            "DATABASE_URL": url,
-            "ADMIN_IDS": str(ADMIN),
-            "AGENT_IDS": str(AGENT),
-            "CARD_KEY_SECRET": SECRET,
-            "TRACE_SIGNING_KEY": str(SIGNER),
-            "TRACE_ORIGIN": ORIGIN,
-        },
-        env_file=None,
-    )
-    limits = Limits(per_chat_per_second=20, per_chat_burst=10)
-    app = KamibotApp(
-        settings, runtime=request.param, with_scheduler=False, limits=limits, clock=clock
-    )
-    await app.start()
-    yield app
-    await app.stop()
+    signing = {"TRACE_SIGNING_KEY": str(SIGNER), "TRACE_ORIGIN": ORIGIN}
+    async with running_shop(request.param, sandbox, tmp_path, clock, signing) as app:
+        yield app
 
 
 def bot_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

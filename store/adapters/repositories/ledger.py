@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.adapters.tables import escrow_holds, ledger_entries, orders
@@ -46,6 +48,21 @@ def _rows(entry: Transaction, now: datetime) -> list[dict[str, object]]:
         }
         for p in entry.postings
     ]
+
+
+def _entry(r: Row[Any]) -> LedgerEntry:
+    """A posting joined with its order's reference, as the wallet and statements show it."""
+    return LedgerEntry(
+        id=r.id,
+        amount_minor=r.amount_minor,
+        reason=LedgerReason(r.reason),
+        created_at=as_utc(r.created_at),
+        order_id=r.order_id,
+        stars=r.stars,
+        note=r.note,
+        order_reference=r.reference,
+        case_id=r.case_id,
+    )
 
 
 class SqlLedgerRepository:
@@ -164,19 +181,7 @@ class SqlLedgerRepository:
             .order_by(ledger_entries.c.id.desc())
             .limit(limit)
         )
-        return [
-            LedgerEntry(
-                id=r.id,
-                amount_minor=r.amount_minor,
-                reason=LedgerReason(r.reason),
-                created_at=as_utc(r.created_at),
-                order_id=r.order_id,
-                stars=r.stars,
-                note=r.note,
-                order_reference=r.reference,
-            )
-            for r in rows
-        ]
+        return [_entry(r) for r in rows]
 
     async def postings_of(
         self, accounts: list[str], since: datetime | None
@@ -190,23 +195,7 @@ class SqlLedgerRepository:
         )
         if since is not None:
             query = query.where(ledger_entries.c.created_at >= since)
-        return [
-            (
-                LedgerEntry(
-                    id=r.id,
-                    amount_minor=r.amount_minor,
-                    reason=LedgerReason(r.reason),
-                    created_at=as_utc(r.created_at),
-                    order_id=r.order_id,
-                    stars=r.stars,
-                    note=r.note,
-                    order_reference=r.reference,
-                    case_id=r.case_id,
-                ),
-                r.account,
-            )
-            for r in await self._c.execute(query)
-        ]
+        return [(_entry(r), r.account) for r in await self._c.execute(query)]
 
     async def unbalanced(self) -> dict[str, int]:
         """Idempotency key → sum, of every transaction whose postings do not sum to zero."""

@@ -96,13 +96,9 @@ def _verifier(text: str) -> Verifier:
 
 
 async def _with_uow(settings: Settings, work: Callable[[UnitOfWorkFactory], Awaitable[int]]) -> int:
-    from bot.app import open_database, supplier_rules  # bot.app imports this module
+    from bot.app import with_database  # bot.app imports this module
 
-    engine = await open_database(settings)
-    try:
-        return await work(UnitOfWorkFactory(engine, supplier_rules(settings)))
-    finally:
-        await engine.dispose()
+    return await with_database(settings, work)
 
 
 def cmd_verify(receipt: Path, vkey: str, card_key: str | None, out: TextIO) -> int:

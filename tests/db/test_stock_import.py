@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -115,10 +116,30 @@ async def _staging_batches(uow: UnitOfWorkFactory) -> int:
         return len(await tx.card_keys.batches_in(BatchStatus.STAGING))
 
 
+class Turns:
+    """Stands in for the import's `asyncio.sleep(0)` between its chunks: the import stops
+    there until the test has written, so the two take turns whatever the scheduler does."""
+
+    def __init__(self) -> None:
+        self.paused = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def sleep(self, _seconds: float) -> None:
+        self.paused.set()
+        await self.go_on.wait()
+        self.go_on.clear()
+
+    async def writes_between_chunks(self) -> None:
+        await self.paused.wait()
+        self.paused.clear()
+
+
 async def test_a_long_import_lets_payments_write_between_its_short_transactions(
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stock, "STAGE_CHUNK", 10)  # 60 keys: six transactions
+    turns = Turns()
+    monkeypatch.setattr(stock, "asyncio", SimpleNamespace(sleep=turns.sleep))
     await stocked_shop(uow, cipher, clock, stock=5)
     await load_catalog(
         uow(), spec=catalog(product("BIG")), star_value_minor=10, default_order_limit=10
@@ -134,7 +155,8 @@ async def test_a_long_import_lets_payments_write_between_its_short_transactions(
         )
     )
     written_meanwhile = 0
-    while not importing.done():
+    for _ in range(3):  # between three of its chunks, with the import's batch still staging
+        await turns.writes_between_chunks()
         reservation = await reserve_keys(
             uow(),
             user_id=10 + written_meanwhile,
@@ -145,12 +167,13 @@ async def test_a_long_import_lets_payments_write_between_its_short_transactions(
             rules=HoldRules(max_open=99),
         )
         assert reservation.order.id
-        if await _staging_batches(uow):  # the import was still under way
+        if await _staging_batches(uow):
             written_meanwhile += 1
-        if written_meanwhile == 3:
-            break
+        turns.go_on.set()
+    monkeypatch.setattr(stock, "asyncio", asyncio)
+    turns.go_on.set()
     summary = await importing
-    assert summary.imported == 60 and written_meanwhile >= 2
+    assert summary.imported == 60 and written_meanwhile == 3
     async with uow().reading() as tx:
         assert await tx.card_keys.count_available("BIG") == 60
 

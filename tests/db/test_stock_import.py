@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -129,8 +130,14 @@ class Turns:
         await self.go_on.wait()
         self.go_on.clear()
 
-    async def writes_between_chunks(self) -> None:
-        await self.paused.wait()
+    async def writes_between_chunks(self, importing: asyncio.Future[ImportSummary]) -> None:
+        paused: asyncio.Future[Any] = asyncio.ensure_future(self.paused.wait())
+        either: list[asyncio.Future[Any]] = [paused, importing]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if not paused.done():  # the import ended (or failed) instead of pausing
+            paused.cancel()
+            importing.result()
+            raise AssertionError("the import finished without pausing between its chunks")
         self.paused.clear()
 
 
@@ -138,12 +145,12 @@ async def test_a_long_import_lets_payments_write_between_its_short_transactions(
     uow: UnitOfWorkFactory, cipher: CardKeyCipher, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stock, "STAGE_CHUNK", 10)  # 60 keys: six transactions
-    turns = Turns()
-    monkeypatch.setattr(stock, "asyncio", SimpleNamespace(sleep=turns.sleep))
     await stocked_shop(uow, cipher, clock, stock=5)
     await load_catalog(
         uow(), spec=catalog(product("BIG")), star_value_minor=10, default_order_limit=10
     )
+    turns = Turns()
+    monkeypatch.setattr(stock, "asyncio", SimpleNamespace(sleep=turns.sleep))
     importing = asyncio.ensure_future(
         import_card_keys(
             uow,
@@ -156,7 +163,7 @@ async def test_a_long_import_lets_payments_write_between_its_short_transactions(
     )
     written_meanwhile = 0
     for _ in range(3):  # between three of its chunks, with the import's batch still staging
-        await turns.writes_between_chunks()
+        await turns.writes_between_chunks(importing)
         reservation = await reserve_keys(
             uow(),
             user_id=10 + written_meanwhile,

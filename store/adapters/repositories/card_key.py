@@ -31,11 +31,6 @@ _LOGGED = (
 )
 """What a key's next log entry is made from: RETURNING it with the status change that makes the
 event costs no extra statement."""
-_SET_LOG_HEAD = (
-    update(card_keys)
-    .where(card_keys.c.id == bindparam("key_id"))
-    .values(log_head=bindparam("head"))
-)
 
 
 def _logged(result: Result[Any]) -> list[LoggedKey]:
@@ -512,18 +507,17 @@ class SqlCardKeyRepository:
         *,
         going_on_sale: bool = False,
     ) -> None:
-        """The event's history rows with their transparency-log entries, in one statement, and
-        the keys' new log heads in one executemany: the entry is written in the event's own
-        transaction. A key from before trace codes gets its entry from `backfill_provenance`."""
+        """The event's history rows with their transparency-log entries, in one statement, in
+        the event's own transaction; the keys' log heads follow by a trigger (migration 0016).
+        A key from before trace codes gets its entry from `backfill_provenance`."""
         if not keys:
             return
-        rows, heads = [], []
+        rows = []
         for key in keys:
             entry = leaf = None
             if key.trace_code is not None:
                 entry = log_entry(key, event, order_id, now)
                 leaf = entry_leaf(entry)
-                heads.append({"key_id": key.id, "head": leaf})
             rows.append(
                 {
                     "card_key_id": key.id,
@@ -544,14 +538,6 @@ class SqlCardKeyRepository:
                         card_keys.c.status == KeyStatus.STAGED,
                     )
                 )
-                .values(status=KeyStatus.AVAILABLE.value, log_head=bindparam("head"))
+                .values(status=KeyStatus.AVAILABLE.value)
             )
-            heads = [{"key_id": k.id, "head": _head(r)} for k, r in zip(keys, rows, strict=True)]
-            await self._c.execute(on_sale, heads)
-        elif heads:
-            await self._c.execute(_SET_LOG_HEAD, heads)
-
-
-def _head(row: dict[str, Any]) -> str | None:
-    leaf = row["leaf_hash"]
-    return leaf if isinstance(leaf, str) else None
+            await self._c.execute(on_sale, [{"key_id": k.id} for k in keys])

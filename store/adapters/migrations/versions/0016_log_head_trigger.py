@@ -52,8 +52,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER card_key_events_log_head" + (
-        " ON card_key_events" if op.get_bind().dialect.name == "postgresql" else ""
-    ))
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER card_key_events_log_head ON card_key_events")
         op.execute("DROP FUNCTION card_key_events_log_head()")
+    else:
+        op.execute("DROP TRIGGER card_key_events_log_head")
